@@ -1,0 +1,36 @@
+"""mock_entra: a local Microsoft Entra ID v2.0 mock with a fake Microsoft Graph.
+
+Public API: `MockEntra` (a running mock), `create_app` (the WSGI app), the config
+dataclasses and `DEFAULT_CONFIG`, and `load_config`.
+"""
+
+from mock_entra.core.config import (
+    DEFAULT_CONFIG,
+    AppRegistration,
+    MockConfig,
+    Tenant,
+    TestUser,
+    load_config,
+    with_redirect_uris,
+)
+from mock_entra.server import MockEntra
+
+
+def create_app(*args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+    """Build the mock's Flask app (see `mock_entra.web.app.create_app`)."""
+    from mock_entra.web import create_app as _create_app
+
+    return _create_app(*args, **kwargs)
+
+
+__all__ = [
+    "DEFAULT_CONFIG",
+    "AppRegistration",
+    "MockConfig",
+    "MockEntra",
+    "Tenant",
+    "TestUser",
+    "create_app",
+    "load_config",
+    "with_redirect_uris",
+]

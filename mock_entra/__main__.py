@@ -1,0 +1,3 @@
+from mock_entra.cli import main
+
+raise SystemExit(main())

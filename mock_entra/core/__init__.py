@@ -1,0 +1,1 @@
+"""The protocol core of the mock: plain values in, plain values out, no Flask."""

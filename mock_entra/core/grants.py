@@ -1,0 +1,230 @@
+"""The token endpoint's grants, one function each, dispatched through `GRANTS`.
+
+Learn: "Microsoft identity platform and OAuth 2.0 authorization code flow" (redeem a code,
+refresh), "... client credentials flow". Client authentication: `client_secret_post` and
+`client_secret_basic`. Errors are `EntraError`s with the AADSTS codes Entra uses.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote_plus
+
+from mock_entra.core import pkce
+from mock_entra.core.aadsts import (
+    AADSTS54005,
+    AADSTS65001,
+    AADSTS70000,
+    AADSTS70003,
+    AADSTS70008,
+    AADSTS70011,
+    AADSTS700016,
+    AADSTS700025,
+    AADSTS700082,
+    AADSTS1002012,
+    AADSTS7000215,
+    AADSTS7000218,
+    AADSTS9002313,
+    AADSTS9002313_GRANT,
+    EntraError,
+    missing,
+)
+from mock_entra.core.config import GRAPH_RESOURCE, AppRegistration, Tenant
+from mock_entra.core.runtime import CODE, REFRESH, Runtime
+from mock_entra.core.scopes import Scopes, parse_scopes
+from mock_entra.core.tokens import Issue, SignIn, app_access_token_claims, lifetime, uti, v2_issuer
+
+MAX_PARAM_LENGTH = 16 * 1024
+
+
+@dataclass(frozen=True)
+class TokenRequest:
+    """A token request as the web layer hands it over: plain values, no Flask."""
+
+    tenant: Tenant | None  # None for common / organizations
+    tenant_segment: str
+    form: Mapping[str, list[str]]  # every value of every parameter, to catch duplicates
+    authorization: str | None  # the Authorization header, for client_secret_basic
+    base_url: str  # scheme://host[:port] the client called: the issuer's host
+
+
+@dataclass(frozen=True)
+class Client:
+    tenant: Tenant
+    app: AppRegistration
+
+
+def _params(req: TokenRequest) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for name, values in req.form.items():
+        if len(values) > 1 or any(len(v) > MAX_PARAM_LENGTH for v in values):
+            raise EntraError(AADSTS9002313)
+        if values and values[0] != "":
+            params[name] = values[0]
+    return params
+
+
+def _basic(header: str | None) -> tuple[str, str] | None:
+    if not header or not header.lower().startswith("basic "):
+        return None
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
+        user, _, password = decoded.partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        raise EntraError(AADSTS9002313) from None
+    # RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
+    return unquote_plus(user), unquote_plus(password)
+
+
+def authenticate_client(rt: Runtime, req: TokenRequest, params: dict[str, str]) -> Client:
+    basic = _basic(req.authorization)
+    client_id = params.get("client_id") or (basic[0] if basic else None)
+    if not client_id:
+        raise missing("client_id")
+    if basic and params.get("client_id") and basic[0] != params["client_id"]:
+        raise EntraError(AADSTS9002313)
+    found = rt.config.find_app(client_id)
+    tenant_name = req.tenant.display_name if req.tenant else req.tenant_segment
+    if found is None or (req.tenant is not None and found[0] is not req.tenant):
+        raise EntraError(AADSTS700016, client_id=client_id, tenant=tenant_name)
+    tenant, app = found
+    secret = params.get("client_secret") or (basic[1] if basic else None)
+    if not app.is_confidential:
+        if secret or params.get("client_assertion"):
+            raise EntraError(AADSTS700025)
+        return Client(tenant, app)
+    if not secret:
+        raise EntraError(AADSTS7000218)
+    if not any(hmac.compare_digest(secret.encode(), s.encode()) for s in app.client_secrets):
+        raise EntraError(AADSTS7000215, client_id=app.client_id)
+    return Client(tenant, app)
+
+
+def _signin(rt: Runtime, client: Client, record: dict[str, Any]) -> SignIn:
+    user = client.tenant.user_by_id(record["oid"])
+    if user is None:  # the user was removed from the config since
+        raise EntraError(AADSTS70000, detail="The user could not be found.")
+    return SignIn(
+        client.tenant, user, client.app, record["sid"], record["auth_time"],
+        bool(record.get("kmsi")),
+    )
+
+
+def authorization_code(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> dict:
+    code = p.get("code") or _raise(missing("code"))
+    redirect_uri = p.get("redirect_uri") or _raise(missing("redirect_uri"))
+    taken = rt.store.consume(CODE, code)
+    if taken is None:
+        if rt.store.was_consumed(CODE, code):
+            raise EntraError(AADSTS54005)
+        raise EntraError(AADSTS9002313_GRANT)
+    record, expires_at = taken
+    if expires_at <= rt.now():
+        raise EntraError(AADSTS70008)
+    if record["client_id"] != c.app.client_id or record["tenant_id"] != c.tenant.tenant_id:
+        raise EntraError(AADSTS70000, detail="The code was issued to another client.")
+    if record["redirect_uri"] != redirect_uri:
+        raise EntraError(
+            AADSTS70000, detail="The redirect_uri does not match the one used to get the code."
+        )
+    pkce.verify(p.get("code_verifier"), record.get("code_challenge"), record.get("method"))
+    scopes = parse_scopes(record["scope"], rt.config, tenant_name=c.tenant.display_name)
+    if "scope" in p:  # an optional narrowing; it may not widen what was authorized
+        asked = parse_scopes(p["scope"], rt.config, tenant_name=c.tenant.display_name)
+        if not set(asked.permissions) <= set(scopes.permissions):
+            raise EntraError(AADSTS70011, scope=p["scope"])
+    return rt.issue_user_tokens(
+        _signin(rt, c, record), scopes, base_url=req.base_url, nonce=record.get("nonce"),
+        want_client_info=p.get("client_info") == "1", max_age_sent=bool(record.get("max_age")),
+    )
+
+
+def refresh_token(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> dict:
+    token = p.get("refresh_token") or _raise(missing("refresh_token"))
+    found = rt.store.get_with_expiry(REFRESH, token)
+    if found is None:
+        raise EntraError(AADSTS9002313_GRANT)
+    record, expires_at = found
+    if expires_at <= rt.now():
+        raise EntraError(AADSTS700082, issued=record["issued_at"], inactive="90.00:00:00")
+    if record["client_id"] != c.app.client_id:
+        raise EntraError(AADSTS70000, detail="The refresh token was issued to another client.")
+    signin = _signin(rt, c, record)
+    raw = p.get("scope") or " ".join(["openid", "profile", "offline_access"])
+    scopes = parse_scopes(raw, rt.config, tenant_name=c.tenant.display_name)
+    _require_consent(rt, signin, scopes)
+    # Entra issues a new refresh token each time and does not revoke the old one.
+    return rt.issue_user_tokens(
+        signin, scopes, base_url=req.base_url, nonce=None,
+        want_client_info=p.get("client_info") == "1",
+    )
+
+
+def _require_consent(rt: Runtime, signin: SignIn, scopes: Scopes) -> None:
+    if not signin.app.require_consent:
+        return
+    granted = rt.consented(signin.tenant, signin.user.object_id, signin.app.client_id)
+    wanted = {s for s in scopes.consent_key() if not s.startswith("oidc/")}
+    if not wanted <= granted:
+        raise EntraError(AADSTS65001, client_id=signin.app.client_id,
+                         app_name=signin.app.display_name)
+
+
+def client_credentials(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> dict:
+    raw = p.get("scope") or _raise(missing("scope"))
+    parts = raw.split()
+    if len(parts) != 1 or not parts[0].endswith("/.default"):
+        raise EntraError(AADSTS1002012, scope=raw)
+    scopes = parse_scopes(raw, rt.config, tenant_name=c.tenant.display_name)
+    resource_key = GRAPH_RESOURCE if scopes.resource.is_graph else scopes.resource.identifier
+    api = scopes.resource.app
+    granted: tuple[str, ...] = ()
+    for key, roles in c.app.application_permissions.items():
+        if key == resource_key or (api is not None and key in (api.app_id_uri, api.client_id)):
+            granted = tuple(roles)
+    issue = Issue(rt.now(), lifetime(rt.config.access_token_lifetime))
+    claims = app_access_token_claims(
+        c.tenant, c.app, scopes, granted, issue,
+        v2_iss=v2_issuer(req.base_url, c.tenant.tenant_id), token_uti=uti(),
+    )
+    kid = rt.active_kid()
+    if scopes.resource.is_graph:
+        token = rt.keys.sign_graph(claims, secrets.token_urlsafe(32), kid=kid)
+    else:
+        token = rt.keys.sign(claims, kid=kid)
+    # No `scope` in a client-credentials response (Learn, client credentials flow).
+    return {
+        "token_type": "Bearer",
+        "expires_in": issue.expires_in,
+        "ext_expires_in": issue.expires_in,
+        "access_token": token,
+    }
+
+
+Grant = Callable[[Runtime, TokenRequest, dict[str, str], Client], dict]
+GRANTS: dict[str, Grant] = {
+    "authorization_code": authorization_code,
+    "refresh_token": refresh_token,
+    "client_credentials": client_credentials,
+}
+
+
+def token(rt: Runtime, req: TokenRequest) -> dict[str, Any]:
+    """Run a token request; returns the success body or raises `EntraError`."""
+    params = _params(req)
+    grant_type = params.get("grant_type") or _raise(missing("grant_type"))
+    client = authenticate_client(rt, req, params)
+    grant = GRANTS.get(grant_type)
+    if grant is None:
+        raise EntraError(AADSTS70003, grant_type=grant_type[:64])
+    return grant(rt, req, params, client)
+
+
+def _raise(error: EntraError) -> str:
+    raise error

@@ -1,0 +1,127 @@
+"""Per-mock runtime state (config, keys, store, clock) and token issuance shared by grants."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from mock_entra.core.clock import Clock
+from mock_entra.core.config import MockConfig, Tenant
+from mock_entra.core.keys import KeySet
+from mock_entra.core.scopes import Scopes
+from mock_entra.core.store import Store
+from mock_entra.core.tokens import (
+    Issue,
+    SignIn,
+    api_access_token_claims,
+    client_info,
+    graph_access_token_claims,
+    id_token_claims,
+    lifetime,
+    uti,
+    v2_issuer,
+)
+
+# Store kinds
+CODE = "code"
+REFRESH = "refresh_token"
+CONTEXT = "signin_context"
+SESSION = "sso_session"
+CONSENT = "consent"
+
+
+def opaque(prefix: str = "1.AXoA", size: int = 384) -> str:
+    """An opaque code or refresh token, long and URL-safe like Entra's (`1.A…`)."""
+    return prefix + secrets.token_urlsafe(size)
+
+
+@dataclass
+class Runtime:
+    """Everything one mock instance owns. Two mocks in one process share nothing."""
+
+    config: MockConfig
+    keys: KeySet
+    store: Store
+    clock: Clock
+    admin_key: str | None = None
+    started: float = field(default_factory=time.time)
+    cache: dict[Any, bytes] = field(default_factory=dict)  # precomputed response bodies
+
+    def now(self) -> int:
+        return int(self.clock.now())
+
+    def active_kid(self) -> str | None:
+        # Only a mock with its admin API on can rotate keys at run time (one store read).
+        return self.store.setting("active_kid") if self.admin_key else None
+
+    def consented(self, tenant: Tenant, oid: str, client_id: str) -> set[str]:
+        found = self.store.get(CONSENT, f"{tenant.tenant_id}|{oid}|{client_id}")
+        return set(found["scopes"]) if found else set()
+
+    def add_consent(self, tenant: Tenant, oid: str, client_id: str, scopes: list[str]) -> None:
+        merged = sorted(self.consented(tenant, oid, client_id) | set(scopes))
+        key = f"{tenant.tenant_id}|{oid}|{client_id}"
+        self.store.put(CONSENT, key, {"scopes": merged}, ttl=10 * 365 * 24 * 3600)
+
+    def issue_user_tokens(
+        self,
+        signin: SignIn,
+        scopes: Scopes,
+        *,
+        base_url: str,
+        nonce: str | None,
+        want_client_info: bool,
+        max_age_sent: bool = False,
+    ) -> dict[str, Any]:
+        """The token response of the authorization-code and refresh-token grants."""
+        issue = Issue(self.now(), lifetime(self.config.access_token_lifetime))
+        token_uti = uti()
+        kid = self.active_kid()
+        issuer = v2_issuer(base_url, signin.tenant.tenant_id)
+        if scopes.resource.is_graph:
+            claims = graph_access_token_claims(signin, scopes, issue, token_uti=token_uti)
+            access_token = self.keys.sign_graph(claims, secrets.token_urlsafe(32), kid=kid)
+        else:
+            claims = api_access_token_claims(
+                signin, scopes, issue, issuer=issuer, token_uti=token_uti
+            )
+            access_token = self.keys.sign(claims, kid=kid)
+        body: dict[str, Any] = {
+            "token_type": "Bearer",
+            "scope": scopes.response_scope(),
+            "expires_in": issue.expires_in,
+            "ext_expires_in": issue.expires_in,
+            "access_token": access_token,
+        }
+        if scopes.wants_refresh_token:
+            body["refresh_token"] = self.new_refresh_token(signin, scopes)
+        if scopes.wants_id_token:
+            id_claims = id_token_claims(
+                signin, scopes, issue, issuer=issuer, nonce=nonce, token_uti=token_uti,
+                max_age_sent=max_age_sent,
+            )
+            body["id_token"] = self.keys.sign(id_claims, kid=kid)
+        if want_client_info:
+            body["client_info"] = client_info(signin.user, signin.tenant)
+        return body
+
+    def new_refresh_token(self, signin: SignIn, scopes: Scopes) -> str:
+        token = opaque("1.AXoA", 512)
+        self.store.put(
+            REFRESH,
+            token,
+            {
+                "tenant_id": signin.tenant.tenant_id,
+                "client_id": signin.app.client_id,
+                "oid": signin.user.object_id,
+                "sid": signin.sid,
+                "auth_time": signin.auth_time,
+                "kmsi": signin.kmsi,
+                "issued_at": self.now(),
+                "oidc": list(scopes.oidc),
+            },
+            ttl=self.config.refresh_token_inactivity,
+        )
+        return token

@@ -1,0 +1,253 @@
+"""Serving the mock over HTTPS with gunicorn, and `MockEntra`, a handle to a running mock.
+
+gunicorn (gthread workers, TLS, keep-alive) was picked by measurement over cheroot and
+waitress: see README "Performance". Several worker processes share one state dir, so codes,
+sessions and the clock live in the SQLite store, never in a process's memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+from gunicorn.app.base import BaseApplication
+
+from mock_entra.core.clock import OffsetClock
+from mock_entra.core.config import DEFAULT_CONFIG, MockConfig, config_to_dict
+from mock_entra.core.pki import StatePaths, ensure_state
+from mock_entra.core.store import Store
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """How `mock-entra serve` runs."""
+
+    host: str = "127.0.0.1"
+    port: int = 8443
+    workers: int = 2  # one per core on the 2-core reference machine
+    threads: int = 8
+    fd: int | None = None  # an already-bound listening socket (used by MockEntra.start)
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, app: Any, options: dict[str, Any]) -> None:
+        self._app, self._options = app, options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        return self._app
+
+
+def serve(app: Any, paths: StatePaths, options: ServeOptions) -> None:
+    """Serve a WSGI app over TLS until SIGINT/SIGTERM (blocks)."""
+    bind = f"fd://{options.fd}" if options.fd is not None else f"{options.host}:{options.port}"
+    _Gunicorn(
+        app,
+        {
+            "bind": [bind],
+            "workers": options.workers,
+            "worker_class": "gthread",
+            "threads": options.threads,
+            "certfile": str(paths.server_cert),
+            "keyfile": str(paths.server_key),
+            "keepalive": 75,
+            "timeout": 60,
+            "graceful_timeout": 3,
+            "accesslog": None,
+            "errorlog": "-",
+            "loglevel": "warning",
+            "preload_app": True,  # keys are loaded once, in the master, before the fork
+            "proc_name": "mock-entra",
+        },
+    ).run()
+
+
+def public_host(host: str) -> str:
+    return "localhost" if host in ("127.0.0.1", "0.0.0.0", "::", "::1", "") else host
+
+
+def info(config: MockConfig, paths: StatePaths, base_url: str,
+         admin_key: str | None) -> dict[str, Any]:
+    """What a client needs (`mock-entra info --json`); the key names are a contract."""
+    tenant = config.default_tenant
+    app = tenant.apps[0]
+    return {
+        "authority": f"{base_url}/{tenant.tenant_id}",
+        "tenant_id": tenant.tenant_id,
+        "graph_endpoint": f"{base_url}/v1.0",
+        "ca_file": str(paths.ca_cert),
+        "ca_bundle": str(paths.ca_bundle),
+        "client_id": app.client_id,
+        "client_secret": app.client_secrets[0] if app.client_secrets else None,
+        "redirect_uris": list(app.redirect_uris),
+        "post_logout_redirect_uris": list(app.post_logout_redirect_uris),
+        "users": [
+            {"username": u.username, "password": u.password, "display_name": u.display_name}
+            for u in tenant.users
+        ],
+        "base_url": base_url,
+        "admin_key": admin_key,
+    }
+
+
+@dataclass
+class MockEntra:
+    """A running mock (a `mock-entra serve` process on an ephemeral port) and its state.
+
+    Example::
+
+        with MockEntra.start() as mock:
+            app = msal.ConfidentialClientApplication(
+                mock.info()["client_id"], authority=mock.authority,
+                client_credential=mock.info()["client_secret"], instance_discovery=False)
+    """
+
+    config: MockConfig
+    paths: StatePaths
+    base_url: str
+    admin_key: str | None
+    process: subprocess.Popen | None = None
+    _tmp: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.store = Store(self.paths.store, now=time.time)
+        self.clock = OffsetClock(self.store)
+        self.store.set_clock(self.clock.now)
+
+    # -- what clients need ------------------------------------------------------------------
+
+    @property
+    def tenant_id(self) -> str:
+        return self.config.default_tenant.tenant_id
+
+    @property
+    def authority(self) -> str:
+        return f"{self.base_url}/{self.tenant_id}"
+
+    @property
+    def graph_endpoint(self) -> str:
+        return f"{self.base_url}/v1.0"
+
+    @property
+    def ca_file(self) -> str:
+        return str(self.paths.ca_cert)
+
+    @property
+    def ca_bundle(self) -> str:
+        return str(self.paths.ca_bundle)
+
+    def url_for(self, path: str) -> str:
+        return self.base_url + ("" if path.startswith("/") else "/") + path
+
+    def info(self) -> dict[str, Any]:
+        return info(self.config, self.paths, self.base_url, self.admin_key)
+
+    # -- test controls (straight to the shared store) ---------------------------------------
+
+    def requests(self) -> list[dict[str, Any]]:
+        """The request log: method, path, query, form (secrets redacted), headers, status."""
+        return self.store.requests()
+
+    def reset(self) -> None:
+        """Forget codes, tokens, sessions, consents, the log and the clock offset."""
+        self.store.reset()
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    @classmethod
+    def start(
+        cls,
+        config: MockConfig = DEFAULT_CONFIG,
+        *,
+        state_dir: str | Path | None = None,
+        admin: bool = True,
+        host: str = "127.0.0.1",
+        workers: int = 1,
+        timeout: float = 20,
+    ) -> MockEntra:
+        """Start `mock-entra serve` on an ephemeral port and wait until it answers."""
+        tmp = None
+        if state_dir is None:
+            tmp = tempfile.TemporaryDirectory(prefix="mock-entra-")
+            state_dir = tmp.name
+        paths = ensure_state(state_dir)
+        config_file = paths.root / "config.json"
+        config_file.write_text(json.dumps(config_to_dict(config)))
+        admin_key = secrets.token_urlsafe(24) if admin else None
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        sock.bind((host, 0))
+        sock.listen(128)
+        port = sock.getsockname()[1]
+        base_url = f"https://{public_host(host)}:{port}"
+        env = {**os.environ, "MOCK_ENTRA_ADMIN_KEY": admin_key or ""}
+        command = [sys.executable, "-m", "mock_entra", "serve", "--fd", str(sock.fileno()),
+                   "--state-dir", str(paths.root), "--config", str(config_file),
+                   "--workers", str(workers)]
+        process = subprocess.Popen(command, pass_fds=[sock.fileno()], env=env)
+        sock.close()
+        mock = cls(config, paths, base_url, admin_key, process, tmp)
+        try:
+            mock.wait_ready(timeout)
+        except BaseException:
+            mock.stop()
+            raise
+        return mock
+
+    def wait_ready(self, timeout: float) -> None:
+        url = f"{self.authority}/v2.0/.well-known/openid-configuration"
+        deadline = time.monotonic() + timeout
+        with requests.Session() as session:
+            session.trust_env = False
+            while True:
+                if self.process is not None and self.process.poll() is not None:
+                    raise RuntimeError(f"mock-entra exited with code {self.process.returncode}")
+                with contextlib.suppress(requests.RequestException):
+                    if session.get(url, verify=self.ca_file, timeout=2).status_code == 200:
+                        return
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"mock-entra did not answer on {url}")
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> MockEntra:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+@contextlib.contextmanager
+def running_mock(config: MockConfig = DEFAULT_CONFIG, **kwargs: Any) -> Iterator[MockEntra]:
+    mock = MockEntra.start(config, **kwargs)
+    try:
+        yield mock
+    finally:
+        mock.stop()

@@ -1,0 +1,52 @@
+"""Response builders shared by the views: Entra's JSON and the authorize redirects."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Response, render_template
+
+from mock_entra.core.authorize import AuthorizeResponse
+
+_PCT = re.compile(r"%[0-9A-F]{2}")
+JSON_TYPE = "application/json; charset=utf-8"
+
+
+def json_response(body: Any, status: int = 200, *, no_store: bool = False,
+                  max_age: int | None = None) -> Response:
+    data = body if isinstance(body, bytes) else json.dumps(body, separators=(",", ":")).encode()
+    response = Response(data, status, content_type=JSON_TYPE)
+    if no_store:
+        response.headers["Cache-Control"] = "no-store, no-cache"
+        response.headers["Pragma"] = "no-cache"
+        response.headers["Expires"] = "-1"
+    elif max_age is not None:
+        response.headers["Cache-Control"] = f"max-age={max_age}, private"
+    return response
+
+
+def _dotnet_urlencode(params: list[tuple[str, str]]) -> str:
+    # Entra's query redirects use .NET's encoding: '+' for space, lower-case escapes.
+    return _PCT.sub(lambda m: m.group(0).lower(), urlencode(params))
+
+
+def authorize_redirect(response: AuthorizeResponse) -> Response:
+    """Send the authorization response back as `query`, `fragment` or `form_post`."""
+    if response.response_mode == "form_post":
+        html = render_template("form_post.html", action=response.redirect_uri,
+                               fields=response.params)
+        r = Response(html, 200, content_type="text/html; charset=utf-8")
+        r.headers["Cache-Control"] = "no-store, no-cache"
+        return r
+    if response.response_mode == "fragment":
+        location = f"{response.redirect_uri}#{_dotnet_urlencode(response.params)}"
+    else:
+        joiner = "&" if "?" in response.redirect_uri else "?"
+        location = f"{response.redirect_uri}{joiner}{_dotnet_urlencode(response.params)}"
+    r = Response(status=302)
+    r.headers["Location"] = location
+    r.headers["Cache-Control"] = "no-store, no-cache"
+    return r
