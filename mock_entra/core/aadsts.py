@@ -30,7 +30,7 @@ class Aadsts:
 
 _E = Aadsts
 
-AADSTS50011 = _E(50011, "invalid_request", 400, "The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs configured for the application '{client_id}'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal. Navigate to https://aka.ms/redirectUriMismatchError to learn more about how to fix this.", page_only=True)  # noqa: E501
+AADSTS50011 = _E(50011, "invalid_request", 400, "The redirect URI '{uri}' specified in the request does not match the redirect URIs configured for the application '{client_id}'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal. Navigate to https://aka.ms/redirectUriMismatchError to learn more about how to fix this.", page_only=True)  # noqa: E501
 AADSTS700016 = _E(700016, "unauthorized_client", 400, "Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", page_only=True)  # noqa: E501
 AADSTS90002 = _E(90002, "invalid_tenant", 400, "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.", page_only=True)  # noqa: E501
 AADSTS900971 = _E(900971, "invalid_request", 400, "No reply address provided.", page_only=True)

@@ -99,7 +99,7 @@ def validate(
     if not redirect_uri:
         raise EntraError(AADSTS900971)
     if redirect_uri not in app.redirect_uris:  # exact string match, as Entra and RFC 9700
-        raise EntraError(AADSTS50011, redirect_uri=redirect_uri[:2048], client_id=client_id)
+        raise EntraError(AADSTS50011, uri=redirect_uri[:2048], client_id=client_id)
     state = p.get("state")
     mode = p.get("response_mode", "query")
     if mode not in RESPONSE_MODES:

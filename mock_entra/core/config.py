@@ -173,6 +173,8 @@ DEFAULT_TENANT_ID = "8eaef023-2b34-4da1-9baa-8bc8c9d6a490"
 DEFAULT_CLIENT_ID = "6731de76-14a6-49ae-97bc-6eba6914391e"
 DEFAULT_CLIENT_SECRET = "entra-lab~local-demo-secret"
 DEFAULT_REDIRECT_URI = "http://localhost:5000/getAToken"
+DEFAULT_API_CLIENT_ID = "c2a4b1f6-5b7e-4c0e-9d55-3f1f2a9e7b10"
+DEFAULT_API_URI = "api://entra-lab-api"
 
 DEFAULT_CONFIG = MockConfig(
     tenants=(
@@ -215,7 +217,17 @@ DEFAULT_CONFIG = MockConfig(
                     client_secrets=(DEFAULT_CLIENT_SECRET,),
                     redirect_uris=(DEFAULT_REDIRECT_URI,),
                     post_logout_redirect_uris=("http://localhost:5000/",),
-                    application_permissions={GRAPH_RESOURCE: ("User.Read.All",)},
+                    application_permissions={
+                        GRAPH_RESOURCE: ("User.Read.All",),
+                        DEFAULT_API_URI: ("Forecast.Read.All",),
+                    },
+                ),
+                AppRegistration(
+                    client_id=DEFAULT_API_CLIENT_ID,
+                    display_name="entra-lab sample API",
+                    app_id_uri=DEFAULT_API_URI,
+                    exposed_scopes=("Forecast.Read",),
+                    app_roles=("Forecast.Read.All",),
                 ),
             ),
         ),

@@ -1,0 +1,56 @@
+"""pytest fixtures for testing apps against the mock (registered as a `pytest11` plugin).
+
+| fixture | scope | what |
+|---|---|---|
+| `mock_entra_config` | session | the `MockConfig` to serve; override it to add tenants, apps, users |
+| `mock_entra_server` | session | a live HTTPS mock (`MockEntra`) on an ephemeral port |
+| `mock_entra` | function | the same server, `reset()` before the test |
+| `mock_entra_intercept` | function | `MockEntraInterceptor`: production URLs answered in-process |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from mock_entra.core.config import DEFAULT_CONFIG, MockConfig
+from mock_entra.intercept import MockEntraInterceptor
+from mock_entra.server import MockEntra
+
+
+@pytest.fixture(scope="session")
+def mock_entra_config() -> MockConfig:
+    """The config every mock of the session serves. Override in a conftest::
+
+        @pytest.fixture(scope="session")
+        def mock_entra_config():
+            return with_redirect_uris(DEFAULT_CONFIG, ["http://localhost:8000/callback"])
+    """
+    return DEFAULT_CONFIG
+
+
+@pytest.fixture(scope="session")
+def mock_entra_server(
+    mock_entra_config: MockConfig, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[MockEntra]:
+    """A live mock over HTTPS on an ephemeral port, one per session, admin API on.
+    Trust it with `mock.ca_bundle` (system CAs + the mock's CA)."""
+    state = tmp_path_factory.mktemp("mock-entra")
+    with MockEntra.start(mock_entra_config, state_dir=state) as mock:
+        yield mock
+
+
+@pytest.fixture
+def mock_entra(mock_entra_server: MockEntra) -> MockEntra:
+    """The session's live mock, with its log, codes, sessions and clock reset."""
+    mock_entra_server.reset()
+    return mock_entra_server
+
+
+@pytest.fixture
+def mock_entra_intercept(mock_entra_config: MockConfig) -> Iterator[MockEntraInterceptor]:
+    """Answer `https://login.microsoftonline.com` and `https://graph.microsoft.com` in-process
+    (via `responses`) for the duration of the test; `.clock` is a `FixedClock`."""
+    with MockEntraInterceptor(mock_entra_config) as interceptor:
+        yield interceptor

@@ -1,0 +1,147 @@
+"""Fixtures for the mock's own tests: an in-process mock app with a fixed clock, and helpers
+that speak the protocol the way MSAL does."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from mock_entra.core.clock import FixedClock
+from mock_entra.core.config import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_CONFIG,
+    DEFAULT_REDIRECT_URI,
+    DEFAULT_TENANT_ID,
+)
+from mock_entra.core.pki import ensure_state
+from mock_entra.intercept import MockEntraInterceptor
+
+BASE = "https://localhost:8443"
+TENANT = DEFAULT_TENANT_ID
+CLIENT_ID = DEFAULT_CLIENT_ID
+SECRET = DEFAULT_CLIENT_SECRET
+REDIRECT = DEFAULT_REDIRECT_URI
+ADELE = ("adele@contoso.onmicrosoft.com", "Passw0rd!1")
+MEGAN = ("megan@contoso.onmicrosoft.com", "Passw0rd!2")
+
+
+@pytest.fixture(scope="session")
+def key_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Keys and certificates made once; each test copies them (RSA generation is slow)."""
+    return ensure_state(tmp_path_factory.mktemp("keys")).root
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path, key_template: Path) -> Path:
+    target = tmp_path / "state"
+    shutil.copytree(key_template, target, ignore=shutil.ignore_patterns("store.sqlite3*"))
+    return target
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+def interceptor(state_dir: Path, clock: FixedClock):  # noqa: ANN201
+    """An in-process mock (not started: use `.app` or `with interceptor:`)."""
+    mock = MockEntraInterceptor(DEFAULT_CONFIG, state_dir=state_dir, clock=clock)
+    yield mock
+    mock.stop()
+
+
+@pytest.fixture
+def app(interceptor: MockEntraInterceptor) -> Flask:
+    return interceptor.app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def pkce_pair() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(32)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    return verifier, challenge.rstrip(b"=").decode()
+
+
+def b64json(segment: str) -> dict:
+    import json
+
+    return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+
+
+def claims_of(token: str) -> dict:
+    return b64json(token.split(".")[1])
+
+
+@dataclass
+class Flow:
+    """One authorization request as MSAL sends it, and the code it got."""
+
+    verifier: str
+    challenge: str
+    state: str
+    nonce: str
+    scope: str = "User.Read offline_access openid profile"
+    redirect_uri: str = REDIRECT
+
+    def auth_uri(self, **extra: str) -> str:
+        params = {
+            "client_id": CLIENT_ID, "response_type": "code", "redirect_uri": self.redirect_uri,
+            "scope": self.scope, "state": self.state, "code_challenge": self.challenge,
+            "code_challenge_method": "S256", "nonce": self.nonce, "client_info": "1", **extra,
+        }
+        return f"{BASE}/{TENANT}/oauth2/v2.0/authorize?{urlencode(params)}"
+
+
+def new_flow(**kwargs: str) -> Flow:
+    verifier, challenge = pkce_pair()
+    nonce = hashlib.sha256(secrets.token_bytes(16)).hexdigest()
+    return Flow(verifier, challenge, secrets.token_urlsafe(16), nonce, **kwargs)
+
+
+def get_code(interceptor: MockEntraInterceptor, flow: Flow, user: tuple[str, str] = ADELE,
+             **extra: str) -> dict[str, str]:
+    return interceptor.sign_in(flow.auth_uri(**extra), *user)
+
+
+def redeem(client: FlaskClient, flow: Flow, code: str, **overrides: str):  # noqa: ANN201
+    data = {
+        "client_id": CLIENT_ID, "grant_type": "authorization_code", "client_info": "1",
+        "client_secret": SECRET, "code_verifier": flow.verifier, "code": code,
+        "redirect_uri": flow.redirect_uri, "scope": flow.scope, **overrides,
+    }
+    data = {k: v for k, v in data.items() if v is not None}
+    return client.post(f"/{TENANT}/oauth2/v2.0/token", data=data, base_url=BASE)
+
+
+def query_of(location: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+
+
+def assert_entra_error(response, status: int, error: str, code: int) -> dict:  # noqa: ANN001
+    """Entra's error JSON: the shape, the `error`, the AADSTS code and the HTTP status."""
+    body = response.get_json()
+    assert response.status_code == status, body
+    assert body["error"] == error
+    assert body["error_codes"] == [code]
+    assert body["error_description"].startswith(f"AADSTS{code}: ")
+    for line in ("\r\nTrace ID: ", "\r\nCorrelation ID: ", "\r\nTimestamp: "):
+        assert line in body["error_description"]
+    assert set(body) >= {"timestamp", "trace_id", "correlation_id", "error_uri"}
+    assert body["error_uri"].endswith(f"/error?code={code}")
+    assert "T" not in body["timestamp"]
+    return body
