@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import sys
 import time
 from pathlib import Path
@@ -51,6 +52,17 @@ def _config(path: str | None) -> MockConfig:
     return DEFAULT_CONFIG if not path else load_config(path)
 
 
+def _port_free(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -66,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     # Import here: `info` should not pay for Flask.
     from mock_entra.web import create_app
 
+    if args.fd is None and not _port_free(args.host, args.port):
+        print(f"mock-entra: port {args.port} on {args.host} is already in use. "
+              "Choose another port with --port.", file=sys.stderr)
+        return 1
     started = time.perf_counter()
     app = create_app(config, state_dir=paths.root, admin_key=args.admin_key)
     if args.fd is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
 
 from mock_entra.web.context import runtime
 
@@ -21,6 +22,15 @@ def _multi(source) -> dict[str, list[str]]:  # noqa: ANN001
     return {k: [_redact(k, v) for v in vs] for k, vs in source.to_dict(flat=False).items()}
 
 
+def _form() -> dict[str, list[str]]:
+    if request.mimetype != "application/x-www-form-urlencoded":
+        return {}
+    try:
+        return _multi(request.form)
+    except HTTPException:  # an oversized or malformed body: already answered with an error
+        return {}
+
+
 def record(response: Response) -> Response:
     if request.path.startswith("/_admin"):
         return response
@@ -31,8 +41,7 @@ def record(response: Response) -> Response:
             "method": request.method,
             "path": request.path,
             "query": _multi(request.args),
-            "form": _multi(request.form) if request.mimetype ==
-            "application/x-www-form-urlencoded" else {},
+            "form": _form(),
             "headers": {h: _redact(h, request.headers[h]) for h in HEADERS
                         if h in request.headers},
             "status": response.status_code,
