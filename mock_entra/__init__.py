@@ -13,10 +13,18 @@ from mock_entra.core.config import (
     load_config,
     with_redirect_uris,
 )
-from mock_entra.server import MockEntra
 
 
-def create_app(*args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+def __getattr__(name: str):
+    # Lazy: `mock-entra info` and the core should not pay for gunicorn and requests.
+    if name == "MockEntra":
+        from mock_entra.server import MockEntra
+
+        return MockEntra
+    raise AttributeError(name)
+
+
+def create_app(*args, **kwargs):
     """Build the mock's Flask app (see `mock_entra.web.app.create_app`)."""
     from mock_entra.web import create_app as _create_app
 

@@ -18,24 +18,39 @@ DEFAULT_STATE_DIR = ".mock-entra"
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default=os.environ.get("MOCK_ENTRA_HOST", "127.0.0.1"),
-                        help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("MOCK_ENTRA_PORT", 8443)),
-                        help="HTTPS port (default 8443)")
-    parser.add_argument("--config", default=os.environ.get("MOCK_ENTRA_CONFIG"),
-                        help="TOML or JSON file with tenants, apps and users "
-                             "(default: the embedded demo tenant)")
-    parser.add_argument("--state-dir",
-                        default=os.environ.get("MOCK_ENTRA_STATE_DIR", DEFAULT_STATE_DIR),
-                        help="where the CA, TLS and signing keys and the store are kept "
-                             f"(default {DEFAULT_STATE_DIR})")
-    parser.add_argument("--admin-key", default=os.environ.get("MOCK_ENTRA_ADMIN_KEY") or None,
-                        help="turn the admin API on, protected by this key (default: off)")
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("MOCK_ENTRA_HOST", "127.0.0.1"),
+        help="address to listen on (default 127.0.0.1)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("MOCK_ENTRA_PORT", 8443)),
+        help="HTTPS port (default 8443)",
+    )
+    parser.add_argument(
+        "--config",
+        default=os.environ.get("MOCK_ENTRA_CONFIG"),
+        help="TOML or JSON file with tenants, apps and users (default: the embedded demo tenant)",
+    )
+    parser.add_argument(
+        "--state-dir",
+        default=os.environ.get("MOCK_ENTRA_STATE_DIR", DEFAULT_STATE_DIR),
+        help="where the CA, TLS and signing keys and the store are kept "
+        f"(default {DEFAULT_STATE_DIR})",
+    )
+    parser.add_argument(
+        "--admin-key",
+        default=os.environ.get("MOCK_ENTRA_ADMIN_KEY") or None,
+        help="turn the admin API on, protected by this key (default: off)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mock-entra",
-                                     description="A local Microsoft Entra ID v2.0 mock.")
+    parser = argparse.ArgumentParser(
+        prog="mock-entra", description="A local Microsoft Entra ID v2.0 mock."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     s = sub.add_parser("serve", help="serve the mock over HTTPS")
     _common(s)
@@ -79,23 +94,33 @@ def main(argv: list[str] | None = None) -> int:
     from mock_entra.web import create_app
 
     if args.fd is None and not _port_free(args.host, args.port):
-        print(f"mock-entra: port {args.port} on {args.host} is already in use. "
-              "Choose another port with --port.", file=sys.stderr)
+        print(
+            f"mock-entra: port {args.port} on {args.host} is already in use. "
+            "Choose another port with --port.",
+            file=sys.stderr,
+        )
         return 1
     started = time.perf_counter()
     app = create_app(config, state_dir=paths.root, admin_key=args.admin_key)
     if args.fd is None:
         tenant = config.default_tenant
-        print(f"mock-entra: serving https on {base_url} (authority {base_url}/{tenant.tenant_id},"
-              f" CA {paths.ca_cert}); ready in {1000 * (time.perf_counter() - started):.0f} ms",
-              file=sys.stderr, flush=True)
-    options = ServeOptions(host=args.host, port=args.port, workers=args.workers,
-                           threads=args.threads, fd=args.fd)
+        print(
+            f"mock-entra: serving https on {base_url} (authority {base_url}/{tenant.tenant_id},"
+            f" CA {paths.ca_cert}); ready in {1000 * (time.perf_counter() - started):.0f} ms",
+            file=sys.stderr,
+            flush=True,
+        )
+    options = ServeOptions(
+        host=args.host, port=args.port, workers=args.workers, threads=args.threads, fd=args.fd
+    )
     try:
         serve(app, paths, options)
     except OSError as exc:
-        print(f"mock-entra: cannot listen on {args.host}:{args.port}: {exc.strerror}. "
-              "Choose another port with --port.", file=sys.stderr)
+        print(
+            f"mock-entra: cannot listen on {args.host}:{args.port}: {exc.strerror}. "
+            "Choose another port with --port.",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -88,8 +88,9 @@ class MockEntraInterceptor:
     def reset(self) -> None:
         self.runtime.store.reset()
 
-    def sign_in(self, auth_uri: str, username: str, password: str, *,
-                consent: bool = True) -> dict[str, str]:
+    def sign_in(
+        self, auth_uri: str, username: str, password: str, *, consent: bool = True
+    ) -> dict[str, str]:
         """Walk the sign-in pages without a browser (username, password, "Stay signed in?"
         No, consent) and return the parameters the browser would bring to the redirect URI."""
         parts = urlsplit(auth_uri)
@@ -97,9 +98,12 @@ class MockEntraInterceptor:
         base = f"https://{parts.netloc}"
         page = client.get(parts.path, base_url=base, query_string=parts.query)
         tenant = parts.path.strip("/").split("/")[0]
-        steps = [("username", {"loginfmt": username}), ("password", {"passwd": password}),
-                 ("kmsi", {"choice": "no"}),
-                 ("consent", {"choice": "accept" if consent else "cancel"})]
+        steps = [
+            ("username", {"loginfmt": username}),
+            ("password", {"passwd": password}),
+            ("kmsi", {"choice": "no"}),
+            ("consent", {"choice": "accept" if consent else "cancel"}),
+        ]
         for step, fields in steps:
             if page.status_code == 302:
                 break
@@ -108,8 +112,11 @@ class MockEntraInterceptor:
                 raise AssertionError(f"sign-in stopped before '{step}': {page.get_data()[:500]!r}")
             if f'name="step" value="{step}"' not in page.get_data(as_text=True):
                 continue
-            page = client.post(f"/{tenant}/login", base_url=base,
-                               data={"ctx": match.group(1), "step": step, **fields})
+            page = client.post(
+                f"/{tenant}/login",
+                base_url=base,
+                data={"ctx": match.group(1), "step": step, **fields},
+            )
         if page.status_code != 302:
             raise AssertionError(f"sign-in did not redirect: {page.get_data()[:500]!r}")
         location = urlsplit(page.headers["Location"])

@@ -2,7 +2,7 @@
 
 | fixture | scope | what |
 |---|---|---|
-| `mock_entra_config` | session | the `MockConfig` to serve; override it to add tenants, apps, users |
+| `mock_entra_config` | session | the `MockConfig` to serve (override to add tenants, apps) |
 | `mock_entra_server` | session | a live HTTPS mock (`MockEntra`) on an ephemeral port |
 | `mock_entra` | function | the same server, `reset()` before the test |
 | `mock_entra_intercept` | function | `MockEntraInterceptor`: production URLs answered in-process |
@@ -23,9 +23,9 @@ from mock_entra.server import MockEntra
 def mock_entra_config() -> MockConfig:
     """The config every mock of the session serves. Override in a conftest::
 
-        @pytest.fixture(scope="session")
-        def mock_entra_config():
-            return with_redirect_uris(DEFAULT_CONFIG, ["http://localhost:8000/callback"])
+    @pytest.fixture(scope="session")
+    def mock_entra_config():
+        return with_redirect_uris(DEFAULT_CONFIG, ["http://localhost:8000/callback"])
     """
     return DEFAULT_CONFIG
 

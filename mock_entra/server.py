@@ -83,8 +83,9 @@ def public_host(host: str) -> str:
     return "localhost" if host in ("127.0.0.1", "0.0.0.0", "::", "::1", "") else host
 
 
-def info(config: MockConfig, paths: StatePaths, base_url: str,
-         admin_key: str | None) -> dict[str, Any]:
+def info(
+    config: MockConfig, paths: StatePaths, base_url: str, admin_key: str | None
+) -> dict[str, Any]:
     """What a client needs (`mock-entra info --json`); the key names are a contract."""
     tenant = config.default_tenant
     app = tenant.apps[0]
@@ -197,9 +198,20 @@ class MockEntra:
         port = sock.getsockname()[1]
         base_url = f"https://{public_host(host)}:{port}"
         env = {**os.environ, "MOCK_ENTRA_ADMIN_KEY": admin_key or ""}
-        command = [sys.executable, "-m", "mock_entra", "serve", "--fd", str(sock.fileno()),
-                   "--state-dir", str(paths.root), "--config", str(config_file),
-                   "--workers", str(workers)]
+        command = [
+            sys.executable,
+            "-m",
+            "mock_entra",
+            "serve",
+            "--fd",
+            str(sock.fileno()),
+            "--state-dir",
+            str(paths.root),
+            "--config",
+            str(config_file),
+            "--workers",
+            str(workers),
+        ]
         process = subprocess.Popen(command, pass_fds=[sock.fileno()], env=env)
         sock.close()
         mock = cls(config, paths, base_url, admin_key, process, tmp)

@@ -30,38 +30,162 @@ class Aadsts:
 
 _E = Aadsts
 
-AADSTS50011 = _E(50011, "invalid_request", 400, "The redirect URI '{uri}' specified in the request does not match the redirect URIs configured for the application '{client_id}'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal. Navigate to https://aka.ms/redirectUriMismatchError to learn more about how to fix this.", page_only=True)  # noqa: E501
-AADSTS700016 = _E(700016, "unauthorized_client", 400, "Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", page_only=True)  # noqa: E501
-AADSTS90002 = _E(90002, "invalid_tenant", 400, "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.", page_only=True)  # noqa: E501
+AADSTS50011 = _E(
+    50011,
+    "invalid_request",
+    400,
+    "The redirect URI '{uri}' specified in the request does not match the redirect URIs configured for the application '{client_id}'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal. Navigate to https://aka.ms/redirectUriMismatchError to learn more about how to fix this.",
+    page_only=True,
+)
+AADSTS700016 = _E(
+    700016,
+    "unauthorized_client",
+    400,
+    "Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
+    page_only=True,
+)
+AADSTS90002 = _E(
+    90002,
+    "invalid_tenant",
+    400,
+    "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.",
+    page_only=True,
+)
 AADSTS900971 = _E(900971, "invalid_request", 400, "No reply address provided.", page_only=True)
-AADSTS900144 = _E(900144, "invalid_request", 400, "The request body must contain the following parameter: '{name}'.")  # noqa: E501
-AADSTS9002313 = _E(9002313, "invalid_request", 400, "Invalid request. Request is malformed or invalid.")  # noqa: E501
-AADSTS900561 = _E(900561, "invalid_request", 400, "The endpoint only accepts {method} requests. Received a {received} request.")  # noqa: E501
+AADSTS900144 = _E(
+    900144,
+    "invalid_request",
+    400,
+    "The request body must contain the following parameter: '{name}'.",
+)
+AADSTS9002313 = _E(
+    9002313, "invalid_request", 400, "Invalid request. Request is malformed or invalid."
+)
+AADSTS900561 = _E(
+    900561,
+    "invalid_request",
+    400,
+    "The endpoint only accepts {method} requests. Received a {received} request.",
+)
 AADSTS90100 = _E(90100, "invalid_request", 400, "{name} parameter is empty or not valid.")
-AADSTS7000215 = _E(7000215, "invalid_client", 401, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'.")  # noqa: E501
-AADSTS7000218 = _E(7000218, "invalid_client", 401, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")  # noqa: E501
-AADSTS700025 = _E(700025, "invalid_client", 401, "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.")  # noqa: E501
-AADSTS70003 = _E(70003, "unsupported_grant_type", 400, "The app requested an unsupported grant type '{grant_type}'.")  # noqa: E501
-AADSTS70008 = _E(70008, "invalid_grant", 400, "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.")  # noqa: E501
-AADSTS700082 = _E(700082, "invalid_grant", 400, "The refresh token has expired due to inactivity. The token was issued on {issued} and was inactive for {inactive}.")  # noqa: E501
-AADSTS54005 = _E(54005, "invalid_grant", 400, "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.")  # noqa: E501
-AADSTS501481 = _E(501481, "invalid_grant", 400, "The Code_Verifier does not match the code_challenge supplied in the authorization request.")  # noqa: E501
+AADSTS7000215 = _E(
+    7000215,
+    "invalid_client",
+    401,
+    "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'.",
+)
+AADSTS7000218 = _E(
+    7000218,
+    "invalid_client",
+    401,
+    "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+)
+AADSTS700025 = _E(
+    700025,
+    "invalid_client",
+    401,
+    "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.",
+)
+AADSTS70003 = _E(
+    70003,
+    "unsupported_grant_type",
+    400,
+    "The app requested an unsupported grant type '{grant_type}'.",
+)
+AADSTS70008 = _E(
+    70008,
+    "invalid_grant",
+    400,
+    "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.",
+)
+AADSTS700082 = _E(
+    700082,
+    "invalid_grant",
+    400,
+    "The refresh token has expired due to inactivity. The token was issued on {issued} and was inactive for {inactive}.",
+)
+AADSTS54005 = _E(
+    54005,
+    "invalid_grant",
+    400,
+    "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.",
+)
+AADSTS501481 = _E(
+    501481,
+    "invalid_grant",
+    400,
+    "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
+)
 AADSTS501491 = _E(501491, "invalid_request", 400, "Invalid size of Code_Challenge parameter.")
 AADSTS70000 = _E(70000, "invalid_grant", 400, "Provided grant is invalid or malformed. {detail}")
-AADSTS9002313_GRANT = _E(9002313, "invalid_grant", 400, "Invalid request. Request is malformed or invalid.", suberror="bad_token")  # noqa: E501
-AADSTS70011 = _E(70011, "invalid_scope", 400, "The provided value for the input parameter 'scope' is not valid. The scope {scope} is not valid.")  # noqa: E501
-AADSTS28000 = _E(28000, "invalid_scope", 400, "Provided value for the input parameter scope is not valid because it contains more than one resource. Scope {scope} is not valid.")  # noqa: E501
-AADSTS1002012 = _E(1002012, "invalid_scope", 400, "The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).")  # noqa: E501
-AADSTS500011 = _E(500011, "invalid_resource", 400, "The resource principal named {resource} was not found in the tenant named {tenant}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.")  # noqa: E501
-AADSTS65001 = _E(65001, "invalid_grant", 400, "The user or administrator has not consented to use the application with ID '{client_id}' named '{app_name}'. Send an interactive authorization request for this user and resource.", suberror="consent_required")  # noqa: E501
+AADSTS9002313_GRANT = _E(
+    9002313,
+    "invalid_grant",
+    400,
+    "Invalid request. Request is malformed or invalid.",
+    suberror="bad_token",
+)
+AADSTS70011 = _E(
+    70011,
+    "invalid_scope",
+    400,
+    "The provided value for the input parameter 'scope' is not valid. The scope {scope} is not valid.",
+)
+AADSTS28000 = _E(
+    28000,
+    "invalid_scope",
+    400,
+    "Provided value for the input parameter scope is not valid because it contains more than one resource. Scope {scope} is not valid.",
+)
+AADSTS1002012 = _E(
+    1002012,
+    "invalid_scope",
+    400,
+    "The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).",
+)
+AADSTS500011 = _E(
+    500011,
+    "invalid_resource",
+    400,
+    "The resource principal named {resource} was not found in the tenant named {tenant}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.",
+)
+AADSTS65001 = _E(
+    65001,
+    "invalid_grant",
+    400,
+    "The user or administrator has not consented to use the application with ID '{client_id}' named '{app_name}'. Send an interactive authorization request for this user and resource.",
+    suberror="consent_required",
+)
 AADSTS65001_AUTHORIZE = _E(65001, "consent_required", 400, AADSTS65001.message)
 AADSTS65004 = _E(65004, "access_denied", 400, "User declined to consent to access the app.")
-AADSTS50058 = _E(50058, "login_required", 400, "A silent sign-in request was sent but no user is signed in. The cookies used to represent the user's session were not sent in the request to Azure AD. This can happen if the user is using Internet Explorer or Edge, and the web app sending the silent sign-in request is in different IE security zone than the Azure AD endpoint (login.microsoftonline.com).")  # noqa: E501
-AADSTS16000 = _E(16000, "interaction_required", 400, "SelectUserAccount - This is an interrupt thrown by Azure AD, which results in UI that allows the user to select from among multiple valid SSO sessions.")  # noqa: E501
-AADSTS700054 = _E(700054, "unsupported_response_type", 400, "response_type '{response_type}' is not enabled for the application.")  # noqa: E501
+AADSTS50058 = _E(
+    50058,
+    "login_required",
+    400,
+    "A silent sign-in request was sent but no user is signed in. The cookies used to represent the user's session were not sent in the request to Azure AD. This can happen if the user is using Internet Explorer or Edge, and the web app sending the silent sign-in request is in different IE security zone than the Azure AD endpoint (login.microsoftonline.com).",
+)
+AADSTS16000 = _E(
+    16000,
+    "interaction_required",
+    400,
+    "SelectUserAccount - This is an interrupt thrown by Azure AD, which results in UI that allows the user to select from among multiple valid SSO sessions.",
+)
+AADSTS700054 = _E(
+    700054,
+    "unsupported_response_type",
+    400,
+    "response_type '{response_type}' is not enabled for the application.",
+)
 AADSTS50049 = _E(50049, "invalid_instance", 400, "Unknown or invalid instance.")
-AADSTS50126 = _E(50126, "invalid_grant", 400, "Error validating credentials due to invalid username or password.")  # noqa: E501
-AADSTS50034 = _E(50034, "invalid_grant", 400, "The user account {username} does not exist in the {tenant} directory. To sign into this application, the account must be added to the directory.")  # noqa: E501
+AADSTS50126 = _E(
+    50126, "invalid_grant", 400, "Error validating credentials due to invalid username or password."
+)
+AADSTS50034 = _E(
+    50034,
+    "invalid_grant",
+    400,
+    "The user account {username} does not exist in the {tenant} directory. To sign into this application, the account must be added to the directory.",
+)
 
 
 class EntraError(Exception):

@@ -55,11 +55,14 @@ class AuthorizeRequest:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def error(self, entry, **args: Any) -> EntraError:  # noqa: ANN001
+    def error(self, entry, **args: Any) -> EntraError:
         """An error that goes back to the (now trusted) redirect URI."""
         return EntraError(
-            entry, redirect_uri=self.redirect_uri, state=self.state,
-            response_mode=self.response_mode, **args,
+            entry,
+            redirect_uri=self.redirect_uri,
+            state=self.state,
+            response_mode=self.response_mode,
+            **args,
         )
 
 
@@ -141,7 +144,6 @@ def validate(
     return request, app_tenant, app, scopes
 
 
-
 def save_context(rt: Runtime, request: AuthorizeRequest, **extra: Any) -> str:
     ctx = opaque("", 24)
     rt.store.put(CONTEXT, ctx, {**request.to_dict(), **extra}, ttl=rt.config.signin_page_lifetime)
@@ -160,8 +162,14 @@ def request_from_context(data: Mapping[str, Any]) -> AuthorizeRequest:
 
 
 def issue_code(
-    rt: Runtime, request: AuthorizeRequest, tenant: Tenant, *, oid: str, sid: str,
-    auth_time: int, kmsi: bool,
+    rt: Runtime,
+    request: AuthorizeRequest,
+    tenant: Tenant,
+    *,
+    oid: str,
+    sid: str,
+    auth_time: int,
+    kmsi: bool,
 ) -> AuthorizeResponse:
     """Bind a one-time code to client, redirect URI, PKCE challenge and sign-in."""
     user = tenant.user_by_id(oid)
@@ -194,8 +202,9 @@ def issue_code(
     return AuthorizeResponse(request.redirect_uri, request.response_mode, params)
 
 
-def error_response(error: EntraError, *, trace_id: str, correlation_id: str, timestamp: str,
-                   base_url: str) -> AuthorizeResponse:
+def error_response(
+    error: EntraError, *, trace_id: str, correlation_id: str, timestamp: str, base_url: str
+) -> AuthorizeResponse:
     """The redirect that carries an error back to a trusted redirect URI."""
     assert error.redirect_uri is not None
     params = [("error", error.entry.error)]

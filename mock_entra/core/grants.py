@@ -111,7 +111,11 @@ def _signin(rt: Runtime, client: Client, record: dict[str, Any]) -> SignIn:
     if user is None:  # the user was removed from the config since
         raise EntraError(AADSTS70000, detail="The user could not be found.")
     return SignIn(
-        client.tenant, user, client.app, record["sid"], record["auth_time"],
+        client.tenant,
+        user,
+        client.app,
+        record["sid"],
+        record["auth_time"],
         bool(record.get("kmsi")),
     )
 
@@ -140,8 +144,12 @@ def authorization_code(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Cli
         if not set(asked.permissions) <= set(scopes.permissions):
             raise EntraError(AADSTS70011, scope=p["scope"])
     return rt.issue_user_tokens(
-        _signin(rt, c, record), scopes, base_url=req.base_url, nonce=record.get("nonce"),
-        want_client_info=p.get("client_info") == "1", max_age_sent=bool(record.get("max_age")),
+        _signin(rt, c, record),
+        scopes,
+        base_url=req.base_url,
+        nonce=record.get("nonce"),
+        want_client_info=p.get("client_info") == "1",
+        max_age_sent=bool(record.get("max_age")),
     )
 
 
@@ -161,7 +169,10 @@ def refresh_token(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) 
     _require_consent(rt, signin, scopes)
     # Entra issues a new refresh token each time and does not revoke the old one.
     return rt.issue_user_tokens(
-        signin, scopes, base_url=req.base_url, nonce=None,
+        signin,
+        scopes,
+        base_url=req.base_url,
+        nonce=None,
         want_client_info=p.get("client_info") == "1",
     )
 
@@ -172,8 +183,9 @@ def _require_consent(rt: Runtime, signin: SignIn, scopes: Scopes) -> None:
     granted = rt.consented(signin.tenant, signin.user.object_id, signin.app.client_id)
     wanted = {s for s in scopes.consent_key() if not s.startswith("oidc/")}
     if not wanted <= granted:
-        raise EntraError(AADSTS65001, client_id=signin.app.client_id,
-                         app_name=signin.app.display_name)
+        raise EntraError(
+            AADSTS65001, client_id=signin.app.client_id, app_name=signin.app.display_name
+        )
 
 
 def client_credentials(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> dict:
@@ -190,8 +202,13 @@ def client_credentials(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Cli
             granted = tuple(roles)
     issue = Issue(rt.now(), lifetime(rt.config.access_token_lifetime))
     claims = app_access_token_claims(
-        c.tenant, c.app, scopes, granted, issue,
-        v2_iss=v2_issuer(req.base_url, c.tenant.tenant_id), token_uti=uti(),
+        c.tenant,
+        c.app,
+        scopes,
+        granted,
+        issue,
+        v2_iss=v2_issuer(req.base_url, c.tenant.tenant_id),
+        token_uti=uti(),
     )
     kid = rt.active_kid()
     if scopes.resource.is_graph:

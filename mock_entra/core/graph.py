@@ -16,8 +16,17 @@ from mock_entra.core.keys import KeySet
 GRAPH_BASE = "https://graph.microsoft.com/v1.0"
 # $select-able properties of microsoft.graph.user that the mock knows, in Graph's order.
 DEFAULT_PROPERTIES = (
-    "businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone",
-    "officeLocation", "preferredLanguage", "surname", "userPrincipalName", "id",
+    "businessPhones",
+    "displayName",
+    "givenName",
+    "jobTitle",
+    "mail",
+    "mobilePhone",
+    "officeLocation",
+    "preferredLanguage",
+    "surname",
+    "userPrincipalName",
+    "id",
 )
 EXTRA_PROPERTIES = ("accountEnabled", "userType", "companyName", "department")
 _ALL = {p.lower(): p for p in (*DEFAULT_PROPERTIES, *EXTRA_PROPERTIES)}
@@ -25,8 +34,13 @@ _WWW_AUTHENTICATE = (
     'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/'
     f'authorize", client_id="{GRAPH_APP_ID}"'
 )
-READ_SELF = {"User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All",
-             "Directory.Read.All"}
+READ_SELF = {
+    "User.Read",
+    "User.ReadWrite",
+    "User.ReadBasic.All",
+    "User.Read.All",
+    "Directory.Read.All",
+}
 READ_OTHERS = {"User.ReadBasic.All", "User.Read.All", "Directory.Read.All"}
 READ_OTHERS_APP = {"User.Read.All", "Directory.Read.All"}
 
@@ -41,20 +55,24 @@ class Caller:
 
 
 def unauthorized(message: str) -> GraphError:
-    return GraphError(401, "InvalidAuthenticationToken", message,
-                      {"WWW-Authenticate": _WWW_AUTHENTICATE})
+    return GraphError(
+        401, "InvalidAuthenticationToken", message, {"WWW-Authenticate": _WWW_AUTHENTICATE}
+    )
 
 
 def denied() -> GraphError:
-    return GraphError(403, "Authorization_RequestDenied",
-                      "Insufficient privileges to complete the operation.")
+    return GraphError(
+        403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
+    )
 
 
-def authenticate(config: MockConfig, keys: KeySet, authorization: str | None,
-                 now: float) -> Caller:
+def authenticate(config: MockConfig, keys: KeySet, authorization: str | None, now: float) -> Caller:
     """Validate a bearer token as Graph does: signature, audience, issuer, lifetime."""
-    if not authorization or not authorization.lower().startswith("bearer ") \
-            or not authorization[7:].strip():
+    if (
+        not authorization
+        or not authorization.lower().startswith("bearer ")
+        or not authorization[7:].strip()
+    ):
         raise unauthorized("Access token is empty.")
     token = authorization[7:].strip()
     if token.count(".") == 0:
@@ -100,15 +118,18 @@ def parse_select(raw: str | None) -> tuple[str, ...]:
             continue
         known = _ALL.get(name.lower())
         if known is None:
-            raise GraphError(400, "Request_BadRequest",
-                             f"Could not find a property named '{name[:100]}' on type "
-                             "'microsoft.graph.user'.")
+            raise GraphError(
+                400,
+                "Request_BadRequest",
+                f"Could not find a property named '{name[:100]}' on type 'microsoft.graph.user'.",
+            )
         names.append(known)
     return tuple(dict.fromkeys(names)) or DEFAULT_PROPERTIES
 
 
-def user_json(user: TestUser, select: tuple[str, ...], *, context_base: str,
-              path: str) -> dict[str, Any]:
+def user_json(
+    user: TestUser, select: tuple[str, ...], *, context_base: str, path: str
+) -> dict[str, Any]:
     values: Mapping[str, Any] = {
         "businessPhones": list(user.business_phones),
         "displayName": user.display_name,
@@ -135,8 +156,9 @@ def user_json(user: TestUser, select: tuple[str, ...], *, context_base: str,
 
 def me(caller: Caller) -> TestUser:
     if caller.user is None:
-        raise GraphError(400, "BadRequest",
-                         "/me request is only valid with delegated authentication flow.")
+        raise GraphError(
+            400, "BadRequest", "/me request is only valid with delegated authentication flow."
+        )
     if not caller.scopes & READ_SELF:
         raise denied()
     return caller.user
@@ -151,7 +173,10 @@ def user_by_id_or_upn(caller: Caller, key: str) -> TestUser:
     elif not caller.roles & READ_OTHERS_APP:
         raise denied()
     if target is None:
-        raise GraphError(404, "Request_ResourceNotFound",
-                         f"Resource '{key[:200]}' does not exist or one of its queried reference-"
-                         "property objects are not present.")
+        raise GraphError(
+            404,
+            "Request_ResourceNotFound",
+            f"Resource '{key[:200]}' does not exist or one of its queried reference-"
+            "property objects are not present.",
+        )
     return target

@@ -69,7 +69,7 @@ class KeySet:
             assert isinstance(private, rsa.RSAPrivateKey)
             cert = x509.load_pem_x509_certificate(paths.signing_cert(n).read_bytes())
             der = cert.public_bytes(serialization.Encoding.DER)
-            kid = b64url(hashlib.sha1(der).digest())  # noqa: S324 - x5t is SHA-1 by definition
+            kid = b64url(hashlib.sha1(der).digest())
             keys.append(SigningKey(kid, private, private.public_key(), der))
         return cls(keys)
 
@@ -133,8 +133,13 @@ class KeySet:
             f"{header_b64}.{payload_b64}.{sig_b64}",
             key.public_key,
             algorithms=["RS256"],
-            options={"verify_aud": False, "verify_exp": False, "verify_nbf": False,
-                     "verify_iat": False, "verify_iss": False},
+            options={
+                "verify_aud": False,
+                "verify_exp": False,
+                "verify_nbf": False,
+                "verify_iat": False,
+                "verify_iss": False,
+            },
             leeway=leeway,
         )
 
@@ -145,9 +150,16 @@ class KeySet:
         if key is None:
             raise jwt.InvalidSignatureError("unknown key")
         return jwt.decode(
-            token, key.public_key, algorithms=["RS256"],
-            options={"verify_aud": False, "verify_exp": False, "verify_nbf": False,
-                     "verify_iat": False, "verify_iss": False},
+            token,
+            key.public_key,
+            algorithms=["RS256"],
+            options={
+                "verify_aud": False,
+                "verify_exp": False,
+                "verify_nbf": False,
+                "verify_iat": False,
+                "verify_iss": False,
+            },
         )
 
 

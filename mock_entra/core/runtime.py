@@ -99,7 +99,12 @@ class Runtime:
             body["refresh_token"] = self.new_refresh_token(signin, scopes)
         if scopes.wants_id_token:
             id_claims = id_token_claims(
-                signin, scopes, issue, issuer=issuer, nonce=nonce, token_uti=token_uti,
+                signin,
+                scopes,
+                issue,
+                issuer=issuer,
+                nonce=nonce,
+                token_uti=token_uti,
                 max_age_sent=max_age_sent,
             )
             body["id_token"] = self.keys.sign(id_claims, kid=kid)

@@ -110,9 +110,7 @@ def parse_scopes(raw: str | None, config: MockConfig, *, tenant_name: str = "") 
         if perm == ".default":
             is_default = True
             perms = (
-                GRAPH_DEFAULT_PERMISSIONS
-                if resource.app is None
-                else resource.app.exposed_scopes
+                GRAPH_DEFAULT_PERMISSIONS if resource.app is None else resource.app.exposed_scopes
             )
         elif resource.app is None:
             known = _GRAPH_BY_LOWER.get(perm.lower())

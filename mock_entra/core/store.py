@@ -61,18 +61,22 @@ class Store:
         )
 
     def get(self, kind: str, key: str) -> dict[str, Any] | None:
-        row = self._conn().execute(
-            "SELECT value, expires_at FROM kv WHERE kind = ? AND key = ?", (kind, key)
-        ).fetchone()
+        row = (
+            self._conn()
+            .execute("SELECT value, expires_at FROM kv WHERE kind = ? AND key = ?", (kind, key))
+            .fetchone()
+        )
         if row is None or row[1] <= self._now():
             return None
         return json.loads(row[0])
 
     def get_with_expiry(self, kind: str, key: str) -> tuple[dict[str, Any], float] | None:
         """The value even when expired, with its expiry, so callers can say *expired*."""
-        row = self._conn().execute(
-            "SELECT value, expires_at FROM kv WHERE kind = ? AND key = ?", (kind, key)
-        ).fetchone()
+        row = (
+            self._conn()
+            .execute("SELECT value, expires_at FROM kv WHERE kind = ? AND key = ?", (kind, key))
+            .fetchone()
+        )
         return None if row is None else (json.loads(row[0]), row[1])
 
     def delete(self, kind: str, key: str) -> None:
@@ -81,16 +85,22 @@ class Store:
     def consume(self, kind: str, key: str) -> tuple[dict[str, Any], float] | None:
         """Atomically take an item (expired or not) and leave a tombstone under
         `consumed:<kind>`; None when it is not there (never issued, or already taken)."""
-        row = self._conn().execute(
-            "UPDATE kv SET kind = ? WHERE kind = ? AND key = ? RETURNING value, expires_at",
-            (CONSUMED + kind, kind, key),
-        ).fetchone()
+        row = (
+            self._conn()
+            .execute(
+                "UPDATE kv SET kind = ? WHERE kind = ? AND key = ? RETURNING value, expires_at",
+                (CONSUMED + kind, kind, key),
+            )
+            .fetchone()
+        )
         return None if row is None else (json.loads(row[0]), row[1])
 
     def was_consumed(self, kind: str, key: str) -> bool:
-        row = self._conn().execute(
-            "SELECT 1 FROM kv WHERE kind = ? AND key = ?", (CONSUMED + kind, key)
-        ).fetchone()
+        row = (
+            self._conn()
+            .execute("SELECT 1 FROM kv WHERE kind = ? AND key = ?", (CONSUMED + kind, key))
+            .fetchone()
+        )
         return row is not None
 
     def purge_expired(self, grace: float = 3600) -> None:

@@ -82,8 +82,14 @@ def v2_issuer(base_url: str, tenant_id: str) -> str:
 
 
 def id_token_claims(
-    signin: SignIn, scopes: Scopes, issue: Issue, *, issuer: str, nonce: str | None,
-    token_uti: str, max_age_sent: bool = False,
+    signin: SignIn,
+    scopes: Scopes,
+    issue: Issue,
+    *,
+    issuer: str,
+    nonce: str | None,
+    token_uti: str,
+    max_age_sent: bool = False,
 ) -> dict[str, Any]:
     user, tenant, app = signin.user, signin.tenant, signin.app
     claims: dict[str, Any] = {"aud": app.client_id, "iss": issuer, **issue.times}
@@ -184,8 +190,14 @@ def api_access_token_claims(
 
 
 def app_access_token_claims(
-    tenant: Tenant, app: AppRegistration, scopes: Scopes, roles: tuple[str, ...],
-    issue: Issue, *, v2_iss: str, token_uti: str,
+    tenant: Tenant,
+    app: AppRegistration,
+    scopes: Scopes,
+    roles: tuple[str, ...],
+    issue: Issue,
+    *,
+    v2_iss: str,
+    token_uti: str,
 ) -> dict[str, Any]:
     """An app-only token (client credentials): `roles`, `idtyp=app`, no `scp`."""
     api = scopes.resource.app

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask, Response, request
 
-from mock_entra.core.clock import Clock, OffsetClock
+from mock_entra.core.clock import Clock, OffsetClock, SystemClock
 from mock_entra.core.config import DEFAULT_CONFIG, MockConfig
 from mock_entra.core.keys import KeySet
 from mock_entra.core.pki import ensure_state
@@ -15,6 +15,7 @@ from mock_entra.core.runtime import Runtime
 from mock_entra.core.store import Store
 from mock_entra.web import admin, discovery, errors, graph_views, requestlog, signin, token
 from mock_entra.web.context import EXTENSION, trace_id
+from mock_entra.web.fastpath import PrecomputedGets
 from mock_entra.web.tenant import bp as identity_bp
 
 _ = (discovery, signin, token)  # their routes register on the identity blueprint on import
@@ -38,10 +39,15 @@ def create_app(
     """
     paths = ensure_state(state_dir)
     store = Store(paths.store, now=lambda: 0.0)
-    the_clock: Clock = clock if clock is not None else OffsetClock(store)
+    if clock is None:
+        # Only a mock with its admin API on can have its clock moved; the others never pay
+        # for reading the shared offset.
+        clock = OffsetClock(store) if admin_key is not None else SystemClock()
+    the_clock: Clock = clock
     store.set_clock(the_clock.now)
-    runtime = Runtime(config=config, keys=KeySet.load(paths), store=store, clock=the_clock,
-                      admin_key=admin_key)
+    runtime = Runtime(
+        config=config, keys=KeySet.load(paths), store=store, clock=the_clock, admin_key=admin_key
+    )
 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
@@ -50,19 +56,25 @@ def create_app(
     app.register_blueprint(graph_views.bp)
     app.register_blueprint(admin.bp)
     errors.register(app)
-    if log_requests if log_requests is not None else admin_key is not None:
+    logging_on = log_requests if log_requests is not None else admin_key is not None
+    if logging_on:
         requestlog.install(app)
+    else:  # every request must reach the log when it is on
+        app.wsgi_app = PrecomputedGets(app.wsgi_app)  # type: ignore[method-assign]
 
     @app.get("/error")
     def error_info() -> Response:
         code = request.args.get("code", "")[:12]
-        return Response(f"AADSTS{code}: see https://login.microsoftonline.com/error?code={code}",
-                        content_type="text/plain; charset=utf-8")
+        return Response(
+            f"AADSTS{code}: see https://login.microsoftonline.com/error?code={code}",
+            content_type="text/plain; charset=utf-8",
+        )
 
     @app.after_request
     def security_headers(response: Response) -> Response:
-        response.headers.setdefault("Strict-Transport-Security",
-                                    "max-age=31536000; includeSubDomains")
+        response.headers.setdefault(
+            "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+        )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("x-ms-request-id", trace_id())
         return response

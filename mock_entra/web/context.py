@@ -31,9 +31,7 @@ def trace_id() -> str:
 
 def correlation_id() -> str:
     # Entra echoes the caller's client-request-id as the correlation id (entra-fidelity §5.1).
-    sent = request.headers.get("client-request-id", "") or request.args.get(
-        "client-request-id", ""
-    )
+    sent = request.headers.get("client-request-id", "") or request.args.get("client-request-id", "")
     return sent if _GUID.match(sent) else trace_id()
 
 

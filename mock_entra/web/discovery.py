@@ -15,25 +15,42 @@ from mock_entra.web.respond import json_response
 from mock_entra.web.tenant import bp, current_tenant, tenant_segment
 
 MICROSOFT_CLOUDS = [
-    {"preferred_network": "login.microsoftonline.com", "preferred_cache": "login.windows.net",
-     "aliases": ["login.microsoftonline.com", "login.windows.net", "login.microsoft.com",
-                 "sts.windows.net"]},
-    {"preferred_network": "login.partner.microsoftonline.cn",
-     "preferred_cache": "login.partner.microsoftonline.cn",
-     "aliases": ["login.partner.microsoftonline.cn", "login.chinacloudapi.cn"]},
-    {"preferred_network": "login.microsoftonline.de", "preferred_cache": "login.microsoftonline.de",
-     "aliases": ["login.microsoftonline.de"]},
-    {"preferred_network": "login.microsoftonline.us", "preferred_cache": "login.microsoftonline.us",
-     "aliases": ["login.microsoftonline.us", "login.usgovcloudapi.net"]},
-    {"preferred_network": "login-us.microsoftonline.com",
-     "preferred_cache": "login-us.microsoftonline.com",
-     "aliases": ["login-us.microsoftonline.com"]},
+    {
+        "preferred_network": "login.microsoftonline.com",
+        "preferred_cache": "login.windows.net",
+        "aliases": [
+            "login.microsoftonline.com",
+            "login.windows.net",
+            "login.microsoft.com",
+            "sts.windows.net",
+        ],
+    },
+    {
+        "preferred_network": "login.partner.microsoftonline.cn",
+        "preferred_cache": "login.partner.microsoftonline.cn",
+        "aliases": ["login.partner.microsoftonline.cn", "login.chinacloudapi.cn"],
+    },
+    {
+        "preferred_network": "login.microsoftonline.de",
+        "preferred_cache": "login.microsoftonline.de",
+        "aliases": ["login.microsoftonline.de"],
+    },
+    {
+        "preferred_network": "login.microsoftonline.us",
+        "preferred_cache": "login.microsoftonline.us",
+        "aliases": ["login.microsoftonline.us", "login.usgovcloudapi.net"],
+    },
+    {
+        "preferred_network": "login-us.microsoftonline.com",
+        "preferred_cache": "login-us.microsoftonline.com",
+        "aliases": ["login-us.microsoftonline.com"],
+    },
 ]
 _MICROSOFT_HOSTS = {a for cloud in MICROSOFT_CLOUDS for a in cloud["aliases"]}
 DAY = 86400
 
 
-def _cached(key: tuple, build) -> bytes:  # noqa: ANN001
+def _cached(key: tuple, build) -> bytes:
     cache = runtime().cache
     body = cache.get(key)
     if body is None:
@@ -53,7 +70,10 @@ def v2_document(base: str, segment: str, region: str | None) -> dict:
     return {
         "token_endpoint": f"{root}/oauth2/v2.0/token",
         "token_endpoint_auth_methods_supported": [
-            "client_secret_post", "private_key_jwt", "client_secret_basic"],
+            "client_secret_post",
+            "private_key_jwt",
+            "client_secret_basic",
+        ],
         "jwks_uri": f"{root}/discovery/v2.0/keys",
         "response_modes_supported": ["query", "fragment", "form_post"],
         "subject_types_supported": ["pairwise"],
@@ -69,9 +89,26 @@ def v2_document(base: str, segment: str, region: str | None) -> dict:
         "frontchannel_logout_supported": True,
         "end_session_endpoint": f"{root}/oauth2/v2.0/logout",
         "claims_supported": [
-            "sub", "iss", "cloud_instance_name", "cloud_instance_host_name",
-            "cloud_graph_host_name", "msgraph_host", "aud", "exp", "iat", "auth_time", "acr",
-            "nonce", "preferred_username", "name", "tid", "ver", "at_hash", "c_hash", "email"],
+            "sub",
+            "iss",
+            "cloud_instance_name",
+            "cloud_instance_host_name",
+            "cloud_graph_host_name",
+            "msgraph_host",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "acr",
+            "nonce",
+            "preferred_username",
+            "name",
+            "tid",
+            "ver",
+            "at_hash",
+            "c_hash",
+            "email",
+        ],
         "kerberos_endpoint": f"{root}/kerberos",
         "tenant_region_scope": region,
         "cloud_instance_name": "microsoftonline.com",
@@ -87,13 +124,21 @@ def v1_document(base: str, segment: str, region: str | None) -> dict:
     return {
         "token_endpoint": f"{root}/oauth2/token",
         "token_endpoint_auth_methods_supported": [
-            "client_secret_post", "private_key_jwt", "client_secret_basic"],
+            "client_secret_post",
+            "private_key_jwt",
+            "client_secret_basic",
+        ],
         "jwks_uri": f"{base}/common/discovery/keys",
         "response_modes_supported": ["query", "fragment", "form_post"],
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": ["RS256"],
-        "response_types_supported": ["code", "id_token", "code id_token", "token id_token",
-                                     "token"],
+        "response_types_supported": [
+            "code",
+            "id_token",
+            "code id_token",
+            "token id_token",
+            "token",
+        ],
         "scopes_supported": ["openid"],
         "issuer": f"https://sts.windows.net/{tid}/",
         "microsoft_multi_refresh_token": True,
@@ -103,9 +148,24 @@ def v1_document(base: str, segment: str, region: str | None) -> dict:
         "frontchannel_logout_supported": True,
         "end_session_endpoint": f"{root}/oauth2/logout",
         "claims_supported": [
-            "sub", "iss", "cloud_instance_name", "cloud_instance_host_name",
-            "cloud_graph_host_name", "msgraph_host", "aud", "exp", "iat", "auth_time", "acr",
-            "amr", "nonce", "email", "given_name", "family_name", "nickname"],
+            "sub",
+            "iss",
+            "cloud_instance_name",
+            "cloud_instance_host_name",
+            "cloud_graph_host_name",
+            "msgraph_host",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "acr",
+            "amr",
+            "nonce",
+            "email",
+            "given_name",
+            "family_name",
+            "nickname",
+        ],
         "check_session_iframe": f"{root}/oauth2/checksession",
         "userinfo_endpoint": f"{root}/openid/userinfo",
         "kerberos_endpoint": f"{root}/kerberos",
@@ -126,29 +186,29 @@ def _metadata(version: str) -> bytes:
 
 
 @bp.get("/v2.0/.well-known/openid-configuration")
-def openid_configuration():  # noqa: ANN201
+def openid_configuration():
     return json_response(_metadata("v2"), max_age=DAY)
 
 
 @bp.get("/.well-known/openid-configuration")
-def openid_configuration_v1():  # noqa: ANN201
+def openid_configuration_v1():
     return json_response(_metadata("v1"), max_age=DAY)
 
 
 @bp.get("/discovery/v2.0/keys")
-def keys():  # noqa: ANN201
+def keys():
     tenant = current_tenant()
     issuer = f"{base_url()}/{tenant.tenant_id if tenant else '{tenantid}'}/v2.0"
     return json_response(runtime().keys.jwks_bytes(issuer), max_age=DAY)
 
 
 @bp.get("/discovery/keys")
-def keys_v1():  # noqa: ANN201
+def keys_v1():
     return json_response(runtime().keys.jwks_bytes(None), max_age=DAY)
 
 
 @bp.get("/discovery/instance")
-def instance_discovery():  # noqa: ANN201
+def instance_discovery():
     """MSAL's instance discovery (api-version 1.0 validation and 1.1 alias lookup)."""
     endpoint = request.args.get("authorization_endpoint")
     if not endpoint:
@@ -164,11 +224,12 @@ def instance_discovery():  # noqa: ANN201
     api_version = request.args.get("api-version", "1.1")
     metadata = list(MICROSOFT_CLOUDS)
     if own_host not in _MICROSOFT_HOSTS:
-        metadata.insert(0, {"preferred_network": own_host, "preferred_cache": own_host,
-                            "aliases": [own_host]})
+        metadata.insert(
+            0, {"preferred_network": own_host, "preferred_cache": own_host, "aliases": [own_host]}
+        )
+    document = f"{base_url()}/{tenant}/{version_part}.well-known/openid-configuration"
     body = {
-        "tenant_discovery_endpoint":
-            f"{base_url()}/{tenant}/{version_part}.well-known/openid-configuration",
+        "tenant_discovery_endpoint": document,
         "api-version": api_version,
         "metadata": metadata,
     }

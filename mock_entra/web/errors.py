@@ -21,8 +21,12 @@ from mock_entra.web.respond import authorize_redirect, json_response
 log = logging.getLogger(__name__)
 
 # Endpoints a browser is sent to: their errors are pages (or redirects), not JSON.
-_BROWSER_ENDPOINTS = {"identity.authorize", "identity.login", "identity.logout",
-                      "identity.logout_v1"}
+_BROWSER_ENDPOINTS = {
+    "identity.authorize",
+    "identity.login",
+    "identity.logout",
+    "identity.logout_v1",
+}
 
 
 def entra_error_body(error: EntraError) -> dict:
@@ -46,8 +50,13 @@ def render_entra_error(error: EntraError) -> Response:
     if request.endpoint in _BROWSER_ENDPOINTS:
         if error.redirectable:
             return authorize_redirect(
-                error_response(error, trace_id=trace_id(), correlation_id=correlation_id(),
-                               timestamp=timestamp(), base_url=base_url())
+                error_response(
+                    error,
+                    trace_id=trace_id(),
+                    correlation_id=correlation_id(),
+                    timestamp=timestamp(),
+                    base_url=base_url(),
+                )
             )
         return error_page(error)
     status = error.entry.status
@@ -107,24 +116,30 @@ def render_http_error(error: HTTPException) -> Response:
         )
         return render_graph_error(GraphError(status, code, error.description or error.name))
     if status == 405 and request.path.endswith("/oauth2/v2.0/token"):
-        return render_entra_error(
-            EntraError(AADSTS900561, method="POST", received=request.method)
-        )
+        return render_entra_error(EntraError(AADSTS900561, method="POST", received=request.method))
     if status == 400:  # e.g. a malformed form body
         return render_entra_error(EntraError(AADSTS9002313))
-    body = {"error": "not_found" if status == 404 else "invalid_request",
-            "error_description": error.description, "trace_id": trace_id()}
+    body = {
+        "error": "not_found" if status == 404 else "invalid_request",
+        "error_description": error.description,
+        "trace_id": trace_id(),
+    }
     return json_response(body, status)
 
 
 def render_unexpected(error: Exception) -> Response:
     log.exception("unexpected error in the mock (trace id %s)", trace_id())
     if _is_graph():
-        return render_graph_error(GraphError(500, "generalException",
-                                             "An unexpected error occurred."))
-    body = {"error": "server_error", "error_description":
-            f"AADSTS90000: An unexpected error occurred.\r\nTrace ID: {trace_id()}",
-            "error_codes": [90000], "trace_id": trace_id()}
+        return render_graph_error(
+            GraphError(500, "generalException", "An unexpected error occurred.")
+        )
+    body = {
+        "error": "server_error",
+        "error_description": "AADSTS90000: An unexpected error occurred.\r\n"
+        f"Trace ID: {trace_id()}",
+        "error_codes": [90000],
+        "trace_id": trace_id(),
+    }
     return json_response(body, 500)
 
 

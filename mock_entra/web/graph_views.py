@@ -13,14 +13,17 @@ from mock_entra.web.context import base_url, runtime, trace_id
 from mock_entra.web.respond import json_response
 
 bp = Blueprint("graph", __name__)
-GRAPH_JSON = ("application/json;odata.metadata=minimal;odata.streaming=true;"
-              "IEEE754Compatible=false;charset=utf-8")
+GRAPH_JSON = (
+    "application/json;odata.metadata=minimal;odata.streaming=true;"
+    "IEEE754Compatible=false;charset=utf-8"
+)
 
 
 def _caller() -> graph.Caller:
     rt = runtime()
-    return graph.authenticate(rt.config, rt.keys, request.headers.get("Authorization"),
-                              rt.clock.now())
+    return graph.authenticate(
+        rt.config, rt.keys, request.headers.get("Authorization"), rt.clock.now()
+    )
 
 
 def _graph_response(body: dict) -> Response:
@@ -35,8 +38,12 @@ def _graph_response(body: dict) -> Response:
 def _select() -> tuple[str, ...]:
     values = request.args.getlist("$select")
     if len(values) > 1:
-        raise GraphError(400, "BadRequest", "Query option '$select' was specified more than once,"
-                         " but it must be specified at most once.")
+        raise GraphError(
+            400,
+            "BadRequest",
+            "Query option '$select' was specified more than once,"
+            " but it must be specified at most once.",
+        )
     return graph.parse_select(values[0] if values else None)
 
 
@@ -44,16 +51,18 @@ def _select() -> tuple[str, ...]:
 def me() -> Response:
     select = _select()
     user = graph.me(_caller())
-    return _graph_response(graph.user_json(user, select, context_base=f"{base_url()}/v1.0",
-                                           path="me"))
+    return _graph_response(
+        graph.user_json(user, select, context_base=f"{base_url()}/v1.0", path="me")
+    )
 
 
 @bp.get("/v1.0/users/<path:key>")
 def user(key: str) -> Response:
     select = _select()
     target = graph.user_by_id_or_upn(_caller(), key)
-    return _graph_response(graph.user_json(target, select, context_base=f"{base_url()}/v1.0",
-                                           path="users"))
+    return _graph_response(
+        graph.user_json(target, select, context_base=f"{base_url()}/v1.0", path="users")
+    )
 
 
 @bp.route("/oidc/userinfo", methods=["GET", "POST"])

@@ -7,18 +7,38 @@ from werkzeug.exceptions import HTTPException
 
 from mock_entra.web.context import runtime
 
-SENSITIVE = {"client_secret", "passwd", "password", "code", "code_verifier", "refresh_token",
-             "access_token", "id_token", "client_assertion", "authorization", "cookie",
-             "x-admin-key", "ctx"}
-HEADERS = ("Authorization", "Content-Type", "client-request-id", "x-client-sku",
-           "x-client-ver", "X-AnchorMailbox", "User-Agent", "Cookie")
+SENSITIVE = {
+    "client_secret",
+    "passwd",
+    "password",
+    "code",
+    "code_verifier",
+    "refresh_token",
+    "access_token",
+    "id_token",
+    "client_assertion",
+    "authorization",
+    "cookie",
+    "x-admin-key",
+    "ctx",
+}
+HEADERS = (
+    "Authorization",
+    "Content-Type",
+    "client-request-id",
+    "x-client-sku",
+    "x-client-ver",
+    "X-AnchorMailbox",
+    "User-Agent",
+    "Cookie",
+)
 
 
 def _redact(name: str, value: str) -> str:
     return f"<redacted {len(value)} chars>" if name.lower() in SENSITIVE else value
 
 
-def _multi(source) -> dict[str, list[str]]:  # noqa: ANN001
+def _multi(source) -> dict[str, list[str]]:
     return {k: [_redact(k, v) for v in vs] for k, vs in source.to_dict(flat=False).items()}
 
 
@@ -42,8 +62,7 @@ def record(response: Response) -> Response:
             "path": request.path,
             "query": _multi(request.args),
             "form": _form(),
-            "headers": {h: _redact(h, request.headers[h]) for h in HEADERS
-                        if h in request.headers},
+            "headers": {h: _redact(h, request.headers[h]) for h in HEADERS if h in request.headers},
             "status": response.status_code,
         }
     )

@@ -15,8 +15,9 @@ _PCT = re.compile(r"%[0-9A-F]{2}")
 JSON_TYPE = "application/json; charset=utf-8"
 
 
-def json_response(body: Any, status: int = 200, *, no_store: bool = False,
-                  max_age: int | None = None) -> Response:
+def json_response(
+    body: Any, status: int = 200, *, no_store: bool = False, max_age: int | None = None
+) -> Response:
     data = body if isinstance(body, bytes) else json.dumps(body, separators=(",", ":")).encode()
     response = Response(data, status, content_type=JSON_TYPE)
     if no_store:
@@ -36,8 +37,9 @@ def _dotnet_urlencode(params: list[tuple[str, str]]) -> str:
 def authorize_redirect(response: AuthorizeResponse) -> Response:
     """Send the authorization response back as `query`, `fragment` or `form_post`."""
     if response.response_mode == "form_post":
-        html = render_template("form_post.html", action=response.redirect_uri,
-                               fields=response.params)
+        html = render_template(
+            "form_post.html", action=response.redirect_uri, fields=response.params
+        )
         r = Response(html, 200, content_type="text/html; charset=utf-8")
         r.headers["Cache-Control"] = "no-store, no-cache"
         return r

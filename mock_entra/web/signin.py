@@ -35,14 +35,18 @@ SSO_COOKIE = "ESTSAUTH"
 SESSION_TTL = 24 * 3600
 KMSI_TTL = 90 * 24 * 3600
 USERNAME_EMPTY = "Enter a valid email address, phone number, or Skype name."
-USERNAME_UNKNOWN = ("This username may be incorrect. Make sure you typed it correctly. "
-                    "Otherwise, contact your admin.")
+USERNAME_UNKNOWN = (
+    "This username may be incorrect. Make sure you typed it correctly. "
+    "Otherwise, contact your admin."
+)
 PASSWORD_EMPTY = "Please enter your password."
-PASSWORD_WRONG = ("Your account or password is incorrect. If you don't remember your password, "
-                  "reset it now.")
+PASSWORD_WRONG = (
+    "Your account or password is incorrect. If you don't remember your password, reset it now."
+)
 
 
 # -- SSO session ------------------------------------------------------------------------------
+
 
 def _session(rt: Runtime) -> tuple[str | None, dict[str, Any] | None]:
     sid = request.cookies.get(SSO_COOKIE)
@@ -55,34 +59,51 @@ def _accounts(rt: Runtime, tenant: Tenant) -> list[dict[str, Any]]:
     _, session = _session(rt)
     if not session:
         return []
-    return [a for a in session["accounts"] if a["tenant_id"] == tenant.tenant_id
-            and tenant.user_by_id(a["oid"]) is not None]
+    return [
+        a
+        for a in session["accounts"]
+        if a["tenant_id"] == tenant.tenant_id and tenant.user_by_id(a["oid"]) is not None
+    ]
 
 
-def _remember(rt: Runtime, response: Response, oid: str, tenant: Tenant, auth_time: int,
-              kmsi: bool) -> str:
+def _remember(
+    rt: Runtime, response: Response, oid: str, tenant: Tenant, auth_time: int, kmsi: bool
+) -> str:
     sid, session = _session(rt)
     if session is None:
         sid, session = str(uuid.uuid4()), {"accounts": []}
     accounts = [a for a in session["accounts"] if a["oid"] != oid]
-    accounts.insert(0, {"oid": oid, "tenant_id": tenant.tenant_id, "auth_time": auth_time,
-                        "kmsi": kmsi})
+    accounts.insert(
+        0, {"oid": oid, "tenant_id": tenant.tenant_id, "auth_time": auth_time, "kmsi": kmsi}
+    )
     ttl = KMSI_TTL if kmsi else SESSION_TTL
     rt.store.put(SESSION, sid, {"accounts": accounts}, ttl=ttl)
-    response.set_cookie(SSO_COOKIE, sid, max_age=ttl if kmsi else None, secure=True,
-                        httponly=True, samesite="None", path="/")
+    response.set_cookie(
+        SSO_COOKIE,
+        sid,
+        max_age=ttl if kmsi else None,
+        secure=True,
+        httponly=True,
+        samesite="None",
+        path="/",
+    )
     return sid
 
 
 # -- pages ------------------------------------------------------------------------------------
+
 
 def _page(view: str, ctx: str, data: dict[str, Any], **extra: Any) -> Response:
     rt = runtime()
     found = rt.config.find_app(data["client_id"])
     app = found[1] if found else None
     html = render_template(
-        "signin.html", view=view, ctx=ctx, action=f"/{tenant_segment()}/login",
-        app_name=app.display_name if app else "", username=data.get("username") or "",
+        "signin.html",
+        view=view,
+        ctx=ctx,
+        action=f"/{tenant_segment()}/login",
+        app_name=app.display_name if app else "",
+        username=data.get("username") or "",
         **extra,
     )
     response = make_response(html)
@@ -92,8 +113,9 @@ def _page(view: str, ctx: str, data: dict[str, Any], **extra: Any) -> Response:
 
 
 def _consent_page(ctx: str, data: dict[str, Any], scopes: Scopes) -> Response:
-    return _page("consent", ctx, data, permissions=scopes.permissions or ("openid",),
-                 oidc=scopes.oidc)
+    return _page(
+        "consent", ctx, data, permissions=scopes.permissions or ("openid",), oidc=scopes.oidc
+    )
 
 
 def _picker(ctx: str, data: dict[str, Any], tenant: Tenant, accounts: list) -> Response:
@@ -103,20 +125,29 @@ def _picker(ctx: str, data: dict[str, Any], tenant: Tenant, accounts: list) -> R
 
 # -- flow -------------------------------------------------------------------------------------
 
-def _needs_consent(rt: Runtime, tenant: Tenant, app: AppRegistration, oid: str,
-                   scopes: Scopes) -> bool:
+
+def _needs_consent(
+    rt: Runtime, tenant: Tenant, app: AppRegistration, oid: str, scopes: Scopes
+) -> bool:
     if not app.require_consent:
         return False
     return not set(scopes.consent_key()) <= rt.consented(tenant, oid, app.client_id)
 
 
-def _finish(rt: Runtime, ctx: str | None, data: dict[str, Any], tenant: Tenant, oid: str,
-            auth_time: int, kmsi: bool, response_cookies: Response | None = None) -> Response:
+def _finish(
+    rt: Runtime,
+    ctx: str | None,
+    data: dict[str, Any],
+    tenant: Tenant,
+    oid: str,
+    auth_time: int,
+    kmsi: bool,
+    response_cookies: Response | None = None,
+) -> Response:
     """Issue the code and send the browser back to the app (one-time: the ctx is dropped)."""
     request_ = core.request_from_context(data)
     sid = data.get("sid") or str(uuid.uuid4())
-    answer = core.issue_code(rt, request_, tenant, oid=oid, sid=sid, auth_time=auth_time,
-                             kmsi=kmsi)
+    answer = core.issue_code(rt, request_, tenant, oid=oid, sid=sid, auth_time=auth_time, kmsi=kmsi)
     if ctx:
         rt.store.delete(CONTEXT, ctx)
     response = authorize_redirect(answer)
@@ -126,13 +157,25 @@ def _finish(rt: Runtime, ctx: str | None, data: dict[str, Any], tenant: Tenant, 
     return response
 
 
-def _continue_as(rt: Runtime, ctx: str, data: dict[str, Any], tenant: Tenant,
-                 app: AppRegistration, account: dict[str, Any], *,
-                 cookies: Response | None = None) -> Response:
+def _continue_as(
+    rt: Runtime,
+    ctx: str,
+    data: dict[str, Any],
+    tenant: Tenant,
+    app: AppRegistration,
+    account: dict[str, Any],
+    *,
+    cookies: Response | None = None,
+) -> Response:
     """The user is known: consent if needed, then the code."""
     scopes = parse_scopes(data["scope"], rt.config, tenant_name=tenant.display_name)
-    data = {**data, "oid": account["oid"], "auth_time": account["auth_time"],
-            "kmsi": account.get("kmsi", False), "sid": data.get("sid") or account.get("sid")}
+    data = {
+        **data,
+        "oid": account["oid"],
+        "auth_time": account["auth_time"],
+        "kmsi": account.get("kmsi", False),
+        "sid": data.get("sid") or account.get("sid"),
+    }
     if data.get("prompt") == "consent" or _needs_consent(rt, tenant, app, account["oid"], scopes):
         rt.store.put(CONTEXT, ctx, data, ttl=rt.config.signin_page_lifetime)
         response = _consent_page(ctx, data, scopes)
@@ -140,8 +183,16 @@ def _continue_as(rt: Runtime, ctx: str, data: dict[str, Any], tenant: Tenant,
             for value in cookies.headers.getlist("Set-Cookie"):
                 response.headers.add("Set-Cookie", value)
         return response
-    return _finish(rt, ctx, data, tenant, account["oid"], account["auth_time"],
-                   bool(account.get("kmsi")), cookies)
+    return _finish(
+        rt,
+        ctx,
+        data,
+        tenant,
+        account["oid"],
+        account["auth_time"],
+        bool(account.get("kmsi")),
+        cookies,
+    )
 
 
 @bp.route("/oauth2/v2.0/authorize", methods=["GET", "POST"])
@@ -153,8 +204,12 @@ def authorize() -> Response:
     sid_cookie, _ = _session(rt)
     if areq.max_age is not None:
         accounts = [a for a in accounts if rt.now() - a["auth_time"] <= areq.max_age]
-    hinted = [a for a in accounts if areq.login_hint and
-              (tenant.user_by_id(a["oid"]).username.lower() == areq.login_hint.lower())]
+    hinted = [
+        a
+        for a in accounts
+        if areq.login_hint
+        and (tenant.user_by_id(a["oid"]).username.lower() == areq.login_hint.lower())
+    ]
     prompt = areq.prompt
     data = {**areq.to_dict(), "sid": sid_cookie}
 
@@ -165,10 +220,12 @@ def authorize() -> Response:
         if chosen is None:
             raise areq.error(AADSTS16000)
         if _needs_consent(rt, tenant, app, chosen["oid"], scopes):
-            raise areq.error(AADSTS65001_AUTHORIZE, client_id=app.client_id,
-                             app_name=app.display_name)
-        return _finish(rt, None, data, tenant, chosen["oid"], chosen["auth_time"],
-                       bool(chosen.get("kmsi")))
+            raise areq.error(
+                AADSTS65001_AUTHORIZE, client_id=app.client_id, app_name=app.display_name
+            )
+        return _finish(
+            rt, None, data, tenant, chosen["oid"], chosen["auth_time"], bool(chosen.get("kmsi"))
+        )
 
     ctx = core.save_context(rt, areq, sid=sid_cookie)
     if prompt in ("login", "create") or not accounts:
@@ -227,8 +284,7 @@ def login() -> Response:
         cookies = make_response("")
         sid = _remember(rt, cookies, oid, tenant, data["auth_time"], kmsi)
         account = {"oid": oid, "auth_time": data["auth_time"], "kmsi": kmsi, "sid": sid}
-        return _continue_as(rt, ctx, {**data, "sid": sid}, tenant, app, account,
-                            cookies=cookies)
+        return _continue_as(rt, ctx, {**data, "sid": sid}, tenant, app, account, cookies=cookies)
 
     if step == "picker":
         choice = request.form.get("account", "")
@@ -245,8 +301,13 @@ def login() -> Response:
             raise EntraError(AADSTS9002313)
         if request.form.get("choice") != "accept":
             rt.store.delete(CONTEXT, ctx)
-            raise EntraError(AADSTS65004, redirect_uri=areq.redirect_uri, state=areq.state,
-                             response_mode=areq.response_mode, error_subcode="cancel")
+            raise EntraError(
+                AADSTS65004,
+                redirect_uri=areq.redirect_uri,
+                state=areq.state,
+                response_mode=areq.response_mode,
+                error_subcode="cancel",
+            )
         scopes = parse_scopes(data["scope"], rt.config, tenant_name=tenant.display_name)
         rt.add_consent(tenant, oid, app.client_id, scopes.consent_key())
         return _finish(rt, ctx, data, tenant, oid, data["auth_time"], bool(data.get("kmsi")))
@@ -256,6 +317,7 @@ def login() -> Response:
 
 # -- logout -----------------------------------------------------------------------------------
 
+
 def _logout() -> Response:
     rt = runtime()
     sid, _ = _session(rt)
@@ -264,17 +326,20 @@ def _logout() -> Response:
     target = request.values.get("post_logout_redirect_uri", "")
     tenant = current_tenant()
     tenants = [tenant] if tenant else list(rt.config.tenants)
-    allowed = {u for t in tenants for a in t.apps
-               for u in (*a.post_logout_redirect_uris, *a.redirect_uris)}
+    allowed = {
+        u for t in tenants for a in t.apps for u in (*a.post_logout_redirect_uris, *a.redirect_uris)
+    }
     if target and target in allowed:
         state = request.values.get("state")
-        location = target + (("&" if "?" in target else "?") + urlencode({"state": state})
-                             if state else "")
+        location = target + (
+            ("&" if "?" in target else "?") + urlencode({"state": state}) if state else ""
+        )
         response = Response(status=302)
         response.headers["Location"] = location
     else:
-        response = make_response(render_template("signin.html", view="signed_out",
-                                                  rejected=bool(target)))
+        response = make_response(
+            render_template("signin.html", view="signed_out", rejected=bool(target))
+        )
     response.delete_cookie(SSO_COOKIE, path="/", secure=True, samesite="None", httponly=True)
     response.headers["Cache-Control"] = "no-store, no-cache"
     return response

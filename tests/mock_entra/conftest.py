@@ -54,7 +54,7 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def interceptor(state_dir: Path, clock: FixedClock):  # noqa: ANN201
+def interceptor(state_dir: Path, clock: FixedClock):
     """An in-process mock (not started: use `.app` or `with interceptor:`)."""
     mock = MockEntraInterceptor(DEFAULT_CONFIG, state_dir=state_dir, clock=clock)
     yield mock
@@ -100,9 +100,16 @@ class Flow:
 
     def auth_uri(self, **extra: str) -> str:
         params = {
-            "client_id": CLIENT_ID, "response_type": "code", "redirect_uri": self.redirect_uri,
-            "scope": self.scope, "state": self.state, "code_challenge": self.challenge,
-            "code_challenge_method": "S256", "nonce": self.nonce, "client_info": "1", **extra,
+            "client_id": CLIENT_ID,
+            "response_type": "code",
+            "redirect_uri": self.redirect_uri,
+            "scope": self.scope,
+            "state": self.state,
+            "code_challenge": self.challenge,
+            "code_challenge_method": "S256",
+            "nonce": self.nonce,
+            "client_info": "1",
+            **extra,
         }
         return f"{BASE}/{TENANT}/oauth2/v2.0/authorize?{urlencode(params)}"
 
@@ -113,16 +120,23 @@ def new_flow(**kwargs: str) -> Flow:
     return Flow(verifier, challenge, secrets.token_urlsafe(16), nonce, **kwargs)
 
 
-def get_code(interceptor: MockEntraInterceptor, flow: Flow, user: tuple[str, str] = ADELE,
-             **extra: str) -> dict[str, str]:
+def get_code(
+    interceptor: MockEntraInterceptor, flow: Flow, user: tuple[str, str] = ADELE, **extra: str
+) -> dict[str, str]:
     return interceptor.sign_in(flow.auth_uri(**extra), *user)
 
 
-def redeem(client: FlaskClient, flow: Flow, code: str, **overrides: str):  # noqa: ANN201
+def redeem(client: FlaskClient, flow: Flow, code: str, **overrides: str):
     data = {
-        "client_id": CLIENT_ID, "grant_type": "authorization_code", "client_info": "1",
-        "client_secret": SECRET, "code_verifier": flow.verifier, "code": code,
-        "redirect_uri": flow.redirect_uri, "scope": flow.scope, **overrides,
+        "client_id": CLIENT_ID,
+        "grant_type": "authorization_code",
+        "client_info": "1",
+        "client_secret": SECRET,
+        "code_verifier": flow.verifier,
+        "code": code,
+        "redirect_uri": flow.redirect_uri,
+        "scope": flow.scope,
+        **overrides,
     }
     data = {k: v for k, v in data.items() if v is not None}
     return client.post(f"/{TENANT}/oauth2/v2.0/token", data=data, base_url=BASE)
@@ -132,7 +146,7 @@ def query_of(location: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
 
 
-def assert_entra_error(response, status: int, error: str, code: int) -> dict:  # noqa: ANN001
+def assert_entra_error(response, status: int, error: str, code: int) -> dict:
     """Entra's error JSON: the shape, the `error`, the AADSTS code and the HTTP status."""
     body = response.get_json()
     assert response.status_code == status, body

@@ -7,15 +7,20 @@ from urllib.parse import urlencode
 from .conftest import ADELE, BASE, CLIENT_ID, MEGAN, REDIRECT, TENANT, new_flow, query_of
 
 
-def authorize(client, **params):  # noqa: ANN001, ANN201
-    base = {"client_id": CLIENT_ID, "response_type": "code", "redirect_uri": REDIRECT,
-            "scope": "openid profile User.Read", "state": "st"}
+def authorize(client, **params):
+    base = {
+        "client_id": CLIENT_ID,
+        "response_type": "code",
+        "redirect_uri": REDIRECT,
+        "scope": "openid profile User.Read",
+        "state": "st",
+    }
     base.update(params)
     base = {k: v for k, v in base.items() if v is not None}
     return client.get(f"/{TENANT}/oauth2/v2.0/authorize?{urlencode(base)}", base_url=BASE)
 
 
-def page_error(response) -> str:  # noqa: ANN001
+def page_error(response) -> str:
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "Sorry, but we're having trouble signing you in." in html
@@ -39,8 +44,9 @@ def test_unknown_client_is_shown_on_the_page_with_aadsts700016(client):
 
 
 def test_unknown_tenant_is_shown_on_the_page_with_aadsts90002(client):
-    response = client.get(f"/no-such-tenant/oauth2/v2.0/authorize?client_id={CLIENT_ID}",
-                          base_url=BASE)
+    response = client.get(
+        f"/no-such-tenant/oauth2/v2.0/authorize?client_id={CLIENT_ID}", base_url=BASE
+    )
     assert "AADSTS90002" in page_error(response)
 
 
@@ -76,8 +82,9 @@ def test_invalid_scope_is_redirected_with_aadsts70011(client):
 
 
 def test_two_resources_in_one_request_are_refused_with_aadsts28000(client):
-    q = query_of(authorize(client, scope="User.Read api://entra-lab-api/Forecast.Read")
-                 .headers["Location"])
+    q = query_of(
+        authorize(client, scope="User.Read api://entra-lab-api/Forecast.Read").headers["Location"]
+    )
     assert q["error"] == "invalid_scope" and q["error_description"].startswith("AADSTS28000:")
 
 
@@ -88,8 +95,9 @@ def test_unknown_resource_is_redirected_with_aadsts500011(client):
 
 
 def test_bad_code_challenge_is_redirected_with_aadsts501491(client):
-    q = query_of(authorize(client, code_challenge="short", code_challenge_method="S256")
-                 .headers["Location"])
+    q = query_of(
+        authorize(client, code_challenge="short", code_challenge_method="S256").headers["Location"]
+    )
     assert q["error_description"].startswith("AADSTS501491:")
 
 
@@ -116,8 +124,11 @@ def test_prompt_none_without_consent_is_consent_required(interceptor):
     flow = new_flow()
     _walk(client, flow.auth_uri(), ADELE)
     other = new_flow(scope="Mail.Read openid")
-    q = query_of(client.get(other.auth_uri(prompt="none").removeprefix(BASE),
-                            base_url=BASE).headers["Location"])
+    q = query_of(
+        client.get(other.auth_uri(prompt="none").removeprefix(BASE), base_url=BASE).headers[
+            "Location"
+        ]
+    )
     assert q["error"] == "consent_required"
 
 
@@ -144,13 +155,20 @@ def test_account_picker_lists_signed_in_accounts(interceptor):
 def test_wrong_password_and_unknown_user_are_shown_on_the_page(client):
     html = authorize(client).get_data(as_text=True)
     ctx = html.split('name="ctx" value="')[1].split('"')[0]
-    unknown = client.post(f"/{TENANT}/login", base_url=BASE,
-                          data={"ctx": ctx, "step": "username", "loginfmt": "nobody@x.com"})
+    unknown = client.post(
+        f"/{TENANT}/login",
+        base_url=BASE,
+        data={"ctx": ctx, "step": "username", "loginfmt": "nobody@x.com"},
+    )
     assert 'id="usernameError"' in unknown.get_data(as_text=True)
-    client.post(f"/{TENANT}/login", base_url=BASE,
-                data={"ctx": ctx, "step": "username", "loginfmt": ADELE[0]})
-    wrong = client.post(f"/{TENANT}/login", base_url=BASE,
-                        data={"ctx": ctx, "step": "password", "passwd": "nope"})
+    client.post(
+        f"/{TENANT}/login",
+        base_url=BASE,
+        data={"ctx": ctx, "step": "username", "loginfmt": ADELE[0]},
+    )
+    wrong = client.post(
+        f"/{TENANT}/login", base_url=BASE, data={"ctx": ctx, "step": "password", "passwd": "nope"}
+    )
     text = wrong.get_data(as_text=True)
     assert 'id="passwordError"' in text and "incorrect" in text
 
@@ -172,17 +190,20 @@ def test_form_post_response_mode_posts_the_code(interceptor):
 
 def test_unknown_parameters_are_ignored(interceptor):
     flow = new_flow()
-    q = interceptor.sign_in(flow.auth_uri(**{"X-AnchorMailbox": "UPN:a@b", "foo": "bar"}),
-                            *ADELE)
+    q = interceptor.sign_in(flow.auth_uri(**{"X-AnchorMailbox": "UPN:a@b", "foo": "bar"}), *ADELE)
     assert "code" in q
 
 
 def test_logout_redirects_only_to_registered_uris(client):
-    ok = client.get(f"/{TENANT}/oauth2/v2.0/logout?post_logout_redirect_uri="
-                    "http://localhost:5000/", base_url=BASE)
+    ok = client.get(
+        f"/{TENANT}/oauth2/v2.0/logout?post_logout_redirect_uri=http://localhost:5000/",
+        base_url=BASE,
+    )
     assert ok.status_code == 302 and ok.headers["Location"] == "http://localhost:5000/"
-    bad = client.get(f"/{TENANT}/oauth2/v2.0/logout?post_logout_redirect_uri="
-                     "https://evil.example/", base_url=BASE)
+    bad = client.get(
+        f"/{TENANT}/oauth2/v2.0/logout?post_logout_redirect_uri=https://evil.example/",
+        base_url=BASE,
+    )
     assert bad.status_code == 200 and "You signed out" in bad.get_data(as_text=True)
 
 
@@ -194,16 +215,21 @@ def test_logout_ends_the_sso_session(interceptor):
     assert again.status_code == 200 and 'id="i0116"' in again.get_data(as_text=True)
 
 
-def _walk(client, auth_uri: str, user: tuple[str, str], final_status: int = 302) -> str:  # noqa: ANN001
+def _walk(client, auth_uri: str, user: tuple[str, str], final_status: int = 302) -> str:
     """Sign in through the pages with this client (keeping its SSO cookie)."""
     page = client.get(auth_uri.removeprefix(BASE), base_url=BASE)
-    for step, fields in (("username", {"loginfmt": user[0]}), ("password", {"passwd": user[1]}),
-                         ("kmsi", {"choice": "yes"}), ("consent", {"choice": "accept"})):
+    for step, fields in (
+        ("username", {"loginfmt": user[0]}),
+        ("password", {"passwd": user[1]}),
+        ("kmsi", {"choice": "yes"}),
+        ("consent", {"choice": "accept"}),
+    ):
         html = page.get_data(as_text=True)
         if page.status_code != 200 or f'value="{step}"' not in html:
             continue
         ctx = html.split('name="ctx" value="')[1].split('"')[0]
-        page = client.post(f"/{TENANT}/login", base_url=BASE,
-                           data={"ctx": ctx, "step": step, **fields})
+        page = client.post(
+            f"/{TENANT}/login", base_url=BASE, data={"ctx": ctx, "step": step, **fields}
+        )
     assert page.status_code == final_status, page.get_data(as_text=True)[:300]
     return page.get_data(as_text=True)

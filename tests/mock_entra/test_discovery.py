@@ -7,7 +7,7 @@ import pytest
 from .conftest import BASE, TENANT
 
 
-def get(client, path: str):  # noqa: ANN001, ANN201
+def get(client, path: str):
     return client.get(path, base_url=BASE)
 
 
@@ -63,16 +63,21 @@ def test_jwks_has_two_keys_shaped_like_entras(client):
 
 
 def test_instance_discovery_answers_msals_alias_lookup(client):
-    response = get(client, "/common/discovery/instance?api-version=1.1&authorization_endpoint="
-                   "https://localhost/common/oauth2/authorize")
+    response = get(
+        client,
+        "/common/discovery/instance?api-version=1.1&authorization_endpoint="
+        "https://localhost/common/oauth2/authorize",
+    )
     body = response.get_json()
-    assert body["tenant_discovery_endpoint"] == (
-        f"{BASE}/common/.well-known/openid-configuration")
+    assert body["tenant_discovery_endpoint"] == (f"{BASE}/common/.well-known/openid-configuration")
     assert body["metadata"][0]["aliases"] == ["localhost"]
     assert any("login.microsoftonline.com" in m["aliases"] for m in body["metadata"])
 
 
 def test_instance_discovery_refuses_unknown_hosts(client):
-    response = get(client, "/common/discovery/instance?api-version=1.0&authorization_endpoint="
-                   "https://evil.example/x/oauth2/v2.0/authorize")
+    response = get(
+        client,
+        "/common/discovery/instance?api-version=1.0&authorization_endpoint="
+        "https://evil.example/x/oauth2/v2.0/authorize",
+    )
     assert response.status_code == 400 and response.get_json()["error"] == "invalid_instance"

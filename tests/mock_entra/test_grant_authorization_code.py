@@ -9,8 +9,17 @@ from mock_entra.core.config import DEFAULT_CONFIG, GRAPH_APP_ID, AppRegistration
 from mock_entra.intercept import MockEntraInterceptor
 
 from .conftest import (
-    ADELE, CLIENT_ID, REDIRECT, SECRET, TENANT, assert_entra_error, b64json, claims_of, get_code,
-    new_flow, redeem,
+    ADELE,
+    CLIENT_ID,
+    REDIRECT,
+    SECRET,
+    TENANT,
+    assert_entra_error,
+    b64json,
+    claims_of,
+    get_code,
+    new_flow,
+    redeem,
 )
 
 
@@ -23,8 +32,16 @@ def test_code_redeems_for_entra_shaped_tokens(interceptor, client):
     response = redeem(client, flow, params["code"])
     body = response.get_json()
     assert response.status_code == 200, body
-    assert list(body) == ["token_type", "scope", "expires_in", "ext_expires_in", "access_token",
-                          "refresh_token", "id_token", "client_info"]
+    assert list(body) == [
+        "token_type",
+        "scope",
+        "expires_in",
+        "ext_expires_in",
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "client_info",
+    ]
     assert body["scope"] == "User.Read profile openid email"
     assert 3600 <= body["expires_in"] < 5400 and body["ext_expires_in"] == body["expires_in"]
     assert response.headers["Cache-Control"] == "no-store, no-cache"
@@ -60,9 +77,14 @@ def test_id_token_verifies_with_the_tenant_jwks(interceptor, client):
     keys = jwt.PyJWKSet.from_dict(jwks.get_json())
     kid = jwt.get_unverified_header(body["id_token"])["kid"]
     key = next(k for k in keys.keys if k.key_id == kid)
-    claims = jwt.decode(body["id_token"], key.key, algorithms=["RS256"], audience=CLIENT_ID,
-                        issuer=f"https://localhost:8443/{TENANT}/v2.0",
-                        options={"verify_exp": False, "verify_iat": False, "verify_nbf": False})
+    claims = jwt.decode(
+        body["id_token"],
+        key.key,
+        algorithms=["RS256"],
+        audience=CLIENT_ID,
+        issuer=f"https://localhost:8443/{TENANT}/v2.0",
+        options={"verify_exp": False, "verify_iat": False, "verify_nbf": False},
+    )
     assert claims["tid"] == TENANT
 
 
@@ -78,8 +100,12 @@ def test_graph_access_token_cannot_be_verified_by_third_parties(interceptor, cli
     kid = jwt.get_unverified_header(body["access_token"])["kid"]
     key = next(k for k in keys.keys if k.key_id == kid)
     try:
-        jwt.decode(body["access_token"], key.key, algorithms=["RS256"],
-                   options={"verify_aud": False, "verify_exp": False})
+        jwt.decode(
+            body["access_token"],
+            key.key,
+            algorithms=["RS256"],
+            options={"verify_aud": False, "verify_exp": False},
+        )
     except jwt.InvalidSignatureError:
         pass
     else:
@@ -117,8 +143,7 @@ def test_wrong_code_verifier_is_refused_with_aadsts501481(interceptor, client):
 def test_missing_code_verifier_is_refused_when_a_challenge_was_sent(interceptor, client):
     flow = new_flow()
     code = get_code(interceptor, flow)["code"]
-    assert_entra_error(redeem(client, flow, code, code_verifier=None), 400, "invalid_grant",
-                       501481)
+    assert_entra_error(redeem(client, flow, code, code_verifier=None), 400, "invalid_grant", 501481)
 
 
 def test_plain_pkce_is_verified(interceptor, client):
@@ -138,16 +163,18 @@ def test_redirect_uri_different_from_the_authorize_one_is_refused(interceptor, c
 def test_wrong_client_secret_is_refused_with_aadsts7000215(interceptor, client):
     flow = new_flow()
     code = get_code(interceptor, flow)["code"]
-    body = assert_entra_error(redeem(client, flow, code, client_secret="nope"), 401,
-                              "invalid_client", 7000215)
+    body = assert_entra_error(
+        redeem(client, flow, code, client_secret="nope"), 401, "invalid_client", 7000215
+    )
     assert CLIENT_ID in body["error_description"]
 
 
 def test_missing_client_secret_is_refused_with_aadsts7000218(interceptor, client):
     flow = new_flow()
     code = get_code(interceptor, flow)["code"]
-    assert_entra_error(redeem(client, flow, code, client_secret=None), 401, "invalid_client",
-                       7000218)
+    assert_entra_error(
+        redeem(client, flow, code, client_secret=None), 401, "invalid_client", 7000218
+    )
 
 
 def test_unknown_client_is_refused_with_aadsts700016(interceptor, client):
@@ -161,21 +188,32 @@ def test_client_secret_basic_is_accepted(interceptor, client):
     code = get_code(interceptor, flow)["code"]
     basic = base64.b64encode(f"{CLIENT_ID}:{SECRET}".encode()).decode()
     response = client.post(
-        f"/{TENANT}/oauth2/v2.0/token", base_url="https://localhost:8443",
+        f"/{TENANT}/oauth2/v2.0/token",
+        base_url="https://localhost:8443",
         headers={"Authorization": f"Basic {basic}"},
-        data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
-              "code_verifier": flow.verifier},
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT,
+            "code_verifier": flow.verifier,
+        },
     )
     assert response.status_code == 200, response.get_json()
 
 
 def test_missing_parameters_are_named_with_aadsts900144(interceptor, client):
     for missing in ("grant_type", "client_id", "code", "redirect_uri"):
-        data = {"grant_type": "authorization_code", "client_id": CLIENT_ID,
-                "client_secret": SECRET, "code": "x", "redirect_uri": REDIRECT}
+        data = {
+            "grant_type": "authorization_code",
+            "client_id": CLIENT_ID,
+            "client_secret": SECRET,
+            "code": "x",
+            "redirect_uri": REDIRECT,
+        }
         del data[missing]
-        response = client.post(f"/{TENANT}/oauth2/v2.0/token", data=data,
-                               base_url="https://localhost:8443")
+        response = client.post(
+            f"/{TENANT}/oauth2/v2.0/token", data=data, base_url="https://localhost:8443"
+        )
         body = assert_entra_error(response, 400, "invalid_request", 900144)
         assert f"'{missing}'" in body["error_description"]
 
@@ -185,24 +223,35 @@ def test_garbage_code_is_refused_with_aadsts9002313(interceptor, client):
 
 
 def test_code_is_bound_to_its_client(state_dir, clock):
-    second = AppRegistration(client_id="0f0e0d0c-0000-4000-8000-000000000002",
-                             display_name="other", client_secrets=("other-secret",),
-                             redirect_uris=(REDIRECT,))
+    second = AppRegistration(
+        client_id="0f0e0d0c-0000-4000-8000-000000000002",
+        display_name="other",
+        client_secrets=("other-secret",),
+        redirect_uris=(REDIRECT,),
+    )
     tenant = DEFAULT_CONFIG.default_tenant
-    config = dataclasses.replace(DEFAULT_CONFIG, tenants=(
-        dataclasses.replace(tenant, apps=(*tenant.apps, second)),))
+    config = dataclasses.replace(
+        DEFAULT_CONFIG, tenants=(dataclasses.replace(tenant, apps=(*tenant.apps, second)),)
+    )
     with MockEntraInterceptor(config, state_dir=state_dir, clock=clock) as mock:
         flow = new_flow()
         code = get_code(mock, flow)["code"]
-        response = redeem(mock.app.test_client(), flow, code, client_id=second.client_id,
-                          client_secret="other-secret")
+        response = redeem(
+            mock.app.test_client(),
+            flow,
+            code,
+            client_id=second.client_id,
+            client_secret="other-secret",
+        )
         assert_entra_error(response, 400, "invalid_grant", 70000)
 
 
 def test_unsupported_grant_type_is_refused_with_aadsts70003(client):
-    response = client.post(f"/{TENANT}/oauth2/v2.0/token", base_url="https://localhost:8443",
-                           data={"grant_type": "password", "client_id": CLIENT_ID,
-                                 "client_secret": SECRET})
+    response = client.post(
+        f"/{TENANT}/oauth2/v2.0/token",
+        base_url="https://localhost:8443",
+        data={"grant_type": "password", "client_id": CLIENT_ID, "client_secret": SECRET},
+    )
     assert_entra_error(response, 400, "unsupported_grant_type", 70003)
 
 
@@ -213,6 +262,10 @@ def test_get_on_the_token_endpoint_is_refused_with_aadsts900561(client):
 
 def test_correlation_id_echoes_client_request_id(interceptor, client):
     cid = "5fd4118f-bf90-4a7b-a0e8-9e2e23caa187"
-    response = client.post(f"/{TENANT}/oauth2/v2.0/token", base_url="https://localhost:8443",
-                           headers={"client-request-id": cid}, data={"grant_type": "x"})
+    response = client.post(
+        f"/{TENANT}/oauth2/v2.0/token",
+        base_url="https://localhost:8443",
+        headers={"client-request-id": cid},
+        data={"grant_type": "x"},
+    )
     assert response.get_json()["correlation_id"] == cid

@@ -5,18 +5,34 @@ from __future__ import annotations
 from mock_entra.core.config import DEFAULT_API_CLIENT_ID, GRAPH_RESOURCE
 
 from .conftest import (
-    BASE, CLIENT_ID, SECRET, TENANT, assert_entra_error, claims_of, get_code, new_flow, redeem,
+    BASE,
+    CLIENT_ID,
+    SECRET,
+    TENANT,
+    assert_entra_error,
+    claims_of,
+    get_code,
+    new_flow,
+    redeem,
 )
 
 
-def refresh(client, token: str, scope: str = "User.Read offline_access openid profile",  # noqa: ANN001, ANN201
-            **extra: str):
-    data = {"client_id": CLIENT_ID, "grant_type": "refresh_token", "client_info": "1",
-            "client_secret": SECRET, "refresh_token": token, "scope": scope, **extra}
+def refresh(
+    client, token: str, scope: str = "User.Read offline_access openid profile", **extra: str
+):
+    data = {
+        "client_id": CLIENT_ID,
+        "grant_type": "refresh_token",
+        "client_info": "1",
+        "client_secret": SECRET,
+        "refresh_token": token,
+        "scope": scope,
+        **extra,
+    }
     return client.post(f"/{TENANT}/oauth2/v2.0/token", data=data, base_url=BASE)
 
 
-def first_tokens(interceptor, client) -> dict:  # noqa: ANN001
+def first_tokens(interceptor, client) -> dict:
     flow = new_flow()
     return redeem(client, flow, get_code(interceptor, flow)["code"]).get_json()
 
@@ -34,8 +50,12 @@ def test_refresh_returns_a_new_refresh_token_and_keeps_the_old_one_valid(interce
 
 def test_refresh_for_unconsented_scopes_is_refused_with_aadsts65001(interceptor, client):
     tokens = first_tokens(interceptor, client)
-    body = assert_entra_error(refresh(client, tokens["refresh_token"], scope="Mail.Read openid"),
-                              400, "invalid_grant", 65001)
+    body = assert_entra_error(
+        refresh(client, tokens["refresh_token"], scope="Mail.Read openid"),
+        400,
+        "invalid_grant",
+        65001,
+    )
     assert body["suberror"] == "consent_required"
 
 
@@ -50,10 +70,17 @@ def test_garbage_refresh_token_is_bad_token(client):
     assert body["suberror"] == "bad_token"
 
 
-def credentials(client, scope: str, secret: str = SECRET):  # noqa: ANN001, ANN201
-    return client.post(f"/{TENANT}/oauth2/v2.0/token", base_url=BASE, data={
-        "client_id": CLIENT_ID, "client_secret": secret, "grant_type": "client_credentials",
-        "scope": scope})
+def credentials(client, scope: str, secret: str = SECRET):
+    return client.post(
+        f"/{TENANT}/oauth2/v2.0/token",
+        base_url=BASE,
+        data={
+            "client_id": CLIENT_ID,
+            "client_secret": secret,
+            "grant_type": "client_credentials",
+            "scope": scope,
+        },
+    )
 
 
 def test_client_credentials_for_graph_carry_app_roles(client):
@@ -68,8 +95,9 @@ def test_client_credentials_for_graph_carry_app_roles(client):
 
 
 def test_client_credentials_for_a_configured_api_are_v2_tokens(client):
-    claims = claims_of(credentials(client, "api://entra-lab-api/.default")
-                       .get_json()["access_token"])
+    claims = claims_of(
+        credentials(client, "api://entra-lab-api/.default").get_json()["access_token"]
+    )
     assert claims["aud"] == DEFAULT_API_CLIENT_ID and claims["ver"] == "2.0"
     assert claims["iss"] == f"{BASE}/{TENANT}/v2.0" and claims["roles"] == ["Forecast.Read.All"]
 
@@ -79,13 +107,13 @@ def test_client_credentials_need_a_default_scope(client):
 
 
 def test_client_credentials_for_an_unknown_resource_are_refused(client):
-    assert_entra_error(credentials(client, "api://nope/.default"), 400, "invalid_resource",
-                       500011)
+    assert_entra_error(credentials(client, "api://nope/.default"), 400, "invalid_resource", 500011)
 
 
 def test_client_credentials_with_a_wrong_secret_are_refused(client):
-    assert_entra_error(credentials(client, f"{GRAPH_RESOURCE}/.default", "bad"), 401,
-                       "invalid_client", 7000215)
+    assert_entra_error(
+        credentials(client, f"{GRAPH_RESOURCE}/.default", "bad"), 401, "invalid_client", 7000215
+    )
 
 
 def test_delegated_token_for_a_configured_api(interceptor, client):

@@ -14,12 +14,16 @@ AUTHORITY = f"https://login.microsoftonline.com/{TENANT}"
 
 
 def test_client_credentials_with_the_production_authority(mock_entra_intercept):
-    app = msal.ConfidentialClientApplication(CLIENT_ID, authority=AUTHORITY,
-                                             client_credential=DEFAULT_CLIENT_SECRET)
+    app = msal.ConfidentialClientApplication(
+        CLIENT_ID, authority=AUTHORITY, client_credential=DEFAULT_CLIENT_SECRET
+    )
     result = app.acquire_token_for_client(["https://graph.microsoft.com/.default"])
     assert "access_token" in result, result
-    user = requests.get("https://graph.microsoft.com/v1.0/users/adele@contoso.onmicrosoft.com",
-                        headers={"Authorization": f"Bearer {result['access_token']}"}, timeout=5)
+    user = requests.get(
+        "https://graph.microsoft.com/v1.0/users/adele@contoso.onmicrosoft.com",
+        headers={"Authorization": f"Bearer {result['access_token']}"},
+        timeout=5,
+    )
     assert user.json()["displayName"] == "Adele Vance"
     paths = [r["path"] for r in mock_entra_intercept.requests()]
     assert f"/{TENANT}/v2.0/.well-known/openid-configuration" in paths
@@ -27,10 +31,12 @@ def test_client_credentials_with_the_production_authority(mock_entra_intercept):
 
 
 def test_auth_code_flow_silent_refresh_and_graph_offline(mock_entra_intercept):
-    app = msal.ConfidentialClientApplication(CLIENT_ID, authority=AUTHORITY,
-                                             client_credential=DEFAULT_CLIENT_SECRET)
-    flow = app.initiate_auth_code_flow(["User.Read"], redirect_uri=DEFAULT_REDIRECT_URI,
-                                       response_mode="query")
+    app = msal.ConfidentialClientApplication(
+        CLIENT_ID, authority=AUTHORITY, client_credential=DEFAULT_CLIENT_SECRET
+    )
+    flow = app.initiate_auth_code_flow(
+        ["User.Read"], redirect_uri=DEFAULT_REDIRECT_URI, response_mode="query"
+    )
     redirect_params = mock_entra_intercept.sign_in(flow["auth_uri"], *ADELE)
     result = app.acquire_token_by_auth_code_flow(flow, redirect_params)
     assert "access_token" in result, result
@@ -40,11 +46,17 @@ def test_auth_code_flow_silent_refresh_and_graph_offline(mock_entra_intercept):
     assert account["environment"] == "login.microsoftonline.com"
     refreshed = app.acquire_token_silent(["User.Read"], account=account, force_refresh=True)
     assert refreshed and refreshed["token_source"] == "identity_provider"
-    me = requests.get("https://graph.microsoft.com/v1.0/me", timeout=5,
-                      headers={"Authorization": f"Bearer {refreshed['access_token']}"})
+    me = requests.get(
+        "https://graph.microsoft.com/v1.0/me",
+        timeout=5,
+        headers={"Authorization": f"Bearer {refreshed['access_token']}"},
+    )
     assert me.json()["userPrincipalName"] == ADELE[0]
-    grants = [r["form"].get("grant_type") for r in mock_entra_intercept.requests()
-              if r["path"].endswith("/oauth2/v2.0/token")]
+    grants = [
+        r["form"].get("grant_type")
+        for r in mock_entra_intercept.requests()
+        if r["path"].endswith("/oauth2/v2.0/token")
+    ]
     assert grants == [["authorization_code"], ["refresh_token"]]
 
 

@@ -54,9 +54,11 @@ def page(browser: Browser) -> Iterator[Page]:
 def msal_app(mock: MockEntra, **overrides: str) -> msal.ConfidentialClientApplication:
     info = mock.info()
     return msal.ConfidentialClientApplication(
-        overrides.get("client_id", info["client_id"]), authority=mock.authority,
+        overrides.get("client_id", info["client_id"]),
+        authority=mock.authority,
         client_credential=overrides.get("secret", info["client_secret"]),
-        instance_discovery=False, http_client=TrustingSession(mock.ca_bundle),
+        instance_discovery=False,
+        http_client=TrustingSession(mock.ca_bundle),
     )
 
 
@@ -66,8 +68,9 @@ def capture_redirect(page: Page) -> dict[str, str]:
     return CATCHER.expect()
 
 
-def sign_in(page: Page, auth_uri: str, user: tuple[str, str], *, stay: bool = False,
-            consent: bool = True) -> dict[str, str]:
+def sign_in(
+    page: Page, auth_uri: str, user: tuple[str, str], *, stay: bool = False, consent: bool = True
+) -> dict[str, str]:
     captured = capture_redirect(page)
     page.goto(auth_uri)
     page.fill("input#i0116[name=loginfmt]", user[0])
@@ -77,7 +80,9 @@ def sign_in(page: Page, auth_uri: str, user: tuple[str, str], *, stay: bool = Fa
     page.click("#idSIButton9")
     page.wait_for_selector("#KmsiCheckboxField")
     page.click("#idSIButton9" if stay else "#idBtn_Back")
-    page.wait_for_function(f"{ARRIVED} || document.body.innerText.includes('Permissions requested')")
+    page.wait_for_function(
+        f"{ARRIVED} || document.body.innerText.includes('Permissions requested')"
+    )
     if not captured:
         page.click("#idSIButton9" if consent else "#idBtn_Back")
     page.wait_for_function(ARRIVED)
@@ -90,8 +95,9 @@ def token_status(mock: MockEntra) -> list[int]:
 
 def test_msal_auth_code_flow_through_the_sign_in_pages(mock_entra, page):
     app = msal_app(mock_entra)
-    flow = app.initiate_auth_code_flow(["User.Read"], redirect_uri=REDIRECT,
-                                       response_mode="form_post")
+    flow = app.initiate_auth_code_flow(
+        ["User.Read"], redirect_uri=REDIRECT, response_mode="form_post"
+    )
     params = sign_in(page, flow["auth_uri"], ADELE)
     assert set(params) == {"code", "client_info", "state", "session_state"}
     result = app.acquire_token_by_auth_code_flow(flow, params)
@@ -112,17 +118,23 @@ def test_msal_auth_code_flow_through_the_sign_in_pages(mock_entra, page):
     assert refreshed["token_source"] == "identity_provider"
     me = TrustingSession(mock_entra.ca_bundle).get(
         f"{mock_entra.graph_endpoint}/me",
-        headers={"Authorization": f"Bearer {refreshed['access_token']}"})
+        headers={"Authorization": f"Bearer {refreshed['access_token']}"},
+    )
     assert me.status_code == 200 and me.json()["id"] == claims["oid"]
-    grants = [r["form"]["grant_type"] for r in mock_entra.requests()
-              if r["path"].endswith("/token")]
+    grants = [
+        r["form"]["grant_type"] for r in mock_entra.requests() if r["path"].endswith("/token")
+    ]
     assert grants == [["authorization_code"], ["refresh_token"]]
 
 
 def test_sso_session_prompt_login_and_account_picker(mock_entra, page):
     app = msal_app(mock_entra)
-    sign_in(page, app.initiate_auth_code_flow(["User.Read"], redirect_uri=REDIRECT)["auth_uri"],
-            ADELE, stay=True)
+    sign_in(
+        page,
+        app.initiate_auth_code_flow(["User.Read"], redirect_uri=REDIRECT)["auth_uri"],
+        ADELE,
+        stay=True,
+    )
     # Signed in: the next request is answered without any page.
     captured = capture_redirect(page)
     page.goto(app.initiate_auth_code_flow(["User.Read"], redirect_uri=REDIRECT)["auth_uri"])
@@ -131,8 +143,9 @@ def test_sso_session_prompt_login_and_account_picker(mock_entra, page):
     # prompt=login asks for credentials again; a second account joins the session.
     flow = app.initiate_auth_code_flow(["User.Read"], redirect_uri=REDIRECT, prompt="login")
     assert "code" in sign_in(page, flow["auth_uri"], MEGAN)
-    picked = app.initiate_auth_code_flow(["User.Read"], redirect_uri=REDIRECT,
-                                         prompt="select_account")
+    picked = app.initiate_auth_code_flow(
+        ["User.Read"], redirect_uri=REDIRECT, prompt="select_account"
+    )
     page.goto(picked["auth_uri"])
     page.wait_for_selector("#tilesHolder")
     assert page.locator(f'div.table[role=button][data-test-id="{ADELE[0]}"]').count() == 1
@@ -182,7 +195,8 @@ def test_client_credentials_and_client_errors_through_msal(mock_entra):
     ok = msal_app(mock_entra).acquire_token_for_client(["https://graph.microsoft.com/.default"])
     assert ok["token_type"] == "Bearer"
     wrong = msal_app(mock_entra, secret="nope").acquire_token_for_client(
-        ["https://graph.microsoft.com/.default"])
+        ["https://graph.microsoft.com/.default"]
+    )
     assert wrong["error"] == "invalid_client" and wrong["error_codes"] == [7000215]
     unknown = msal_app(mock_entra, client_id="00000000-0000-0000-0000-0000000000ff")
     result = unknown.acquire_token_for_client(["https://graph.microsoft.com/.default"])
@@ -203,13 +217,18 @@ def test_invalid_scope_at_authorize_comes_back_to_msal(mock_entra, page):
     assert result["error_description"].startswith("AADSTS70011")
 
 
-def test_one_code_redeemed_concurrently_over_https_by_two_workers(tmp_path, page,
-                                                                  mock_entra_server):
+def test_one_code_redeemed_concurrently_over_https_by_two_workers(
+    tmp_path, page, mock_entra_server
+):
     # Same CA and server certificate as the session's mock (the browser trusts those keys).
-    shutil.copytree(mock_entra_server.paths.root, tmp_path / "state",
-                    ignore=shutil.ignore_patterns("store.sqlite3*", "config.json"))
-    with MockEntra.start(with_redirect_uris(DEFAULT_CONFIG, [REDIRECT]), state_dir=tmp_path / "state",
-                         workers=2) as mock:
+    shutil.copytree(
+        mock_entra_server.paths.root,
+        tmp_path / "state",
+        ignore=shutil.ignore_patterns("store.sqlite3*", "config.json"),
+    )
+    with MockEntra.start(
+        with_redirect_uris(DEFAULT_CONFIG, [REDIRECT]), state_dir=tmp_path / "state", workers=2
+    ) as mock:
         app = msal_app(mock)
         flow = app.initiate_auth_code_flow(["User.Read"], redirect_uri=REDIRECT)
         captured = capture_redirect(page)
@@ -224,9 +243,14 @@ def test_one_code_redeemed_concurrently_over_https_by_two_workers(tmp_path, page
         page.wait_for_function(ARRIVED)
         barrier = threading.Barrier(12)
         token_url = f"{mock.authority}/oauth2/v2.0/token"
-        form = {"client_id": mock.info()["client_id"], "client_secret": mock.info()["client_secret"],
-                "grant_type": "authorization_code", "code": captured["code"],
-                "redirect_uri": REDIRECT, "code_verifier": flow["code_verifier"]}
+        form = {
+            "client_id": mock.info()["client_id"],
+            "client_secret": mock.info()["client_secret"],
+            "grant_type": "authorization_code",
+            "code": captured["code"],
+            "redirect_uri": REDIRECT,
+            "code_verifier": flow["code_verifier"],
+        }
 
         def attempt(_: int) -> int:
             session = TrustingSession(mock.ca_bundle)
