@@ -166,6 +166,11 @@ class MockEntra:
         """The request log: method, path, query, form (secrets redacted), headers, status."""
         return self.store.requests()
 
+    def set_access_token_lifetime(self, seconds: int | None) -> None:
+        """Fix the lifetime of the access tokens issued from now on (None: as configured).
+        Under 300 s, MSAL treats a token as expired and refreshes on the next silent call."""
+        self.store.set_setting("access_token_lifetime", str(seconds or ""))
+
     def reset(self) -> None:
         """Forget codes, tokens, sessions, consents, the log and the clock offset."""
         self.store.reset()

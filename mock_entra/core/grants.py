@@ -38,7 +38,7 @@ from mock_entra.core.aadsts import (
 from mock_entra.core.config import GRAPH_RESOURCE, AppRegistration, Tenant
 from mock_entra.core.runtime import CODE, REFRESH, Runtime
 from mock_entra.core.scopes import Scopes, parse_scopes
-from mock_entra.core.tokens import Issue, SignIn, app_access_token_claims, lifetime, uti, v2_issuer
+from mock_entra.core.tokens import Issue, SignIn, app_access_token_claims, uti, v2_issuer
 
 MAX_PARAM_LENGTH = 16 * 1024
 
@@ -200,7 +200,7 @@ def client_credentials(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Cli
     for key, roles in c.app.application_permissions.items():
         if key == resource_key or (api is not None and key in (api.app_id_uri, api.client_id)):
             granted = tuple(roles)
-    issue = Issue(rt.now(), lifetime(rt.config.access_token_lifetime))
+    issue = Issue(rt.now(), rt.token_lifetime())
     claims = app_access_token_claims(
         c.tenant,
         c.app,

@@ -52,6 +52,15 @@ class Runtime:
     def now(self) -> int:
         return int(self.clock.now())
 
+    def token_lifetime(self) -> int:
+        """Access-token lifetime: the config's, unless a test set one through the admin API
+        (e.g. under MSAL's 300 s threshold, so that the next silent call refreshes)."""
+        if self.admin_key:
+            override = self.store.setting("access_token_lifetime")
+            if override:
+                return int(override)
+        return lifetime(self.config.access_token_lifetime)
+
     def active_kid(self) -> str | None:
         # Only a mock with its admin API on can rotate keys at run time (one store read).
         return self.store.setting("active_kid") if self.admin_key else None
@@ -76,7 +85,7 @@ class Runtime:
         max_age_sent: bool = False,
     ) -> dict[str, Any]:
         """The token response of the authorization-code and refresh-token grants."""
-        issue = Issue(self.now(), lifetime(self.config.access_token_lifetime))
+        issue = Issue(self.now(), self.token_lifetime())
         token_uti = uti()
         kid = self.active_kid()
         issuer = v2_issuer(base_url, signin.tenant.tenant_id)

@@ -63,3 +63,13 @@ def set_active_key() -> Response:
         abort(400)
     rt.store.set_setting("active_kid", str(kid))
     return json_response({"active_kid": kid})
+
+
+@bp.post("/token-lifetime")
+def set_token_lifetime() -> Response:
+    """`{"seconds": 120}` fixes the lifetime of the next access tokens; `null` restores it."""
+    seconds = (request.get_json(silent=True) or {}).get("seconds")
+    if seconds is not None and (not isinstance(seconds, int) or seconds <= 0):
+        abort(400)
+    runtime().store.set_setting("access_token_lifetime", str(seconds or ""))
+    return json_response({"access_token_lifetime": seconds})

@@ -1,0 +1,94 @@
+"""The admin API: off by default, key-protected, and what it controls."""
+
+from __future__ import annotations
+
+import pytest
+
+from mock_entra.intercept import MockEntraInterceptor
+from mock_entra.web import create_app
+
+from .conftest import BASE, CLIENT_ID, SECRET, TENANT
+
+
+@pytest.fixture
+def admin_client(state_dir):  # noqa: ANN001, ANN201
+    return create_app(state_dir=state_dir, admin_key="k3y").test_client()
+
+
+def test_admin_api_is_absent_without_a_key(state_dir):
+    client = create_app(state_dir=state_dir).test_client()
+    assert (
+        client.get("/_admin/requests", base_url=BASE, headers={"X-Admin-Key": ""}).status_code
+        == 404
+    )
+
+
+def test_admin_api_needs_the_right_key(admin_client):
+    assert admin_client.get("/_admin/requests", base_url=BASE).status_code == 404
+    assert (
+        admin_client.get(
+            "/_admin/requests", base_url=BASE, headers={"X-Admin-Key": "wrong"}
+        ).status_code
+        == 404
+    )
+    assert (
+        admin_client.get(
+            "/_admin/requests", base_url=BASE, headers={"X-Admin-Key": "k3y"}
+        ).status_code
+        == 200
+    )
+
+
+def test_request_log_redacts_secrets_and_reset_clears_it(admin_client):
+    admin_client.post(
+        f"/{TENANT}/oauth2/v2.0/token",
+        base_url=BASE,
+        data={
+            "client_id": CLIENT_ID,
+            "client_secret": SECRET,
+            "grant_type": "client_credentials",
+            "scope": "https://graph.microsoft.com/.default",
+        },
+    )
+    log = admin_client.get(
+        "/_admin/requests", base_url=BASE, headers={"X-Admin-Key": "k3y"}
+    ).get_json()
+    (entry,) = log
+    assert entry["form"]["grant_type"] == ["client_credentials"] and entry["status"] == 200
+    assert SECRET not in str(log)
+    admin_client.post("/_admin/reset", base_url=BASE, headers={"X-Admin-Key": "k3y"})
+    assert (
+        admin_client.get(
+            "/_admin/requests", base_url=BASE, headers={"X-Admin-Key": "k3y"}
+        ).get_json()
+        == []
+    )
+
+
+def test_clock_and_token_lifetime_controls(admin_client):
+    key = {"X-Admin-Key": "k3y"}
+    moved = admin_client.post("/_admin/clock", base_url=BASE, headers=key, json={"advance": 600})
+    assert moved.get_json()["offset"] == 600
+    admin_client.post("/_admin/token-lifetime", base_url=BASE, headers=key, json={"seconds": 90})
+    body = admin_client.post(
+        f"/{TENANT}/oauth2/v2.0/token",
+        base_url=BASE,
+        data={
+            "client_id": CLIENT_ID,
+            "client_secret": SECRET,
+            "grant_type": "client_credentials",
+            "scope": "https://graph.microsoft.com/.default",
+        },
+    ).get_json()
+    assert body["expires_in"] == 90
+
+
+def test_two_mocks_in_one_process_share_nothing(state_dir, tmp_path):
+    import shutil
+
+    other_dir = tmp_path / "other"
+    shutil.copytree(state_dir, other_dir)
+    one = MockEntraInterceptor(state_dir=state_dir)
+    two = MockEntraInterceptor(state_dir=other_dir)
+    one.app.test_client().get(f"/{TENANT}/v2.0/.well-known/openid-configuration", base_url=BASE)
+    assert len(one.requests()) == 1 and two.requests() == []
