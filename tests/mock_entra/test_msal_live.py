@@ -260,3 +260,21 @@ def test_one_code_redeemed_concurrently_over_https_by_two_workers(
         with ThreadPoolExecutor(12) as pool:
             statuses = list(pool.map(attempt, range(12)))
         assert statuses.count(200) == 1 and statuses.count(400) == 11
+
+
+def test_expired_code_and_missing_secret_through_msal(mock_entra, page):
+    app = msal_app(mock_entra)
+    flow = app.initiate_auth_code_flow(["User.Read"], redirect_uri=REDIRECT)
+    params = sign_in(page, flow["auth_uri"], ADELE)
+    mock_entra.clock.advance(11 * 60)  # codes live about ten minutes
+    expired = app.acquire_token_by_auth_code_flow(flow, params)
+    assert expired["error"] == "invalid_grant" and expired["error_codes"] == [70008]
+    # A public client sends no secret: a web app's registration refuses it.
+    public = msal.PublicClientApplication(
+        mock_entra.info()["client_id"], authority=mock_entra.authority,
+        instance_discovery=False, http_client=TrustingSession(mock_entra.ca_bundle))
+    flow = public.initiate_auth_code_flow(["User.Read"], redirect_uri=REDIRECT, prompt="login")
+    params = sign_in(page, flow["auth_uri"], ADELE)
+    refused = public.acquire_token_by_auth_code_flow(flow, params)
+    assert refused["error"] == "invalid_client" and refused["error_codes"] == [7000218]
+    assert token_status(mock_entra) == [400, 401]
