@@ -1,0 +1,54 @@
+"""Blueprint `auth`: `/login`, the redirect endpoint (REDIRECT_URI's path) and `/logout`."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, redirect, request, session
+from werkzeug.wrappers import Response
+
+from client_app.identity import get_identity
+
+
+def safe_next_path(value: str | None) -> str | None:
+    """`value` if it is a local path ("/x", not "//host", no scheme, no backslash), else None.
+
+    Only local paths are accepted so `/login?next=` can never become an open redirect
+    (RFC 9700 §4.11).
+    """
+    if not value or not value.startswith("/") or value.startswith("//"):
+        return None
+    # Browsers read "/\\host" as "//host"; control characters can split headers.
+    if "\\" in value or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return None
+    return value
+
+
+def create_blueprint(redirect_path: str) -> Blueprint:
+    """The auth blueprint, with the callback mounted at `redirect_path` (REDIRECT_URI's path)."""
+    bp = Blueprint("auth", __name__)
+
+    @bp.get("/login")
+    def login() -> Response:
+        """Start a sign-in: remember `next` (local paths only) and redirect to the IdP."""
+        next_path = safe_next_path(request.args.get("next")) or "/"
+        auth_uri = get_identity().begin_login(request.args.get("prompt"), next_path)
+        return redirect(auth_uri)
+
+    @bp.route(redirect_path, methods=["GET", "POST"])
+    def authorized() -> Response:
+        """The redirect endpoint: `query` responses arrive as GET, `form_post` ones as POST."""
+        auth_response = request.form if request.method == "POST" else request.args
+        next_path = get_identity().complete_login(auth_response.to_dict())
+        return redirect(safe_next_path(next_path) or "/")
+
+    @bp.route("/logout", methods=["GET", "POST"])
+    def logout() -> Response:
+        """Forget the user locally, then end the Entra session too."""
+        session.clear()
+        return redirect(get_identity().logout_url())
+
+    return bp

@@ -1,0 +1,90 @@
+"""The app's one error type and the one place it becomes an HTML page.
+
+Every failure the user can see (an IdP error redirect, a forged callback, a token-endpoint or
+Graph failure, an unusable ID token) is raised as an `AppError` carrying the HTTP status, a
+title, a message and, when there is one, the protocol or Graph error code. `register` installs
+the handlers; anything else that escapes a view becomes a 500 page without a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from flask import Flask, Response, make_response, render_template
+from werkzeug.exceptions import HTTPException
+
+logger = logging.getLogger(__name__)
+
+_AADSTS = re.compile(r"\bAADSTS\d+\b")
+# IdP-supplied text is reflected on the page (escaped); keep it short.
+_MAX_DETAIL = 500
+
+
+class AppError(Exception):
+    """A failure shown to the user as `status` + `title` + `detail` (+ `code` if known)."""
+
+    def __init__(self, status: int, title: str, detail: str, code: str | None = None) -> None:
+        super().__init__(f"{status} {title}: {detail}")
+        self.status = status
+        self.title = title
+        self.detail = detail[:_MAX_DETAIL]
+        self.code = code
+
+    @property
+    def aadsts(self) -> str | None:
+        """The `AADSTSnnnn` code quoted in the detail, if any (what users search for)."""
+        match = _AADSTS.search(self.detail)
+        return match.group(0) if match else None
+
+
+class SignInError(AppError):
+    """A sign-in that cannot complete; the session holds nothing from it."""
+
+
+class GraphError(AppError):
+    """Microsoft Graph refused or failed the call (shown as 502 with Graph's error code)."""
+
+
+def idp_error_message(description: str | None) -> str:
+    """The first line of an Entra `error_description` (drops Trace/Correlation ID lines)."""
+    if not description:
+        return "The identity provider returned an error."
+    return description.replace("\r\n", "\n").split("\n", 1)[0].strip()
+
+
+def register(app: Flask) -> None:
+    """Render `AppError`, HTTP errors and unexpected exceptions with `error.html`."""
+
+    @app.errorhandler(AppError)
+    def _app_error(error: AppError) -> tuple[str, int]:
+        logger.info(
+            "request failed: status=%s code=%s aadsts=%s title=%s",
+            error.status,
+            error.code,
+            error.aadsts,
+            error.title,
+        )
+        return _render(error), error.status
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Response:
+        status = error.code or 500
+        response = make_response(_render(AppError(status, error.name, error.description or "")))
+        response.status_code = status
+        # Keep protocol headers such as Allow (405) or Retry-After.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> tuple[str, int]:
+        # Logged with the traceback for operators; the page shows none of it.
+        logger.exception("unhandled error: %s", type(error).__name__)
+        page = AppError(500, "Something went wrong", "An unexpected error occurred.")
+        return _render(page), 500
+
+
+def _render(error: AppError) -> str:
+    return render_template("error.html", error=error)

@@ -1,0 +1,44 @@
+"""Blueprint `views`: the home page, the Graph-backed profile page and `/healthz`."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from client_app.graph import PROFILE_FIELDS, get_me
+from client_app.identity import get_identity
+
+bp = Blueprint("views", __name__)
+
+
+@bp.get("/")
+def home() -> str:
+    """Signed out: a Sign-in link. Signed in: the user's name, Profile and Sign-out links."""
+    return render_template("home.html", user=get_identity().user)
+
+
+@bp.get("/profile")
+def profile() -> Response | str:
+    """The user's Graph `/me` properties; sends the user to sign in when no token can be had."""
+    identity = get_identity()
+    token = identity.access_token()
+    if token is None:
+        return redirect(url_for("auth.login", next=url_for("views.profile")))
+    me = get_me(identity.http, identity.settings.graph_endpoint, token)
+    rows = [(name, _display(me.get(name))) for name in PROFILE_FIELDS]
+    return render_template("profile.html", user=identity.user, rows=rows)
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[str, int, dict[str, str]]:
+    """Anonymous liveness probe for App Service: 200 "ok", never touches the session."""
+    return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+def _display(value: object) -> str:
+    # Graph returns null for unset properties and lists for e.g. businessPhones.
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)

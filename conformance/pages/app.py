@@ -1,0 +1,108 @@
+"""Page objects for the client app (client_app/templates): home, profile and error page.
+
+Element ids are the app's contract with the suites: `#sign-in` (signed out), `#user-name` and
+`#sign-out` (signed in), `#profile-<Graph property>`, `#error-title`, `#error-code`,
+`#error-aadsts`, `#error-status`.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlencode
+
+from playwright.sync_api import Locator, Page, expect
+
+from conformance.targets import Target
+
+GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+
+
+class HomePage:
+    """`/`: a Sign-in link when signed out; the user's name and Sign-out when signed in."""
+
+    def __init__(self, page: Page, target: Target) -> None:
+        self.page = page
+        self.target = target
+        self.sign_in_link = page.locator("#sign-in")
+        self.user_name = page.locator("#user-name")
+        self.user_username = page.locator("#user-username")
+        self.profile_link = page.locator("#profile-link")
+        self.sign_out_link = page.locator("#sign-out")
+
+    def open(self) -> HomePage:
+        """Go to the home page."""
+        self.page.goto(self.target.app("/"))
+        return self
+
+    def start_sign_in(self, *, prompt: str | None = None, next_path: str | None = None) -> None:
+        """Go to `/login` (as the Sign-in link does), optionally with `prompt` / `next`."""
+        query = {k: v for k, v in (("prompt", prompt), ("next", next_path)) if v}
+        self.page.goto(self.target.app("/login") + (f"?{urlencode(query)}" if query else ""))
+
+    def click_sign_in(self) -> None:
+        """Press the Sign-in link."""
+        self.sign_in_link.click()
+
+    def click_sign_out(self) -> None:
+        """Press Sign out."""
+        self.sign_out_link.click()
+
+    def expect_signed_in(self, username: str, display_name: str | None = None) -> None:
+        """Assert the home page greets `username` (and shows `display_name` when known)."""
+        expect(self.user_username).to_have_text(username, ignore_case=True)
+        if display_name:
+            expect(self.user_name).to_have_text(display_name)
+        expect(self.sign_out_link).to_be_visible()
+
+    def expect_signed_out(self) -> None:
+        """Assert the home page offers Sign in and names nobody."""
+        expect(self.sign_in_link).to_be_visible()
+        expect(self.user_name).to_have_count(0)
+
+
+class ProfilePage:
+    """`/profile`: the signed-in user's Microsoft Graph `/me` properties."""
+
+    def __init__(self, page: Page, target: Target) -> None:
+        self.page = page
+        self.target = target
+        self.user_name = page.locator("#user-name")
+
+    def open(self) -> ProfilePage:
+        """Go to the profile page."""
+        self.page.goto(self.target.app("/profile"))
+        return self
+
+    def field(self, name: str) -> Locator:
+        """The cell showing Graph property `name` (displayName, userPrincipalName, id, …)."""
+        return self.page.locator(f"#profile-{name}")
+
+    def expect_user(self, username: str, display_name: str | None = None) -> None:
+        """Assert the page shows Graph's profile of `username`."""
+        expect(self.field("userPrincipalName")).to_have_text(username, ignore_case=True)
+        expect(self.field("id")).to_have_text(GUID)  # Graph's `id` is the object id
+        if display_name:
+            expect(self.field("displayName")).to_have_text(display_name)
+        else:
+            expect(self.field("displayName")).not_to_be_empty()
+
+
+class AppErrorPage:
+    """The app's error page (`error.html`), shown with a 4xx/5xx status."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.title = page.locator("#error-title")
+        self.detail = page.locator("#error-detail")
+        self.status = page.locator("#error-status")
+        self.code = page.locator("#error-code")
+        self.aadsts = page.locator("#error-aadsts")
+        self.try_again = page.locator("#try-again")
+
+    def expect_error(self, *, code: str | None = None, aadsts: str | None = None) -> None:
+        """Assert the error page shows, with the given protocol error / AADSTS code."""
+        expect(self.title).to_be_visible()
+        if code:
+            expect(self.code).to_have_text(code)
+        if aadsts:
+            expect(self.aadsts).to_have_text(aadsts)

@@ -1,0 +1,244 @@
+"""pytest plugin (`pytest11` entry point `conformance`): one suite, two targets.
+
+Options (browser options: `conformance.browser_fixtures`):
+
+* `--target mock|live` (env twin `CONFORMANCE_TARGET`; default `mock`): the local stack, or
+  the tenant and deployed app described by `ENTRA_*` (see `conformance.targets`).
+* `--conformance-results PATH`: write outcomes, observations and artifact paths as JSON.
+
+Markers: `mock_only` (needs the mock's admin API or clock) and `live_only`; the other target
+skips them with the reason.
+
+Fixtures here: `target` (session), `http` (session), `discovery` (session), `msal_app`
+(factory), `user` / `second_user`, `observe`, `mock_clock`. Browser fixtures live in
+`conformance.browser_fixtures`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from conformance.results import RunRecorder
+from conformance.targets import Target, TargetConfigError, User, describe, live_target_from_env
+
+if TYPE_CHECKING:
+    import msal
+
+    from conformance.trust import TrustingSession
+    from mock_entra import MockEntra
+
+pytest_plugins = ["conformance.browser_fixtures"]
+
+ENV_TARGET = "CONFORMANCE_TARGET"
+TARGETS = ("mock", "live")
+TARGET_KEY = pytest.StashKey[str]()
+LIVE_KEY = pytest.StashKey[Target]()
+RECORDER_KEY = pytest.StashKey[RunRecorder]()
+MARKERS = {
+    "mock_only": "needs the mock's admin API or clock; skipped with --target live",
+    "live_only": "needs a real tenant and deployment; skipped with --target mock",
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """`--target` and `--conformance-results` (browser options: `browser_fixtures`)."""
+    group = parser.getgroup("conformance", "entra-lab conformance suites")
+    group.addoption(
+        "--target",
+        choices=TARGETS,
+        default=None,
+        help=f"run the conformance suites against the local mock (default) or a live tenant "
+        f"(ENTRA_* variables); env {ENV_TARGET}",
+    )
+    group.addoption(
+        "--conformance-results",
+        default=None,
+        metavar="PATH",
+        help="write outcomes, observations and artifact paths of the run to this JSON file",
+    )
+
+
+def target_kind(config: pytest.Config) -> str:
+    """The selected target: `--target`, else `CONFORMANCE_TARGET`, else `mock`."""
+    return config.stash[TARGET_KEY]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Declare the markers, pick the target and, for `live`, check `ENTRA_*` once."""
+    for name, text in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {text}")
+    kind = config.getoption("--target") or os.environ.get(ENV_TARGET, "").strip() or "mock"
+    if kind not in TARGETS:
+        raise pytest.UsageError(f"{ENV_TARGET} must be one of {', '.join(TARGETS)}, got {kind!r}")
+    config.stash[TARGET_KEY] = kind
+    if kind == "live" and not config.getoption("help"):
+        try:
+            config.stash[LIVE_KEY] = live_target_from_env(os.environ)
+        except TargetConfigError as error:
+            # One message naming everything that is missing, not a failure per test.
+            raise pytest.UsageError(str(error)) from None
+    results = config.getoption("--conformance-results")
+    recorder = RunRecorder(Path(results) if results else None)
+    config.stash[RECORDER_KEY] = recorder
+    config.pluginmanager.register(recorder, "conformance-recorder")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip `mock_only` tests on the live target and `live_only` tests on the mock."""
+    kind = target_kind(item.config)
+    if kind != "mock" and item.get_closest_marker("mock_only"):
+        pytest.skip("mock_only: needs the mock's admin API or clock")
+    if kind != "live" and item.get_closest_marker("live_only"):
+        pytest.skip("live_only: needs a real tenant and deployment (--target live)")
+
+
+def recorder_of(config: pytest.Config) -> RunRecorder:
+    """The run's `RunRecorder`."""
+    return config.stash[RECORDER_KEY]
+
+
+# -- target ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def target(
+    pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Target]:
+    """Scope: session. The `Target` under test.
+
+    `mock`: starts `mock_entra` (HTTPS, admin API on) and `client_app` (a real gunicorn
+    server) on ephemeral ports once, wires them, and stops both at the end. `live`: the
+    tenant and app described by `ENTRA_*`.
+    """
+    recorder = recorder_of(pytestconfig)
+    if target_kind(pytestconfig) == "live":
+        live = pytestconfig.stash[LIVE_KEY]
+        recorder.target = describe(live)
+        yield live
+        return
+    from conformance.stack import LocalStack
+
+    with LocalStack.start(tmp_path_factory.mktemp("conformance-stack")) as stack:
+        local = stack.target()
+        recorder.target = describe(local)
+        yield local
+
+
+@pytest.fixture(scope="session")
+def http(target: Target) -> Iterator[TrustingSession]:
+    """Scope: session. A `requests` session that trusts the target's CA bundle per request."""
+    from conformance.trust import TrustingSession
+
+    with TrustingSession(target.ca_bundle) as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+def discovery(target: Target, http: TrustingSession) -> dict[str, Any]:
+    """Scope: session. The authority's v2.0 OpenID configuration document."""
+    response = http.get(target.discovery_url)
+    assert response.status_code == 200, f"{target.discovery_url}: HTTP {response.status_code}"
+    document: dict[str, Any] = response.json()
+    return document
+
+
+@pytest.fixture
+def msal_app(target: Target) -> Iterator[Callable[..., msal.ConfidentialClientApplication]]:
+    """Scope: function. Factory for MSAL confidential clients of the target::
+
+        app = msal_app()                          # the target's app registration
+        app = msal_app(client_secret="wrong")     # same app, another secret
+        app = msal_app(client_id=str(uuid4()))    # an app the tenant does not know
+
+    Each has its own HTTP cache (MSAL caches 400 answers for 60 s) and a session that
+    verifies TLS with the target's CA bundle on every request.
+    """
+    import msal
+
+    from conformance.trust import TrustingSession
+
+    sessions: list[TrustingSession] = []
+
+    def make(
+        *,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        token_cache: msal.TokenCache | None = None,
+    ) -> msal.ConfidentialClientApplication:
+        sessions.append(TrustingSession(target.ca_bundle))
+        return msal.ConfidentialClientApplication(
+            client_id or target.client_id,
+            client_credential=target.client_secret if client_secret is None else client_secret,
+            authority=target.authority,
+            http_client=sessions[-1],
+            # A non-Microsoft host (the mock, a stand-in tenant) is unknown to MSAL's
+            # instance discovery, which would call login.microsoftonline.com first.
+            instance_discovery=None if target.is_microsoft_host else False,
+            token_cache=token_cache,
+        )
+
+    yield make
+    # Idle keep-alive connections would make the mock's graceful shutdown wait for them.
+    for session in sessions:
+        session.close()
+
+
+@pytest.fixture
+def user(target: Target) -> User:
+    """Scope: function. The target's first test user."""
+    return target.users[0]
+
+
+@pytest.fixture
+def second_user(target: Target) -> User:
+    """Scope: function. The target's second test user; skips the test when there is none."""
+    if len(target.users) < 2:
+        pytest.skip("needs a second test user (ENTRA_USERNAME_2 / ENTRA_PASSWORD_2)")
+    return target.users[1]
+
+
+@pytest.fixture
+def observe(request: pytest.FixtureRequest) -> Callable[[str, Any], None]:
+    """Scope: function. `observe(key, value)` records what the target answered (discovery
+    fields, claim names, error codes) in the results file, for `conformance diff`."""
+    recorder = recorder_of(request.config)
+    nodeid = request.node.nodeid
+
+    def record(key: str, value: Any) -> None:
+        recorder.observe(nodeid, key, value)
+
+    return record
+
+
+class MockClock:
+    """Moves the mock's clock (codes, tokens and sessions expire by it) and puts it back."""
+
+    def __init__(self, mock: MockEntra) -> None:
+        self.mock = mock
+        self.moved = 0.0
+
+    def advance(self, seconds: float) -> None:
+        """Move the mock's clock forward by `seconds`."""
+        self.mock.clock.advance(seconds)
+        self.moved += seconds
+
+    def restore(self) -> None:
+        """Undo every `advance` (ID tokens minted "in the future" would fail the app's checks)."""
+        self.mock.clock.advance(-self.moved)
+        self.moved = 0.0
+
+
+@pytest.fixture
+def mock_clock(target: Target) -> Iterator[MockClock]:
+    """Scope: function. `mock_clock.advance(seconds)` moves the mock's clock; it is moved back
+    after the test. Needs the mock: mark the test `mock_only`."""
+    if target.mock is None:
+        pytest.fail("mock_clock needs --target mock; mark the test mock_only")
+    clock = MockClock(target.mock)
+    yield clock
+    clock.restore()

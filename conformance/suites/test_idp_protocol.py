@@ -1,0 +1,479 @@
+"""The identity provider speaks Entra ID v2.0: discovery, keys, the auth-code + PKCE flow
+driven by MSAL in the test process, the tokens' shape, refresh, client credentials, and the
+AADSTS codes Entra answers to broken requests (shared/reference/entra-fidelity.md §1-§5).
+
+Runs unchanged against the mock and a real tenant. The browser only signs the user in; the
+authorization response is caught before it reaches the app (`RedirectCatcher`), so the
+test process redeems the code itself, as the app would.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+import msal
+import pytest
+from playwright.sync_api import Browser, Page
+
+from conformance.browser_fixtures import SignedInStates
+from conformance.flows import RedirectCatcher, authorization_response
+from conformance.pages.entra_signin import EntraSignInPage
+from conformance.targets import GRAPH_DEFAULT_SCOPE, Target
+from conformance.trust import TrustingSession
+
+SCOPES = ["User.Read"]
+GUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+GRAPH_AUDIENCES = ("00000003-0000-0000-c000-000000000000", "https://graph.microsoft.com")
+# v2.0 ID token claims of an auth-code sign-in with openid+profile (entra-fidelity §4.2).
+ID_TOKEN_CLAIMS = {
+    "aud", "iss", "iat", "nbf", "exp", "name", "nonce", "oid", "preferred_username",
+    "rh", "sid", "sub", "tid", "uti", "ver",
+}  # fmt: skip
+DISCOVERY_FIELDS = {
+    "issuer", "authorization_endpoint", "token_endpoint", "jwks_uri", "end_session_endpoint",
+    "response_types_supported", "response_modes_supported", "subject_types_supported",
+    "id_token_signing_alg_values_supported", "scopes_supported",
+    "token_endpoint_auth_methods_supported", "claims_supported", "userinfo_endpoint",
+    "http_logout_supported", "frontchannel_logout_supported", "request_uri_parameter_supported",
+}  # fmt: skip
+# Discovery values recorded for the mock-vs-live diff (hosts and tenant made generic).
+OBSERVED_DISCOVERY_VALUES = (
+    "authorization_endpoint", "token_endpoint", "jwks_uri", "end_session_endpoint",
+    "response_types_supported", "response_modes_supported", "subject_types_supported",
+    "id_token_signing_alg_values_supported", "scopes_supported",
+    "token_endpoint_auth_methods_supported", "claims_supported",
+)  # fmt: skip
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def claims_of(token: str) -> dict[str, Any]:
+    """A JWT's payload, not verified (MSAL does not verify either; Graph tokens can't be)."""
+    claims: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
+    return claims
+
+
+def b64url_json(value: str) -> dict[str, Any]:
+    """Decode unpadded base64url JSON (`client_info`)."""
+    decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+    return decoded
+
+
+def generic(value: Any, target: Target, tenant: str) -> Any:
+    """`value` with the authority host and tenant id replaced by `{host}` / `{tenant}`."""
+    if isinstance(value, list):
+        return [generic(v, target, tenant) for v in value]
+    if isinstance(value, str):
+        return value.replace(target.authority_host, "{host}").replace(tenant, "{tenant}")
+    return value
+
+
+def token_post(http: TrustingSession, discovery: dict[str, Any], **form: str) -> tuple[int, Any]:
+    """POST the token endpoint directly (to see the HTTP status MSAL hides)."""
+    response = http.post(discovery["token_endpoint"], data=form)
+    return response.status_code, response.json()
+
+
+def assert_entra_error(
+    status: int, body: dict[str, Any], *, http_status: int, error: str, code: int
+) -> None:
+    """Entra's token-endpoint error JSON: status, `error`, `error_codes` and the description
+    starting with the AADSTS code (entra-fidelity §5.1)."""
+    assert status == http_status, body
+    assert body.get("error") == error, body
+    assert code in body.get("error_codes", []), body
+    assert body.get("error_description", "").startswith(f"AADSTS{code}:"), body
+
+
+def error_facts(status: int | None, body: dict[str, Any]) -> dict[str, Any]:
+    """What the diff compares about an error answer."""
+    return {"status": status, "error": body.get("error"), "codes": body.get("error_codes")}
+
+
+@dataclass
+class CodeFlow:
+    """One completed auth-code + PKCE sign-in: MSAL app, flow, redirect and token result."""
+
+    app: msal.ConfidentialClientApplication
+    flow: dict[str, Any]
+    response: dict[str, str]
+    result: dict[str, Any]
+
+
+# -- fixtures --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def entra_session_page(
+    browser: Browser, signed_in_states: SignedInStates, target: Target
+) -> Iterator[Page]:
+    """Scope: module. A page whose browser holds the first user's Entra session, so each
+    authorize request of this module signs in without typing (or with as little as Entra
+    asks)."""
+    context = browser.new_context(storage_state=str(signed_in_states.sso_state(target.users[0])))
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def get_code(
+    entra_session_page: Page, target: Target, artifacts_dir: Path
+) -> Callable[..., tuple[dict[str, Any], dict[str, str]]]:
+    """Scope: function. `get_code(app, scopes=…, redirect_uri=…)` → (MSAL flow, authorization
+    response), with `response_mode=form_post` so the response can be caught."""
+
+    def run(
+        app: msal.ConfidentialClientApplication,
+        scopes: list[str] = SCOPES,
+        redirect_uri: str | None = None,
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        redirect_uri = redirect_uri or target.redirect_uri
+        flow = app.initiate_auth_code_flow(
+            scopes, redirect_uri=redirect_uri, response_mode="form_post"
+        )
+        response = authorization_response(
+            entra_session_page,
+            flow["auth_uri"],
+            redirect_uri,
+            target.users[0],
+            artifacts_dir=artifacts_dir,
+        )
+        return flow, response
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def code_flow(
+    entra_session_page: Page, target: Target, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[CodeFlow]:
+    """Scope: module. One MSAL-driven auth-code + PKCE sign-in, shared by the token tests."""
+    session = TrustingSession(target.ca_bundle)
+    app = msal.ConfidentialClientApplication(
+        target.client_id,
+        client_credential=target.client_secret,
+        authority=target.authority,
+        http_client=session,
+        instance_discovery=None if target.is_microsoft_host else False,
+    )
+    flow = app.initiate_auth_code_flow(
+        SCOPES, redirect_uri=target.redirect_uri, response_mode="form_post"
+    )
+    response = authorization_response(
+        entra_session_page,
+        flow["auth_uri"],
+        target.redirect_uri,
+        target.users[0],
+        artifacts_dir=tmp_path_factory.mktemp("code-flow"),
+    )
+    result = app.acquire_token_by_auth_code_flow(dict(flow), response)
+    assert "error" not in result, result
+    yield CodeFlow(app, flow, response, result)
+    session.close()
+
+
+# -- discovery and keys ----------------------------------------------------------------------
+
+
+def test_discovery_document_lists_the_v2_fields_entra_publishes(
+    discovery: dict[str, Any], target: Target, observe: Callable[[str, Any], None]
+) -> None:
+    missing = DISCOVERY_FIELDS - set(discovery)
+    observe("discovery.fields", sorted(discovery))
+    tenant = urlsplit(discovery["token_endpoint"]).path.split("/")[1]
+    for name in OBSERVED_DISCOVERY_VALUES:
+        observe(f"discovery.{name}", generic(discovery.get(name), target, tenant))
+    assert not missing, f"discovery lacks {sorted(missing)}"
+    assert "code" in discovery["response_types_supported"]
+    assert {"query", "form_post"} <= set(discovery["response_modes_supported"])
+    assert discovery["subject_types_supported"] == ["pairwise"]
+    assert "RS256" in discovery["id_token_signing_alg_values_supported"]
+    assert {"openid", "profile", "email", "offline_access"} <= set(discovery["scopes_supported"])
+    assert "client_secret_post" in discovery["token_endpoint_auth_methods_supported"]
+
+
+def test_discovery_endpoints_are_https_on_the_authority_host_and_name_the_tenant_guid(
+    discovery: dict[str, Any], target: Target
+) -> None:
+    pattern = rf"{re.escape(target.authority_host)}/({GUID})/v2\.0"
+    tenant = re.fullmatch(pattern, discovery["issuer"])
+    assert tenant, f"issuer {discovery['issuer']!r} is not <authority host>/<tenant GUID>/v2.0"
+    for name in ("authorization_endpoint", "token_endpoint", "jwks_uri", "end_session_endpoint"):
+        url = urlsplit(discovery[name])
+        assert url.scheme == "https", (name, discovery[name])
+        assert f"{url.scheme}://{url.netloc}" == target.authority_host, (name, discovery[name])
+        # MSAL takes the cache "realm" from the token endpoint's first path segment.
+        assert url.path.split("/")[1] == tenant.group(1), (name, discovery[name])
+
+
+def test_issuer_is_per_tenant_and_common_publishes_the_tenantid_template(
+    discovery: dict[str, Any],
+    target: Target,
+    http: TrustingSession,
+    observe: Callable[[str, Any], None],
+) -> None:
+    if re.fullmatch(GUID, target.tenant_id, re.I):
+        assert discovery["issuer"] == f"{target.authority_host}/{target.tenant_id.lower()}/v2.0"
+    common = http.get(f"{target.authority_host}/common/v2.0/.well-known/openid-configuration")
+    assert common.status_code == 200
+    observe("discovery.common.issuer", generic(common.json()["issuer"], target, target.tenant_id))
+    assert common.json()["issuer"] == f"{target.authority_host}/{{tenantid}}/v2.0"
+
+
+def test_jwks_publishes_rsa_signing_keys_with_certificates(
+    discovery: dict[str, Any], http: TrustingSession, observe: Callable[[str, Any], None]
+) -> None:
+    response = http.get(discovery["jwks_uri"])
+    assert response.status_code == 200
+    keys = response.json()["keys"]
+    observe("jwks.key_fields", sorted({name for key in keys for name in key}))
+    assert keys, "JWKS has no keys"
+    for key in keys:
+        assert key["kty"] == "RSA" and key["use"] == "sig", key.get("kid")
+        assert {"kid", "n", "e", "x5c", "x5t"} <= set(key), sorted(key)
+        assert key["x5t"] == key["kid"]  # both are the certificate's SHA-1 thumbprint
+
+
+# -- the auth-code flow and its tokens -------------------------------------------------------
+
+
+def test_auth_code_flow_with_pkce_returns_access_id_and_refresh_tokens(
+    code_flow: CodeFlow, observe: Callable[[str, Any], None]
+) -> None:
+    query = parse_qs(urlsplit(code_flow.flow["auth_uri"]).query)
+    assert query["code_challenge_method"] == ["S256"]
+    observe("authorize_response.fields", sorted(code_flow.response))
+    result = code_flow.result
+    observe("token_response.fields", sorted(set(result) - {"id_token_claims", "token_source"}))
+    assert {"code", "state", "client_info"} <= set(code_flow.response)
+    assert result["token_type"] == "Bearer"
+    assert {"access_token", "id_token", "refresh_token"} <= set(result)
+    # MSAL treats anything under 5 minutes as already expired (entra-fidelity §0.6).
+    assert int(result["expires_in"]) >= 300
+    assert "User.Read" in result["scope"].split()
+
+
+def test_id_token_has_the_v2_claims_and_echoes_the_hashed_nonce(
+    code_flow: CodeFlow,
+    target: Target,
+    discovery: dict[str, Any],
+    observe: Callable[[str, Any], None],
+) -> None:
+    claims = claims_of(code_flow.result["id_token"])
+    observe("id_token.claims", sorted(claims))
+    observe("id_token.header", sorted(jwt.get_unverified_header(code_flow.result["id_token"])))
+    assert set(claims) >= ID_TOKEN_CLAIMS, f"missing {sorted(ID_TOKEN_CLAIMS - set(claims))}"
+    assert claims["ver"] == "2.0"
+    assert claims["aud"] == target.client_id
+    assert claims["iss"] == discovery["issuer"]
+    assert claims["iss"] == f"{target.authority_host}/{claims['tid']}/v2.0"
+    assert claims["sub"] != claims["oid"]  # sub is pairwise per app, oid is the user
+    assert claims["preferred_username"].lower() == target.users[0].username.lower()
+    # MSAL sends SHA-256(nonce) and expects it back verbatim.
+    assert claims["nonce"] == hashlib.sha256(code_flow.flow["nonce"].encode()).hexdigest()
+    now = time.time()
+    assert claims["nbf"] <= claims["iat"] <= now + 300  # 5 minutes of clock skew
+    assert claims["exp"] > now
+
+
+def test_id_token_signature_verifies_with_the_published_jwks(
+    code_flow: CodeFlow, discovery: dict[str, Any], http: TrustingSession, target: Target
+) -> None:
+    id_token = code_flow.result["id_token"]
+    kid = jwt.get_unverified_header(id_token)["kid"]
+    keys = {k["kid"]: k for k in http.get(discovery["jwks_uri"]).json()["keys"]}
+    assert kid in keys, f"ID token kid {kid} is not in JWKS"
+    claims = jwt.decode(
+        id_token,
+        jwt.PyJWK(keys[kid]).key,
+        algorithms=["RS256"],
+        audience=target.client_id,
+        issuer=discovery["issuer"],
+        leeway=120,
+    )
+    assert claims["oid"]
+
+
+def test_client_info_makes_the_home_account_id_oid_dot_tid(code_flow: CodeFlow) -> None:
+    claims = claims_of(code_flow.result["id_token"])
+    info = b64url_json(code_flow.result["client_info"])
+    assert info == {"uid": claims["oid"], "utid": claims["tid"]}
+    assert b64url_json(code_flow.response["client_info"]) == info
+    accounts = code_flow.app.get_accounts()
+    assert [a["home_account_id"] for a in accounts] == [f"{claims['oid']}.{claims['tid']}"]
+
+
+def test_graph_access_token_is_a_v1_token_for_graph_about_the_same_user(
+    code_flow: CodeFlow, observe: Callable[[str, Any], None]
+) -> None:
+    token = code_flow.result["access_token"]
+    claims = claims_of(token)
+    id_claims = claims_of(code_flow.result["id_token"])
+    observe("access_token.claims", sorted(claims))
+    observe("access_token.header", sorted(jwt.get_unverified_header(token)))
+    assert claims["aud"] in GRAPH_AUDIENCES
+    assert claims["ver"] == "1.0"
+    assert claims["iss"] == f"https://sts.windows.net/{id_claims['tid']}/"
+    assert (claims["oid"], claims["tid"]) == (id_claims["oid"], id_claims["tid"])
+    assert "User.Read" in claims["scp"].split()
+    assert claims["idtyp"] == "user"
+
+
+def test_refresh_token_grant_returns_a_new_access_token(code_flow: CodeFlow) -> None:
+    account = code_flow.app.get_accounts()[0]
+    refreshed = code_flow.app.acquire_token_silent(SCOPES, account=account, force_refresh=True)
+    assert refreshed and "access_token" in refreshed, refreshed
+    assert refreshed["token_source"] == "identity_provider"
+    assert refreshed["access_token"] != code_flow.result["access_token"]
+
+
+def test_client_credentials_issue_an_app_only_token_with_roles(
+    msal_app: Callable[..., msal.ConfidentialClientApplication],
+    observe: Callable[[str, Any], None],
+) -> None:
+    result = msal_app().acquire_token_for_client([GRAPH_DEFAULT_SCOPE])
+    assert "access_token" in result, result
+    claims = claims_of(result["access_token"])
+    observe("app_token.claims", sorted(claims))
+    assert claims["idtyp"] == "app"
+    # Needs an application permission (e.g. User.Read.All) with admin consent on a tenant.
+    assert claims.get("roles"), "no roles: grant the app an application permission"
+    assert "scp" not in claims
+
+
+# -- strictness: the AADSTS codes of broken requests -----------------------------------------
+
+
+def test_unregistered_redirect_uri_is_refused_on_entras_page_with_aadsts50011(
+    page: Page,
+    target: Target,
+    msal_app: Callable[..., msal.ConfidentialClientApplication],
+    observe: Callable[[str, Any], None],
+) -> None:
+    unregistered = f"{target.app_url}/not-registered-{uuid.uuid4().hex[:8]}"
+    flow = msal_app().initiate_auth_code_flow(SCOPES, redirect_uri=unregistered)
+    catcher = RedirectCatcher(unregistered)
+    catcher.install(page)
+    page.goto(flow["auth_uri"])
+    signin = EntraSignInPage(page, done=catcher.matches)
+    signin.expect_error("AADSTS50011")
+    observe("error.redirect_uri_mismatch", re.findall(r"AADSTS\d+", signin.error_text() or ""))
+    assert catcher.urls == [], "the browser was sent to an unregistered redirect URI"
+
+
+def test_second_redemption_of_a_code_is_refused_with_aadsts54005(
+    get_code: Callable[..., tuple[dict[str, Any], dict[str, str]]],
+    msal_app: Callable[..., msal.ConfidentialClientApplication],
+    target: Target,
+    discovery: dict[str, Any],
+    http: TrustingSession,
+    observe: Callable[[str, Any], None],
+) -> None:
+    flow, response = get_code(msal_app())
+    form = {
+        "client_id": target.client_id,
+        "client_secret": target.client_secret,
+        "grant_type": "authorization_code",
+        "code": response["code"],
+        "redirect_uri": target.redirect_uri,
+        "code_verifier": flow["code_verifier"],
+        "scope": " ".join(flow["scope"]),
+    }
+    first_status, first = token_post(http, discovery, **form)
+    assert first_status == 200 and "access_token" in first, first
+    status, body = token_post(http, discovery, **form)
+    observe("error.code_reuse", error_facts(status, body))
+    assert_entra_error(status, body, http_status=400, error="invalid_grant", code=54005)
+
+
+def test_wrong_pkce_verifier_is_refused_with_aadsts501481(
+    get_code: Callable[..., tuple[dict[str, Any], dict[str, str]]],
+    msal_app: Callable[..., msal.ConfidentialClientApplication],
+    target: Target,
+    discovery: dict[str, Any],
+    http: TrustingSession,
+    observe: Callable[[str, Any], None],
+) -> None:
+    flow, response = get_code(msal_app())
+    wrong_verifier = base64.urlsafe_b64encode(hashlib.sha256(b"wrong").digest()).decode()[:43]
+    assert wrong_verifier != flow["code_verifier"]
+    status, body = token_post(
+        http,
+        discovery,
+        client_id=target.client_id,
+        client_secret=target.client_secret,
+        grant_type="authorization_code",
+        code=response["code"],
+        redirect_uri=target.redirect_uri,
+        code_verifier=wrong_verifier,
+        scope=" ".join(flow["scope"]),
+    )
+    observe("error.pkce_mismatch", error_facts(status, body))
+    assert_entra_error(status, body, http_status=400, error="invalid_grant", code=501481)
+
+
+def test_wrong_client_secret_is_refused_with_aadsts7000215(
+    target: Target,
+    discovery: dict[str, Any],
+    http: TrustingSession,
+    msal_app: Callable[..., msal.ConfidentialClientApplication],
+    observe: Callable[[str, Any], None],
+) -> None:
+    status, body = token_post(
+        http,
+        discovery,
+        client_id=target.client_id,
+        client_secret="not-the-secret",
+        grant_type="client_credentials",
+        scope=GRAPH_DEFAULT_SCOPE,
+    )
+    observe("error.wrong_secret", error_facts(status, body))
+    assert_entra_error(status, body, http_status=401, error="invalid_client", code=7000215)
+    # MSAL hands the same error to the app.
+    result = msal_app(client_secret="not-the-secret").acquire_token_for_client(
+        [GRAPH_DEFAULT_SCOPE]
+    )
+    assert result.get("error") == "invalid_client" and 7000215 in result["error_codes"]
+
+
+def test_unknown_client_id_is_refused_with_aadsts700016(
+    target: Target,
+    discovery: dict[str, Any],
+    http: TrustingSession,
+    observe: Callable[[str, Any], None],
+) -> None:
+    status, body = token_post(
+        http,
+        discovery,
+        client_id=str(uuid.uuid4()),
+        client_secret=target.client_secret,
+        grant_type="client_credentials",
+        scope=GRAPH_DEFAULT_SCOPE,
+    )
+    observe("error.unknown_client", error_facts(status, body))
+    assert_entra_error(status, body, http_status=400, error="unauthorized_client", code=700016)
+
+
+def test_unknown_graph_permission_is_refused_with_aadsts70011(
+    get_code: Callable[..., tuple[dict[str, Any], dict[str, str]]],
+    msal_app: Callable[..., msal.ConfidentialClientApplication],
+    observe: Callable[[str, Any], None],
+) -> None:
+    _flow, response = get_code(msal_app(), scopes=["User.NoSuchPermission"])
+    codes = re.findall(r"AADSTS\d+", response.get("error_description", ""))
+    observe("error.invalid_scope", {"error": response.get("error"), "codes": codes})
+    assert response.get("error") == "invalid_scope", response
+    assert codes[:1] == ["AADSTS70011"], response
+    assert "code" not in response

@@ -1,0 +1,74 @@
+"""`entra-lab demo [--mock-port 8443] [--app-port 5000] [--state-dir .mock-entra]`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from entra_lab.wiring import DEFAULT_APP_PORT, DEFAULT_MOCK_PORT, DEFAULT_STATE_DIR
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 < port < 65536:
+        raise argparse.ArgumentTypeError(f"a port is 1..65535, got {port}")
+    return port
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `entra-lab` command line."""
+    parser = argparse.ArgumentParser(
+        prog="entra-lab", description="Local Microsoft Entra ID lab: the mock and the client app."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser(
+        "demo",
+        help="run the mock Entra ID and the client app, wired together (Ctrl-C stops both)",
+        description="Start the mock Entra ID (HTTPS, fake Microsoft Graph) and the client app "
+        "configured for it; print the app URL and the test users; Ctrl-C stops both.",
+    )
+    demo.add_argument(
+        "--mock-port",
+        type=_port,
+        default=DEFAULT_MOCK_PORT,
+        help=f"HTTPS port of the mock (default {DEFAULT_MOCK_PORT})",
+    )
+    demo.add_argument(
+        "--app-port",
+        type=_port,
+        default=DEFAULT_APP_PORT,
+        help=f"HTTP port of the client app (default {DEFAULT_APP_PORT})",
+    )
+    demo.add_argument(
+        "--state-dir",
+        type=Path,
+        default=Path(DEFAULT_STATE_DIR),
+        help=f"the mock's CA, keys and store, and the logs (default {DEFAULT_STATE_DIR})",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `entra-lab` console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.mock_port == args.app_port:
+        parser.error("--mock-port and --app-port must differ")
+    if os.name != "posix":
+        # Process groups and gunicorn: POSIX only (use WSL on Windows).
+        print("entra-lab: `demo` needs Linux or macOS (on Windows, use WSL).", file=sys.stderr)
+        return 2
+    # Imported here so `--help` does not pay for the mock's imports.
+    from entra_lab.demo import DemoOptions, run_demo
+
+    return run_demo(DemoOptions(args.mock_port, args.app_port, args.state_dir))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

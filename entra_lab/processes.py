@@ -1,0 +1,136 @@
+"""Child services, each in its own process group, and stopping them with nothing left behind.
+
+Each child gets a new session (so a new process group whose id is its pid): Ctrl-C in the
+terminal then reaches only the launcher, which decides how to shut down, and whatever a
+child leaves behind (a gunicorn worker, any grandchild) is found and ended through its group.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+# gunicorn's master reads SIGINT as "quick shutdown"; SIGTERM would wait out the browser's
+# keep-alive connections for up to graceful_timeout (10 s in client-app).
+STOP_SIGNAL = signal.SIGINT
+STOP_GRACE_SECONDS = 5.0
+_PR_SET_PDEATHSIG = 1
+
+
+def _load_prctl() -> Callable[..., int] | None:
+    # Looked up here, in the parent: dlopen in a freshly forked child can deadlock.
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl  # type: ignore[no-any-return]
+    except (OSError, AttributeError):  # pragma: no cover - a libc without prctl
+        return None
+
+
+_PRCTL = _load_prctl()
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the forked child
+    """Linux only: the kernel sends SIGTERM to the child if the launcher dies (even by
+    SIGKILL), so a killed launcher does not leave servers running in the background."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+@dataclass
+class Child:
+    """One started service: its process (a process-group leader) and its log file."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    @classmethod
+    def start(cls, name: str, argv: Sequence[str], env: Mapping[str, str], log_path: Path) -> Child:
+        """Start `argv` in a new session with stdout and stderr going to `log_path`."""
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                list(argv),
+                env=dict(env),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                # Safe with threads too: the child only makes one prctl call, resolved above.
+                preexec_fn=_die_with_parent,
+            )
+        return cls(name, process, log_path)
+
+    @property
+    def pid(self) -> int:
+        """The child's pid, which is also its process-group id."""
+        return self.process.pid
+
+    def poll(self) -> int | None:
+        """The exit code, or None while the child runs."""
+        return self.process.poll()
+
+    def signal_group(self, signum: int) -> None:
+        """Send `signum` to every process in the child's group (no error if it is gone)."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signum)
+
+    def group_alive(self) -> bool:
+        """Whether any process of the child's group still exists (its workers included)."""
+        try:
+            os.killpg(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # pragma: no cover - a pid reused by another user's process
+            return False
+        return True
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The last `lines` lines of the child's output."""
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return "(no output)"
+        return "\n".join(text.splitlines()[-lines:]) or "(no output)"
+
+
+def stop_all(children: Sequence[Child], grace: float = STOP_GRACE_SECONDS) -> None:
+    """Stop every child and everything in its process group; return when all are gone.
+
+    1. STOP_SIGNAL to each leader only: a gunicorn master stops its own workers (signalling
+       the workers too races with the master's SIGQUIT and can leave one hanging until the
+       master SIGKILLs it, seconds later);
+    2. after up to `grace` s, STOP_SIGNAL to whatever is left in each group (orphans, or a
+       leader that would not stop), and SIGKILL one second later.
+    """
+    for child in children:
+        if child.poll() is None:
+            child.process.send_signal(STOP_SIGNAL)
+    deadline = time.monotonic() + grace
+    for child in children:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.process.wait(max(0.0, deadline - time.monotonic()))
+    for signum, wait in ((STOP_SIGNAL, 1.0), (signal.SIGKILL, 2.0)):
+        left = [c for c in children if c.poll() is None or c.group_alive()]
+        if not left:
+            return
+        for child in left:
+            child.signal_group(signum)
+        _wait_gone(left, time.monotonic() + wait)
+
+
+def _wait_gone(children: Sequence[Child], deadline: float) -> None:
+    for child in children:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.process.wait(max(0.0, deadline - time.monotonic()))
+    while any(c.group_alive() for c in children) and time.monotonic() < deadline:
+        time.sleep(0.02)

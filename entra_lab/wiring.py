@@ -1,0 +1,147 @@
+"""How the demo wires the client app to the mock: commands, environments and the mock config.
+
+Pure apart from the mock's state dir (CA, keys, and the config file when the app port is not
+the registered default), so it is cheap to test without starting anything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mock_entra.core.config import DEFAULT_CONFIG, config_to_dict, with_redirect_uris
+from mock_entra.core.pki import ensure_state
+from mock_entra.server import info as mock_info
+
+DEFAULT_MOCK_PORT = 8443
+# The embedded app registration's redirect URIs use this port (docs/architecture.md).
+DEFAULT_APP_PORT = 5000
+DEFAULT_STATE_DIR = ".mock-entra"
+CONFIG_FILE_NAME = "entra-lab-demo-config.json"
+REDIRECT_PATH = "/getAToken"
+LOOPBACK = "127.0.0.1"
+
+# What the app reads: cleared from the inherited environment so a developer's shell (a leftover
+# TRUST_PROXY or SCOPE, say) cannot change what the demo shows.
+APP_VARIABLES = (
+    "TENANT_ID",
+    "CLIENT_ID",
+    "CLIENT_SECRET",
+    "AUTHORITY",
+    "REDIRECT_URI",
+    "POST_LOGOUT_REDIRECT_URI",
+    "GRAPH_ENDPOINT",
+    "SCOPE",
+    "SECRET_KEY",
+    "CA_BUNDLE",
+    "TRUST_PROXY",
+    "SESSION_DIR",
+    "APP_ENV",
+    "RESPONSE_MODE",
+    "LOG_LEVEL",
+)
+# The mock reads MOCK_ENTRA_* (an inherited MOCK_ENTRA_ADMIN_KEY would switch its admin API on).
+MOCK_VARIABLE_PREFIX = "MOCK_ENTRA_"
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    """Everything needed to start the two services of the demo."""
+
+    mock_argv: list[str]
+    mock_env: dict[str, str]
+    app_argv: list[str]
+    app_env: dict[str, str]
+    app_settings: dict[str, str]
+    """The app's wiring variables (a subset of `app_env`)."""
+    info: dict[str, Any]
+    """The mock's `info` (the `mock-entra info --json` contract) for these ports."""
+    app_url: str
+    config_file: Path | None
+    log_dir: Path
+
+    @property
+    def mock_authority(self) -> str:
+        """The authority the app uses: `https://localhost:<mock port>/<tenant id>`."""
+        return str(self.info["authority"])
+
+    @property
+    def discovery_url(self) -> str:
+        """The mock's OpenID configuration for the default tenant."""
+        return f"{self.mock_authority}/v2.0/.well-known/openid-configuration"
+
+
+def plan_demo(
+    mock_port: int,
+    app_port: int,
+    state_dir: str | Path,
+    *,
+    environ: Mapping[str, str] = os.environ,
+    python: str = sys.executable,
+) -> DemoPlan:
+    """Create the mock's state (CA, keys) if missing and work out both services' wiring."""
+    paths = ensure_state(state_dir)
+    app_url = f"http://localhost:{app_port}"
+    redirect_uri = app_url + REDIRECT_PATH
+    config = DEFAULT_CONFIG
+    config_file = None
+    if app_port != DEFAULT_APP_PORT:
+        # The embedded registration only knows http://localhost:5000/getAToken; Entra (and so
+        # the mock) refuses any other redirect URI with AADSTS50011.
+        config = with_redirect_uris(DEFAULT_CONFIG, [redirect_uri], [app_url + "/"])
+        config_file = paths.root / CONFIG_FILE_NAME
+        config_file.write_text(json.dumps(config_to_dict(config), indent=2) + "\n")
+    info = mock_info(config, paths, f"https://localhost:{mock_port}", None)
+
+    base_env = {
+        k: v
+        for k, v in environ.items()
+        if k not in APP_VARIABLES and not k.startswith(MOCK_VARIABLE_PREFIX)
+    }
+    base_env["PYTHONUNBUFFERED"] = "1"  # logs reach the log files (and a crash report) at once
+
+    mock_argv = [
+        python,
+        "-m",
+        "mock_entra",
+        "serve",
+        "--host",
+        LOOPBACK,
+        "--port",
+        str(mock_port),
+        "--state-dir",
+        str(paths.root),
+    ]
+    if config_file is not None:
+        mock_argv += ["--config", str(config_file)]
+
+    app_settings = {
+        "TENANT_ID": info["tenant_id"],
+        "CLIENT_ID": info["client_id"],
+        "CLIENT_SECRET": info["client_secret"],
+        "AUTHORITY": info["authority"],
+        "REDIRECT_URI": redirect_uri,
+        "GRAPH_ENDPOINT": info["graph_endpoint"],
+        "CA_BUNDLE": info["ca_bundle"],
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "SESSION_DIR": str(paths.root / "client-app-sessions"),
+        "APP_ENV": "development",
+    }
+    app_argv = [python, "-m", "client_app.cli", "--host", LOOPBACK, "--port", str(app_port)]
+    return DemoPlan(
+        mock_argv=mock_argv,
+        mock_env=base_env,
+        app_argv=app_argv,
+        app_env={**base_env, **app_settings},
+        app_settings=app_settings,
+        info=info,
+        app_url=app_url,
+        config_file=config_file,
+        log_dir=paths.root / "logs",
+    )

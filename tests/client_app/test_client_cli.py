@@ -1,0 +1,113 @@
+"""`client-app`: configuration errors exit 2, a taken port exits 1, serving stops on SIGINT."""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from client_app_fakes import BASE_ENV
+
+from client_app import cli
+
+
+@pytest.fixture
+def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
+    environ = {**BASE_ENV, "SESSION_DIR": str(tmp_path / "sessions")}
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    return environ
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock.getsockname()[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_configuration_errors_are_printed_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("TENANT_ID", "CLIENT_ID", "CLIENT_SECRET", "REDIRECT_URI", "SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("APP_ENV", "production")
+    assert cli.main([]) == 2
+    err = capsys.readouterr().err
+    assert "TENANT_ID is required" in err and "CLIENT_SECRET is required" in err
+    assert "Traceback" not in err
+
+
+def test_taken_port_is_named_and_exits_1(
+    app_env: dict[str, str], busy_port: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["--port", str(busy_port)]) == 1
+    err = capsys.readouterr().err
+    assert f"port {busy_port}" in err
+    assert "--port" in err
+
+
+def test_msal_debug_logging_is_clamped_to_info() -> None:
+    # MSAL's DEBUG log contains the auth code and PKCE verifier.
+    msal_logger = logging.getLogger("msal")
+    before = msal_logger.level
+    try:
+        cli.configure_logging("DEBUG")
+        assert msal_logger.level == logging.INFO
+    finally:
+        msal_logger.setLevel(before)
+
+
+def test_serves_healthz_and_stops_cleanly_on_sigint(app_env: dict[str, str]) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "client_app.cli", "--port", str(port)],
+        env={**os.environ, **app_env},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    assert process.stderr is not None
+    stderr = process.stderr
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in stderr], daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 15
+        seen = ""
+        while f"client_app listening on http://127.0.0.1:{port}" not in seen:
+            seen += lines.get(timeout=max(0.1, deadline - time.monotonic()))
+        # The worker may still be booting just after "ready".
+        for _ in range(50):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    assert r.read() == b"ok"
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("healthz never answered")
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=15) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        reader.join(timeout=5)
+        stderr.close()

@@ -1,0 +1,1 @@
+"""Tests of entra_lab (the demo launcher), the Dockerfile and compose.yaml."""

@@ -1,0 +1,252 @@
+"""compose.yaml without a Docker engine: it is a valid Compose file with the intended wiring,
+and its services' own commands, environments and healthchecks work together when started as
+local processes.
+
+Starting the services locally substitutes only what makes sense inside Docker alone:
+
+* the services' console scripts (`mock-entra`, `client-app`) and the healthchecks' `python`
+  are those of this virtual environment (the image puts the same scripts on PATH);
+* `/state` (the named volume) is a temp dir;
+* `0.0.0.0` becomes `127.0.0.1` (tests listen on loopback only);
+* the container ports 8443 and 5000 become free ports, everywhere they appear (command
+  arguments, URLs in the environment and in the healthchecks). Since the embedded app
+  registration only knows http://localhost:5000, the mock also gets `--config` with the
+  substituted redirect URIs registered (`with_redirect_uris`, as `entra-lab demo` does for
+  another port);
+* the image's ENV (Dockerfile) is applied, except PATH and the build-time UV_* variables.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+import yaml
+
+from mock_entra.core.config import DEFAULT_CONFIG, config_to_dict, with_redirect_uris
+from mock_entra.core.pki import StatePaths
+from mock_entra.server import info as mock_info
+from tests.entra_lab.dockerfile_model import env_pairs, parse_dockerfile
+from tests.entra_lab.lab_procs import free_port, group_running
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = ROOT / "compose.yaml"
+SCHEMA = Path(__file__).with_name("data") / "compose-spec.json"
+MOCK_PORT, APP_PORT, STATE = 8443, 5000, "/state"
+APP_VARIABLES = {"TENANT_ID", "CLIENT_ID", "CLIENT_SECRET", "AUTHORITY", "REDIRECT_URI",
+                 "POST_LOGOUT_REDIRECT_URI", "GRAPH_ENDPOINT", "SCOPE", "SECRET_KEY", "CA_BUNDLE",
+                 "TRUST_PROXY", "SESSION_DIR", "APP_ENV", "RESPONSE_MODE", "LOG_LEVEL"}  # fmt: skip
+
+
+def compose() -> dict[str, Any]:
+    return yaml.safe_load(COMPOSE.read_text())
+
+
+def service(name: str) -> dict[str, Any]:
+    return compose()["services"][name]
+
+
+def expected_app_environment() -> dict[str, str]:
+    """What `mock-entra info` gives for the embedded tenant at https://localhost:8443 with its
+    state in /state, as the app variables."""
+    info = mock_info(
+        DEFAULT_CONFIG, StatePaths(Path(STATE)), f"https://localhost:{MOCK_PORT}", None
+    )
+    return {
+        "TENANT_ID": info["tenant_id"],
+        "CLIENT_ID": info["client_id"],
+        "CLIENT_SECRET": info["client_secret"],
+        "AUTHORITY": info["authority"],
+        "REDIRECT_URI": f"http://localhost:{APP_PORT}/getAToken",
+        "GRAPH_ENDPOINT": info["graph_endpoint"],
+        "CA_BUNDLE": info["ca_bundle"],
+        "APP_ENV": "development",
+    }
+
+
+# -- the file ------------------------------------------------------------------------------
+
+
+def test_compose_file_validates_against_the_compose_specification_schema() -> None:
+    jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is not installed (dev)")
+    schema = json.loads(SCHEMA.read_text())
+    errors = [e.message for e in jsonschema.Draft7Validator(schema).iter_errors(compose())]
+    assert errors == []
+
+
+def test_services_share_one_image_and_the_state_volume() -> None:
+    spec = compose()
+    assert set(spec["services"]) == {"mock-entra", "client-app"}
+    mock, app = service("mock-entra"), service("client-app")
+    assert mock["image"] == app["image"]
+    assert mock["build"] == app["build"] == "."
+    assert mock["command"] == ["mock-entra", "serve", "--host", "0.0.0.0", "--port",
+                               str(MOCK_PORT), "--state-dir", STATE]  # fmt: skip
+    (volume,) = [v.split(":")[0] for v in mock["volumes"] if v.split(":")[1] == STATE]
+    assert volume in spec["volumes"]  # a named volume: the CA survives `docker compose down`
+    assert f"{volume}:{STATE}:ro" in app["volumes"]
+    assert "$" not in COMPOSE.read_text()  # no interpolation: the local run below is faithful
+
+
+def test_app_reaches_the_mock_as_localhost_in_its_network_namespace() -> None:
+    mock, app = service("mock-entra"), service("client-app")
+    assert app["network_mode"] == "service:mock-entra"
+    assert "ports" not in app  # with network_mode, its ports are published by mock-entra
+    assert set(mock["ports"]) == {f"127.0.0.1:{MOCK_PORT}:{MOCK_PORT}",
+                                  f"127.0.0.1:{APP_PORT}:{APP_PORT}"}  # fmt: skip
+    assert app["depends_on"] == {"mock-entra": {"condition": "service_healthy"}}
+    assert app["command"] == ["client-app", "--host", "0.0.0.0", "--port", str(APP_PORT)]
+    assert app["environment"] == expected_app_environment()
+    registered = DEFAULT_CONFIG.default_tenant.apps[0]
+    assert app["environment"]["REDIRECT_URI"] in registered.redirect_uris
+    assert f"http://localhost:{APP_PORT}/" in registered.post_logout_redirect_uris
+
+
+def test_both_services_have_exec_form_python_healthchecks() -> None:
+    for name in ("mock-entra", "client-app"):
+        check = service(name)["healthcheck"]
+        assert check["test"][:3] == ["CMD", "python", "-c"], name
+        assert {"interval", "timeout", "retries", "start_period"} <= set(check), name
+
+
+# -- the services, started as local processes -----------------------------------------------
+
+
+class Localizer:
+    """The substitutions listed in the module docstring."""
+
+    def __init__(self, state: Path, mock_port: int, app_port: int) -> None:
+        self.state, self.mock_port, self.app_port = state, mock_port, app_port
+
+    def text(self, value: str) -> str:
+        value = value.replace("0.0.0.0", "127.0.0.1")
+        value = value.replace(f"localhost:{MOCK_PORT}", f"localhost:{self.mock_port}")
+        value = value.replace(f"localhost:{APP_PORT}", f"localhost:{self.app_port}")
+        return re.sub(rf"(?<![\w/]){STATE}(?=/|'|$)", str(self.state), value)
+
+    def argv(self, argv: list[str]) -> list[str]:
+        ports = {str(MOCK_PORT): str(self.mock_port), str(APP_PORT): str(self.app_port)}
+        out = [ports.get(a, self.text(a)) for a in argv]
+        if out[0] == "python":
+            out[0] = sys.executable
+        else:
+            out[0] = str(Path(sys.executable).with_name(out[0]))
+        return out
+
+
+def image_environment(localize: Localizer) -> dict[str, str]:
+    """The Dockerfile's ENV as the containers see it (without PATH and build-time UV_*)."""
+    env: dict[str, str] = {}
+    for step in parse_dockerfile((ROOT / "Dockerfile").read_text()):
+        if step.keyword == "ENV":
+            env.update(env_pairs(step.args))
+    return {k: localize.text(v) for k, v in env.items() if k != "PATH" and not k.startswith("UV_")}
+
+
+def base_environment() -> dict[str, str]:
+    """This machine's environment without anything that would configure either service."""
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if k not in APP_VARIABLES and not k.startswith("MOCK_ENTRA_")
+    }
+
+
+@contextmanager
+def started(argv: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A service process in its own group; stopped with SIGTERM (as `docker stop` does)."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True)  # fmt: skip
+    try:
+        yield process
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(15) == 0, log.read_text()
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        deadline = time.monotonic() + 5
+        while group_running(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert group_running(process.pid) == []
+
+
+def healthcheck(name: str, localize: Localizer) -> subprocess.CompletedProcess[str]:
+    """Run a service's compose healthcheck command here."""
+    argv = localize.argv(service(name)["healthcheck"]["test"][1:])
+    return subprocess.run(argv, capture_output=True, text=True, timeout=15, check=False)
+
+
+def wait_healthy(name: str, url: str, verify: str | bool, process: subprocess.Popen[bytes],
+                 log: Path, localize: Localizer) -> None:  # fmt: skip
+    """Poll `url` until 200 (fast), then require the service's own healthcheck to pass."""
+    deadline = time.monotonic() + 30
+    with requests.Session() as http:
+        http.trust_env = False
+        while True:
+            assert process.poll() is None, f"{name} exited:\n{log.read_text()}"
+            try:
+                if http.get(url, verify=verify, timeout=2).status_code == 200:
+                    break
+            except OSError:  # refused, or the CA file is not written yet (requests' errors)
+                pass
+            assert time.monotonic() < deadline, f"{name} never answered {url}:\n{log.read_text()}"
+            time.sleep(0.1)
+    check = healthcheck(name, localize)
+    assert check.returncode == 0, check.stderr
+
+
+def test_services_started_from_the_compose_file_work_together(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    localize = Localizer(state, free_port(), free_port())
+    mock_spec, app_spec = service("mock-entra"), service("client-app")
+    tenant = DEFAULT_CONFIG.default_tenant.tenant_id
+    app_url = f"http://localhost:{localize.app_port}"
+
+    mock_argv = localize.argv(mock_spec["command"])
+    config = with_redirect_uris(DEFAULT_CONFIG, [f"{app_url}/getAToken"], [f"{app_url}/"])
+    config_file = tmp_path / "registration.json"
+    config_file.write_text(json.dumps(config_to_dict(config)))
+    mock_argv += ["--config", str(config_file)]
+    image_env = image_environment(localize)
+    app_env = {k: localize.text(str(v)) for k, v in app_spec["environment"].items()}
+    authority = f"https://localhost:{localize.mock_port}/{tenant}"
+    assert app_env["AUTHORITY"] == authority
+
+    mock_log, app_log = tmp_path / "mock.log", tmp_path / "app.log"
+    with started(mock_argv, {**base_environment(), **image_env}, mock_log) as mock:
+        discovery = f"{authority}/v2.0/.well-known/openid-configuration"
+        # depends_on: service_healthy. The healthcheck also proves the CA is in the volume.
+        wait_healthy("mock-entra", discovery, str(state / "ca.pem"), mock, mock_log, localize)
+        assert Path(app_env["CA_BUNDLE"]).is_file()
+        assert healthcheck("client-app", localize).returncode != 0  # not started yet
+
+        app_argv = localize.argv(app_spec["command"])
+        with started(app_argv, {**base_environment(), **image_env, **app_env}, app_log) as app:
+            healthz = f"http://127.0.0.1:{localize.app_port}/healthz"
+            wait_healthy("client-app", healthz, True, app, app_log, localize)
+            with requests.Session() as http:
+                http.trust_env = False
+                login = http.get(f"{app_url}/login", allow_redirects=False, timeout=10)
+                assert login.status_code == 302, app_log.read_text()
+                location = login.headers["Location"]
+                assert location.startswith(f"{authority}/oauth2/v2.0/authorize?")
+                query = parse_qs(urlsplit(location).query)
+                assert query["redirect_uri"] == [app_env["REDIRECT_URI"]]
+                assert query["client_id"] == [app_env["CLIENT_ID"]]
+                page = http.get(location, verify=app_env["CA_BUNDLE"], timeout=10)
+                assert page.status_code == 200, page.text[:500]
+                assert 'id="i0116"' in page.text  # the mock's username view

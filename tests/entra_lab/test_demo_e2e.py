@@ -1,0 +1,154 @@
+"""`entra-lab demo` end to end: it comes up, a person can sign in through the mock's pages in
+Chromium, and Ctrl-C (SIGINT) stops every process it started."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.entra_lab.lab_procs import (
+    LineReader,
+    descendants,
+    free_port,
+    group_running,
+    kill_tree,
+    pgid_of,
+    wait_until_gone,
+)
+
+READY_BUDGET_SECONDS = 10.0  # the demo's promise on the 2-core reference machine
+USER, PASSWORD, DISPLAY_NAME = "adele@contoso.onmicrosoft.com", "Passw0rd!1", "Adele Vance"
+
+
+def demo_command() -> list[str]:
+    """The installed `entra-lab` console script (as `uv run entra-lab` runs it)."""
+    script = Path(sys.executable).with_name("entra-lab")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "entra_lab"]
+
+
+@dataclass
+class Demo:
+    """A running `entra-lab demo` and what its banner said."""
+
+    process: subprocess.Popen[str]
+    output: LineReader
+    ready_seconds: float
+    app_url: str
+    authority: str
+    ca_file: str
+
+
+def _banner_value(lines: list[str], label: str) -> str:
+    for line in lines:
+        if line.strip().startswith(label):
+            return line.split(label, 1)[1].strip()
+    raise AssertionError(f"no {label!r} line in:\n" + "\n".join(lines))
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[Demo]:
+    """`entra-lab demo` on free ports with its state in tmp_path, ready."""
+    command = [
+        *demo_command(),
+        "demo",
+        "--mock-port",
+        str(free_port()),
+        "--app-port",
+        str(free_port()),
+        "--state-dir",
+        str(tmp_path / "state"),
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+    )
+    output = LineReader(process.stdout)
+    try:
+        output.wait_for("Ctrl-C stops everything.", timeout=30)
+        ready = next(line for line in output.lines if "is ready in" in line)
+        seconds = float(re.search(r"ready in ([0-9.]+)s", ready).group(1))  # type: ignore[union-attr]
+        yield Demo(
+            process,
+            output,
+            seconds,
+            _banner_value(output.lines, "app:"),
+            _banner_value(output.lines, "authority:"),
+            _banner_value(output.lines, "mock CA:"),
+        )
+    finally:
+        if process.poll() is None:
+            kill_tree(process)
+        output.rest()
+        process.stdout.close()  # type: ignore[union-attr]  # a pipe, see Popen above
+        process.wait()
+
+
+def sign_in(demo: Demo) -> tuple[str, str]:
+    """Sign in as Adele in Chromium through the mock's pages; return (home name, profile name)."""
+    from playwright.sync_api import sync_playwright
+
+    from conformance.browser import ensure_browser, launch_browser
+    from conformance.trust import spki_pins
+
+    # Chromium trusts exactly the mock's key, verified here against the mock's CA.
+    pins = spki_pins([demo.authority], demo.ca_file)
+    with sync_playwright() as playwright:
+        choice = ensure_browser(playwright.chromium.executable_path)
+        browser = launch_browser(playwright, choice, spki_pins=pins)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(10_000)
+            page.goto(demo.app_url + "/")
+            page.click("#sign-in")
+            page.wait_for_url(demo.authority + "/**")
+            page.fill("#i0116", USER)
+            page.click("#idSIButton9")
+            page.wait_for_selector("#idA_PWD_ForgotPassword")
+            page.fill("#i0118", PASSWORD)
+            page.click("#idSIButton9")
+            page.click("#idBtn_Back")  # "Stay signed in?" No
+            page.get_by_role("heading", name="Permissions requested").wait_for()
+            page.click("#idSIButton9")  # Accept
+            page.wait_for_url(demo.app_url + "/**")
+            home_name = page.locator("#user-name").inner_text()
+            page.goto(demo.app_url + "/profile")
+            profile_name = page.locator("#profile-displayName").inner_text()
+        finally:
+            browser.close()
+    return home_name, profile_name
+
+
+def test_demo_serves_signs_in_and_stops_without_leftovers(demo: Demo) -> None:
+    assert demo.ready_seconds < READY_BUDGET_SECONDS, demo.output.text()
+    assert demo.app_url.startswith("http://localhost:")
+    assert demo.authority.startswith("https://localhost:")
+    assert f"sign in as: {USER} / {PASSWORD}   ({DISPLAY_NAME})" in demo.output.text()
+
+    with requests.Session() as http:
+        http.trust_env = False  # loopback: never through a proxy
+        home = http.get(demo.app_url + "/", timeout=5)
+        assert home.status_code == 200
+        assert 'id="sign-in"' in home.text
+        assert http.get(demo.app_url + "/healthz", timeout=5).status_code == 200
+
+    # Before the browser: every process the demo started (masters and gunicorn workers).
+    started = descendants(demo.process.pid)
+    groups = {pgid_of(pid) for pid in started} - {None}
+    assert len(started) >= 4, started  # two gunicorn masters, at least one worker each
+    assert demo.process.pid not in groups  # each service leads its own process group
+
+    assert sign_in(demo) == (DISPLAY_NAME, DISPLAY_NAME)
+
+    demo.process.send_signal(signal.SIGINT)
+    assert demo.process.wait(15) == 0
+    output = demo.output.rest()
+    assert "entra-lab: stopped." in output
+    assert wait_until_gone(started, timeout=2) == set(), output
+    assert all(group_running(pgid) == [] for pgid in groups if pgid is not None)

@@ -1,0 +1,65 @@
+"""`entra-lab demo` refuses taken ports up front, says which one and how to choose another."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from entra_lab.ports import next_free_port, port_problem
+from tests.entra_lab.lab_procs import free_port
+
+
+def run_demo(*args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m entra_lab demo ARGS` to completion (it must not start anything here)."""
+    return subprocess.run(
+        [sys.executable, "-m", "entra_lab", "demo", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(("flag", "what"), [("--mock-port", "mock"), ("--app-port", "app")])
+def test_taken_port_exits_1_naming_the_port_and_the_option(
+    tmp_path: Path, flag: str, what: str
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        ports = {"--mock-port": free_port(), "--app-port": free_port(), flag: port}
+        state = tmp_path / "state"
+        done = run_demo(
+            "--mock-port", str(ports["--mock-port"]), "--app-port", str(ports["--app-port"]),
+            "--state-dir", str(state),
+        )  # fmt: skip
+    assert done.returncode == 1, done
+    assert f"port {port} (the {'mock Entra ID' if what == 'mock' else 'client app'})" in (
+        done.stderr
+    )
+    assert "is already in use" in done.stderr
+    assert f"Choose another one with {flag}" in done.stderr
+    assert not state.exists()  # refused before creating anything
+
+
+def test_same_port_for_both_is_a_usage_error() -> None:
+    done = run_demo("--mock-port", "9999", "--app-port", "9999")
+    assert done.returncode == 2
+    assert "--mock-port and --app-port must differ" in done.stderr
+
+
+def test_port_problem_sees_a_listener_and_suggests_a_free_port() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert port_problem(port) == "is already in use"
+        suggestion = next_free_port(port)
+        assert suggestion is not None
+        assert suggestion > port
+        assert port_problem(suggestion) is None

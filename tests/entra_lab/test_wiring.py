@@ -1,0 +1,69 @@
+"""`plan_demo`: the app's environment comes from the mock's `info`, the default app port needs
+no config file, any other port gets one registering its redirect URIs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from entra_lab.wiring import plan_demo
+from mock_entra.core.config import DEFAULT_CONFIG, load_config
+
+
+@pytest.fixture(scope="module")
+def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One state dir for the module: key generation is the slow part."""
+    return tmp_path_factory.mktemp("wiring") / "state"
+
+
+def test_default_ports_use_the_embedded_registration(state_dir: Path) -> None:
+    plan = plan_demo(8443, 5000, state_dir, environ={"PATH": "/bin"}, python="py")
+
+    assert plan.config_file is None
+    assert "--config" not in plan.mock_argv
+    serve = ["py", "-m", "mock_entra", "serve", "--host", "127.0.0.1", "--port", "8443"]
+    assert plan.mock_argv == [*serve, "--state-dir", str(state_dir.resolve())]
+    assert plan.app_argv == ["py", "-m", "client_app.cli", "--host", "127.0.0.1", "--port", "5000"]
+    tenant = DEFAULT_CONFIG.default_tenant
+    settings = plan.app_settings
+    assert settings["TENANT_ID"] == tenant.tenant_id
+    assert settings["CLIENT_ID"] == tenant.apps[0].client_id
+    assert settings["CLIENT_SECRET"] == tenant.apps[0].client_secrets[0]
+    assert settings["AUTHORITY"] == f"https://localhost:8443/{tenant.tenant_id}"
+    assert settings["GRAPH_ENDPOINT"] == "https://localhost:8443/v1.0"
+    assert settings["REDIRECT_URI"] == "http://localhost:5000/getAToken"
+    assert settings["REDIRECT_URI"] in tenant.apps[0].redirect_uris
+    assert settings["APP_ENV"] == "development"
+    assert len(settings["SECRET_KEY"]) >= 32
+    assert Path(settings["CA_BUNDLE"]).is_file()
+    assert Path(plan.info["ca_file"]).read_text() in Path(settings["CA_BUNDLE"]).read_text()
+    assert plan.discovery_url == (
+        f"https://localhost:8443/{tenant.tenant_id}/v2.0/.well-known/openid-configuration"
+    )
+
+
+def test_another_app_port_registers_its_redirect_uris(state_dir: Path) -> None:
+    plan = plan_demo(9443, 5077, state_dir, environ={})
+
+    assert plan.config_file is not None
+    assert plan.mock_argv[-2:] == ["--config", str(plan.config_file)]
+    app = load_config(plan.config_file).default_tenant.apps[0]
+    assert "http://localhost:5077/getAToken" in app.redirect_uris
+    assert "http://localhost:5077/" in app.post_logout_redirect_uris
+    assert plan.app_settings["REDIRECT_URI"] == "http://localhost:5077/getAToken"
+    assert plan.info["redirect_uris"] == list(app.redirect_uris)
+    assert plan.app_argv[0] == sys.executable
+
+
+def test_inherited_app_and_mock_variables_do_not_leak_into_the_services(state_dir: Path) -> None:
+    environ = {"PATH": "/bin", "TRUST_PROXY": "true", "SCOPE": "Mail.Read",
+               "MOCK_ENTRA_ADMIN_KEY": "k", "MOCK_ENTRA_CONFIG": "x.toml"}  # fmt: skip
+    plan = plan_demo(8443, 5000, state_dir, environ=environ)
+
+    for env in (plan.mock_env, plan.app_env):
+        assert env["PATH"] == "/bin"
+        assert env["PYTHONUNBUFFERED"] == "1"
+        assert not {"TRUST_PROXY", "SCOPE", "MOCK_ENTRA_ADMIN_KEY", "MOCK_ENTRA_CONFIG"} & set(env)
+    assert plan.app_env.items() >= plan.app_settings.items()
