@@ -116,6 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "workers": args.workers,
         "worker_class": "gthread",
         "threads": THREADS_PER_WORKER,
+        "control_socket_disable": True,  # concurrent servers would share ~/.gunicorn
         "loglevel": settings.log_level.lower(),
         "accesslog": None,
         "when_ready": when_ready,

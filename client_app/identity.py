@@ -219,9 +219,9 @@ class Identity:
 
     # -- tokens and sign-out -------------------------------------------------------------
 
-    def access_token(self) -> str | None:
-        """An access token for SCOPE from the session's cache (refreshed by MSAL if expired),
-        or None when the user must sign in again."""
+    def access_token(self, *, force_refresh: bool = False) -> str | None:
+        """An access token for SCOPE from the session's cache (refreshed by MSAL if expired,
+        or always with `force_refresh`), or None when the user must sign in again."""
         user = self.user
         if not user:
             return None
@@ -231,7 +231,9 @@ class Identity:
         if not accounts:
             return None
         try:
-            result = app.acquire_token_silent(list(self.settings.scopes), account=accounts[0])
+            result = app.acquire_token_silent(
+                list(self.settings.scopes), account=accounts[0], force_refresh=force_refresh
+            )
         except (MsalServiceError, requests.RequestException) as error:
             logger.warning("silent token request failed: %s", type(error).__name__)
             raise _idp_unavailable("token endpoint") from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
+from client_app.errors import GraphError
 from client_app.graph import PROFILE_FIELDS, get_me
 from client_app.identity import get_identity
 
@@ -24,7 +25,17 @@ def profile() -> Response | str:
     token = identity.access_token()
     if token is None:
         return redirect(url_for("auth.login", next=url_for("views.profile")))
-    me = get_me(identity.http, identity.settings.graph_endpoint, token)
+    try:
+        me = get_me(identity.http, identity.settings.graph_endpoint, token)
+    except GraphError as error:
+        # MSAL judges expiry by this machine's clock; Graph by its own (and tokens can be
+        # revoked). On InvalidAuthenticationToken, refresh once with the refresh token.
+        if error.code != "InvalidAuthenticationToken":
+            raise
+        token = identity.access_token(force_refresh=True)
+        if token is None:
+            return redirect(url_for("auth.login", next=url_for("views.profile")))
+        me = get_me(identity.http, identity.settings.graph_endpoint, token)
     rows = [(name, _display(me.get(name))) for name in PROFILE_FIELDS]
     return render_template("profile.html", user=identity.user, rows=rows)
 

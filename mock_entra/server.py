@@ -75,6 +75,7 @@ def serve(app: Any, paths: StatePaths, options: ServeOptions) -> None:
             "loglevel": "warning",
             "preload_app": True,  # keys are loaded once, in the master, before the fork
             "proc_name": "mock-entra",
+            "control_socket_disable": True,  # concurrent servers would share ~/.gunicorn
         },
     ).run()
 

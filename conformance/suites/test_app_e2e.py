@@ -101,11 +101,6 @@ def test_prompt_login_asks_for_the_password_again(
 
 
 @pytest.mark.mock_only
-@pytest.mark.xfail(
-    strict=True,
-    reason="client_app does not retry Graph 401 InvalidAuthenticationToken with a forced "
-    "refresh; MSAL judges expiry by the app's own clock, which the mock's clock does not move",
-)
 def test_session_survives_an_access_token_refresh(
     mock_clock: MockClock, sso_page: Page, target: Target, user: User, artifacts_dir: Path
 ) -> None:
