@@ -11,7 +11,7 @@ from .conftest import BASE, CLIENT_ID, SECRET, TENANT
 
 
 @pytest.fixture
-def admin_client(state_dir):  # noqa: ANN001, ANN201
+def admin_client(state_dir):
     return create_app(state_dir=state_dir, admin_key="k3y").test_client()
 
 

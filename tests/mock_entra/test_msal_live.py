@@ -271,8 +271,11 @@ def test_expired_code_and_missing_secret_through_msal(mock_entra, page):
     assert expired["error"] == "invalid_grant" and expired["error_codes"] == [70008]
     # A public client sends no secret: a web app's registration refuses it.
     public = msal.PublicClientApplication(
-        mock_entra.info()["client_id"], authority=mock_entra.authority,
-        instance_discovery=False, http_client=TrustingSession(mock_entra.ca_bundle))
+        mock_entra.info()["client_id"],
+        authority=mock_entra.authority,
+        instance_discovery=False,
+        http_client=TrustingSession(mock_entra.ca_bundle),
+    )
     flow = public.initiate_auth_code_flow(["User.Read"], redirect_uri=REDIRECT, prompt="login")
     params = sign_in(page, flow["auth_uri"], ADELE)
     refused = public.acquire_token_by_auth_code_flow(flow, params)
