@@ -118,3 +118,19 @@ def test_session_survives_an_access_token_refresh(
         and "refresh_token" in (r.get("form") or {}).get("grant_type", [])
     ]
     assert refreshes, "the app showed the profile without refreshing its expired access token"
+
+
+def test_two_users_signed_in_at_once_each_see_only_their_own_profile(
+    new_context: Callable[..., BrowserContext],
+    target: Target,
+    user: User,
+    second_user: User,
+    artifacts_dir: Path,
+) -> None:
+    first, second = new_context().new_page(), new_context().new_page()
+    sign_in_to_app(first, target, user, artifacts_dir=artifacts_dir)
+    sign_in_to_app(second, target, second_user, artifacts_dir=artifacts_dir)
+    # Both sessions are live at once; each browser still sees only its own user.
+    ProfilePage(first, target).open().expect_user(user.username, user.display_name)
+    ProfilePage(second, target).open().expect_user(second_user.username, second_user.display_name)
+    ProfilePage(first, target).open().expect_user(user.username, user.display_name)
