@@ -49,6 +49,24 @@ RESERVED_SCOPES = frozenset({"openid", "profile", "offline_access"})
 # Routes the app owns; the redirect URI's path must not shadow them.
 APP_ROUTES = frozenset({"/", "/login", "/logout", "/profile", "/healthz"})
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+# Every environment variable `Settings.from_env` reads (launchers clear inherited ones).
+ENV_VARIABLES = (
+    "TENANT_ID",
+    "CLIENT_ID",
+    "CLIENT_SECRET",
+    "AUTHORITY",
+    "REDIRECT_URI",
+    "POST_LOGOUT_REDIRECT_URI",
+    "GRAPH_ENDPOINT",
+    "SCOPE",
+    "SECRET_KEY",
+    "CA_BUNDLE",
+    "TRUST_PROXY",
+    "SESSION_DIR",
+    "APP_ENV",
+    "RESPONSE_MODE",
+    "LOG_LEVEL",
+)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _TRUE = frozenset({"1", "true", "yes", "on"})

@@ -23,31 +23,16 @@ from typing import TYPE_CHECKING
 
 import requests
 
+from client_app.settings import ENV_VARIABLES
 from conformance.targets import Target, User
 
 if TYPE_CHECKING:
     from mock_entra import MockEntra
 
 READY_TIMEOUT = 30.0
-# Variables the app reads; cleared from the inherited environment so a developer's shell
+# The app's variables are cleared from the inherited environment, so a developer's shell
 # (say, a leftover TRUST_PROXY) cannot change what the suites test.
-APP_VARIABLES = (
-    "TENANT_ID",
-    "CLIENT_ID",
-    "CLIENT_SECRET",
-    "AUTHORITY",
-    "REDIRECT_URI",
-    "POST_LOGOUT_REDIRECT_URI",
-    "GRAPH_ENDPOINT",
-    "SCOPE",
-    "SECRET_KEY",
-    "CA_BUNDLE",
-    "TRUST_PROXY",
-    "SESSION_DIR",
-    "APP_ENV",
-    "RESPONSE_MODE",
-    "LOG_LEVEL",
-)
+APP_VARIABLES = ENV_VARIABLES
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -36,3 +36,11 @@ def test_every_app_setting_read_from_the_environment_is_documented():
     for name in variables:
         assert f"`{name}`" in README, f"{name} is not in README"
     assert len(dataclasses.fields(Settings)) >= len(variables)
+
+
+def test_launcher_clears_exactly_the_apps_variables():
+    # entra_lab may not import client_app, so it keeps its own copy of the list.
+    from client_app.settings import ENV_VARIABLES
+    from entra_lab.wiring import APP_VARIABLES
+
+    assert set(APP_VARIABLES) == set(ENV_VARIABLES)
