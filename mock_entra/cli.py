@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import socket
 import sys
-import time
 from pathlib import Path
+from typing import Any
 
 from mock_entra.core.config import DEFAULT_CONFIG, ConfigError, MockConfig, load_config
 from mock_entra.core.pki import ensure_state
@@ -55,8 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="serve the mock over HTTPS")
     _common(s)
     s.add_argument("--workers", type=int, default=int(os.environ.get("MOCK_ENTRA_WORKERS", 2)))
-    s.add_argument("--threads", type=int, default=8)
-    s.add_argument("--fd", type=int, default=None, help=argparse.SUPPRESS)
+    s.add_argument(
+        "--threads",
+        type=int,
+        default=int(os.environ.get("MOCK_ENTRA_THREADS", 2)),
+        help="Python threads per worker (default 2)",
+    )
     i = sub.add_parser("info", help="print what a client needs to use the mock")
     _common(i)
     i.add_argument("--json", action="store_true", help="one JSON object (the only format)")
@@ -78,6 +83,13 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
+def _build_app(config: MockConfig, state_dir: Path, admin_key: str | None) -> Any:
+    # Imported here: `info` should not pay for Flask.
+    from mock_entra.web import create_app
+
+    return create_app(config, state_dir=state_dir, admin_key=admin_key)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -90,31 +102,27 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "info":
         print(json.dumps(info(config, paths, base_url, args.admin_key), indent=2))
         return 0
-    # Import here: `info` should not pay for Flask.
-    from mock_entra.web import create_app
-
-    if args.fd is None and not _port_free(args.host, args.port):
+    if not _port_free(args.host, args.port):
         print(
             f"mock-entra: port {args.port} on {args.host} is already in use. "
             "Choose another port with --port.",
             file=sys.stderr,
         )
         return 1
-    started = time.perf_counter()
-    app = create_app(config, state_dir=paths.root, admin_key=args.admin_key)
-    if args.fd is None:
-        tenant = config.default_tenant
-        print(
-            f"mock-entra: serving https on {base_url} (authority {base_url}/{tenant.tenant_id},"
-            f" CA {paths.ca_cert}); ready in {1000 * (time.perf_counter() - started):.0f} ms",
-            file=sys.stderr,
-            flush=True,
-        )
-    options = ServeOptions(
-        host=args.host, port=args.port, workers=args.workers, threads=args.threads, fd=args.fd
+    tenant = config.default_tenant
+    print(
+        f"mock-entra: serving https on {base_url} (authority {base_url}/{tenant.tenant_id},"
+        f" CA {paths.ca_cert})",
+        file=sys.stderr,
+        flush=True,
     )
+    options = ServeOptions(
+        host=args.host, port=args.port, workers=args.workers, threads=args.threads
+    )
+    # A partial of a module-level function: it pickles, should workers be spawned.
+    build = functools.partial(_build_app, config, paths.root, args.admin_key)
     try:
-        serve(app, paths, options)
+        serve(build, paths, options)
     except OSError as exc:
         print(
             f"mock-entra: cannot listen on {args.host}:{args.port}: {exc.strerror}. "

@@ -1,7 +1,8 @@
-"""Serving the mock over HTTPS with gunicorn, and `MockEntra`, a handle to a running mock.
+"""Serving the mock over HTTPS with granian, and `MockEntra`, a handle to a running mock.
 
-gunicorn (gthread workers, TLS, keep-alive) was picked by measurement over cheroot and
-waitress: see README "Performance". Several worker processes share one state dir, so codes,
+granian (Rust HTTP and TLS, WSGI workers as processes) was picked by a side-by-side
+measurement against gunicorn and cheroot: see README "Performance" and
+`bench/bench_mock.py --server`. Several worker processes share one state dir, so codes,
 sessions and the clock live in the SQLite store, never in a process's memory.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import multiprocessing
 import os
 import secrets
 import signal
@@ -17,13 +19,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import requests
-from gunicorn.app.base import BaseApplication
 
 from mock_entra.core.clock import OffsetClock
 from mock_entra.core.config import DEFAULT_CONFIG, MockConfig, config_to_dict
@@ -38,46 +39,62 @@ class ServeOptions:
     host: str = "127.0.0.1"
     port: int = 8443
     workers: int = 2  # one per core on the 2-core reference machine
-    threads: int = 8
-    fd: int | None = None  # an already-bound listening socket (used by MockEntra.start)
+    threads: int = 2  # Python threads per worker; the work is CPU-bound (signing)
 
 
-class _Gunicorn(BaseApplication):
-    def __init__(self, app: Any, options: dict[str, Any]) -> None:
-        self._app, self._options = app, options
-        super().__init__()
+def serve(build_app: Callable[[], Any], paths: StatePaths, options: ServeOptions) -> None:
+    """Serve the WSGI app that `build_app` makes over TLS until SIGINT/SIGTERM (blocks).
 
-    def load_config(self) -> None:
-        for key, value in self._options.items():
-            self.cfg.set(key, value)
+    The app is built once in the main process before the workers fork, so keys are loaded
+    once and a bad config fails before any worker starts.
+    """
+    from granian.constants import HTTPModes, Interfaces, SSLProtocols
+    from granian.log import LogLevels
+    from granian.server import Server
 
-    def load(self) -> Any:
-        return self._app
+    app = build_app()
+    if "fork" in multiprocessing.get_all_start_methods():
+        # Workers inherit the built app; granian follows the default start method.
+        multiprocessing.set_start_method("fork", force=True)
+    server = Server(
+        "mock_entra",  # unused: the loader below hands granian the app itself
+        address=options.host,
+        port=options.port,
+        interface=Interfaces.WSGI,
+        workers=options.workers,
+        blocking_threads=options.threads,
+        http=HTTPModes.http1,
+        ssl_cert=paths.server_cert,
+        ssl_key=paths.server_key,
+        ssl_protocol_min=SSLProtocols.tls12,
+        log_level=LogLevels.warning,
+        log_access=False,
+        workers_kill_timeout=3,
+    )
+    server.serve(target_loader=_Loader(app, build_app), wrap_loader=False)
 
 
-def serve(app: Any, paths: StatePaths, options: ServeOptions) -> None:
-    """Serve a WSGI app over TLS until SIGINT/SIGTERM (blocks)."""
-    bind = f"fd://{options.fd}" if options.fd is not None else f"{options.host}:{options.port}"
-    _Gunicorn(
-        app,
-        {
-            "bind": [bind],
-            "workers": options.workers,
-            "worker_class": "gthread",
-            "threads": options.threads,
-            "certfile": str(paths.server_cert),
-            "keyfile": str(paths.server_key),
-            "keepalive": 75,
-            "timeout": 60,
-            "graceful_timeout": 3,
-            "accesslog": None,
-            "errorlog": "-",
-            "loglevel": "warning",
-            "preload_app": True,  # keys are loaded once, in the master, before the fork
-            "proc_name": "mock-entra",
-            "control_socket_disable": True,  # concurrent servers would share ~/.gunicorn
-        },
-    ).run()
+@dataclass
+class _Loader:
+    """Hands each worker the app: the one built before a fork, or a new one after a spawn
+    (the app itself does not pickle, so it is left behind)."""
+
+    app: Any
+    build: Callable[[], Any]
+
+    def __call__(self) -> Any:
+        if self.app is None:
+            self.app = self.build()
+        return self.app
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"app": None, "build": self.build}
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
 
 
 def public_host(host: str) -> str:
@@ -198,35 +215,41 @@ class MockEntra:
         config_file = paths.root / "config.json"
         config_file.write_text(json.dumps(config_to_dict(config)))
         admin_key = secrets.token_urlsafe(24) if admin else None
-        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-        sock.bind((host, 0))
-        sock.listen(128)
-        port = sock.getsockname()[1]
-        base_url = f"https://{public_host(host)}:{port}"
         env = {**os.environ, "MOCK_ENTRA_ADMIN_KEY": admin_key or ""}
-        command = [
-            sys.executable,
-            "-m",
-            "mock_entra",
-            "serve",
-            "--fd",
-            str(sock.fileno()),
-            "--state-dir",
-            str(paths.root),
-            "--config",
-            str(config_file),
-            "--workers",
-            str(workers),
-        ]
-        process = subprocess.Popen(command, pass_fds=[sock.fileno()], env=env)
-        sock.close()
-        mock = cls(config, paths, base_url, admin_key, process, tmp)
-        try:
-            mock.wait_ready(timeout)
-        except BaseException:
-            mock.stop()
-            raise
-        return mock
+        for attempt in range(3):  # the free port may be taken before the server binds it
+            port = _free_port(host)
+            command = [
+                sys.executable,
+                "-m",
+                "mock_entra",
+                "serve",
+                "--host",
+                host,
+                "--port",
+                str(port),
+                "--state-dir",
+                str(paths.root),
+                "--config",
+                str(config_file),
+                "--workers",
+                str(workers),
+            ]
+            process = subprocess.Popen(command, env=env)
+            base_url = f"https://{public_host(host)}:{port}"
+            mock = cls(config, paths, base_url, admin_key, process, tmp)
+            try:
+                mock.wait_ready(timeout)
+            except RuntimeError:
+                mock.stop(cleanup=False)
+                if attempt == 2:
+                    mock.stop()
+                    raise
+                continue
+            except BaseException:
+                mock.stop()
+                raise
+            return mock
+        raise AssertionError("unreachable")
 
     def wait_ready(self, timeout: float) -> None:
         url = f"{self.authority}/v2.0/.well-known/openid-configuration"
@@ -243,7 +266,7 @@ class MockEntra:
                     raise TimeoutError(f"mock-entra did not answer on {url}")
                 time.sleep(0.05)
 
-    def stop(self) -> None:
+    def stop(self, *, cleanup: bool = True) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -251,7 +274,7 @@ class MockEntra:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self._tmp is not None:
+        if cleanup and self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
 

@@ -15,7 +15,8 @@ from mock_entra.core.runtime import Runtime
 from mock_entra.core.store import Store
 from mock_entra.web import admin, discovery, errors, graph_views, requestlog, signin, token
 from mock_entra.web.context import EXTENSION, trace_id
-from mock_entra.web.fastpath import PrecomputedGets
+from mock_entra.web.fastpath import PrecomputedGets, TokenFastPath
+from mock_entra.web.respond import SECURITY_HEADERS
 from mock_entra.web.tenant import bp as identity_bp
 
 _ = (discovery, signin, token)  # their routes register on the identity blueprint on import
@@ -60,7 +61,7 @@ def create_app(
     if logging_on:
         requestlog.install(app)
     else:  # every request must reach the log when it is on
-        app.wsgi_app = PrecomputedGets(app.wsgi_app)  # type: ignore[method-assign]
+        app.wsgi_app = TokenFastPath(PrecomputedGets(app.wsgi_app), runtime)  # type: ignore[method-assign]
 
     @app.get("/error")
     def error_info() -> Response:
@@ -72,10 +73,8 @@ def create_app(
 
     @app.after_request
     def security_headers(response: Response) -> Response:
-        response.headers.setdefault(
-            "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
-        )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        for name, value in SECURITY_HEADERS:
+            response.headers.setdefault(name, value)
         response.headers.setdefault("x-ms-request-id", trace_id())
         return response
 

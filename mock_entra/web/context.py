@@ -30,12 +30,19 @@ def trace_id() -> str:
 
 
 def correlation_id() -> str:
-    # Entra echoes the caller's client-request-id as the correlation id (entra-fidelity §5.1).
     sent = request.headers.get("client-request-id", "") or request.args.get("client-request-id", "")
-    return sent if _GUID.match(sent) else trace_id()
+    return correlation_for(sent, trace_id())
+
+
+def correlation_for(client_request_id: str, trace: str) -> str:
+    # Entra echoes the caller's client-request-id as the correlation id (entra-fidelity §5.1).
+    return client_request_id if _GUID.match(client_request_id) else trace
 
 
 def timestamp() -> str:
+    return entra_timestamp(runtime().clock.now())
+
+
+def entra_timestamp(now: float) -> str:
     """Entra's error timestamp: `2023-08-17 04:54:12Z` (no `T`)."""
-    now = dt.datetime.fromtimestamp(runtime().clock.now(), dt.UTC)
-    return now.strftime("%Y-%m-%d %H:%M:%SZ")
+    return dt.datetime.fromtimestamp(now, dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")

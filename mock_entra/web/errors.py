@@ -30,20 +30,41 @@ _BROWSER_ENDPOINTS = {
 
 
 def entra_error_body(error: EntraError) -> dict:
-    ts = timestamp()
+    return entra_error_json(
+        error,
+        trace_id=trace_id(),
+        correlation_id=correlation_id(),
+        timestamp=timestamp(),
+        base_url=base_url(),
+    )
+
+
+def entra_error_json(
+    error: EntraError, *, trace_id: str, correlation_id: str, timestamp: str, base_url: str
+) -> dict:
+    """Entra's error JSON, from plain values (the token fast path has no Flask context)."""
     body = {
         "error": error.entry.error,
-        "error_description": f"{error.description}\r\nTrace ID: {trace_id()}\r\n"
-        f"Correlation ID: {correlation_id()}\r\nTimestamp: {ts}",
+        "error_description": f"{error.description}\r\nTrace ID: {trace_id}\r\n"
+        f"Correlation ID: {correlation_id}\r\nTimestamp: {timestamp}",
         "error_codes": [error.entry.code],
-        "timestamp": ts,
-        "trace_id": trace_id(),
-        "correlation_id": correlation_id(),
-        "error_uri": f"{base_url()}/error?code={error.entry.code}",
+        "timestamp": timestamp,
+        "trace_id": trace_id,
+        "correlation_id": correlation_id,
+        "error_uri": f"{base_url}/error?code={error.entry.code}",
     }
     if error.entry.suberror:
         body["suberror"] = error.entry.suberror
     return body
+
+
+def unexpected_error_json(trace_id: str) -> dict:
+    return {
+        "error": "server_error",
+        "error_description": f"AADSTS90000: An unexpected error occurred.\r\nTrace ID: {trace_id}",
+        "error_codes": [90000],
+        "trace_id": trace_id,
+    }
 
 
 def render_entra_error(error: EntraError) -> Response:
@@ -133,13 +154,7 @@ def render_unexpected(error: Exception) -> Response:
         return render_graph_error(
             GraphError(500, "generalException", "An unexpected error occurred.")
         )
-    body = {
-        "error": "server_error",
-        "error_description": "AADSTS90000: An unexpected error occurred.\r\n"
-        f"Trace ID: {trace_id()}",
-        "error_codes": [90000],
-        "trace_id": trace_id(),
-    }
+    body = unexpected_error_json(trace_id())
     return json_response(body, 500)
 
 

@@ -13,6 +13,11 @@ from mock_entra.core.authorize import AuthorizeResponse
 
 _PCT = re.compile(r"%[0-9A-F]{2}")
 JSON_TYPE = "application/json; charset=utf-8"
+NO_STORE = (("Cache-Control", "no-store, no-cache"), ("Pragma", "no-cache"), ("Expires", "-1"))
+SECURITY_HEADERS = (
+    ("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),
+    ("X-Content-Type-Options", "nosniff"),
+)
 
 
 def json_response(
@@ -21,9 +26,7 @@ def json_response(
     data = body if isinstance(body, bytes) else json.dumps(body, separators=(",", ":")).encode()
     response = Response(data, status, content_type=JSON_TYPE)
     if no_store:
-        response.headers["Cache-Control"] = "no-store, no-cache"
-        response.headers["Pragma"] = "no-cache"
-        response.headers["Expires"] = "-1"
+        response.headers.update(NO_STORE)
     elif max_age is not None:
         response.headers["Cache-Control"] = f"max-age={max_age}, private"
     return response

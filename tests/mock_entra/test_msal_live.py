@@ -220,6 +220,8 @@ def test_invalid_scope_at_authorize_comes_back_to_msal(mock_entra, page):
 def test_one_code_redeemed_concurrently_over_https_by_two_workers(
     tmp_path, page, mock_entra_server
 ):
+    # The admin API (and so the request log) is off: token requests take the fast path, as
+    # under `mock-entra serve` with no admin key.
     # Same CA and server certificate as the session's mock (the browser trusts those keys).
     shutil.copytree(
         mock_entra_server.paths.root,
@@ -227,7 +229,10 @@ def test_one_code_redeemed_concurrently_over_https_by_two_workers(
         ignore=shutil.ignore_patterns("store.sqlite3*", "config.json"),
     )
     with MockEntra.start(
-        with_redirect_uris(DEFAULT_CONFIG, [REDIRECT]), state_dir=tmp_path / "state", workers=2
+        with_redirect_uris(DEFAULT_CONFIG, [REDIRECT]),
+        state_dir=tmp_path / "state",
+        workers=2,
+        admin=False,
     ) as mock:
         app = msal_app(mock)
         flow = app.initiate_auth_code_flow(["User.Read"], redirect_uri=REDIRECT)
@@ -260,6 +265,10 @@ def test_one_code_redeemed_concurrently_over_https_by_two_workers(
         with ThreadPoolExecutor(12) as pool:
             statuses = list(pool.map(attempt, range(12)))
         assert statuses.count(200) == 1 and statuses.count(400) == 11
+        graph = ["https://graph.microsoft.com/.default"]
+        assert msal_app(mock).acquire_token_for_client(graph)["token_type"] == "Bearer"
+        wrong = msal_app(mock, secret="nope").acquire_token_for_client(graph)
+        assert wrong["error_codes"] == [7000215]
 
 
 def test_expired_code_and_missing_secret_through_msal(mock_entra, page):
