@@ -3,14 +3,16 @@ state dir so restarts are instant and clients keep trusting the same CA.
 
 Files: `ca.pem` (the CA clients trust), `ca-bundle.pem` (system CAs + that CA: point
 `REQUESTS_CA_BUNDLE` at it, since requests lets that variable override a Session's `verify`),
-`server.pem`/`server-key.pem` (localhost, 127.0.0.1, ::1), `signing-N.pem`/`signing-N-key.pem`
-(the token-signing keys, self-signed as Entra's are, so JWKS can carry `x5c`/`x5t`).
+`server.pem`/`server-key.pem` (localhost, 127.0.0.1, ::1), `signing-N.pem`/`signing-N-key.jwk`
+(the token-signing keys, four-prime RSA-2048 kept as private JWKs (see `multiprime`), with
+certificates self-signed as Entra's are, so JWKS can carry `x5c`/`x5t`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +22,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from mock_entra.core.multiprime import MultiPrimeKey
 
 SIGNING_KEY_COUNT = 2  # two keys in JWKS, so clients can be tested on rollover
 _VALIDITY = dt.timedelta(days=825)
@@ -57,7 +61,7 @@ class StatePaths:
         return self.root / f"signing-{n}.pem"
 
     def signing_key(self, n: int) -> Path:
-        return self.root / f"signing-{n}-key.pem"
+        return self.root / f"signing-{n}-key.jwk"
 
 
 def _name(common_name: str) -> x509.Name:
@@ -75,6 +79,10 @@ def _write_private(path: Path, key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateK
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
+    _write_private_bytes(path, data)
+
+
+def _write_private_bytes(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(data)
@@ -149,11 +157,36 @@ def _make_server_cert(paths: StatePaths) -> None:
 
 
 def _make_signing_key(paths: StatePaths, n: int) -> None:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key = MultiPrimeKey.generate()
     name = _name("accounts.accesscontrol.windows.net")  # the subject Entra's signing certs carry
-    cert = _builder(name, name, key.public_key()).sign(key, hashes.SHA256())
-    _write_private(paths.signing_key(n), key)
+    cert = _self_signed(key, name)
+    _write_private_bytes(paths.signing_key(n), json.dumps(key.to_jwk()).encode())
     _write_cert(paths.signing_cert(n), cert)
+    (paths.root / f"signing-{n}-key.pem").unlink(missing_ok=True)  # made by earlier versions
+
+
+_SHA256_WITH_RSA = bytes.fromhex("300d06092a864886f70d01010b0500")  # AlgorithmIdentifier
+
+
+def _der(tag: int, content: bytes) -> bytes:
+    size = len(content)
+    if size < 0x80:
+        return bytes([tag, size]) + content
+    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(length)]) + length + content
+
+
+def _self_signed(key: MultiPrimeKey, name: x509.Name) -> x509.Certificate:
+    """A certificate for `key`, signed by `key`. cryptography signs only with its own key
+    types, so it builds the to-be-signed part (with a throwaway key: only the signature
+    algorithm, the same, is taken from it) and the signature is added here (RFC 5280 §4.1)."""
+    throwaway = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    draft = _builder(name, name, key.public_key()).sign(throwaway, hashes.SHA256())
+    tbs = draft.tbs_certificate_bytes
+    signature = _der(0x03, b"\x00" + key.sign(tbs))
+    cert = x509.load_der_x509_certificate(_der(0x30, tbs + _SHA256_WITH_RSA + signature))
+    cert.verify_directly_issued_by(cert)
+    return cert
 
 
 def ensure_state(root: str | Path) -> StatePaths:

@@ -17,8 +17,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from mock_entra.core.b64 import b64url
 from mock_entra.core.config import AppRegistration, Tenant, TestUser
-from mock_entra.core.keys import b64url
 from mock_entra.core.scopes import Scopes
 
 CLOCK_SKEW_BACKDATE = 300
