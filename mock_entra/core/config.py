@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import tomllib
 import uuid
@@ -89,7 +90,7 @@ class AppRegistration:
     def is_confidential(self) -> bool:
         return bool(self.client_secrets)
 
-    @property
+    @functools.cached_property  # read for every app-only token
     def sp_object_id(self) -> str:
         return self.service_principal_id or str(uuid.uuid5(uuid.NAMESPACE_URL, self.client_id))
 

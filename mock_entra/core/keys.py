@@ -8,6 +8,7 @@ JWS made here: the signer is `multiprime`'s, which PyJWT cannot hold as a key.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -40,11 +41,24 @@ class SigningKey:
     public_key: rsa.RSAPublicKey
     cert_der: bytes
 
-    def jws(self, header: dict[str, Any], payload: str, signed_header: str | None = None) -> str:
-        """`header.payload.signature`; the signature covers `signed_header` when given."""
-        shown = _segment(header)
-        signing_input = f"{signed_header or shown}.{payload}".encode()
-        return f"{shown}.{payload}.{b64url(self.private_key.sign(signing_input))}"
+    @functools.cached_property
+    def v2_header(self) -> str:
+        return _segment({"typ": "JWT", "alg": "RS256", "kid": self.kid})
+
+    @functools.cached_property
+    def v1_header(self) -> str:
+        return _segment({"typ": "JWT", "alg": "RS256", "x5t": self.kid, "kid": self.kid})
+
+    def graph_header(self, nonce: str) -> str:
+        return _segment(
+            {"typ": "JWT", "nonce": nonce, "alg": "RS256", "x5t": self.kid, "kid": self.kid}
+        )
+
+    def jws(self, header: str, payload: str, signed_header: str | None = None) -> str:
+        """`header.payload.signature` from encoded segments; the signature covers
+        `signed_header` instead of `header` when given (Graph's nonce)."""
+        signing_input = f"{signed_header or header}.{payload}".encode()
+        return f"{header}.{payload}.{b64url(self.private_key.sign(signing_input))}"
 
     def jwk(self, issuer: str | None) -> dict[str, Any]:
         numbers = self.public_key.public_numbers()
@@ -100,9 +114,7 @@ class KeySet:
 
     def sign(self, claims: dict[str, Any], *, x5t: bool = False, kid: str | None = None) -> str:
         key = self.active(kid)
-        header: dict[str, Any] = {"typ": "JWT", "alg": "RS256", "kid": key.kid}
-        if x5t:  # v1 tokens carry x5t as well as kid
-            header = {"typ": "JWT", "alg": "RS256", "x5t": key.kid, "kid": key.kid}
+        header = key.v1_header if x5t else key.v2_header  # v1 tokens carry x5t as well as kid
         return key.jws(header, _segment(claims))
 
     def sign_graph(self, claims: dict[str, Any], nonce: str, *, kid: str | None = None) -> str:
@@ -111,12 +123,8 @@ class KeySet:
         verify it (entra-fidelity §4.3). Apps must not validate Graph tokens; this keeps
         an app that tries honest."""
         key = self.active(kid)
-
-        def header(n: str) -> dict[str, Any]:
-            return {"typ": "JWT", "nonce": n, "alg": "RS256", "x5t": key.kid, "kid": key.kid}
-
-        signed = _segment(header(_hashed_nonce(nonce)))
-        return key.jws(header(nonce), _segment(claims), signed_header=signed)
+        signed = key.graph_header(_hashed_nonce(nonce))
+        return key.jws(key.graph_header(nonce), _segment(claims), signed_header=signed)
 
     def verify_graph(self, token: str, *, leeway: float = 0) -> dict[str, Any]:
         """Verify a Graph token the way only Graph can (undo the nonce transform).

@@ -50,11 +50,12 @@ class MultiPrimeKey:
 
     @classmethod
     def generate(cls, bits: int = BITS, count: int = PRIMES) -> MultiPrimeKey:
-        size = bits // count
+        sizes = [bits // count + (i < bits % count) for i in range(count)]
         while True:
             primes: list[mpz] = []
             while len(primes) < count:
                 # The top two bits set keep the product close to `bits` long.
+                size = sizes[len(primes)]
                 candidate = gmpy2.next_prime(mpz(secrets.randbits(size)) | (mpz(3) << (size - 2)))
                 if gmpy2.gcd(E, candidate - 1) == 1 and candidate not in primes:
                     primes.append(candidate)

@@ -10,6 +10,7 @@ Timing as in every real token: `iat == nbf == issue time - 300 s`.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import random
@@ -32,6 +33,7 @@ def aio() -> str:
     return base64.b64encode(secrets.token_bytes(48)).decode()
 
 
+@functools.lru_cache(maxsize=1024)  # one value per tenant and app, needed in every token
 def rh(tenant_id: str, client_id: str) -> str:
     seed = hashlib.sha256(f"{tenant_id}:{client_id}".encode()).digest()[:30]
     return "0.A" + b64url(seed) + "."
