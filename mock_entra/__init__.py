@@ -16,7 +16,7 @@ from mock_entra.core.config import (
 
 
 def __getattr__(name: str):
-    # Lazy: `mock-entra info` and the core should not pay for gunicorn and requests.
+    # Lazy: `mock-entra info` and the core should not pay for granian and requests.
     if name == "MockEntra":
         from mock_entra.server import MockEntra
 

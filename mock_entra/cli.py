@@ -59,8 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--threads",
         type=int,
-        default=int(os.environ.get("MOCK_ENTRA_THREADS", 2)),
-        help="Python threads per worker (default 2)",
+        default=int(os.environ.get("MOCK_ENTRA_THREADS", 1)),
+        help="Python threads per worker (default 1: the work is CPU-bound)",
     )
     i = sub.add_parser("info", help="print what a client needs to use the mock")
     _common(i)
@@ -84,10 +84,10 @@ def _port_free(host: str, port: int) -> bool:
 
 
 def _build_app(config: MockConfig, state_dir: Path, admin_key: str | None) -> Any:
-    # Imported here: `info` should not pay for Flask.
-    from mock_entra.web import create_app
+    # Imported here: `info` should not pay for the web layer.
+    from mock_entra.web.front import serving_app
 
-    return create_app(config, state_dir=state_dir, admin_key=admin_key)
+    return serving_app(config, state_dir=state_dir, admin_key=admin_key)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,8 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import requests
-
 from mock_entra.core.clock import OffsetClock
 from mock_entra.core.config import DEFAULT_CONFIG, MockConfig, config_to_dict
 from mock_entra.core.pki import StatePaths, ensure_state
@@ -39,7 +37,7 @@ class ServeOptions:
     host: str = "127.0.0.1"
     port: int = 8443
     workers: int = 2  # one per core on the 2-core reference machine
-    threads: int = 2  # Python threads per worker; the work is CPU-bound (signing)
+    threads: int = 1  # Python threads per worker: the work is CPU-bound (signing)
 
 
 def serve(build_app: Callable[[], Any], paths: StatePaths, options: ServeOptions) -> None:
@@ -252,6 +250,8 @@ class MockEntra:
         raise AssertionError("unreachable")
 
     def wait_ready(self, timeout: float) -> None:
+        import requests  # here: `mock-entra serve` itself never needs it
+
         url = f"{self.authority}/v2.0/.well-known/openid-configuration"
         deadline = time.monotonic() + timeout
         with requests.Session() as session:

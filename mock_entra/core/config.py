@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import tomllib
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -332,7 +331,13 @@ def load_config(path: str | Path) -> MockConfig:
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
     try:
-        raw = json.loads(text) if path.suffix == ".json" else tomllib.loads(text.decode())
-    except (ValueError, tomllib.TOMLDecodeError) as exc:
+        raw = json.loads(text) if path.suffix == ".json" else _toml(text.decode())
+    except ValueError as exc:  # TOMLDecodeError is a ValueError
         raise ConfigError(f"{path}: {exc}") from None
     return config_from_dict(raw)
+
+
+def _toml(text: str) -> Any:
+    import tomllib  # only a TOML config pays for it
+
+    return tomllib.loads(text)

@@ -38,6 +38,7 @@ from mock_entra.core.aadsts import (
 from mock_entra.core.config import GRAPH_RESOURCE, AppRegistration, Tenant
 from mock_entra.core.runtime import CODE, REFRESH, Runtime
 from mock_entra.core.scopes import Scopes, parse_scopes
+from mock_entra.core.tenants import tenant_of
 from mock_entra.core.tokens import Issue, SignIn, app_access_token_claims, uti, v2_issuer
 
 MAX_PARAM_LENGTH = 16 * 1024
@@ -230,6 +231,26 @@ GRANTS: dict[str, Grant] = {
     "refresh_token": refresh_token,
     "client_credentials": client_credentials,
 }
+
+
+def exchange(
+    rt: Runtime,
+    segment: str,
+    form: Mapping[str, list[str]],
+    *,
+    authorization: str | None,
+    base_url: str,
+) -> dict[str, Any]:
+    """The token endpoint for `/{segment}/oauth2/v2.0/token`: the success body, or
+    `EntraError` (unknown tenant, or the grant's own)."""
+    req = TokenRequest(
+        tenant=tenant_of(rt.config, segment),
+        tenant_segment=segment,
+        form=form,
+        authorization=authorization,
+        base_url=base_url,
+    )
+    return token(rt, req)
 
 
 def token(rt: Runtime, req: TokenRequest) -> dict[str, Any]:

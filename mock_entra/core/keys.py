@@ -12,25 +12,23 @@ import functools
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
-
-import jwt
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from typing import TYPE_CHECKING, Any
 
 from mock_entra.core.b64 import b64url
-from mock_entra.core.multiprime import MultiPrimeKey
+from mock_entra.core.multiprime import E, MultiPrimeKey
 from mock_entra.core.pki import SIGNING_KEY_COUNT, StatePaths
 
-__all__ = ["KeySet", "SigningKey", "b64url"]
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+__all__ = ["KeySet", "SigningKey", "b64url", "hashed_nonce", "segment"]
 
 
 def _int_b64(value: int) -> str:
     return b64url(value.to_bytes((value.bit_length() + 7) // 8, "big"))
 
 
-def _segment(value: dict[str, Any]) -> str:
+def segment(value: dict[str, Any]) -> str:
     return b64url(json.dumps(value, separators=(",", ":")).encode())
 
 
@@ -38,19 +36,22 @@ def _segment(value: dict[str, Any]) -> str:
 class SigningKey:
     kid: str  # == x5t: base64url SHA-1 thumbprint of the certificate, as Entra's
     private_key: MultiPrimeKey
-    public_key: rsa.RSAPublicKey
     cert_der: bytes
 
     @functools.cached_property
+    def public_key(self) -> rsa.RSAPublicKey:
+        return self.private_key.public_key()
+
+    @functools.cached_property
     def v2_header(self) -> str:
-        return _segment({"typ": "JWT", "alg": "RS256", "kid": self.kid})
+        return segment({"typ": "JWT", "alg": "RS256", "kid": self.kid})
 
     @functools.cached_property
     def v1_header(self) -> str:
-        return _segment({"typ": "JWT", "alg": "RS256", "x5t": self.kid, "kid": self.kid})
+        return segment({"typ": "JWT", "alg": "RS256", "x5t": self.kid, "kid": self.kid})
 
     def graph_header(self, nonce: str) -> str:
-        return _segment(
+        return segment(
             {"typ": "JWT", "nonce": nonce, "alg": "RS256", "x5t": self.kid, "kid": self.kid}
         )
 
@@ -61,14 +62,13 @@ class SigningKey:
         return f"{header}.{payload}.{b64url(self.private_key.sign(signing_input))}"
 
     def jwk(self, issuer: str | None) -> dict[str, Any]:
-        numbers = self.public_key.public_numbers()
         jwk: dict[str, Any] = {
             "kty": "RSA",
             "use": "sig",
             "kid": self.kid,
             "x5t": self.kid,
-            "n": _int_b64(numbers.n),
-            "e": _int_b64(numbers.e),
+            "n": _int_b64(int(self.private_key.n)),
+            "e": _int_b64(E),
             "x5c": [base64.b64encode(self.cert_der).decode()],
         }
         if issuer is not None:
@@ -90,10 +90,9 @@ class KeySet:
         for n in range(1, SIGNING_KEY_COUNT + 1):
             private = MultiPrimeKey.from_jwk(json.loads(paths.signing_key(n).read_text()))
             private.check()
-            cert = x509.load_pem_x509_certificate(paths.signing_cert(n).read_bytes())
-            der = cert.public_bytes(serialization.Encoding.DER)
+            der = _pem_to_der(paths.signing_cert(n).read_text())
             kid = b64url(hashlib.sha1(der).digest())
-            keys.append(SigningKey(kid, private, private.public_key(), der))
+            keys.append(SigningKey(kid, private, der))
         return cls(keys)
 
     def get(self, kid: str) -> SigningKey | None:
@@ -115,7 +114,7 @@ class KeySet:
     def sign(self, claims: dict[str, Any], *, x5t: bool = False, kid: str | None = None) -> str:
         key = self.active(kid)
         header = key.v1_header if x5t else key.v2_header  # v1 tokens carry x5t as well as kid
-        return key.jws(header, _segment(claims))
+        return key.jws(header, segment(claims))
 
     def sign_graph(self, claims: dict[str, Any], nonce: str, *, kid: str | None = None) -> str:
         """A Graph access token as Entra makes it: the header carries a `nonce`, but the
@@ -123,57 +122,15 @@ class KeySet:
         verify it (entra-fidelity §4.3). Apps must not validate Graph tokens; this keeps
         an app that tries honest."""
         key = self.active(kid)
-        signed = key.graph_header(_hashed_nonce(nonce))
-        return key.jws(key.graph_header(nonce), _segment(claims), signed_header=signed)
-
-    def verify_graph(self, token: str, *, leeway: float = 0) -> dict[str, Any]:
-        """Verify a Graph token the way only Graph can (undo the nonce transform).
-        Raises `jwt.InvalidTokenError`; expiry is checked by the caller against its clock."""
-        try:
-            header_b64, payload_b64, sig_b64 = token.split(".")
-        except ValueError:
-            raise jwt.DecodeError("not a JWS") from None
-        header = jwt.get_unverified_header(token)
-        key = self.get(str(header.get("kid", "")))
-        if key is None or header.get("alg") != "RS256":
-            raise jwt.InvalidSignatureError("unknown key")
-        nonce = header.get("nonce")
-        if isinstance(nonce, str):
-            header = {**header, "nonce": _hashed_nonce(nonce)}
-            header_b64 = _segment(header)
-        return jwt.decode(
-            f"{header_b64}.{payload_b64}.{sig_b64}",
-            key.public_key,
-            algorithms=["RS256"],
-            options={
-                "verify_aud": False,
-                "verify_exp": False,
-                "verify_nbf": False,
-                "verify_iat": False,
-                "verify_iss": False,
-            },
-            leeway=leeway,
-        )
-
-    def verify(self, token: str) -> dict[str, Any]:
-        """Verify the signature of a token this mock signed (no nonce transform)."""
-        header = jwt.get_unverified_header(token)
-        key = self.get(str(header.get("kid", "")))
-        if key is None:
-            raise jwt.InvalidSignatureError("unknown key")
-        return jwt.decode(
-            token,
-            key.public_key,
-            algorithms=["RS256"],
-            options={
-                "verify_aud": False,
-                "verify_exp": False,
-                "verify_nbf": False,
-                "verify_iat": False,
-                "verify_iss": False,
-            },
-        )
+        signed = key.graph_header(hashed_nonce(nonce))
+        return key.jws(key.graph_header(nonce), segment(claims), signed_header=signed)
 
 
-def _hashed_nonce(nonce: str) -> str:
+def _pem_to_der(pem: str) -> bytes:
+    # A PEM certificate is its DER in base64 between the armour lines (RFC 7468).
+    body = [line for line in pem.strip().splitlines() if not line.startswith("-----")]
+    return base64.b64decode("".join(body))
+
+
+def hashed_nonce(nonce: str) -> str:
     return b64url(hashlib.sha256(nonce.encode()).digest())

@@ -15,14 +15,15 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gmpy2
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from gmpy2 import mpz
 
 from mock_entra.core.b64 import b64url, b64url_decode
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
 E = 65537
 BITS = 2048
@@ -85,9 +86,16 @@ class MultiPrimeKey:
     def sign(self, data: bytes) -> bytes:
         """RSASSA-PKCS1-v1_5 with SHA-256 (RFC 8017 §8.2.1), the JWS `RS256` signature."""
         k = (self.n.bit_length() + 7) // 8
+        return int(self._private(self._encoded(data, k))).to_bytes(k, "big")
+
+    @staticmethod
+    def _encoded(data: bytes, k: int) -> mpz:
+        """EMSA-PKCS1-v1_5 (RFC 8017 §9.2) as an integer."""
         digest_info = _SHA256_DIGEST_INFO + hashlib.sha256(data).digest()
         encoded = b"\x00\x01" + b"\xff" * (k - len(digest_info) - 3) + b"\x00" + digest_info
-        m = mpz(int.from_bytes(encoded, "big"))
+        return mpz(int.from_bytes(encoded, "big"))
+
+    def _private(self, m: mpz) -> mpz:
         r, d, c = self.primes, self.exponents, self.coefficients
         # RSASP1 with the CRT, as RFC 8017 §5.1.2 step 2b.
         m1, m2 = gmpy2.powmod(m, d[0], r[0]), gmpy2.powmod(m, d[1], r[1])
@@ -97,15 +105,20 @@ class MultiPrimeKey:
             mi = gmpy2.powmod(m, exponent, prime)
             s += product * ((mi - s) * t % prime)
             product *= prime
-        return int(s).to_bytes(k, "big")
+        return s
 
     def public_key(self) -> rsa.RSAPublicKey:
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
         return rsa.RSAPublicNumbers(E, int(self.n)).public_key()
 
     def check(self) -> None:
-        """Sign and verify once with OpenSSL: a corrupt key fails at load, not in a client."""
-        probe = b"mock-entra signing key self-test"
-        self.public_key().verify(self.sign(probe), probe, padding.PKCS1v15(), hashes.SHA256())
+        """Sign once and undo it with the public exponent: a corrupt key fails at load, not
+        in a client (the tests verify signatures with OpenSSL)."""
+        k = (self.n.bit_length() + 7) // 8
+        m = self._encoded(b"mock-entra signing key self-test", k)
+        if gmpy2.powmod(self._private(m), E, self.n) != m:
+            raise ValueError("the signing key does not verify its own signature")
 
     # -- storage ---------------------------------------------------------------------------
 

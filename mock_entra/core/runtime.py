@@ -5,11 +5,13 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from mock_entra.core.clock import Clock
+from mock_entra.core.clock import Clock, OffsetClock, SystemClock
 from mock_entra.core.config import MockConfig, Tenant
 from mock_entra.core.keys import KeySet
+from mock_entra.core.pki import ensure_state
 from mock_entra.core.scopes import Scopes
 from mock_entra.core.store import Store
 from mock_entra.core.tokens import (
@@ -139,3 +141,27 @@ class Runtime:
             ttl=self.config.refresh_token_inactivity,
         )
         return token
+
+
+def open_runtime(
+    config: MockConfig,
+    *,
+    state_dir: str | Path,
+    clock: Clock | None = None,
+    admin_key: str | None = None,
+) -> Runtime:
+    """A mock's state: keys from the state dir (made when missing), the shared store, a clock.
+
+    `clock` defaults to the wall clock plus an offset kept in the shared store (moved by the
+    admin API or `MockEntra.clock`) when the admin API is on, else the plain wall clock: only
+    a mock with its admin API on can have its clock moved, so the others never pay for
+    reading the shared offset.
+    """
+    paths = ensure_state(state_dir)
+    store = Store(paths.store, now=lambda: 0.0)
+    if clock is None:
+        clock = OffsetClock(store) if admin_key is not None else SystemClock()
+    store.set_clock(clock.now)
+    return Runtime(
+        config=config, keys=KeySet.load(paths), store=store, clock=clock, admin_key=admin_key
+    )

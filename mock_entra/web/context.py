@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 import uuid
 
 from flask import current_app, g, request
 
 from mock_entra.core.runtime import Runtime
+from mock_entra.web.wire import correlation_for, entra_timestamp
 
 EXTENSION = "mock_entra"
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 def runtime() -> Runtime:
@@ -34,15 +32,5 @@ def correlation_id() -> str:
     return correlation_for(sent, trace_id())
 
 
-def correlation_for(client_request_id: str, trace: str) -> str:
-    # Entra echoes the caller's client-request-id as the correlation id (entra-fidelity §5.1).
-    return client_request_id if _GUID.match(client_request_id) else trace
-
-
 def timestamp() -> str:
     return entra_timestamp(runtime().clock.now())
-
-
-def entra_timestamp(now: float) -> str:
-    """Entra's error timestamp: `2023-08-17 04:54:12Z` (no `T`)."""
-    return dt.datetime.fromtimestamp(now, dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")

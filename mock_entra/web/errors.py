@@ -17,6 +17,7 @@ from mock_entra.core.aadsts import AADSTS900561, AADSTS9002313, EntraError, Grap
 from mock_entra.core.authorize import error_response
 from mock_entra.web.context import base_url, correlation_id, runtime, timestamp, trace_id
 from mock_entra.web.respond import authorize_redirect, json_response
+from mock_entra.web.wire import entra_error_json, unexpected_error_json
 
 log = logging.getLogger(__name__)
 
@@ -37,34 +38,6 @@ def entra_error_body(error: EntraError) -> dict:
         timestamp=timestamp(),
         base_url=base_url(),
     )
-
-
-def entra_error_json(
-    error: EntraError, *, trace_id: str, correlation_id: str, timestamp: str, base_url: str
-) -> dict:
-    """Entra's error JSON, from plain values (the token fast path has no Flask context)."""
-    body = {
-        "error": error.entry.error,
-        "error_description": f"{error.description}\r\nTrace ID: {trace_id}\r\n"
-        f"Correlation ID: {correlation_id}\r\nTimestamp: {timestamp}",
-        "error_codes": [error.entry.code],
-        "timestamp": timestamp,
-        "trace_id": trace_id,
-        "correlation_id": correlation_id,
-        "error_uri": f"{base_url}/error?code={error.entry.code}",
-    }
-    if error.entry.suberror:
-        body["suberror"] = error.entry.suberror
-    return body
-
-
-def unexpected_error_json(trace_id: str) -> dict:
-    return {
-        "error": "server_error",
-        "error_description": f"AADSTS90000: An unexpected error occurred.\r\nTrace ID: {trace_id}",
-        "error_codes": [90000],
-        "trace_id": trace_id,
-    }
 
 
 def render_entra_error(error: EntraError) -> Response:

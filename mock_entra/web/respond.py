@@ -10,14 +10,9 @@ from urllib.parse import urlencode
 from flask import Response, render_template
 
 from mock_entra.core.authorize import AuthorizeResponse
+from mock_entra.web.wire import JSON_TYPE, NO_STORE
 
 _PCT = re.compile(r"%[0-9A-F]{2}")
-JSON_TYPE = "application/json; charset=utf-8"
-NO_STORE = (("Cache-Control", "no-store, no-cache"), ("Pragma", "no-cache"), ("Expires", "-1"))
-SECURITY_HEADERS = (
-    ("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),
-    ("X-Content-Type-Options", "nosniff"),
-)
 
 
 def json_response(

@@ -118,3 +118,20 @@ def test_serve_on_a_taken_port_says_which(state_dir: Path):
         done = run_cli("serve", "--port", str(port), "--state-dir", str(state_dir))
     assert done.returncode != 0
     assert str(port) in done.stderr and "--port" in done.stderr
+
+
+def test_serving_imports_no_flask_jwt_or_x509_until_needed(state_dir: Path):
+    # Cold start: `mock-entra serve` answers discovery, JWKS and tokens without them; Flask
+    # comes with the first sign-in page.
+    code = (
+        "import sys\n"
+        "from mock_entra.cli import _build_app\n"
+        "from mock_entra.core.config import DEFAULT_CONFIG\n"
+        f"app = _build_app(DEFAULT_CONFIG, {str(state_dir)!r}, None)\n"
+        "heavy = {'flask', 'jwt', 'requests', 'cryptography.x509', 'tomllib'} & set(sys.modules)\n"
+        "assert not heavy, heavy\n"
+        "app.flask\n"
+        "assert 'flask' in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr

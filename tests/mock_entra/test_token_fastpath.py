@@ -1,5 +1,6 @@
-"""The token fast path (no Flask, used when the request log is off) answers exactly as the
-Flask route does: same status, same body fields, same AADSTS codes, same headers."""
+"""`Front` (no Flask; what `mock-entra serve` runs with the request log off) answers token,
+discovery and JWKS requests exactly as the Flask routes do: same status, same body fields,
+same AADSTS codes, same headers; and hands everything else to Flask."""
 
 from __future__ import annotations
 
@@ -7,14 +8,14 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from flask.testing import FlaskClient
 from hypothesis import given
 from hypothesis import strategies as st
+from werkzeug.test import Client
 
 from mock_entra.core.clock import FixedClock
 from mock_entra.core.config import DEFAULT_CONFIG
 from mock_entra.web import create_app
-from mock_entra.web.fastpath import TokenFastPath
+from mock_entra.web.front import Front, serving_app
 
 from .conftest import (
     BASE,
@@ -41,22 +42,24 @@ IDS = {"trace_id", "correlation_id", "timestamp", "error_description", "access_t
 IDS |= {"expires_in", "ext_expires_in"}
 
 
-def _pair(state_dir: Path, clock: FixedClock, *, sabotage: bool) -> tuple[FlaskClient, FlaskClient]:
+def _pair(state_dir: Path, clock: FixedClock, *, sabotage: bool) -> tuple[Client, Client]:
     routed = create_app(DEFAULT_CONFIG, state_dir=state_dir, clock=clock, log_requests=True)
-    fast = create_app(DEFAULT_CONFIG, state_dir=state_dir, clock=clock, log_requests=False)
-    assert isinstance(fast.wsgi_app, TokenFastPath)
-    if sabotage:  # proves the fast path answered: the app's own token route would fail
-        fast.view_functions["identity.token_endpoint"] = lambda: 1 / 0
-    return routed.test_client(), fast.test_client()
+    front = serving_app(DEFAULT_CONFIG, state_dir=state_dir, clock=clock)
+    assert isinstance(front, Front)
+    if sabotage:  # proves Front answered: its Flask app's own routes would fail the test
+        broken = front.flask
+        for name in ("token_endpoint", "openid_configuration", "openid_configuration_v1", "keys"):
+            broken.view_functions[f"identity.{name}"] = lambda **_: 1 / 0  # type: ignore[attr-defined]
+    return routed.test_client(), Client(front)
 
 
 @pytest.fixture
-def pair(state_dir: Path, clock: FixedClock) -> tuple[FlaskClient, FlaskClient]:
-    """(Flask route, fast path) over one state dir and clock."""
+def pair(state_dir: Path, clock: FixedClock) -> tuple[Client, Client]:
+    """(Flask routes, Front) over one state dir and clock."""
     return _pair(state_dir, clock, sabotage=True)
 
 
-def _same(pair: tuple[FlaskClient, FlaskClient], path: str = TOKEN, **kwargs) -> list:
+def _same(pair: tuple[Client, Client], path: str = TOKEN, **kwargs) -> list:
     responses = [client.post(path, base_url=BASE, **kwargs) for client in pair]
     routed, fast = responses
     assert routed.status_code == fast.status_code, (routed.get_data(), fast.get_data())
@@ -163,3 +166,40 @@ def test_code_redeem_refresh_and_replay_on_the_fast_path(interceptor, pair):
     assert refreshed.status_code == 200
     assert refreshed.get_json()["refresh_token"] != body["refresh_token"]
     assert_entra_error(redeem(fast, flow, code), 400, "invalid_grant", 54005)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/{TENANT}/v2.0/.well-known/openid-configuration",
+        f"/{TENANT}/.well-known/openid-configuration",
+        "/contoso.onmicrosoft.com/v2.0/.well-known/openid-configuration",
+        "/common/v2.0/.well-known/openid-configuration",
+        "/organizations/discovery/v2.0/keys",
+        f"/{TENANT}/discovery/v2.0/keys",
+        "/common/discovery/keys",
+    ],
+)
+def test_discovery_and_jwks_bytes_are_the_flask_routes_bytes(pair, path):
+    for _ in range(2):  # built, then from the table
+        routed, fast = (client.get(path, base_url=BASE) for client in pair)
+        assert routed.status_code == fast.status_code == 200
+        assert routed.get_data() == fast.get_data()
+        for name in ("Content-Type", "Cache-Control", "Strict-Transport-Security"):
+            assert routed.headers[name] == fast.headers[name]
+
+
+def test_an_unknown_tenant_and_other_paths_go_to_flask(state_dir, clock):
+    _, front = _pair(state_dir, clock, sabotage=False)
+    unknown = front.get("/nope.example/v2.0/.well-known/openid-configuration", base_url=BASE)
+    assert_entra_error(unknown, 400, "invalid_tenant", 90002)
+    page = front.get(f"/{TENANT}/oauth2/v2.0/authorize?client_id={CLIENT_ID}", base_url=BASE)
+    assert page.status_code == 200 and b"AADSTS" in page.get_data()  # Entra's error page
+
+
+def test_the_default_port_is_not_in_issuers(pair):
+    for client in pair:
+        issuer = client.get(
+            f"/{TENANT}/v2.0/.well-known/openid-configuration", base_url="https://localhost:443"
+        ).get_json()["issuer"]
+        assert issuer == f"https://localhost/{TENANT}/v2.0"

@@ -1,0 +1,135 @@
+"""Entra's discovery documents (OIDC metadata v2 and v1) and the clouds MSAL's instance
+discovery knows, as plain data (entra-fidelity §1, §2, §4.4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mock_entra.core.config import Tenant
+from mock_entra.core.tenants import ALIASES
+
+MICROSOFT_CLOUDS = [
+    {
+        "preferred_network": "login.microsoftonline.com",
+        "preferred_cache": "login.windows.net",
+        "aliases": [
+            "login.microsoftonline.com",
+            "login.windows.net",
+            "login.microsoft.com",
+            "sts.windows.net",
+        ],
+    },
+    {
+        "preferred_network": "login.partner.microsoftonline.cn",
+        "preferred_cache": "login.partner.microsoftonline.cn",
+        "aliases": ["login.partner.microsoftonline.cn", "login.chinacloudapi.cn"],
+    },
+    {
+        "preferred_network": "login.microsoftonline.de",
+        "preferred_cache": "login.microsoftonline.de",
+        "aliases": ["login.microsoftonline.de"],
+    },
+    {
+        "preferred_network": "login.microsoftonline.us",
+        "preferred_cache": "login.microsoftonline.us",
+        "aliases": ["login.microsoftonline.us", "login.usgovcloudapi.net"],
+    },
+    {
+        "preferred_network": "login-us.microsoftonline.com",
+        "preferred_cache": "login-us.microsoftonline.com",
+        "aliases": ["login-us.microsoftonline.com"],
+    },
+]
+MICROSOFT_HOSTS = {a for cloud in MICROSOFT_CLOUDS for a in cloud["aliases"]}
+
+_COMMON_CLAIMS = ["sub", "iss", "cloud_instance_name", "cloud_instance_host_name"]
+_COMMON_CLAIMS += ["cloud_graph_host_name", "msgraph_host", "aud", "exp", "iat"]
+
+
+def _shared(root: str, region: str | None) -> dict[str, Any]:
+    """The fields v1 and v2 documents share (each adds its own, in Entra's order)."""
+    return {
+        "token_endpoint_auth_methods_supported": [
+            "client_secret_post",
+            "private_key_jwt",
+            "client_secret_basic",
+        ],
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "http_logout_supported": True,
+        "frontchannel_logout_supported": True,
+        "kerberos_endpoint": f"{root}/kerberos",
+        "tenant_region_scope": region,
+        "cloud_instance_name": "microsoftonline.com",
+        "cloud_graph_host_name": "graph.windows.net",
+        "msgraph_host": "graph.microsoft.com",
+        "rbac_url": "https://pas.windows.net",
+    }
+
+
+def v2_document(base: str, segment: str, region: str | None) -> dict[str, Any]:
+    tid = "{tenantid}" if segment in ALIASES else segment
+    root = f"{base}/{segment}"
+    return {
+        "token_endpoint": f"{root}/oauth2/v2.0/token",
+        "jwks_uri": f"{root}/discovery/v2.0/keys",
+        "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "issuer": f"{base}/{tid}/v2.0",
+        "request_uri_parameter_supported": False,
+        "userinfo_endpoint": f"{base}/oidc/userinfo",
+        "authorization_endpoint": f"{root}/oauth2/v2.0/authorize",
+        "device_authorization_endpoint": f"{root}/oauth2/v2.0/devicecode",
+        "end_session_endpoint": f"{root}/oauth2/v2.0/logout",
+        "claims_supported": [
+            *_COMMON_CLAIMS,
+            *["auth_time", "acr", "nonce", "preferred_username", "name", "tid", "ver"],
+            *["at_hash", "c_hash", "email"],
+        ],
+        **_shared(root, region),
+    }
+
+
+def v1_document(base: str, segment: str, region: str | None) -> dict[str, Any]:
+    tid = "{tenantid}" if segment in ALIASES else segment
+    root = f"{base}/{segment}"
+    return {
+        "token_endpoint": f"{root}/oauth2/token",
+        "jwks_uri": f"{base}/common/discovery/keys",
+        "response_types_supported": [
+            "code",
+            "id_token",
+            "code id_token",
+            "token id_token",
+            "token",
+        ],
+        "scopes_supported": ["openid"],
+        "issuer": f"https://sts.windows.net/{tid}/",
+        "microsoft_multi_refresh_token": True,
+        "authorization_endpoint": f"{root}/oauth2/authorize",
+        "device_authorization_endpoint": f"{root}/oauth2/devicecode",
+        "end_session_endpoint": f"{root}/oauth2/logout",
+        "claims_supported": [
+            *_COMMON_CLAIMS,
+            *["auth_time", "acr", "amr", "nonce", "email", "given_name", "family_name"],
+            "nickname",
+        ],
+        "check_session_iframe": f"{root}/oauth2/checksession",
+        "userinfo_endpoint": f"{root}/openid/userinfo",
+        **_shared(root, region),
+    }
+
+
+def metadata(version: str, base: str, tenant: Tenant | None, segment: str) -> dict[str, Any]:
+    """The v2 or v1 document for `/{segment}/...` on `base`; domain-name tenants get
+    endpoints with the GUID, as Entra's document does."""
+    for_urls = tenant.tenant_id if tenant else segment.lower()
+    region = tenant.region_scope if tenant else None
+    build = v2_document if version == "v2" else v1_document
+    return build(base, for_urls, region)
+
+
+def jwks_issuer(base: str, tenant: Tenant | None) -> str:
+    """The `issuer` each v2 JWKS key carries."""
+    return f"{base}/{tenant.tenant_id if tenant else '{tenantid}'}/v2.0"

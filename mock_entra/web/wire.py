@@ -1,0 +1,69 @@
+"""Entra's wire formats that need no Flask: headers, the error JSON, timestamps and the
+caller's base URL, shared by the Flask views and `front.Front`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from mock_entra.core.aadsts import EntraError
+
+JSON_TYPE = "application/json; charset=utf-8"
+NO_STORE = (("Cache-Control", "no-store, no-cache"), ("Pragma", "no-cache"), ("Expires", "-1"))
+SECURITY_HEADERS = (
+    ("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),
+    ("X-Content-Type-Options", "nosniff"),
+)
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def entra_error_json(
+    error: EntraError, *, trace_id: str, correlation_id: str, timestamp: str, base_url: str
+) -> dict:
+    body = {
+        "error": error.entry.error,
+        "error_description": f"{error.description}\r\nTrace ID: {trace_id}\r\n"
+        f"Correlation ID: {correlation_id}\r\nTimestamp: {timestamp}",
+        "error_codes": [error.entry.code],
+        "timestamp": timestamp,
+        "trace_id": trace_id,
+        "correlation_id": correlation_id,
+        "error_uri": f"{base_url}/error?code={error.entry.code}",
+    }
+    if error.entry.suberror:
+        body["suberror"] = error.entry.suberror
+    return body
+
+
+def unexpected_error_json(trace_id: str) -> dict:
+    return {
+        "error": "server_error",
+        "error_description": f"AADSTS90000: An unexpected error occurred.\r\nTrace ID: {trace_id}",
+        "error_codes": [90000],
+        "trace_id": trace_id,
+    }
+
+
+def correlation_for(client_request_id: str, trace: str) -> str:
+    # Entra echoes the caller's client-request-id as the correlation id (entra-fidelity §5.1).
+    return client_request_id if _GUID.match(client_request_id) else trace
+
+
+def entra_timestamp(now: float) -> str:
+    """Entra's error timestamp: `2023-08-17 04:54:12Z` (no `T`)."""
+    return dt.datetime.fromtimestamp(now, dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def base_url_of(environ: dict) -> str:
+    """scheme://host[:port] as the client called it, as werkzeug's `request.host_url`
+    (without its trailing slash): the default port is dropped."""
+    scheme = environ.get("wsgi.url_scheme", "http")
+    host = (
+        environ.get("HTTP_HOST")
+        or f"{environ.get('SERVER_NAME', '')}:{environ.get('SERVER_PORT', '')}"
+    )
+    if scheme == "https" and host.endswith(":443"):
+        host = host[:-4]
+    elif scheme == "http" and host.endswith(":80"):
+        host = host[:-3]
+    return f"{scheme}://{host}"
