@@ -4,18 +4,27 @@ Measures, on this machine, with the load generator sharing the cores:
 - token endpoint (client credentials: a freshly RS256-signed JWT per request), HTTPS with
   keep-alive, 16 connections: throughput and latency percentiles;
 - discovery document and JWKS: throughput and latency;
-- cold start: process spawn to the first 200, with existing keys;
-- RSS of the server (master + workers) after the load.
+- cold start: process spawn to the first 200, with existing keys and bytecode (this machine
+  sets PYTHONDONTWRITEBYTECODE, so the project's bytecode is compiled first, as any normal
+  first run leaves it);
+- memory after the load: RSS summed over master + workers (shared pages counted in each) and
+  PSS (shared pages split), then again once a sign-in page has loaded Flask;
+- the signing ceiling: RS256 signatures/s over all cores with nothing else running, for the
+  mock's four-prime key and for OpenSSL's usual two-prime RSA-2048 (what any server is
+  bounded by);
+- with --compare, the same app under gunicorn and cheroot (`bench/servers.py`).
 
 Load comes from wrk (Debian package `wrk`) when installed, else from a Python generator.
 
-    uv run python bench/bench_mock.py [--workers 2] [--duration 10] [--json out.json]
+    uv run python bench/bench_mock.py [--workers 2] [--duration 10] [--compare] [--json out.json]
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
+import multiprocessing
 import os
 import re
 import shutil
@@ -55,24 +64,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(state: Path, port: int, workers: int) -> tuple[subprocess.Popen, float]:
-    """Spawn `mock-entra serve` and return it with the time to its first 200 (seconds)."""
+def serve_command(server: str, state: Path, port: int, workers: int) -> list[str]:
+    if server == "granian":  # what `mock-entra serve` runs
+        return [sys.executable, "-m", "mock_entra", "serve", "--port", str(port),
+                "--workers", str(workers), "--state-dir", str(state)]  # fmt: skip
+    script = str(Path(__file__).with_name("servers.py"))
+    return [sys.executable, script, server, "--port", str(port), "--workers", str(workers),
+            "--state-dir", str(state)]  # fmt: skip
+
+
+def start_server(
+    state: Path, port: int, workers: int, server: str = "granian"
+) -> tuple[subprocess.Popen, float]:
+    """Spawn a server and return it with the time to its first 200 (seconds)."""
     url = f"https://localhost:{port}/{DEFAULT_TENANT_ID}/v2.0/.well-known/openid-configuration"
     env = {**os.environ, "MOCK_ENTRA_ADMIN_KEY": ""}
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mock_entra",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--state-dir",
-            str(state),
-        ],
+        serve_command(server, state, port, workers),
         env=env,
         stderr=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
@@ -86,23 +95,75 @@ def start_server(state: Path, port: int, workers: int) -> tuple[subprocess.Popen
         except requests.ConnectionError:
             pass
         if proc.poll() is not None:
-            raise SystemExit("mock-entra exited before answering")
+            raise SystemExit(f"{server} exited before answering")
         time.sleep(0.005)
 
 
-def rss_mib(pid: int) -> float:
-    """RSS of a process and its children, in MiB (from /proc)."""
-    total = 0
+def stop(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _tree(pid: int) -> list[int]:
     pids = [pid]
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(p) for p in children.read_text().split()]
-    for p in pids:
-        status = Path(f"/proc/{p}/status")
+    for p in pids:  # grows while walking: children, grandchildren, ...
+        for task in Path(f"/proc/{p}/task").glob("*/children"):
+            pids += [int(c) for c in task.read_text().split()]
+    return pids
+
+
+def memory_mib(pid: int) -> dict[str, float]:
+    """RSS summed over a process tree (shared pages in each) and PSS (shared pages split)."""
+    rss = pss = 0
+    for p in _tree(pid):
+        status, rollup = Path(f"/proc/{p}/status"), Path(f"/proc/{p}/smaps_rollup")
         if status.exists():
             m = re.search(r"VmRSS:\s+(\d+) kB", status.read_text())
-            total += int(m.group(1)) if m else 0
-    return total / 1024
+            rss += int(m.group(1)) if m else 0
+        if rollup.exists():
+            m = re.search(r"^Pss:\s+(\d+) kB", rollup.read_text(), re.M)
+            pss += int(m.group(1)) if m else 0
+    return {"rss_sum_mib": round(rss / 1024, 1), "pss_mib": round(pss / 1024, 1)}
+
+
+def _sign_for(kind: str, seconds: float, out: multiprocessing.Queue) -> None:
+    if kind == "four-prime":
+        from mock_entra.core.multiprime import MultiPrimeKey
+
+        sign = MultiPrimeKey.generate().sign
+    else:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+        def sign(data: bytes) -> bytes:
+            return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+
+    count, deadline = 0, time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        sign(b"x" * 1200)  # about a Graph access token's signing input
+        count += 1
+    out.put(count)
+
+
+def signing_ceiling(kind: str, seconds: float = 3.0) -> int:
+    """RS256 signatures per second over all cores, nothing else running."""
+    out: multiprocessing.Queue = multiprocessing.Queue()
+    procs = [
+        multiprocessing.Process(target=_sign_for, args=(kind, seconds, out))
+        for _ in range(os.cpu_count() or 1)
+    ]
+    for proc in procs:
+        proc.start()
+    total = sum(out.get() for _ in procs)
+    for proc in procs:
+        proc.join()
+    return round(total / seconds)
 
 
 def run_wrk(url: str, duration: int, connections: int, body: str | None) -> dict:
@@ -190,51 +251,71 @@ def run_python(url: str, duration: int, connections: int, body: str | None, ca: 
     }
 
 
+def load(url: str, body: str | None, args: argparse.Namespace, ca: str) -> dict:
+    if shutil.which("wrk"):
+        run_wrk(url, 2, args.connections, body)  # warm up
+        return run_wrk(url, args.duration, args.connections, body)
+    return run_python(url, args.duration, args.connections, body, ca)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--compare", action="store_true", help="also gunicorn and cheroot")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
 
     state = Path(tempfile.mkdtemp(prefix="mock-entra-bench-"))
     ensure_state(state)  # keys exist before the cold-start measurement, as after a first run
+    import mock_entra
+
+    compileall.compile_dir(Path(mock_entra.__file__).parent, quiet=1)
     results: dict = {"machine": {"cpus": os.cpu_count()}, "workers": args.workers}
+    for kind in ("four-prime", "openssl-two-prime"):
+        results[f"signing_ceiling_{kind}_per_s"] = signing_ceiling(kind)
+        print(f"signing ceiling, {kind:18} {results[f'signing_ceiling_{kind}_per_s']}/s")
     cold = []
-    for _ in range(3):
+    for _ in range(5):
         proc, seconds = start_server(state, free_port(), args.workers)
         cold.append(seconds)
-        proc.send_signal(signal.SIGTERM)
-        proc.wait()
+        stop(proc)
     results["cold_start_ms"] = round(1000 * statistics.median(cold))
+    print(f"cold start (median of 5)   {results['cold_start_ms']} ms", flush=True)
 
-    port = free_port()
-    proc, _ = start_server(state, port, args.workers)
-    base = f"https://localhost:{port}/{DEFAULT_TENANT_ID}"
     ca = str(state / "ca.pem")
-    targets = {
-        "token_client_credentials": (f"{base}/oauth2/v2.0/token", TOKEN_BODY),
-        "discovery": (f"{base}/v2.0/.well-known/openid-configuration", None),
-        "jwks": (f"{base}/discovery/v2.0/keys", None),
-    }
-    use_wrk = shutil.which("wrk") is not None
+    servers = ["granian", "gunicorn", "cheroot"] if args.compare else ["granian"]
     try:
-        for name, (url, body) in targets.items():
-            run_wrk(url, 2, args.connections, body) if use_wrk else None  # warm up
-            results[name] = (
-                run_wrk(url, args.duration, args.connections, body)
-                if use_wrk
-                else run_python(url, args.duration, args.connections, body, ca)
-            )
-            print(f"{name:26} {results[name]}", flush=True)
-        results["rss_after_load_mib"] = round(rss_mib(proc.pid), 1)
+        for server in servers:
+            port = free_port()
+            proc, _ = start_server(state, port, args.workers, server)
+            base = f"https://localhost:{port}/{DEFAULT_TENANT_ID}"
+            targets = {
+                "token_client_credentials": (f"{base}/oauth2/v2.0/token", TOKEN_BODY),
+                "discovery": (f"{base}/v2.0/.well-known/openid-configuration", None),
+                "jwks": (f"{base}/discovery/v2.0/keys", None),
+            }
+            try:
+                for name, (url, body) in targets.items():
+                    result = load(url, body, args, ca)
+                    key = name if server == "granian" else f"{server}_{name}"
+                    results[key] = result
+                    print(f"{server:9} {name:26} {result}", flush=True)
+                memory = memory_mib(proc.pid)
+                # A sign-in page: Flask is imported now, in the worker that serves it.
+                authorize = f"{base}/oauth2/v2.0/authorize?client_id={DEFAULT_CLIENT_ID}"
+                requests.get(authorize, verify=ca, timeout=30)
+                after_page = memory_mib(proc.pid)
+                results["memory" if server == "granian" else f"{server}_memory"] = {
+                    "after_load": memory,
+                    "after_a_sign_in_page": after_page,
+                }
+                print(f"{server:9} memory after load {memory}; after a sign-in page {after_page}")
+            finally:
+                stop(proc)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait()
         shutil.rmtree(state, ignore_errors=True)
-    print(f"cold start (median of 3)   {results['cold_start_ms']} ms")
-    print(f"RSS after load             {results['rss_after_load_mib']} MiB")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
 

@@ -46,6 +46,64 @@ _COMMON_CLAIMS = ["sub", "iss", "cloud_instance_name", "cloud_instance_host_name
 _COMMON_CLAIMS += ["cloud_graph_host_name", "msgraph_host", "aud", "exp", "iat"]
 
 
+# Entra's documents list their fields in this order (clients do not care; people diffing do).
+_V2_ORDER = (
+    "token_endpoint",
+    "token_endpoint_auth_methods_supported",
+    "jwks_uri",
+    "response_modes_supported",
+    "subject_types_supported",
+    "id_token_signing_alg_values_supported",
+    "response_types_supported",
+    "scopes_supported",
+    "issuer",
+    "request_uri_parameter_supported",
+    "userinfo_endpoint",
+    "authorization_endpoint",
+    "device_authorization_endpoint",
+    "http_logout_supported",
+    "frontchannel_logout_supported",
+    "end_session_endpoint",
+    "claims_supported",
+    "kerberos_endpoint",
+    "tenant_region_scope",
+    "cloud_instance_name",
+    "cloud_graph_host_name",
+    "msgraph_host",
+    "rbac_url",
+)
+_V1_ORDER = (
+    "token_endpoint",
+    "token_endpoint_auth_methods_supported",
+    "jwks_uri",
+    "response_modes_supported",
+    "subject_types_supported",
+    "id_token_signing_alg_values_supported",
+    "response_types_supported",
+    "scopes_supported",
+    "issuer",
+    "microsoft_multi_refresh_token",
+    "authorization_endpoint",
+    "device_authorization_endpoint",
+    "http_logout_supported",
+    "frontchannel_logout_supported",
+    "end_session_endpoint",
+    "claims_supported",
+    "check_session_iframe",
+    "userinfo_endpoint",
+    "kerberos_endpoint",
+    "tenant_region_scope",
+    "cloud_instance_name",
+    "cloud_graph_host_name",
+    "msgraph_host",
+    "rbac_url",
+)
+
+
+def _ordered(fields: dict[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
+    return {name: fields[name] for name in order}
+
+
 def _shared(root: str, region: str | None) -> dict[str, Any]:
     """The fields v1 and v2 documents share (each adds its own, in Entra's order)."""
     return {
@@ -71,7 +129,7 @@ def _shared(root: str, region: str | None) -> dict[str, Any]:
 def v2_document(base: str, segment: str, region: str | None) -> dict[str, Any]:
     tid = "{tenantid}" if segment in ALIASES else segment
     root = f"{base}/{segment}"
-    return {
+    fields = {
         "token_endpoint": f"{root}/oauth2/v2.0/token",
         "jwks_uri": f"{root}/discovery/v2.0/keys",
         "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
@@ -89,12 +147,13 @@ def v2_document(base: str, segment: str, region: str | None) -> dict[str, Any]:
         ],
         **_shared(root, region),
     }
+    return _ordered(fields, _V2_ORDER)
 
 
 def v1_document(base: str, segment: str, region: str | None) -> dict[str, Any]:
     tid = "{tenantid}" if segment in ALIASES else segment
     root = f"{base}/{segment}"
-    return {
+    fields = {
         "token_endpoint": f"{root}/oauth2/token",
         "jwks_uri": f"{base}/common/discovery/keys",
         "response_types_supported": [
@@ -119,6 +178,7 @@ def v1_document(base: str, segment: str, region: str | None) -> dict[str, Any]:
         "userinfo_endpoint": f"{root}/openid/userinfo",
         **_shared(root, region),
     }
+    return _ordered(fields, _V1_ORDER)
 
 
 def metadata(version: str, base: str, tenant: Tenant | None, segment: str) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from .conftest import BASE, TENANT
@@ -81,3 +83,17 @@ def test_instance_discovery_refuses_unknown_hosts(client):
         "https://evil.example/x/oauth2/v2.0/authorize",
     )
     assert response.status_code == 400 and response.get_json()["error"] == "invalid_instance"
+
+
+def test_documents_list_their_fields_in_entras_order(client):
+    v2 = client.get(f"/{TENANT}/v2.0/.well-known/openid-configuration", base_url=BASE)
+    names = list(json.loads(v2.get_data()))
+    assert names[:3] == ["token_endpoint", "token_endpoint_auth_methods_supported", "jwks_uri"]
+    assert (
+        names.index("issuer") < names.index("userinfo_endpoint") < names.index("claims_supported")
+    )
+    assert names[-1] == "rbac_url" and len(names) == len(set(names)) == 23
+    v1 = client.get(f"/{TENANT}/.well-known/openid-configuration", base_url=BASE)
+    names = list(json.loads(v1.get_data()))
+    assert names.index("check_session_iframe") == names.index("claims_supported") + 1
+    assert names[-1] == "rbac_url" and len(names) == 24
