@@ -14,30 +14,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
+# The app's own list: instance discovery only makes sense for Microsoft's hosts.
+from client_app.settings import DEFAULT_AUTHORITY_HOST, MICROSOFT_AUTHORITY_HOSTS
+
 if TYPE_CHECKING:
     from mock_entra import MockEntra
 
-DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
 DEFAULT_GRAPH_ENDPOINT = "https://graph.microsoft.com/v1.0"
 GRAPH_DEFAULT_SCOPE = "https://graph.microsoft.com/.default"
-# MSAL 1.39's WELL_KNOWN_AUTHORITY_HOSTS: instance discovery only makes sense for these.
-MICROSOFT_AUTHORITY_HOSTS = frozenset(
-    {
-        "login.microsoftonline.com",
-        "login.microsoft.com",
-        "login.windows.net",
-        "sts.windows.net",
-        "login.chinacloudapi.cn",
-        "login.partner.microsoftonline.cn",
-        "login.microsoftonline.de",
-        "login-us.microsoftonline.com",
-        "login.microsoftonline.us",
-        "login.usgovcloudapi.net",
-        "login.sovcloud-identity.fr",
-        "login.sovcloud-identity.de",
-        "login.sovcloud-identity.sg",
-    }
-)
 
 # The live target's environment: name -> what it is (also the text of .env.example).
 LIVE_REQUIRED = {
