@@ -51,8 +51,9 @@ def serve(build_app: Callable[[], Any], paths: StatePaths, options: ServeOptions
     from granian.server import Server
 
     app = build_app()
-    if "fork" in multiprocessing.get_all_start_methods():
-        # Workers inherit the built app; granian follows the default start method.
+    if sys.platform == "linux":
+        # Workers inherit the built app (granian follows the default start method, which
+        # Python 3.14 makes forkserver). Elsewhere they are spawned and build their own.
         multiprocessing.set_start_method("fork", force=True)
     server = Server(
         "mock_entra",  # unused: the loader below hands granian the app itself

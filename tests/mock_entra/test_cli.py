@@ -135,3 +135,20 @@ def test_serving_imports_no_flask_jwt_or_x509_until_needed(state_dir: Path):
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_spawned_worker_builds_its_own_app(state_dir: Path):
+    # Off Linux granian spawns workers: the loader pickles without the built app.
+    import functools
+    import pickle
+
+    from mock_entra.cli import _build_app
+    from mock_entra.core.config import DEFAULT_CONFIG
+    from mock_entra.server import _Loader
+    from mock_entra.web.front import Front
+
+    build = functools.partial(_build_app, DEFAULT_CONFIG, state_dir, None)
+    built = build()
+    loader = pickle.loads(pickle.dumps(_Loader(built, build)))
+    assert loader.app is None
+    assert isinstance(loader(), Front) and loader() is loader()
