@@ -4,7 +4,7 @@ Two traps this module exists for:
 
 * `requests` lets `REQUESTS_CA_BUNDLE` (set on this machine and many CI images) override a
   Session's `verify` *attribute*; only a `verify` passed per request wins. `TrustingSession`
-  therefore fills it in on every call.
+  (the app's `AppHttpSession`) therefore fills it in on every call.
 * Chromium reads neither `REQUESTS_CA_BUNDLE` nor a PEM file. Instead of turning certificate
   checks off, `spki_pins` verifies the server's chain here, in Python, against the same CA
   bundle, and returns the leaf's public-key hash for `--ignore-certificate-errors-spki-list`:
@@ -18,32 +18,23 @@ import hashlib
 import socket
 import ssl
 from collections.abc import Iterable
-from typing import Any
 from urllib.parse import urlsplit
 
-import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+
+from client_app.http_client import AppHttpSession
 
 DEFAULT_TIMEOUT = 15.0
 
 
-class TrustingSession(requests.Session):
-    """A `requests.Session` whose every call verifies TLS with `ca_bundle` (None: the default
-    trust store, which still honours `REQUESTS_CA_BUNDLE`) and has a timeout."""
+class TrustingSession(AppHttpSession):
+    """The app's own HTTP client (`verify=ca_bundle` on every call, which `REQUESTS_CA_BUNDLE`
+    cannot override, and a timeout), for the suites' direct calls. `ca_bundle=None`: the
+    default trust store, which still honours `REQUESTS_CA_BUNDLE`."""
 
     def __init__(self, ca_bundle: str | None, timeout: float = DEFAULT_TIMEOUT) -> None:
-        super().__init__()
-        self.ca_bundle = ca_bundle
-        self.timeout = timeout
-
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
-        """`requests.Session.request` with `verify=ca_bundle` and a timeout unless given."""
-        if self.ca_bundle is not None:
-            kwargs.setdefault("verify", self.ca_bundle)
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.timeout
-        return super().request(method, url, *args, **kwargs)
+        super().__init__(ca_bundle=ca_bundle, timeout=timeout)
 
 
 class TrustError(RuntimeError):
