@@ -10,7 +10,7 @@ from flask import Flask, Response, request
 from mock_entra.core.clock import Clock
 from mock_entra.core.config import DEFAULT_CONFIG, MockConfig
 from mock_entra.core.runtime import Runtime, open_runtime
-from mock_entra.web import admin, discovery, errors, graph_views, requestlog, signin, token
+from mock_entra.web import admin, discovery, errors, graph_views, landing, requestlog, signin, token
 from mock_entra.web.context import EXTENSION, trace_id
 from mock_entra.web.tenant import bp as identity_bp
 from mock_entra.web.wire import SECURITY_HEADERS
@@ -47,6 +47,7 @@ def flask_app(runtime: Runtime, *, log_requests: bool | None = None) -> Flask:
     app.register_blueprint(identity_bp)
     app.register_blueprint(graph_views.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(landing.bp)
     errors.register(app)
     if runtime.admin_key is not None if log_requests is None else log_requests:
         requestlog.install(app)
