@@ -1,4 +1,4 @@
-"""`mock-entra info --json` and `mock-entra serve`, as users run them."""
+"""`mock-entra info`, `serve` and `--version`, as users run them."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
+import pytest
 import requests
 
 INFO_KEYS = {
@@ -152,3 +154,105 @@ def test_a_spawned_worker_builds_its_own_app(state_dir: Path):
     loader = pickle.loads(pickle.dumps(_Loader(built, build)))
     assert loader.app is None
     assert isinstance(loader(), MockApp) and loader() is loader()
+
+
+# --- info: never generates, says whether a server answers ----------------------------------------
+
+
+def test_info_where_there_is_no_state_generates_nothing_and_says_so(
+    tmp_path: Path, monkeypatch, capsys
+):
+    from mock_entra.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MOCK_ENTRA_STATE_DIR", raising=False)
+    assert main(["info"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"mock-entra: no mock state in {tmp_path / '.mock-entra'}: start `mock-entra serve` "
+        "first or pass --state-dir\n"
+    )
+    assert main(["info", "--json", "--state-dir", "elsewhere"]) == 2
+    assert list(tmp_path.iterdir()) == []  # no CA, no keys, no directory
+
+
+def test_info_finds_the_state_through_the_environment_as_serve_does(
+    state_dir: Path, monkeypatch, capsys
+):
+    from mock_entra.cli import main
+
+    monkeypatch.setenv("MOCK_ENTRA_STATE_DIR", str(state_dir))
+    assert main(["info", "--json", "--port", str(_free_port())]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["ca_file"] == str(state_dir.resolve() / "ca.pem")
+    assert info["server_running"] is False
+
+
+def test_info_check_without_a_server_exits_1_and_says_down(state_dir: Path, capsys):
+    from mock_entra.cli import main
+
+    port = _free_port()
+    assert main(["info", "--check", "--port", str(port), "--state-dir", str(state_dir)]) == 1
+    out = capsys.readouterr().out
+    assert f"server         down: nothing answers at https://localhost:{port}" in out
+    assert main(["info", "--port", str(port), "--state-dir", str(state_dir)]) == 0  # no --check
+
+
+def test_info_check_with_the_server_running_exits_0(mock_entra_server, tmp_path: Path, capsys):
+    from mock_entra.cli import main
+    from mock_entra.core.config import config_to_dict
+
+    mock = mock_entra_server
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(config_to_dict(mock.config)))
+    port = mock.base_url.rsplit(":", 1)[1]
+    args = ["info", "--port", port, "--state-dir", str(mock.paths.root), "--config", str(config)]
+    assert main([*args, "--check", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert set(info) >= INFO_KEYS | {"server_running", "ca_bundle", "base_url", "admin_key"}
+    assert info["server_running"] is True and info["authority"] == mock.authority
+    assert main([*args, "--check"]) == 0
+    summary = capsys.readouterr().out
+    assert f"server         up: answers at {mock.base_url} (TLS verified against ca.pem)" in summary
+    for value in (mock.authority, info["client_id"], info["redirect_uris"][0], mock.ca_file):
+        assert value in summary
+    assert "adele@contoso.onmicrosoft.com / Passw0rd!1  (Adele Vance)" in summary
+
+
+def test_info_check_against_another_mocks_server_is_not_running(
+    mock_entra_server, state_dir: Path, capsys
+):
+    # Same port, but this state dir's CA did not issue that server's certificate.
+    from mock_entra.cli import main
+
+    port = mock_entra_server.base_url.rsplit(":", 1)[1]
+    assert main(["info", "--check", "--port", port, "--state-dir", str(state_dir)]) == 1
+    assert "its certificate is not from" in capsys.readouterr().out
+
+
+# --- --version on every command ------------------------------------------------------------------
+
+
+def test_every_command_has_version(capsys):
+    from importlib.metadata import version
+
+    from client_app.cli import main as client_app_main
+    from conformance.cli import main as conformance_main
+    from entra_lab.cli import main as entra_lab_main
+    from mock_entra.cli import main as mock_entra_main
+
+    expected = version("entra-lab")
+    commands = {
+        "mock-entra": mock_entra_main,
+        "client-app": client_app_main,
+        "conformance": conformance_main,
+        "entra-lab": entra_lab_main,
+    }
+    scripts = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    for name, main in commands.items():
+        target = scripts["project"]["scripts"][name]
+        assert target == f"{main.__module__}:main"
+        with pytest.raises(SystemExit) as exited:
+            main(["--version"])
+        assert exited.value.code == 0
+        assert capsys.readouterr().out == f"{name} {expected}\n"
