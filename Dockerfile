@@ -1,5 +1,3 @@
-# syntax=docker/dockerfile:1
-#
 # One image for both services of entra-lab:
 #   * the client app: the default CMD (what Azure App Service runs), gunicorn on
 #     0.0.0.0:${PORT:-8000}; on App Service set the app setting WEBSITES_PORT=8000;
