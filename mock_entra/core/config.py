@@ -1,19 +1,22 @@
 """What the mock knows: tenants, app registrations and test users, as frozen dataclasses.
 
 `DEFAULT_CONFIG` is what `mock-entra serve` uses when no `--config` is given. A config file
-(TOML or JSON, same schema; see `examples/mock-entra.toml`) replaces it as a whole.
+(TOML or JSON, same schema; see `examples/mock-entra.toml` and docs/configuration.md) replaces
+it as a whole, or adds to it with `extends = "defaults"`. Files are read and checked by
+`config_load` against these dataclasses' type hints: a field added here is validated there.
+
+Field comments say what each field means; "required" marks the fields without a default.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, get_args, get_type_hints
 
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 GRAPH_RESOURCE = "https://graph.microsoft.com"
@@ -41,7 +44,57 @@ GRAPH_APPLICATION_PERMISSIONS = frozenset(
 
 
 class ConfigError(ValueError):
-    """A config file or value that the mock cannot use; the message names the field."""
+    """A config file or value that the mock cannot use; the message names the file (when
+    there is one) and the field path. `problems` lists (field path, message) pairs."""
+
+    def __init__(self, message: str, problems: tuple[tuple[str, str], ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Inclusive limits of a number field, checked wherever a config is built."""
+
+    low: int
+    high: int
+    unit: str = ""
+
+    def accepts(self, value: object) -> bool:
+        return (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and (self.low <= value <= self.high)
+        )
+
+    def describe(self) -> str:
+        unit = f" {self.unit}" if self.unit else ""
+        return f"a whole number of{unit} from {self.low} to {self.high}"
+
+
+MAX_SECONDS = 10 * 365 * 24 * 3600  # ten years: far beyond any Entra lifetime, and no overflow
+Seconds = Annotated[int, Bounds(1, MAX_SECONDS, "seconds")]
+
+# Marks the field that identifies an entry of a list (`tenants`, `users`, `apps`, `groups`): two entries
+# may not share it, and `extends = "defaults"` merges an entry into the default one that has it.
+KEY: Mapping[str, bool] = {"key": True}
+
+
+def _bounded_fields(cls: type) -> list[tuple[str, Bounds]]:
+    found = _BOUNDED.get(cls)
+    if found is None:
+        found = []
+        for name, hint in get_type_hints(cls, include_extras=True).items():
+            for part in (hint, *get_args(hint)):  # `Seconds | None` too
+                bounds = [m for m in getattr(part, "__metadata__", ()) if isinstance(m, Bounds)]
+                if bounds:
+                    found.append((name, bounds[0]))
+                    break
+        _BOUNDED[cls] = found
+    return found
+
+
+_BOUNDED: dict[type, list[tuple[str, Bounds]]] = {}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,10 +103,10 @@ class TestUser:
 
     __test__ = False  # not a pytest test class
 
-    username: str  # the UPN, e.g. adele@contoso.onmicrosoft.com
-    password: str
-    display_name: str
-    object_id: str  # `oid` in tokens, `id` in Graph
+    username: str = field(metadata=KEY)  # required: the UPN, e.g. adele@contoso.onmicrosoft.com
+    password: str  # required
+    display_name: str  # required: `name` in ID tokens, `displayName` in Graph
+    object_id: str  # required: a GUID; `oid` in tokens, `id` in Graph
     given_name: str | None = None
     surname: str | None = None
     job_title: str | None = None
@@ -97,8 +150,8 @@ class Group:
     Users point at groups by id (`TestUser.groups`); a group inside other groups lists
     their ids in `member_of`, which Graph's transitive calls follow."""
 
-    object_id: str
-    display_name: str
+    object_id: str = field(metadata=KEY)  # required: the group's object id, a GUID
+    display_name: str  # required
     security_enabled: bool = True
     mail_enabled: bool = False
     description: str | None = None
@@ -110,8 +163,8 @@ class Group:
 class AppRegistration:
     """An app registration (and its service principal) in a tenant."""
 
-    client_id: str
-    display_name: str
+    client_id: str = field(metadata=KEY)  # required: the application (client) id, a GUID
+    display_name: str  # required
     client_secrets: tuple[str, ...] = ()  # empty: a public client (no secret accepted)
     redirect_uris: tuple[str, ...] = ()
     post_logout_redirect_uris: tuple[str, ...] = ()
@@ -138,10 +191,10 @@ class AppRegistration:
 class Tenant:
     """A directory: its GUID, verified domains, users and app registrations."""
 
-    tenant_id: str
-    display_name: str
-    domains: tuple[str, ...] = ()
-    region_scope: str = "WW"
+    tenant_id: str = field(metadata=KEY)  # required: the directory (tenant) id, a GUID
+    display_name: str  # required
+    domains: tuple[str, ...] = ()  # verified domains: also accepted in the authority's path
+    region_scope: str = "WW"  # `tenant_region_scope` in discovery
     users: tuple[TestUser, ...] = ()
     apps: tuple[AppRegistration, ...] = ()
     groups: tuple[Group, ...] = ()
@@ -164,14 +217,19 @@ class Tenant:
 class MockConfig:
     """Everything the mock serves; build with `dataclasses.replace(DEFAULT_CONFIG, ...)`."""
 
-    tenants: tuple[Tenant, ...]
-    code_lifetime: int = 600  # seconds; Entra: "about 10 minutes"
-    # None: a random 60-90 minutes per token, as Entra does; an int fixes it.
-    access_token_lifetime: int | None = None
-    refresh_token_inactivity: int = 90 * 24 * 3600
-    signin_page_lifetime: int = 3600  # an unfinished sign-in (the `ctx`) is kept this long
+    tenants: tuple[Tenant, ...]  # required, at least one: the first is the default tenant
+    code_lifetime: Seconds = 600  # seconds; Entra: "about 10 minutes"
+    # None: a random 60-90 minutes per token, as Entra does; seconds fix it.
+    access_token_lifetime: Seconds | None = None
+    refresh_token_inactivity: Seconds = 90 * 24 * 3600  # seconds a refresh token lives unused
+    signin_page_lifetime: Seconds = 3600  # an unfinished sign-in (the `ctx`) is kept this long
 
     def __post_init__(self) -> None:
+        # Bounded numbers are checked however the config is built (a file, or Python code).
+        for name, bounds in _bounded_fields(type(self)):
+            value = getattr(self, name)
+            if value is not None and not bounds.accepts(value):
+                raise ConfigError(f"{name}: expected {bounds.describe()}, got {value!r:.40}")
         if not self.tenants:
             raise ConfigError("tenants: at least one tenant is required")
         ids = [t.tenant_id for t in self.tenants]
@@ -354,51 +412,7 @@ def with_redirect_uris(
     )
 
 
-# --- file format -------------------------------------------------------------------------------
-
-_TOP_KEYS = {f.name for f in dataclasses.fields(MockConfig)}
-
-
-def _build(cls: type, raw: Mapping[str, Any], where: str) -> Any:
-    names = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = set(raw) - set(names)
-    if unknown:
-        raise ConfigError(f"{where}: unknown field(s) {sorted(unknown)}")
-    values: dict[str, Any] = {}
-    for key, value in raw.items():
-        if isinstance(value, list):
-            value = tuple(value)
-        if key == "application_permissions":
-            value = {str(k): tuple(v) for k, v in dict(value).items()}
-        values[key] = value
-    try:
-        return cls(**values)
-    except TypeError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
-
-
-def config_from_dict(raw: Mapping[str, Any]) -> MockConfig:
-    """Build a MockConfig from the file schema (the shape `config_to_dict` writes)."""
-    unknown = set(raw) - _TOP_KEYS
-    if unknown:
-        raise ConfigError(f"unknown top-level field(s) {sorted(unknown)}")
-    tenants = []
-    for i, t in enumerate(raw.get("tenants") or ()):
-        where = f"tenants[{i}]"
-        t = dict(t)
-        users = tuple(
-            _build(TestUser, u, f"{where}.users[{j}]") for j, u in enumerate(t.pop("users", ()))
-        )
-        apps = tuple(
-            _build(AppRegistration, a, f"{where}.apps[{j}]")
-            for j, a in enumerate(t.pop("apps", ()))
-        )
-        groups = tuple(
-            _build(Group, g, f"{where}.groups[{j}]") for j, g in enumerate(t.pop("groups", ()))
-        )
-        tenants.append(_build(Tenant, {**t, "users": users, "apps": apps, "groups": groups}, where))
-    rest = {k: v for k, v in raw.items() if k != "tenants"}
-    return MockConfig(tenants=tuple(tenants), **rest)
+# --- file format (reading and checking files: `config_load`) ------------------------------------
 
 
 def config_to_dict(config: MockConfig) -> dict[str, Any]:
@@ -416,21 +430,15 @@ def config_to_dict(config: MockConfig) -> dict[str, Any]:
     return plain(config)
 
 
+def config_from_dict(raw: Mapping[str, Any], *, source: str = "config") -> MockConfig:
+    """Build a checked MockConfig from the file schema (see `config_load.config_from_dict`)."""
+    from mock_entra.core import config_load  # the checker is only needed to read a file
+
+    return config_load.config_from_dict(raw, source=source)
+
+
 def load_config(path: str | Path) -> MockConfig:
-    """Read a TOML or JSON config file."""
-    path = Path(path)
-    try:
-        text = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
-    try:
-        raw = json.loads(text) if path.suffix == ".json" else _toml(text.decode())
-    except ValueError as exc:  # TOMLDecodeError is a ValueError
-        raise ConfigError(f"{path}: {exc}") from None
-    return config_from_dict(raw)
+    """Read and check a TOML or JSON config file (see `config_load.load_config`)."""
+    from mock_entra.core import config_load
 
-
-def _toml(text: str) -> Any:
-    import tomllib  # only a TOML config pays for it
-
-    return tomllib.loads(text)
+    return config_load.load_config(path)
