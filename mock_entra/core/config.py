@@ -75,8 +75,9 @@ class Bounds:
 MAX_SECONDS = 10 * 365 * 24 * 3600  # ten years: far beyond any Entra lifetime, and no overflow
 Seconds = Annotated[int, Bounds(1, MAX_SECONDS, "seconds")]
 
-# Marks the field that identifies an entry of a list (`tenants`, `users`, `apps`, `groups`): two entries
-# may not share it, and `extends = "defaults"` merges an entry into the default one that has it.
+# Marks the field that identifies an entry of a list (`tenants`, `users`, `apps`, `groups`): two
+# entries may not share it, and `extends = "defaults"` merges an entry into the default one that
+# has it.
 KEY: Mapping[str, bool] = {"key": True}
 
 
