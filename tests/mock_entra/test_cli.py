@@ -198,36 +198,76 @@ def test_info_check_without_a_server_exits_1_and_says_down(state_dir: Path, caps
     assert main(["info", "--port", str(port), "--state-dir", str(state_dir)]) == 0  # no --check
 
 
-def test_info_check_with_the_server_running_exits_0(mock_entra_server, tmp_path: Path, capsys):
-    from mock_entra.cli import main
-    from mock_entra.core.config import config_to_dict
+@pytest.fixture(scope="module")
+def https_mock(key_template: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The mock's WSGI app served over HTTPS in a thread, from a state dir of its own: what
+    `info --check` probes, without a process start (nor the session's shared server, whose
+    config other modules choose)."""
+    import shutil
+    import ssl
+    import threading
 
-    mock = mock_entra_server
-    config = tmp_path / "config.json"
-    config.write_text(json.dumps(config_to_dict(mock.config)))
-    port = mock.base_url.rsplit(":", 1)[1]
-    args = ["info", "--port", port, "--state-dir", str(mock.paths.root), "--config", str(config)]
+    from werkzeug.serving import make_server
+
+    from mock_entra.web.wsgi import create_app
+
+    state = tmp_path_factory.mktemp("https-mock") / "state"
+    shutil.copytree(key_template, state, ignore=shutil.ignore_patterns("store.sqlite3*"))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(state / "server.pem", state / "server-key.pem")
+    server = make_server("127.0.0.1", 0, create_app(state_dir=state), ssl_context=context)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_port, state
+    server.shutdown()
+    thread.join(5)
+
+
+def test_info_check_with_the_server_running_exits_0(https_mock, capsys):
+    from mock_entra.cli import main
+
+    port, state = https_mock
+    base_url = f"https://localhost:{port}"
+    args = ["info", "--port", str(port), "--state-dir", str(state)]
     assert main([*args, "--check", "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert set(info) >= INFO_KEYS | {"server_running", "ca_bundle", "base_url", "admin_key"}
-    assert info["server_running"] is True and info["authority"] == mock.authority
+    assert info["server_running"] is True
+    assert info["authority"] == f"{base_url}/{info['tenant_id']}"
     assert main([*args, "--check"]) == 0
     summary = capsys.readouterr().out
-    assert f"server         up: answers at {mock.base_url} (TLS verified against ca.pem)" in summary
-    for value in (mock.authority, info["client_id"], info["redirect_uris"][0], mock.ca_file):
+    assert f"server         up: answers at {base_url} (TLS verified against ca.pem)" in summary
+    for value in (info["authority"], info["client_id"], info["redirect_uris"][0], info["ca_file"]):
         assert value in summary
     assert "adele@contoso.onmicrosoft.com / Passw0rd!1  (Adele Vance)" in summary
 
 
-def test_info_check_against_another_mocks_server_is_not_running(
-    mock_entra_server, state_dir: Path, capsys
+def test_info_check_against_another_mocks_server_is_not_running(https_mock, tmp_path: Path, capsys):
+    # Same port, but another state dir whose CA did not issue that server's certificate.
+    import shutil
+
+    from mock_entra.cli import main
+    from mock_entra.core import mint
+    from mock_entra.core.pki import StatePaths
+
+    port, state = https_mock
+    other = tmp_path / "other"
+    shutil.copytree(state, other, ignore=shutil.ignore_patterns("store.sqlite3*"))
+    mint.make_ca(StatePaths(other))  # a new CA in place of the copied one
+    assert main(["info", "--check", "--port", str(port), "--state-dir", str(other)]) == 1
+    assert "its certificate is not from" in capsys.readouterr().out
+
+
+def test_info_check_against_a_server_for_another_config_is_not_running(
+    https_mock, tmp_path: Path, capsys
 ):
-    # Same port, but this state dir's CA did not issue that server's certificate.
     from mock_entra.cli import main
 
-    port = mock_entra_server.base_url.rsplit(":", 1)[1]
-    assert main(["info", "--check", "--port", port, "--state-dir", str(state_dir)]) == 1
-    assert "its certificate is not from" in capsys.readouterr().out
+    port, state = https_mock
+    example = Path(__file__).parents[2] / "examples" / "mock-entra.toml"
+    args = ["info", "--check", "--port", str(port), "--state-dir", str(state)]
+    assert main([*args, "--config", str(example)]) == 1
+    assert "answers at" in capsys.readouterr().out
 
 
 # --- --version on every command ------------------------------------------------------------------
