@@ -38,10 +38,12 @@ def pytest_command(target: str, report: Path, extra: Sequence[str]) -> list[str]
     """The pytest command line `run` uses."""
     return [
         sys.executable, "-m", "pytest", str(SUITES), "-v", "-p", "no:cacheprovider",
-        "--target", target,
+        "-p", "conformance.plugin", f"--target={target}",
         f"--junitxml={report / JUNIT}",
         f"--conformance-results={report / RESULTS}",
         f"--output={report / 'artifacts'}",
+        # pytest-playwright's --tracing (used when it is installed) defaults to off.
+        "--tracing=retain-on-failure",
         *extra,
     ]  # fmt: skip
 
