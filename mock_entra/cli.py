@@ -62,6 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=int(os.environ.get("MOCK_ENTRA_THREADS", 1)),
         help="Python threads per worker (default 1: the work is CPU-bound)",
     )
+    s.add_argument(
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="log one line per request to stderr, secrets redacted (default: off)",
+    )
     i = sub.add_parser("info", help="print what a client needs to use the mock")
     _common(i)
     i.add_argument("--json", action="store_true", help="one JSON object (the only format)")
@@ -83,11 +89,13 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
-def _build_app(config: MockConfig, state_dir: Path, admin_key: str | None) -> Any:
+def _build_app(
+    config: MockConfig, state_dir: Path, admin_key: str | None, access_log: bool = False
+) -> Any:
     # Imported here: `info` should not pay for the web layer.
-    from mock_entra.web.front import serving_app
+    from mock_entra.web.wsgi import create_app
 
-    return serving_app(config, state_dir=state_dir, admin_key=admin_key)
+    return create_app(config, state_dir=state_dir, admin_key=admin_key, access_log=access_log)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -117,10 +125,14 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     options = ServeOptions(
-        host=args.host, port=args.port, workers=args.workers, threads=args.threads
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        threads=args.threads,
+        access_log=args.access_log,
     )
     # A partial of a module-level function: it pickles, should workers be spawned.
-    build = functools.partial(_build_app, config, paths.root, args.admin_key)
+    build = functools.partial(_build_app, config, paths.root, args.admin_key, args.access_log)
     try:
         serve(build, paths, options)
     except OSError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import multiprocessing
 import os
 import secrets
@@ -38,6 +39,7 @@ class ServeOptions:
     port: int = 8443
     workers: int = 2  # one per core on the 2-core reference machine
     threads: int = 1  # Python threads per worker: the work is CPU-bound (signing)
+    access_log: bool = False  # one line per request on stderr (`wsgi.MockApp` adds it)
 
 
 def serve(build_app: Callable[[], Any], paths: StatePaths, options: ServeOptions) -> None:
@@ -50,6 +52,7 @@ def serve(build_app: Callable[[], Any], paths: StatePaths, options: ServeOptions
     from granian.log import LogLevels
     from granian.server import Server
 
+    _log_to_stderr()
     app = build_app()
     if sys.platform == "linux":
         # Workers inherit the built app (granian follows the default start method, which
@@ -69,8 +72,22 @@ def serve(build_app: Callable[[], Any], paths: StatePaths, options: ServeOptions
         log_level=LogLevels.warning,
         log_access=False,
         workers_kill_timeout=3,
+        respawn_failed_workers=True,  # a worker that dies is replaced; the port stays open
+        respawn_interval=0.5,
     )
     server.serve(target_loader=_Loader(app, build_app), wrap_loader=False)
+
+
+def _log_to_stderr() -> None:
+    """The mock's loggers (errors, the access log) to stderr, one line each."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        logging.Formatter("[%(asctime)s] %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S")
+    )
+    logger = logging.getLogger("mock_entra")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
 
 
 @dataclass
@@ -203,6 +220,7 @@ class MockEntra:
         admin: bool = True,
         host: str = "127.0.0.1",
         workers: int = 1,
+        access_log: bool = False,
         timeout: float = 20,
     ) -> MockEntra:
         """Start `mock-entra serve` on an ephemeral port and wait until it answers."""
@@ -232,6 +250,7 @@ class MockEntra:
                 str(config_file),
                 "--workers",
                 str(workers),
+                "--access-log" if access_log else "--no-access-log",
             ]
             process = subprocess.Popen(command, env=env)
             base_url = f"https://{public_host(host)}:{port}"
