@@ -156,9 +156,7 @@ def _signin(interceptor, client) -> SignIn:
     return SignIn(tenant, user, tenant.app(CLIENT_ID), "a-session", 0)
 
 
-def test_store_stays_small_through_20000_refresh_grants_and_an_authorize_burst(
-    interceptor, client
-):
+def test_store_stays_small_through_20000_refresh_grants_and_an_authorize_burst(interceptor, client):
     """What 20,000 refresh grants and an anonymous authorize burst write, written through
     the same functions the endpoints use (signing, the slow part, is left out: see the
     `slow` test below for the whole grants), with the request log on."""
