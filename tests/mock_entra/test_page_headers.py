@@ -83,7 +83,7 @@ def test_every_mock_page_carries_a_csp_and_refuses_framing(interceptor, client):
         csp = directives(response)
         assert csp["default-src"] == ["'none'"], name
         assert csp["frame-ancestors"] == ["'none'"], name
-        assert csp["form-action"][0] == "'self'", name
+        assert csp["form-action"][0] in ("'self'", "'none'"), name
         for tag, body in _INLINE.findall(html):
             digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
             assert f"'sha256-{digest}'" in csp[f"{tag}-src"], (name, tag)
