@@ -75,8 +75,9 @@ class Bounds:
 MAX_SECONDS = 10 * 365 * 24 * 3600  # ten years: far beyond any Entra lifetime, and no overflow
 Seconds = Annotated[int, Bounds(1, MAX_SECONDS, "seconds")]
 
-# Marks the field that identifies an entry of a list (`tenants`, `users`, `apps`): two entries
-# may not share it, and `extends = "defaults"` merges an entry into the default one that has it.
+# Marks the field that identifies an entry of a list (`tenants`, `users`, `apps`, `groups`): two
+# entries may not share it, and `extends = "defaults"` merges an entry into the default one that
+# has it.
 KEY: Mapping[str, bool] = {"key": True}
 
 
@@ -117,6 +118,46 @@ class TestUser:
     business_phones: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()  # group object ids, emitted as `groups` when the app asks
     roles: tuple[str, ...] = ()  # app role values assigned to the user, emitted as `roles`
+    # More of Graph's user properties ($select-able; unset ones are `null` as Graph sends them).
+    manager: str | None = None  # the object id of another user of the tenant (Graph `/manager`)
+    has_photo: bool = True  # False: `/photo/$value` is Graph's 404 ImageNotFound
+    account_enabled: bool = True
+    user_type: str = "Member"  # or "Guest"
+    created_date_time: str | None = None  # ISO 8601, e.g. "2024-01-15T09:30:00Z"
+    department: str | None = None
+    company_name: str | None = None
+    employee_id: str | None = None
+    employee_type: str | None = None
+    street_address: str | None = None
+    city: str | None = None
+    state: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+    usage_location: str | None = None
+    fax_number: str | None = None
+    mail_nickname: str | None = None  # None: the UPN's local part
+    other_mails: tuple[str, ...] = ()
+    proxy_addresses: tuple[str, ...] = ()  # e.g. "SMTP:adele@contoso.com"
+    im_addresses: tuple[str, ...] = ()
+    on_premises_sam_account_name: str | None = None
+    on_premises_immutable_id: str | None = None
+    on_premises_sync_enabled: bool | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Group:
+    """A directory group: what Graph's `memberOf` lists and `getMemberObjects` returns.
+
+    Users point at groups by id (`TestUser.groups`); a group inside other groups lists
+    their ids in `member_of`, which Graph's transitive calls follow."""
+
+    object_id: str = field(metadata=KEY)  # required: the group's object id, a GUID
+    display_name: str  # required
+    security_enabled: bool = True
+    mail_enabled: bool = False
+    description: str | None = None
+    mail: str | None = None
+    member_of: tuple[str, ...] = ()  # ids of the groups this group is a direct member of
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -157,6 +198,7 @@ class Tenant:
     region_scope: str = "WW"  # `tenant_region_scope` in discovery
     users: tuple[TestUser, ...] = ()
     apps: tuple[AppRegistration, ...] = ()
+    groups: tuple[Group, ...] = ()
 
     def user_by_username(self, username: str) -> TestUser | None:
         wanted = username.strip().lower()
@@ -167,6 +209,9 @@ class Tenant:
 
     def app(self, client_id: str) -> AppRegistration | None:
         return next((a for a in self.apps if a.client_id == client_id), None)
+
+    def group(self, object_id: str) -> Group | None:
+        return next((g for g in self.groups if g.object_id == object_id), None)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -211,13 +256,6 @@ class MockConfig:
                 return tenant, app
         return None
 
-    def find_user(self, username: str) -> tuple[Tenant, TestUser] | None:
-        for tenant in self.tenants:
-            user = tenant.user_by_username(username)
-            if user is not None:
-                return tenant, user
-        return None
-
     def resource_app(self, identifier: str) -> tuple[Tenant, AppRegistration] | None:
         """An API app by its app id URI or client id (the `aud` it gets)."""
         for tenant in self.tenants:
@@ -233,6 +271,10 @@ DEFAULT_CLIENT_SECRET = "entra-lab~local-demo-secret"
 DEFAULT_REDIRECT_URI = "http://localhost:5000/getAToken"
 DEFAULT_API_CLIENT_ID = "c2a4b1f6-5b7e-4c0e-9d55-3f1f2a9e7b10"
 DEFAULT_API_URI = "api://entra-lab-api"
+DEFAULT_MEGAN_ID = "48d31887-5fad-4d73-a9f5-3c356e68a038"
+DEFAULT_GROUP_ALL_ID = "02bd9fd6-8f93-4758-87c3-1fb73740a315"
+DEFAULT_GROUP_RETAIL_ID = "2f7c3c5e-8c53-4b8e-9c4a-6a0d2f1e7b21"
+DEFAULT_GROUP_SALES_ID = "5e1d8b3a-1f2c-4d6e-8a9b-0c7d6e5f4a32"
 
 DEFAULT_CONFIG = MockConfig(
     tenants=(
@@ -254,18 +296,60 @@ DEFAULT_CONFIG = MockConfig(
                     office_location="18/2111",
                     preferred_language="en-US",
                     business_phones=("+1 425 555 0109",),
+                    manager=DEFAULT_MEGAN_ID,
+                    groups=(DEFAULT_GROUP_RETAIL_ID, DEFAULT_GROUP_ALL_ID),
+                    created_date_time="2024-01-15T09:30:00Z",
+                    department="Retail",
+                    company_name="Contoso",
+                    employee_id="1001",
+                    street_address="1 Microsoft Way",
+                    city="Redmond",
+                    state="WA",
+                    postal_code="98052",
+                    country="United States",
+                    usage_location="US",
+                    proxy_addresses=("SMTP:adele@contoso.onmicrosoft.com",),
+                    on_premises_sam_account_name="adelev",
                 ),
                 TestUser(
                     username="megan@contoso.onmicrosoft.com",
                     password="Passw0rd!2",
                     display_name="Megan Bowen",
-                    object_id="48d31887-5fad-4d73-a9f5-3c356e68a038",
+                    object_id=DEFAULT_MEGAN_ID,
                     given_name="Megan",
                     surname="Bowen",
                     job_title="Marketing Manager",
                     mail="megan@contoso.onmicrosoft.com",
                     office_location="12/1110",
                     preferred_language="en-US",
+                    groups=(DEFAULT_GROUP_ALL_ID,),
+                    created_date_time="2023-06-01T08:00:00Z",
+                    department="Marketing",
+                    company_name="Contoso",
+                    employee_id="1002",
+                    has_photo=False,  # Graph's ImageNotFound
+                ),
+            ),
+            groups=(
+                Group(
+                    object_id=DEFAULT_GROUP_ALL_ID,
+                    display_name="All Company",
+                    mail_enabled=True,
+                    mail="allcompany@contoso.onmicrosoft.com",
+                    description="Everyone at Contoso",
+                ),
+                Group(
+                    object_id=DEFAULT_GROUP_RETAIL_ID,
+                    display_name="Retail",
+                    description="The retail team",
+                    member_of=(DEFAULT_GROUP_SALES_ID,),
+                ),
+                Group(
+                    object_id=DEFAULT_GROUP_SALES_ID,
+                    display_name="Sales and Marketing",
+                    security_enabled=False,
+                    mail_enabled=True,
+                    mail="salesandmarketing@contoso.onmicrosoft.com",
                 ),
             ),
             apps=(
