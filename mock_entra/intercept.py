@@ -13,6 +13,7 @@ production authority works offline, with no config change::
 
 from __future__ import annotations
 
+import html
 import re
 import tempfile
 from pathlib import Path
@@ -24,11 +25,12 @@ import responses
 
 from mock_entra.core.clock import Clock, FixedClock
 from mock_entra.core.config import DEFAULT_CONFIG, MockConfig
-from mock_entra.web import create_app
+from mock_entra.web.wsgi import create_app
 
 LOGIN_HOST = "login.microsoftonline.com"
 GRAPH_HOST = "graph.microsoft.com"
 _CTX = re.compile(r'name="ctx" value="([^"]+)"')
+_HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 
 
 class MockEntraInterceptor:
@@ -48,8 +50,9 @@ class MockEntraInterceptor:
             state_dir = self._tmp.name
         self.clock = clock if clock is not None else FixedClock()
         self.config = config
+        # The same composed app `mock-entra serve` runs (`wsgi.MockApp`), request log on.
         self.app = create_app(config, state_dir=state_dir, clock=self.clock, log_requests=True)
-        self.runtime = self.app.extensions["mock_entra"]
+        self.runtime = self.app.runtime
         self.hosts = hosts
         self.calls: list[requests.PreparedRequest] = []
         self._mock = responses.RequestsMock(assert_all_requests_are_fired=False)
@@ -92,7 +95,8 @@ class MockEntraInterceptor:
         self, auth_uri: str, username: str, password: str, *, consent: bool = True
     ) -> dict[str, str]:
         """Walk the sign-in pages without a browser (username, password, "Stay signed in?"
-        No, consent) and return the parameters the browser would bring to the redirect URI."""
+        No, consent) and return the parameters the browser would bring to the redirect URI
+        (from the redirect's query, or the form_post page's fields)."""
         parts = urlsplit(auth_uri)
         client = self.app.test_client()
         base = f"https://{parts.netloc}"
@@ -117,6 +121,10 @@ class MockEntraInterceptor:
                 base_url=base,
                 data={"ctx": match.group(1), "step": step, **fields},
             )
+        body = page.get_data(as_text=True)
+        if page.status_code == 200 and 'name="hiddenform"' in body:
+            # response_mode=form_post (what MSAL recommends): the fields the page would post.
+            return {html.unescape(k): html.unescape(v) for k, v in _HIDDEN.findall(body)}
         if page.status_code != 302:
             raise AssertionError(f"sign-in did not redirect: {page.get_data()[:500]!r}")
         location = urlsplit(page.headers["Location"])
