@@ -1,6 +1,6 @@
 """The mock's WSGI app under other TLS-capable servers, for `bench_mock.py --compare`.
 
-`mock-entra serve` runs granian; this serves the very same app (`front.serving_app`) under
+`mock-entra serve` runs granian; this serves the very same app (`wsgi.create_app`) under
 gunicorn (gthread workers, preloaded, Python's ssl) and cheroot (one process, a thread pool,
 Python's ssl), so the choice of server is a measurement, not a guess.
 
@@ -17,7 +17,7 @@ from typing import Any
 
 from mock_entra.core.config import DEFAULT_CONFIG
 from mock_entra.core.pki import ensure_state
-from mock_entra.web.front import serving_app
+from mock_entra.web.wsgi import create_app
 
 
 def run_gunicorn(app: Any, cert: Path, key: Path, port: int, workers: int) -> None:
@@ -68,7 +68,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     paths = ensure_state(args.state_dir)
-    app = serving_app(DEFAULT_CONFIG, state_dir=paths.root)
+    app = create_app(DEFAULT_CONFIG, state_dir=paths.root)
     SERVERS[args.server](app, paths.server_cert, paths.server_key, args.port, args.workers)
 
 

@@ -11,13 +11,15 @@ only over HTTPS and never imports the mock.
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
+from urllib.parse import urlsplit
 
 from cachelib import FileSystemCache
 from flask import Flask, Response
 from flask_session import Session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from client_app import auth, errors, views
+from client_app import auth, csrf, errors, views
 from client_app.http_client import build_http_session
 from client_app.id_token import IdTokenValidator
 from client_app.identity import Identity
@@ -29,11 +31,21 @@ SESSION_COOKIE_NAME = "entra_lab_session"
 SESSION_LIFETIME = timedelta(hours=12)
 # The largest body the app accepts (a form_post callback is a few KB).
 MAX_REQUEST_BYTES = 64 * 1024
-# No scripts, no third-party resources: also keeps the code out of Referer headers.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
-    "base-uri 'none'; frame-ancestors 'none'"
-)
+
+
+def content_security_policy(authority: str) -> str:
+    """No scripts, no third-party resources (also keeps the code out of Referer headers).
+
+    `form-action` does not fall back to `default-src`; browsers apply it to the redirects
+    that follow a form post too, so it names the authority's origin: the Sign-out form's
+    POST answers with a redirect to Entra's logout endpoint.
+    """
+    parts = urlsplit(authority)
+    return (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+        f"form-action 'self' {parts.scheme}://{parts.netloc}; "
+        "base-uri 'none'; frame-ancestors 'none'"
+    )
 
 
 def create_app(settings: Settings) -> Flask:
@@ -66,7 +78,8 @@ def create_app(settings: Settings) -> Flask:
     errors.register(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(auth.create_blueprint(settings.redirect_path))
-    app.after_request(_security_headers)
+    app.jinja_env.globals["csrf_token"] = csrf.token
+    app.after_request(partial(_security_headers, csp=content_security_policy(settings.authority)))
 
     if settings.trust_proxy:
         # Only behind App Service's front end, which sets (and overwrites) these headers;
@@ -83,12 +96,12 @@ def _samesite(settings: Settings) -> str:
     return "Lax"
 
 
-def _security_headers(response: Response) -> Response:
+def _security_headers(response: Response, *, csp: str) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     # The callback URL carries the code and state: never leak it in a Referer.
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("Content-Security-Policy", csp)
     # Pages show user data; no shared or browser cache may keep them.
     response.headers.setdefault("Cache-Control", "no-store")
     return response

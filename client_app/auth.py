@@ -1,12 +1,18 @@
-"""Blueprint `auth`: `/login`, the redirect endpoint (REDIRECT_URI's path) and `/logout`."""
+"""Blueprint `auth`: `/login`, the redirect endpoint (REDIRECT_URI's path) and `/logout`.
+
+Sign-out changes state, so it is a POST with a CSRF token (`client_app.csrf`); a GET of
+`/logout` (a link, a bookmark, or a cross-site page's top-level navigation) only shows the
+confirmation form.
+"""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, request, session
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
+from client_app import csrf
 from client_app.identity import get_identity
 
 
@@ -43,11 +49,21 @@ def create_blueprint(redirect_path: str) -> Blueprint:
         """The redirect endpoint: `query` responses arrive as GET, `form_post` ones as POST."""
         auth_response = request.form if request.method == "POST" else request.args
         next_path = get_identity().complete_login(auth_response.to_dict())
+        csrf.rotate()
         return redirect(safe_next_path(next_path) or "/")
 
-    @bp.route("/logout", methods=["GET", "POST"])
+    @bp.get("/logout")
+    def confirm_logout() -> Response | str:
+        """Ask before signing out (never signs out: a GET can be forced by any site)."""
+        identity = get_identity()
+        if not identity.user:
+            return redirect(url_for("views.home"))
+        return render_template("logout.html", user=identity.user)
+
+    @bp.post("/logout")
     def logout() -> Response:
-        """Forget the user locally, then end the Entra session too."""
+        """Check the CSRF token, forget the user locally, then end the Entra session too."""
+        csrf.check(request)
         session.clear()
         return redirect(get_identity().logout_url())
 

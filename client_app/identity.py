@@ -128,25 +128,22 @@ class Identity:
     def complete_login(self, auth_response: Mapping[str, str]) -> str:
         """Redeem the authorization response; return the local path to go to next.
 
-        Any failure raises `SignInError` after removing the flow, user and token cache from
-        the session, so a failed sign-in never leaves a half-signed-in session behind.
+        A callback whose `state` is not the pending flow's (none pending, forged, replayed)
+        raises `SignInError` and changes nothing in the session: a cross-site page cannot end
+        or disturb the user's session with a made-up callback. A matching callback consumes
+        the flow; if it then fails, the user (if any) stays as they were: nothing of the
+        failed sign-in is written to the session.
         """
-        # Popping first makes the callback single use (RFC 9700 §4.2.4): a replay finds no flow.
-        flow = session.pop(FLOW, None)
+        flow = session.get(FLOW)
+        if not _state_matches(flow, auth_response.get("state")):
+            raise invalid_request()
+        # Popping makes the callback single use (RFC 9700 §4.2.4): a replay finds no flow.
+        session.pop(FLOW, None)
         next_path = session.pop(NEXT, "/")
-        try:
-            self._redeem(flow, dict(auth_response))
-        except Exception:
-            self.forget_user()
-            raise
+        self._redeem(flow, dict(auth_response))
         return next_path
 
-    def _redeem(self, flow: dict[str, Any] | None, response: dict[str, str]) -> None:
-        state = response.get("state")
-        if not flow or not isinstance(state, str) or not flow.get("state"):
-            raise invalid_request()
-        if not hmac.compare_digest(state.encode(), str(flow["state"]).encode()):
-            raise invalid_request()
+    def _redeem(self, flow: dict[str, Any], response: dict[str, str]) -> None:
         if "error" in response:
             raise self._idp_error(response)
         if not response.get("code"):
@@ -243,16 +240,20 @@ class Identity:
             return None
         return str(result["access_token"])
 
-    @staticmethod
-    def forget_user() -> None:
-        """Remove every trace of a sign-in (flow, user, tokens) from the session."""
-        for key in (FLOW, NEXT, USER, TOKEN_CACHE):
-            session.pop(key, None)
-
     def logout_url(self) -> str:
         """Entra's v2 end-session URL, returning to POST_LOGOUT_REDIRECT_URI."""
         query = urlencode({"post_logout_redirect_uri": self.settings.post_logout_redirect_uri})
         return f"{self.settings.authority}/oauth2/v2.0/logout?{query}"
+
+
+def _state_matches(flow: object, state: object) -> bool:
+    """Whether `state` is the pending `flow`'s state (compared in constant time)."""
+    if not isinstance(flow, dict) or not isinstance(state, str):
+        return False
+    expected = flow.get("state")
+    if not isinstance(expected, str) or not expected:
+        return False
+    return hmac.compare_digest(state.encode(), expected.encode())
 
 
 def get_identity() -> Identity:

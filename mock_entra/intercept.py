@@ -24,7 +24,7 @@ import responses
 
 from mock_entra.core.clock import Clock, FixedClock
 from mock_entra.core.config import DEFAULT_CONFIG, MockConfig
-from mock_entra.web import create_app
+from mock_entra.web.wsgi import create_app
 
 LOGIN_HOST = "login.microsoftonline.com"
 GRAPH_HOST = "graph.microsoft.com"
@@ -48,8 +48,9 @@ class MockEntraInterceptor:
             state_dir = self._tmp.name
         self.clock = clock if clock is not None else FixedClock()
         self.config = config
+        # The same composed app `mock-entra serve` runs (`wsgi.MockApp`), request log on.
         self.app = create_app(config, state_dir=state_dir, clock=self.clock, log_requests=True)
-        self.runtime = self.app.extensions["mock_entra"]
+        self.runtime = self.app.runtime
         self.hosts = hosts
         self.calls: list[requests.PreparedRequest] = []
         self._mock = responses.RequestsMock(assert_all_requests_are_fired=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import multiprocessing
 import os
 import secrets
@@ -19,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from mock_entra.core.clock import OffsetClock
 from mock_entra.core.config import DEFAULT_CONFIG, MockConfig, config_to_dict
 from mock_entra.core.pki import StatePaths, ensure_state
 from mock_entra.core.store import Store
+from mock_entra.info import info
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class ServeOptions:
     port: int = 8443
     workers: int = 2  # one per core on the 2-core reference machine
     threads: int = 1  # Python threads per worker: the work is CPU-bound (signing)
+    access_log: bool = False  # one line per request on stderr (`wsgi.MockApp` adds it)
 
 
 def serve(build_app: Callable[[], Any], paths: StatePaths, options: ServeOptions) -> None:
@@ -50,6 +53,7 @@ def serve(build_app: Callable[[], Any], paths: StatePaths, options: ServeOptions
     from granian.log import LogLevels
     from granian.server import Server
 
+    _log_to_stderr()
     app = build_app()
     if sys.platform == "linux":
         # Workers inherit the built app (granian follows the default start method, which
@@ -69,8 +73,22 @@ def serve(build_app: Callable[[], Any], paths: StatePaths, options: ServeOptions
         log_level=LogLevels.warning,
         log_access=False,
         workers_kill_timeout=3,
+        respawn_failed_workers=True,  # a worker that dies is replaced; the port stays open
+        respawn_interval=0.5,
     )
     server.serve(target_loader=_Loader(app, build_app), wrap_loader=False)
+
+
+def _log_to_stderr() -> None:
+    """The mock's loggers (errors, the access log) to stderr, one line each."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        logging.Formatter("[%(asctime)s] %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S")
+    )
+    logger = logging.getLogger("mock_entra")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
 
 
 @dataclass
@@ -98,31 +116,6 @@ def _free_port(host: str) -> int:
 
 def public_host(host: str) -> str:
     return "localhost" if host in ("127.0.0.1", "0.0.0.0", "::", "::1", "") else host
-
-
-def info(
-    config: MockConfig, paths: StatePaths, base_url: str, admin_key: str | None
-) -> dict[str, Any]:
-    """What a client needs (`mock-entra info --json`); the key names are a contract."""
-    tenant = config.default_tenant
-    app = tenant.apps[0]
-    return {
-        "authority": f"{base_url}/{tenant.tenant_id}",
-        "tenant_id": tenant.tenant_id,
-        "graph_endpoint": f"{base_url}/v1.0",
-        "ca_file": str(paths.ca_cert),
-        "ca_bundle": str(paths.ca_bundle),
-        "client_id": app.client_id,
-        "client_secret": app.client_secrets[0] if app.client_secrets else None,
-        "redirect_uris": list(app.redirect_uris),
-        "post_logout_redirect_uris": list(app.post_logout_redirect_uris),
-        "users": [
-            {"username": u.username, "password": u.password, "display_name": u.display_name}
-            for u in tenant.users
-        ],
-        "base_url": base_url,
-        "admin_key": admin_key,
-    }
 
 
 @dataclass
@@ -203,6 +196,7 @@ class MockEntra:
         admin: bool = True,
         host: str = "127.0.0.1",
         workers: int = 1,
+        access_log: bool = False,
         timeout: float = 20,
     ) -> MockEntra:
         """Start `mock-entra serve` on an ephemeral port and wait until it answers."""
@@ -232,6 +226,7 @@ class MockEntra:
                 str(config_file),
                 "--workers",
                 str(workers),
+                "--access-log" if access_log else "--no-access-log",
             ]
             process = subprocess.Popen(command, env=env)
             base_url = f"https://{public_host(host)}:{port}"
@@ -284,12 +279,3 @@ class MockEntra:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-@contextlib.contextmanager
-def running_mock(config: MockConfig = DEFAULT_CONFIG, **kwargs: Any) -> Iterator[MockEntra]:
-    mock = MockEntra.start(config, **kwargs)
-    try:
-        yield mock
-    finally:
-        mock.stop()

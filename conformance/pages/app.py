@@ -1,8 +1,9 @@
 """Page objects for the client app (client_app/templates): home, profile and error page.
 
 Element ids are the app's contract with the suites: `#sign-in` (signed out), `#user-name` and
-`#sign-out` (signed in), `#profile-<Graph property>`, `#error-title`, `#error-code`,
-`#error-aadsts`, `#error-status`.
+`#sign-out` (signed in: the submit button of `#sign-out-form`, a POST to `/logout` with a
+hidden CSRF token), `#confirm-sign-out` (what a GET of `/logout` shows), `#profile-<Graph
+property>`, `#error-title`, `#error-code`, `#error-aadsts`, `#error-status`.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ class HomePage:
         self.user_name = page.locator("#user-name")
         self.user_username = page.locator("#user-username")
         self.profile_link = page.locator("#profile-link")
-        self.sign_out_link = page.locator("#sign-out")
+        self.sign_out_form = page.locator("#sign-out-form")
+        self.sign_out_button = page.locator("#sign-out")
 
     def open(self) -> HomePage:
         """Go to the home page."""
@@ -44,15 +46,19 @@ class HomePage:
         self.sign_in_link.click()
 
     def click_sign_out(self) -> None:
-        """Press Sign out."""
-        self.sign_out_link.click()
+        """Press Sign out: submits the Sign-out form (a POST with its CSRF token)."""
+        expect(self.sign_out_form).to_have_attribute("method", "post")
+        expect(self.sign_out_form.locator('input[type="hidden"][name="csrf_token"]')).to_have_count(
+            1
+        )
+        self.sign_out_button.click()
 
     def expect_signed_in(self, username: str, display_name: str | None = None) -> None:
         """Assert the home page greets `username` (and shows `display_name` when known)."""
         expect(self.user_username).to_have_text(username, ignore_case=True)
         if display_name:
             expect(self.user_name).to_have_text(display_name)
-        expect(self.sign_out_link).to_be_visible()
+        expect(self.sign_out_button).to_be_visible()
 
     def expect_signed_out(self) -> None:
         """Assert the home page offers Sign in and names nobody."""

@@ -1,6 +1,7 @@
 """The client app's security properties (RFC 9700 for a confidential web client): cookie
-flags, no open redirect, forged and replayed callbacks refused, no tokens in pages, an
-anonymous health probe, and a redirect URI that request headers cannot change.
+flags, no open redirect, forged and replayed callbacks refused, sign-out that no other site
+can force, no tokens in pages, an anonymous health probe, and a redirect URI that request
+headers cannot change.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from conformance.trust import TrustingSession
 JWT = re.compile(r"eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]*")
 OPAQUE_GRANT = re.compile(r"\b[01]\.A[\w-]{50,}")
 OFF_SITE = ("https://evil.example/", "//evil.example/", "/\\evil.example/")
+# An attacker's page on another site, served to the browser by `page.route`.
+ATTACKER = "https://attacker.example/"
 
 
 @pytest.fixture
@@ -117,6 +120,58 @@ def test_replayed_callback_is_refused_and_signs_nobody_in(
     assert replay is not None and 400 <= replay.status < 500, replay and replay.status
     AppErrorPage(attacker).expect_error()
     HomePage(attacker, target).open().expect_signed_out()
+
+
+def visit_attacker_page(page: Page, body: str) -> None:
+    """Open a page of another site (`ATTACKER`) showing `body`."""
+    page.route(
+        ATTACKER + "**",
+        lambda route: route.fulfill(
+            status=200, content_type="text/html", body=f"<!doctype html><title>x</title>{body}"
+        ),
+    )
+    page.goto(ATTACKER)
+
+
+def test_cross_site_link_to_logout_leaves_the_user_signed_in(
+    signed_in_page: Page, target: Target, user: User
+) -> None:
+    page = signed_in_page
+    visit_attacker_page(page, f'<a id="go" href="{target.app("/logout")}">a prize</a>')
+    with page.expect_navigation() as navigation:
+        page.click("#go")  # a top-level GET: SameSite=Lax cookies go along
+    response = navigation.value
+    assert response is not None and response.status == 200, response and response.status
+    assert page.locator("#confirm-sign-out").is_visible()  # asks; does not sign out
+    HomePage(page, target).open().expect_signed_in(user.username)
+
+
+def test_cross_site_post_to_logout_without_the_token_leaves_the_user_signed_in(
+    signed_in_page: Page, target: Target, user: User
+) -> None:
+    page = signed_in_page
+    visit_attacker_page(
+        page,
+        f'<form method="post" action="{target.app("/logout")}">'
+        '<input type="hidden" name="csrf_token" value="guessed">'
+        '<button id="go">a prize</button></form>',
+    )
+    with page.expect_navigation() as navigation:
+        page.click("#go")
+    response = navigation.value
+    assert response is not None and response.status in (400, 403), response and response.status
+    AppErrorPage(page).expect_error()
+    HomePage(page, target).open().expect_signed_in(user.username)
+
+
+def test_forged_callback_leaves_the_user_signed_in(
+    signed_in_page: Page, target: Target, user: User
+) -> None:
+    page = signed_in_page
+    response = page.goto(f"{target.redirect_uri}?code=x&state=y")
+    assert response is not None and 400 <= response.status < 500, response and response.status
+    AppErrorPage(page).expect_error()
+    HomePage(page, target).open().expect_signed_in(user.username)
 
 
 def test_tokens_never_appear_in_the_apps_pages_or_cookies(

@@ -1,5 +1,5 @@
-"""The mock's web layer: the Flask app (`app`, the only modules that import Flask) and the
-Flask-free `front` that `mock-entra serve` puts before it."""
+"""The mock's web layer: `wsgi.create_app` composes the Flask-free `front` (discovery, JWKS,
+token) before the Flask app (`app` and the views, the only modules that import Flask)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 
 
 def __getattr__(name: str) -> Any:
-    # Lazy, so that `front` and `wire` load without Flask.
+    # Lazy: importing `mock_entra.web.front` or `wire` loads no more than they need.
     if name == "create_app":
-        from mock_entra.web.app import create_app
+        from mock_entra.web.wsgi import create_app
 
         return create_app
     raise AttributeError(name)

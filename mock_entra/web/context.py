@@ -7,7 +7,7 @@ import uuid
 from flask import current_app, g, request
 
 from mock_entra.core.runtime import Runtime
-from mock_entra.web.wire import correlation_for, entra_timestamp
+from mock_entra.web.wire import client_request_id, correlation_for, entra_timestamp
 
 EXTENSION = "mock_entra"
 
@@ -28,8 +28,7 @@ def trace_id() -> str:
 
 
 def correlation_id() -> str:
-    sent = request.headers.get("client-request-id", "") or request.args.get("client-request-id", "")
-    return correlation_for(sent, trace_id())
+    return correlation_for(client_request_id(request.environ), trace_id())
 
 
 def timestamp() -> str:

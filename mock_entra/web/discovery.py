@@ -1,53 +1,19 @@
-"""Discovery routes: OIDC metadata (v2 and v1), instance discovery and JWKS, as Entra
-serves them. Bodies are built once per host and tenant and served as bytes; `front.Front`
-serves the same bytes without Flask when the request log is off."""
+"""MSAL's instance discovery (`/{tenant}/discovery/instance`). The OIDC metadata documents and
+the JWKS are served by `front.Front`."""
 
 from __future__ import annotations
 
-import json
 from urllib.parse import urlsplit
 
 from flask import request
 
 from mock_entra.core.aadsts import AADSTS50049, EntraError, missing
-from mock_entra.core.discovery import MICROSOFT_CLOUDS, MICROSOFT_HOSTS, jwks_issuer, metadata
-from mock_entra.web.context import base_url, runtime
+from mock_entra.core.discovery import MICROSOFT_CLOUDS, MICROSOFT_HOSTS
+from mock_entra.web.context import base_url
 from mock_entra.web.respond import json_response
-from mock_entra.web.tenant import bp, current_tenant, tenant_segment
+from mock_entra.web.tenant import bp
 
 DAY = 86400
-
-
-def _metadata(version: str) -> bytes:
-    base, tenant, segment = base_url(), current_tenant(), tenant_segment()
-    key = (version, base, tenant.tenant_id if tenant else segment.lower())
-    cache = runtime().cache
-    body = cache.get(key)
-    if body is None:
-        document = metadata(version, base, tenant, segment)
-        body = cache[key] = json.dumps(document, separators=(",", ":")).encode()
-    return body
-
-
-@bp.get("/v2.0/.well-known/openid-configuration")
-def openid_configuration():
-    return json_response(_metadata("v2"), max_age=DAY)
-
-
-@bp.get("/.well-known/openid-configuration")
-def openid_configuration_v1():
-    return json_response(_metadata("v1"), max_age=DAY)
-
-
-@bp.get("/discovery/v2.0/keys")
-def keys():
-    issuer = jwks_issuer(base_url(), current_tenant())
-    return json_response(runtime().keys.jwks_bytes(issuer), max_age=DAY)
-
-
-@bp.get("/discovery/keys")
-def keys_v1():
-    return json_response(runtime().keys.jwks_bytes(None), max_age=DAY)
 
 
 @bp.get("/discovery/instance")

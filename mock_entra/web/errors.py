@@ -13,11 +13,12 @@ import logging
 from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from mock_entra.core.aadsts import AADSTS900561, AADSTS9002313, EntraError, GraphError
+from mock_entra.core.aadsts import AADSTS9002313, EntraError, GraphError
 from mock_entra.core.authorize import error_response
 from mock_entra.web.context import base_url, correlation_id, runtime, timestamp, trace_id
+from mock_entra.web.page import html_page
 from mock_entra.web.respond import authorize_redirect, json_response
-from mock_entra.web.wire import entra_error_json, unexpected_error_json
+from mock_entra.web.wire import entra_error_json, http_error_json, unexpected_error_json
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ def error_page(error: EntraError) -> Response:
         timestamp=timestamp(),
         config=config,
     )
-    return Response(html, 200, content_type="text/html; charset=utf-8")
+    return html_page(html)
 
 
 def render_graph_error(error: GraphError) -> Response:
@@ -109,16 +110,9 @@ def render_http_error(error: HTTPException) -> Response:
             status, "BadRequest"
         )
         return render_graph_error(GraphError(status, code, error.description or error.name))
-    if status == 405 and request.path.endswith("/oauth2/v2.0/token"):
-        return render_entra_error(EntraError(AADSTS900561, method="POST", received=request.method))
     if status == 400:  # e.g. a malformed form body
         return render_entra_error(EntraError(AADSTS9002313))
-    body = {
-        "error": "not_found" if status == 404 else "invalid_request",
-        "error_description": error.description,
-        "trace_id": trace_id(),
-    }
-    return json_response(body, status)
+    return json_response(http_error_json(status, error.description or "", trace_id()), status)
 
 
 def render_unexpected(error: Exception) -> Response:

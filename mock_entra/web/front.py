@@ -1,12 +1,11 @@
-"""`Front`: the WSGI app `mock-entra serve` runs. It imports no Flask.
+"""`Front`: the only implementation of discovery, JWKS and the token endpoint, without Flask.
 
-The endpoints clients hit most are answered here: discovery and JWKS (bytes built once
-per host and path) and the token endpoint (the same `grants.exchange` as the Flask route,
-without Flask's per-request machinery, which costs more than the token's claims). The rest
-(sign-in pages, Graph, logout) goes to the Flask app, built on first use: importing Flask is
-most of a cold start, and a client's first requests are discovery and JWKS.
-
-With the admin API on, everything goes to Flask, whose hooks keep the request log.
+These are the endpoints clients hit most: discovery and JWKS (bytes built once per host and
+path) and the token endpoint (`grants.exchange`, without Flask's per-request machinery, which
+costs more than the token's claims; see README "Performance"). Every other path (sign-in
+pages, Graph, logout, instance discovery, the admin API) goes to the Flask app, built on first
+use: importing Flask is most of a cold start, and a client's first requests are discovery and
+JWKS. `wsgi.MockApp` composes `Front` the same way in every mode.
 """
 
 from __future__ import annotations
@@ -18,25 +17,26 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from mock_entra.core.aadsts import AADSTS9002313, EntraError
-from mock_entra.core.clock import Clock
-from mock_entra.core.config import MockConfig
+from mock_entra.core.aadsts import AADSTS900561, AADSTS9002313, EntraError
 from mock_entra.core.discovery import jwks_issuer, metadata
 from mock_entra.core.grants import exchange
-from mock_entra.core.runtime import Runtime, open_runtime
+from mock_entra.core.runtime import Runtime
 from mock_entra.core.tenants import tenant_of
 from mock_entra.web.wire import (
     JSON_TYPE,
+    MAX_BODY_BYTES,
     NO_STORE,
     SECURITY_HEADERS,
     base_url_of,
+    client_request_id,
     correlation_for,
     entra_error_json,
     entra_timestamp,
+    http_error_json,
+    path_of,
     unexpected_error_json,
 )
 
@@ -49,34 +49,35 @@ _DOCUMENT = re.compile(
     r"discovery/v2\.0/keys|discovery/keys)$"
 )
 _TOKEN = re.compile(r"^/([^/]+)/oauth2/v2\.0/token$")
-MAX_FORM_BYTES = 1024 * 1024  # the Flask app's MAX_CONTENT_LENGTH
 MAX_FIELDS = 200
 MAX_DOCUMENTS = 256  # bounded: the Host header is the client's to choose
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
-_DAY = ("Cache-Control", "max-age=86400, private")
+_DAY = (("Cache-Control", "max-age=86400, private"),)
+_DOCUMENT_METHODS = "GET, HEAD, OPTIONS"
+# werkzeug's descriptions, which the Flask app's errors carry too
+_NOT_ALLOWED = "The method is not allowed for the requested URL."
+_TOO_LARGE = "The data value transmitted exceeds the capacity limit."
 
 
 class Front:
+    """Discovery, JWKS and token requests answered here; the rest handed to `flask`."""
+
     def __init__(self, runtime: Runtime, build_flask: Callable[[Runtime], WSGIApp]) -> None:
         self.runtime = runtime
         self._build_flask = build_flask
         self._flask: WSGIApp | None = None
         self._lock = threading.Lock()
-        self._documents: dict[tuple[str, str], bytes] = {}
+        self._documents: dict[tuple[str, str, str], bytes] = {}
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
-        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD")
-        if method == "GET" and not environ.get("QUERY_STRING"):
-            match = _DOCUMENT.match(path)
-            if match is not None:
-                body = self._document(environ, match.group(1), match.group(2))
-                if body is not None:
-                    return self._send(start_response, 200, body, _DAY, str(uuid.uuid4()))
-        elif method == "POST":
-            match = _TOKEN.match(path)
-            length = environ.get("CONTENT_LENGTH") or ""
-            if match is not None and length.isdigit() and int(length) <= MAX_FORM_BYTES:
-                return self._token(environ, start_response, match.group(1), int(length))
+        path = path_of(environ)
+        method = environ.get("REQUEST_METHOD", "GET")
+        match = _DOCUMENT.match(path)
+        if match is not None:
+            return self._documents_endpoint(environ, start_response, method, *match.groups())
+        match = _TOKEN.match(path)
+        if match is not None:
+            return self._token_endpoint(environ, start_response, method, match.group(1))
         return self.flask(environ, start_response)
 
     @property
@@ -89,110 +90,129 @@ class Front:
 
     # -- discovery and JWKS ------------------------------------------------------------------
 
-    def _document(self, environ: dict, segment: str, which: str) -> bytes | None:
-        """The bytes of a discovery document or JWKS; None leaves the answer (an unknown
-        tenant's error, say) to Flask."""
-        base = base_url_of(environ)
-        key = (base, f"{segment}/{which}")
+    def _documents_endpoint(
+        self, environ: dict, start_response: StartResponse, method: str, segment: str, which: str
+    ) -> Iterable[bytes]:
+        trace = str(uuid.uuid4())
+        if method == "OPTIONS":
+            return _send(start_response, 200, b"", trace, ("Allow", _DOCUMENT_METHODS))
+        if method not in ("GET", "HEAD"):
+            body = _json(http_error_json(405, _NOT_ALLOWED, trace))
+            return _send(start_response, 405, body, trace, ("Allow", _DOCUMENT_METHODS))
+        try:
+            body = self._document(base_url_of(environ), segment, which)
+        except EntraError as error:
+            return self._error(environ, start_response, error, trace)
+        return _send(start_response, 200, body, trace, *_DAY, head=method == "HEAD")
+
+    def _document(self, base: str, segment: str, which: str) -> bytes:
+        """The bytes of a discovery document or JWKS, built once per host, tenant and path."""
+        key = (base, segment, which)
         body = self._documents.get(key)
         if body is not None:
             return body
-        try:
-            tenant = tenant_of(self.runtime.config, segment)
-        except EntraError:
-            return None
+        tenant = tenant_of(self.runtime.config, segment)  # EntraError for an unknown tenant
         if which == "discovery/v2.0/keys":
             body = self.runtime.keys.jwks_bytes(jwks_issuer(base, tenant))
         elif which == "discovery/keys":
             body = self.runtime.keys.jwks_bytes(None)
         else:
             version = "v2" if which.startswith("v2.0/") else "v1"
-            document = metadata(version, base, tenant, segment)
-            body = json.dumps(document, separators=(",", ":")).encode()
+            body = _json(metadata(version, base, tenant, segment))
         if len(self._documents) < MAX_DOCUMENTS:
             self._documents[key] = body
         return body
 
     # -- token -------------------------------------------------------------------------------
 
-    def _token(
-        self, environ: dict, start_response: StartResponse, segment: str, length: int
+    def _token_endpoint(
+        self, environ: dict, start_response: StartResponse, method: str, segment: str
     ) -> Iterable[bytes]:
         trace = str(uuid.uuid4())
-        base = base_url_of(environ)
+        if method == "OPTIONS":
+            return _send(start_response, 200, b"", trace, ("Allow", "OPTIONS, POST"))
         try:
-            form = _form(environ, environ["wsgi.input"].read(length))
-            authorization = environ.get("HTTP_AUTHORIZATION")
-            status = 200
+            if method != "POST":
+                raise EntraError(AADSTS900561, method="POST", received=method[:16])
+            body = _read_body(environ)
+            if body is None:
+                return _send(
+                    start_response, 413, _json(http_error_json(413, _TOO_LARGE, trace)), trace
+                )
             payload = exchange(
-                self.runtime, segment, form, authorization=authorization, base_url=base
+                self.runtime,
+                segment,
+                _form(environ, body),
+                authorization=environ.get("HTTP_AUTHORIZATION"),
+                base_url=base_url_of(environ),
             )
         except EntraError as error:
-            status = error.entry.status
-            payload = entra_error_json(
-                error,
-                trace_id=trace,
-                correlation_id=correlation_for(environ.get("HTTP_CLIENT_REQUEST_ID", ""), trace),
-                timestamp=entra_timestamp(self.runtime.clock.now()),
-                base_url=base,
-            )
+            return self._error(environ, start_response, error, trace)
         except Exception:
             log.exception("unexpected error in the mock (trace id %s)", trace)
-            status, payload = 500, unexpected_error_json(trace)
-        body = json.dumps(payload, separators=(",", ":")).encode()
-        return self._send(start_response, status, body, None, trace, *NO_STORE)
+            return _send(start_response, 500, _json(unexpected_error_json(trace)), trace)
+        return _send(start_response, 200, _json(payload), trace, *NO_STORE)
 
-    @staticmethod
-    def _send(
-        start_response: StartResponse,
-        status: int,
-        body: bytes,
-        cache: tuple[str, str] | None,
-        trace: str,
-        *headers: tuple[str, str],
+    def _error(
+        self, environ: dict, start_response: StartResponse, error: EntraError, trace: str
     ) -> Iterable[bytes]:
-        start_response(
-            f"{status} {_REASONS.get(status, 'Error')}",
-            [
-                ("Content-Type", JSON_TYPE),
-                ("Content-Length", str(len(body))),
-                *((cache,) if cache else ()),
-                *headers,
-                *SECURITY_HEADERS,
-                ("x-ms-request-id", trace),
-            ],
+        """Entra's error JSON (the same body `errors.render_entra_error` gives Flask's routes)."""
+        payload = entra_error_json(
+            error,
+            trace_id=trace,
+            correlation_id=correlation_for(client_request_id(environ), trace),
+            timestamp=entra_timestamp(self.runtime.clock.now()),
+            base_url=base_url_of(environ),
         )
-        return [body]
+        return _send(start_response, error.entry.status, _json(payload), trace, *NO_STORE)
+
+
+def _json(payload: Any) -> bytes:
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
+def _send(
+    start_response: StartResponse,
+    status: int,
+    body: bytes,
+    trace: str,
+    *headers: tuple[str, str],
+    head: bool = False,
+) -> Iterable[bytes]:
+    start_response(
+        f"{status} {_REASONS.get(status, 'Error')}",
+        [
+            ("Content-Type", JSON_TYPE),
+            ("Content-Length", str(len(body))),
+            *headers,
+            *SECURITY_HEADERS,
+            ("x-ms-request-id", trace),
+        ],
+    )
+    return [] if head else [body]
+
+
+def _read_body(environ: dict) -> bytes | None:
+    """The request body, or None when it is over `MAX_BODY_BYTES` (as werkzeug reads it:
+    Content-Length, else the whole stream when the server marks it terminated)."""
+    length = environ.get("CONTENT_LENGTH") or ""
+    stream = environ["wsgi.input"]
+    if length.isdigit():
+        size = int(length)
+        return None if size > MAX_BODY_BYTES else stream.read(size) if size else b""
+    if environ.get("wsgi.input_terminated"):
+        body = stream.read(MAX_BODY_BYTES + 1)
+        return None if len(body) > MAX_BODY_BYTES else body
+    return b""
 
 
 def _form(environ: dict, body: bytes) -> dict[str, list[str]]:
     content_type = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
     if content_type != "application/x-www-form-urlencoded":
-        return {}  # as Flask's empty request.form: the grant then misses its parameters
+        return {}  # Entra reads forms only: the grant then misses its parameters
     try:
         return parse_qs(
             body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=MAX_FIELDS
         )
     except ValueError:  # too many fields
         raise EntraError(AADSTS9002313) from None
-
-
-def _flask_app(runtime: Runtime) -> WSGIApp:
-    from mock_entra.web.app import flask_app  # imported here: Flask only when needed
-
-    return flask_app(runtime)
-
-
-def serving_app(
-    config: MockConfig,
-    *,
-    state_dir: str | Path,
-    admin_key: str | None = None,
-    clock: Clock | None = None,
-) -> WSGIApp:
-    """What `mock-entra serve` runs: `Front` before a lazily built Flask app, or, with the
-    admin API on, the Flask app itself (every request must reach the log)."""
-    runtime = open_runtime(config, state_dir=state_dir, clock=clock, admin_key=admin_key)
-    if admin_key is not None:
-        return _flask_app(runtime)
-    return Front(runtime, _flask_app)

@@ -1,11 +1,16 @@
-"""Records what clients send, for tests to assert on, with secrets and tokens redacted."""
+"""`RequestLog`: a WSGI middleware that records what clients send, for tests to assert on,
+with secrets and tokens redacted. It wraps the whole mock (`wsgi.MockApp`), so requests
+answered by `Front` and by Flask are logged alike; the admin API itself is not logged."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
-from werkzeug.exceptions import HTTPException
+import io
+from collections.abc import Iterable
+from urllib.parse import parse_qs
 
-from mock_entra.web.context import runtime
+from mock_entra.core.runtime import Runtime
+from mock_entra.web.front import StartResponse, WSGIApp
+from mock_entra.web.wire import MAX_BODY_BYTES, path_of
 
 SENSITIVE = {
     "client_secret",
@@ -16,6 +21,8 @@ SENSITIVE = {
     "refresh_token",
     "access_token",
     "id_token",
+    "id_token_hint",
+    "assertion",
     "client_assertion",
     "authorization",
     "cookie",
@@ -32,42 +39,69 @@ HEADERS = (
     "User-Agent",
     "Cookie",
 )
+_ENVIRON_HEADERS = {name: "HTTP_" + name.upper().replace("-", "_") for name in HEADERS}
+_ENVIRON_HEADERS["Content-Type"] = "CONTENT_TYPE"
 
 
-def _redact(name: str, value: str) -> str:
+def redact(name: str, value: str) -> str:
     return f"<redacted {len(value)} chars>" if name.lower() in SENSITIVE else value
 
 
-def _multi(source) -> dict[str, list[str]]:
-    return {k: [_redact(k, v) for v in vs] for k, vs in source.to_dict(flat=False).items()}
+def _redacted(pairs: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {k: [redact(k, v) for v in vs] for k, vs in pairs.items()}
 
 
-def _form() -> dict[str, list[str]]:
-    if request.mimetype != "application/x-www-form-urlencoded":
-        return {}
+def _parse(text: str) -> dict[str, list[str]]:
     try:
-        return _multi(request.form)
-    except HTTPException:  # an oversized or malformed body: already answered with an error
+        return parse_qs(text, keep_blank_values=True, max_num_fields=200)
+    except ValueError:  # too many fields: the endpoint answers that; the log keeps none
         return {}
 
 
-def record(response: Response) -> Response:
-    if request.path.startswith("/_admin"):
-        return response
-    rt = runtime()
-    rt.store.log(
-        {
-            "time": rt.clock.now(),
-            "method": request.method,
-            "path": request.path,
-            "query": _multi(request.args),
-            "form": _form(),
-            "headers": {h: _redact(h, request.headers[h]) for h in HEADERS if h in request.headers},
-            "status": response.status_code,
+def _form(environ: dict) -> dict[str, list[str]]:
+    """The form fields, read from the body and put back for the app (bounded: a body over
+    the limit is left for the app to refuse, unread)."""
+    content_type = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
+    length = environ.get("CONTENT_LENGTH") or ""
+    if content_type != "application/x-www-form-urlencoded" or not length.isdigit():
+        return {}
+    if int(length) > MAX_BODY_BYTES:
+        return {}
+    body = environ["wsgi.input"].read(int(length))
+    environ["wsgi.input"] = io.BytesIO(body)
+    return _parse(body.decode("utf-8", "replace"))
+
+
+class RequestLog:
+    """Records method, path, query, form and some headers (redacted) and the status."""
+
+    def __init__(self, app: WSGIApp, runtime: Runtime) -> None:
+        self.app = app
+        self.runtime = runtime
+
+    def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        path = path_of(environ)
+        if path.startswith("/_admin"):
+            return self.app(environ, start_response)
+        record = {
+            "time": self.runtime.clock.now(),
+            "method": environ.get("REQUEST_METHOD", ""),
+            "path": path,
+            "query": _redacted(_parse(environ.get("QUERY_STRING", ""))),
+            "form": _redacted(_form(environ)),
+            "headers": {
+                name: redact(name, environ[key])
+                for name, key in _ENVIRON_HEADERS.items()
+                if key in environ
+            },
+            "status": 500,  # unless the app answers
         }
-    )
-    return response
 
+        def recording_start_response(status: str, headers: list, *exc_info: object):
+            record["status"] = int(status.split(" ", 1)[0])
+            return start_response(status, headers, *exc_info)
 
-def install(app: Flask) -> None:
-    app.after_request(record)
+        try:
+            return self.app(environ, recording_start_response)
+        finally:
+            self.runtime.store.log(record)

@@ -1,14 +1,17 @@
-"""Entra's wire formats that need no Flask: headers, the error JSON, timestamps and the
-caller's base URL, shared by the Flask views and `front.Front`."""
+"""Entra's wire formats that need no Flask: headers, the error JSON, timestamps, the caller's
+base URL and client-request-id, the body limit; shared by the Flask views, `front.Front` and
+the middlewares."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from urllib.parse import parse_qsl
 
 from mock_entra.core.aadsts import EntraError
 
 JSON_TYPE = "application/json; charset=utf-8"
+MAX_BODY_BYTES = 1024 * 1024  # request bodies above it get 413 (Flask's MAX_CONTENT_LENGTH too)
 NO_STORE = (("Cache-Control", "no-store, no-cache"), ("Pragma", "no-cache"), ("Expires", "-1"))
 SECURITY_HEADERS = (
     ("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),
@@ -44,9 +47,33 @@ def unexpected_error_json(trace_id: str) -> dict:
     }
 
 
+def http_error_json(status: int, description: str, trace_id: str) -> dict:
+    """The body of an HTTP-level error (unknown path, method not allowed, body too large)."""
+    return {
+        "error": "not_found" if status == 404 else "invalid_request",
+        "error_description": description,
+        "trace_id": trace_id,
+    }
+
+
 def correlation_for(client_request_id: str, trace: str) -> str:
     # Entra echoes the caller's client-request-id as the correlation id (entra-fidelity §5.1).
     return client_request_id if _GUID.match(client_request_id) else trace
+
+
+def client_request_id(environ: dict) -> str:
+    """The caller's client-request-id: the header, else the query parameter (MSAL.js and
+    some SDKs send it in the query string)."""
+    sent = environ.get("HTTP_CLIENT_REQUEST_ID", "")
+    if not sent and "client-request-id" in environ.get("QUERY_STRING", ""):
+        sent = dict(parse_qsl(environ["QUERY_STRING"])).get("client-request-id", "")
+    return sent
+
+
+def path_of(environ: dict) -> str:
+    """The request path as werkzeug reads it: WSGI's latin-1 PATH_INFO as the UTF-8 it was."""
+    path = environ.get("PATH_INFO", "")
+    return path if path.isascii() else path.encode("latin-1").decode("utf-8", "replace")
 
 
 def entra_timestamp(now: float) -> str:

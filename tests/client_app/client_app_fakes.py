@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -235,3 +236,19 @@ def sign_in(client: FlaskClient, idp: FakeIdP, *, form_post: bool = False) -> An
 def session_cookie(client: FlaskClient) -> Any:
     """The session cookie in the client's jar, or None."""
     return client.get_cookie("entra_lab_session")
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token_of(page: str) -> str:
+    """The CSRF token in the Sign-out form of a rendered page."""
+    match = CSRF_FIELD.search(page)
+    assert match, "no Sign-out form on the page"
+    return match.group(1)
+
+
+def sign_out(client: FlaskClient) -> Any:
+    """Press Sign out on the home page: POST /logout with the form's token."""
+    token = csrf_token_of(client.get("/").text)
+    return client.post("/logout", data={"csrf_token": token})

@@ -19,7 +19,9 @@ from client_app_fakes import (
     TENANT_ID,
     FakeIdP,
     SigningKey,
+    csrf_token_of,
     sign_in,
+    sign_out,
     start_login,
 )
 from flask import Flask
@@ -162,22 +164,26 @@ def assert_refused_and_empty(client: FlaskClient, response: object, status: int)
     assert not signed_in(client)
 
 
-def test_forged_state_is_refused_and_leaves_no_session(client: FlaskClient, idp: FakeIdP) -> None:
+def test_forged_state_is_refused_and_changes_nothing(client: FlaskClient, idp: FakeIdP) -> None:
     params = idp.authorize(start_login(client))
-    params["state"] = "forged-state-from-an-attacker"
-    response = client.get("/getAToken", query_string=params)
-    assert_refused_and_empty(client, response, 400)
+    forged = {**params, "state": "forged-state-from-an-attacker"}
+    response = client.get("/getAToken", query_string=forged)
+    assert response.status_code == 400
     assert "invalid or expired" in response.text
-    assert idp.token_requests == []  # the code was never redeemed
+    assert idp.token_requests == []  # the attacker's code was never redeemed
+    assert not signed_in(client)
+    # The user's own sign-in, pending all along, still completes.
+    assert client.get("/getAToken", query_string=params).status_code == 302
+    assert signed_in(client)
 
 
 def test_replayed_callback_is_refused_and_signs_nobody_in(
-    client: FlaskClient, idp: FakeIdP
+    app: Flask, client: FlaskClient, idp: FakeIdP
 ) -> None:
     params = idp.authorize(start_login(client))
     assert client.get("/getAToken", query_string=params).status_code == 302
-    replay = client.get("/getAToken", query_string=params)
-    assert_refused_and_empty(client, replay, 400)
+    attacker = app.test_client()
+    assert_refused_and_empty(attacker, attacker.get("/getAToken", query_string=params), 400)
     assert len(idp.token_requests) == 1
 
 
@@ -190,6 +196,40 @@ def test_callback_without_a_pending_flow_is_refused(
     response = client.get("/getAToken", query_string=params)
     assert_refused_and_empty(client, response, 400)
     assert idp.token_requests == []
+
+
+@pytest.mark.parametrize("pending", [False, True], ids=["no-pending-sign-in", "pending-sign-in"])
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_forged_callback_leaves_the_signed_in_user_signed_in(
+    client: FlaskClient, idp: FakeIdP, pending: bool, method: str
+) -> None:
+    sign_in(client, idp)
+    if pending:
+        start_login(client)  # e.g. a sign-in started in another tab, not finished
+    with client.session_transaction() as before:
+        kept = {k: before[k] for k in ("user", "token_cache", "auth_flow") if k in before}
+    forged = {"code": "x", "state": "y"}
+    if method == "GET":
+        response = client.get("/getAToken", query_string=forged)
+    else:
+        response = client.post("/getAToken", data=forged)
+    assert response.status_code == 400
+    assert 'id="error-code">invalid_state<' in response.text
+    with client.session_transaction() as after:
+        assert {k: after[k] for k in kept} == kept
+    assert signed_in(client)
+    assert client.get("/profile").status_code == 200
+    assert len(idp.token_requests) == 1  # only the real sign-in's code was redeemed
+
+
+def test_a_failed_new_sign_in_keeps_the_previous_user(client: FlaskClient, idp: FakeIdP) -> None:
+    sign_in(client, idp)
+    state = query_of(start_login(client, "/login?prompt=select_account"))["state"]
+    response = client.get("/getAToken", query_string={"error": "access_denied", "state": state})
+    assert response.status_code == 403
+    assert signed_in(client)
+    with client.session_transaction() as session:
+        assert "auth_flow" not in session  # the flow was used up
 
 
 def test_callback_with_neither_code_nor_error_is_refused(client: FlaskClient, idp: FakeIdP) -> None:
@@ -297,28 +337,85 @@ def test_unreachable_discovery_at_login_is_a_502(client: FlaskClient, idp: FakeI
     assert 'id="error-code">idp_unavailable<' in response.text
 
 
-def test_failed_sign_in_also_signs_out_a_previous_user(client: FlaskClient, idp: FakeIdP) -> None:
-    sign_in(client, idp)
-    assert signed_in(client)
-    params = idp.authorize(start_login(client))
-    params["state"] = "forged"
-    assert_refused_and_empty(client, client.get("/getAToken", query_string=params), 400)
-
-
 # -- logout ------------------------------------------------------------------------------
 
+ENTRA_LOGOUT = (
+    f"{AUTHORITY}/oauth2/v2.0/logout?post_logout_redirect_uri=http%3A%2F%2Flocalhost%3A5000%2F"
+)
 
-def test_logout_clears_the_session_and_redirects_to_entra_logout(
+
+def test_sign_out_form_clears_the_session_and_redirects_to_entra_logout(
     client: FlaskClient, idp: FakeIdP
 ) -> None:
     sign_in(client, idp)
-    response = client.get("/logout")
+    response = sign_out(client)
     assert response.status_code == 302
-    assert response.headers["Location"] == (
-        f"{AUTHORITY}/oauth2/v2.0/logout?post_logout_redirect_uri=http%3A%2F%2Flocalhost%3A5000%2F"
-    )
+    assert response.headers["Location"] == ENTRA_LOGOUT
     assert client.get_cookie("entra_lab_session") is None
     assert not signed_in(client)
+
+
+def test_get_logout_only_asks_and_keeps_the_user_signed_in(
+    client: FlaskClient, idp: FakeIdP
+) -> None:
+    # What a cross-site link or a top-level navigation to /logout does (Lax cookies go along).
+    sign_in(client, idp)
+    response = client.get("/logout", headers={"Sec-Fetch-Site": "cross-site"})
+    assert response.status_code == 200
+    assert 'id="confirm-sign-out"' in response.text
+    assert csrf_token_of(response.text)  # the confirmation is the Sign-out form itself
+    assert signed_in(client)
+
+
+def test_get_logout_when_signed_out_goes_home(client: FlaskClient) -> None:
+    response = client.get("/logout")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize(
+    "form", [{}, {"csrf_token": ""}, {"csrf_token": "guessed"}], ids=["none", "empty", "wrong"]
+)
+def test_post_logout_without_the_token_is_refused_and_keeps_the_session(
+    client: FlaskClient, idp: FakeIdP, form: dict[str, str]
+) -> None:
+    sign_in(client, idp)
+    cookie = client.get_cookie("entra_lab_session")
+    response = client.post("/logout", data=form)
+    assert response.status_code == 400
+    assert 'id="error-code">invalid_csrf_token<' in response.text
+    assert client.get_cookie("entra_lab_session") == cookie
+    assert signed_in(client)
+
+
+def test_cross_site_post_is_refused_even_with_the_token(client: FlaskClient, idp: FakeIdP) -> None:
+    sign_in(client, idp)
+    token = csrf_token_of(client.get("/").text)
+    response = client.post(
+        "/logout", data={"csrf_token": token}, headers={"Sec-Fetch-Site": "cross-site"}
+    )
+    assert response.status_code == 403
+    assert 'id="error-code">cross_site_request<' in response.text
+    assert signed_in(client)
+
+
+def test_another_sessions_token_does_not_sign_this_one_out(
+    app: Flask, client: FlaskClient, idp: FakeIdP
+) -> None:
+    sign_in(client, idp)
+    attacker = app.test_client()
+    sign_in(attacker, idp)
+    response = client.post("/logout", data={"csrf_token": csrf_token_of(attacker.get("/").text)})
+    assert response.status_code == 400
+    assert signed_in(client)
+
+
+def test_sign_in_gives_a_new_csrf_token(client: FlaskClient, idp: FakeIdP) -> None:
+    sign_in(client, idp)
+    first = csrf_token_of(client.get("/").text)
+    assert csrf_token_of(client.get("/profile").text) == first  # stable within the session
+    sign_in(client, idp)
+    assert csrf_token_of(client.get("/").text) != first
 
 
 # -- instance discovery ----------------------------------------------------------------------

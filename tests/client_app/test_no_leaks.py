@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from client_app_fakes import FakeIdP, sign_in, start_login
+from client_app_fakes import FakeIdP, sign_in, sign_out, start_login
 from flask.testing import FlaskClient
 
 
@@ -26,7 +26,8 @@ def test_no_token_or_secret_in_any_page_or_log(
     bodies.append(client.get("/profile").text)
     replay = client.get("/getAToken", query_string=params)
     bodies.append(replay.text)
-    bodies.append(client.get("/logout").text)
+    bodies.append(client.get("/logout").text)  # the confirmation page
+    bodies.append(sign_out(client).text)
 
     secrets = idp.secrets()
     assert len(secrets) >= 8

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from client_app_fakes import FakeIdP, sign_in, start_login
+from client_app_fakes import FakeIdP, csrf_token_of, sign_in, start_login
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -33,7 +33,9 @@ def test_home_when_signed_in_shows_name_profile_and_sign_out(
     page = client.get("/").text
     assert 'id="user-name">Adele Vance<' in page
     assert 'id="profile-link" href="/profile"' in page
-    assert 'id="sign-out" href="/logout"' in page
+    assert '<form class="inline" id="sign-out-form" method="post" action="/logout">' in page
+    assert 'id="sign-out">Sign out</button>' in page
+    assert csrf_token_of(page)
     assert 'id="sign-in"' not in page
 
 
@@ -89,7 +91,11 @@ def test_security_headers_on_every_response(client: FlaskClient, idp: FakeIdP, p
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] == "no-referrer"
     assert headers["Cache-Control"] == "no-store"
-    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    csp = headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp
+    assert "script-src" not in csp and "default-src 'none'" in csp  # no script at all
+    # Forms post only to the app, whose Sign out redirects to the IdP's logout.
+    assert "form-action 'self' https://login.entra-lab.test;" in csp
 
 
 def test_callback_response_has_no_referrer(client: FlaskClient, idp: FakeIdP) -> None:

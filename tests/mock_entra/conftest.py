@@ -12,8 +12,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from flask import Flask
-from flask.testing import FlaskClient
+from werkzeug.test import Client
 
 from mock_entra.core.clock import FixedClock
 from mock_entra.core.config import (
@@ -25,6 +24,7 @@ from mock_entra.core.config import (
 )
 from mock_entra.core.pki import ensure_state
 from mock_entra.intercept import MockEntraInterceptor
+from mock_entra.web.wsgi import MockApp
 
 BASE = "https://localhost:8443"
 TENANT = DEFAULT_TENANT_ID
@@ -62,12 +62,12 @@ def interceptor(state_dir: Path, clock: FixedClock):
 
 
 @pytest.fixture
-def app(interceptor: MockEntraInterceptor) -> Flask:
+def app(interceptor: MockEntraInterceptor) -> MockApp:
     return interceptor.app
 
 
 @pytest.fixture
-def client(app: Flask) -> FlaskClient:
+def client(app: MockApp) -> Client:
     return app.test_client()
 
 
@@ -126,7 +126,7 @@ def get_code(
     return interceptor.sign_in(flow.auth_uri(**extra), *user)
 
 
-def redeem(client: FlaskClient, flow: Flow, code: str, **overrides: str):
+def redeem(client: Client, flow: Flow, code: str, **overrides: str):
     data = {
         "client_id": CLIENT_ID,
         "grant_type": "authorization_code",

@@ -131,7 +131,7 @@ def test_serving_imports_no_flask_until_needed(state_dir: Path):
         f"app = _build_app(DEFAULT_CONFIG, {str(state_dir)!r}, None)\n"
         "heavy = {'flask', 'requests', 'tomllib'} & set(sys.modules)\n"
         "assert not heavy, heavy\n"
-        "app.flask\n"
+        "app.front.flask\n"
         "assert 'flask' in sys.modules\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
@@ -146,10 +146,10 @@ def test_a_spawned_worker_builds_its_own_app(state_dir: Path):
     from mock_entra.cli import _build_app
     from mock_entra.core.config import DEFAULT_CONFIG
     from mock_entra.server import _Loader
-    from mock_entra.web.front import Front
+    from mock_entra.web.wsgi import MockApp
 
     build = functools.partial(_build_app, DEFAULT_CONFIG, state_dir, None)
     built = build()
     loader = pickle.loads(pickle.dumps(_Loader(built, build)))
     assert loader.app is None
-    assert isinstance(loader(), Front) and loader() is loader()
+    assert isinstance(loader(), MockApp) and loader() is loader()
