@@ -6,6 +6,7 @@ Nothing here generates state: `find_state` only looks for the files `mock-entra 
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,14 +102,16 @@ def server_status(
         return ServerStatus(False, f"nothing answers at {base_url} ({reason or 'no answer'})")
     finally:
         connection.close()
-    if response.status != 200:
-        return ServerStatus(False, f"{base_url}{path} answers HTTP {response.status}")
-    try:
-        issuer = json.loads(body).get("issuer")
-    except (ValueError, AttributeError):
-        issuer = None
+    issuer = None
+    if response.status == 200:
+        with contextlib.suppress(ValueError, AttributeError):  # not JSON, or not an object
+            issuer = json.loads(body).get("issuer")
     if issuer != f"{base_url}/{tenant_id}/v2.0":
-        return ServerStatus(False, f"a server answers at {base_url}, but not for this config")
+        return ServerStatus(
+            False,
+            f"a server answers at {base_url}, but not for this config (tenant {tenant_id}'s "
+            f"discovery: HTTP {response.status})",
+        )
     return ServerStatus(True, f"answers at {base_url} (TLS verified against {ca_file.name})")
 
 
