@@ -254,7 +254,9 @@ def test_info_check_against_another_mocks_server_is_not_running(https_mock, tmp_
     port, state = https_mock
     other = tmp_path / "other"
     shutil.copytree(state, other, ignore=shutil.ignore_patterns("store.sqlite3*"))
-    mint.make_ca(StatePaths(other))  # a new CA in place of the copied one
+    ca = mint.make_ca()  # a new CA in place of the copied one
+    StatePaths(other).ca_cert.write_bytes(ca.cert_pem)
+    StatePaths(other).ca_key.write_bytes(ca.key_pem)
     assert main(["info", "--check", "--port", str(port), "--state-dir", str(other)]) == 1
     assert "its certificate is not from" in capsys.readouterr().out
 
