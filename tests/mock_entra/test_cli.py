@@ -299,3 +299,19 @@ def test_every_command_has_version(capsys):
             main(["--version"])
         assert exited.value.code == 0
         assert capsys.readouterr().out == f"{name} {expected}\n"
+
+
+def test_info_for_a_tenant_without_apps_or_users_is_still_a_summary(
+    state_dir: Path, tmp_path: Path, capsys
+):
+    from mock_entra.cli import main
+
+    bare = tmp_path / "bare.toml"
+    bare.write_text('[[tenants]]\ntenant_id = "4f3c8d2e-9a7b-4c1d-8e6f-0a1b2c3d4e5f"\n'
+                    'display_name = "Empty"\n')  # fmt: skip
+    args = ["info", "--config", str(bare), "--state-dir", str(state_dir), "--port", "1"]
+    assert main(args) == 0
+    assert "client id      (no app in the default tenant)" in capsys.readouterr().out
+    assert main([*args, "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["client_id"] is None and info["users"] == [] and info["redirect_uris"] == []
