@@ -24,7 +24,7 @@ def test_default_ports_use_the_embedded_registration(state_dir: Path) -> None:
     assert plan.config_file is None
     assert "--config" not in plan.mock_argv
     serve = ["py", "-m", "mock_entra", "serve", "--host", "127.0.0.1", "--port", "8443"]
-    assert plan.mock_argv == [*serve, "--state-dir", str(state_dir.resolve())]
+    assert plan.mock_argv == [*serve, "--state-dir", str(state_dir.resolve()), "--access-log"]
     assert plan.app_argv == ["py", "-m", "client_app.cli", "--host", "127.0.0.1", "--port", "5000"]
     tenant = DEFAULT_CONFIG.default_tenant
     settings = plan.app_settings
