@@ -130,7 +130,7 @@ def test_serving_imports_no_flask_jwt_or_x509_until_needed(state_dir: Path):
         f"app = _build_app(DEFAULT_CONFIG, {str(state_dir)!r}, None)\n"
         "heavy = {'flask', 'jwt', 'requests', 'cryptography.x509', 'tomllib'} & set(sys.modules)\n"
         "assert not heavy, heavy\n"
-        "app.front.flask\n"
+        "app.app.front.flask\n"
         "assert 'flask' in sys.modules\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
@@ -151,4 +151,4 @@ def test_a_spawned_worker_builds_its_own_app(state_dir: Path):
     built = build()
     loader = pickle.loads(pickle.dumps(_Loader(built, build)))
     assert loader.app is None
-    assert isinstance(loader(), MockApp) and loader() is loader()
+    assert isinstance(loader().app, MockApp) and loader() is loader()
