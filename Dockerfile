@@ -1,5 +1,3 @@
-# syntax=docker/dockerfile:1
-#
 # One image for both services of entra-lab:
 #   * the client app: the default CMD (what Azure App Service runs), gunicorn on
 #     0.0.0.0:${PORT:-8000}; on App Service set the app setting WEBSITES_PORT=8000;
@@ -25,6 +23,8 @@ RUN groupadd --system --gid 999 nonroot \
 
 WORKDIR /app
 
+# `--extra app`: the mock and the app (gunicorn, MSAL, Flask-Session), not the conformance
+# suites' Playwright and pytest.
 # Compile .pyc at build time (faster start); copy out of the cache mount (a hard link across
 # file systems is impossible); no dev dependency group; use the image's Python, never download.
 ENV UV_COMPILE_BYTECODE=1 \
@@ -36,12 +36,12 @@ ENV UV_COMPILE_BYTECODE=1 \
 RUN --mount=type=cache,target=/root/.cache/uv \
     --mount=type=bind,source=uv.lock,target=uv.lock \
     --mount=type=bind,source=pyproject.toml,target=pyproject.toml \
-    uv sync --locked --no-install-project
+    uv sync --locked --no-install-project --extra app
 
 # Then the project itself (see .dockerignore for what stays out).
 COPY . /app
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --locked
+    uv sync --locked --extra app
 
 ENV PATH="/app/.venv/bin:$PATH" \
     PYTHONUNBUFFERED=1 \

@@ -43,11 +43,22 @@ class _GunicornServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships 
         return self._app
 
 
+def _version() -> str:
+    """The installed entra-lab distribution's version, for `--version`."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("entra-lab")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line: host, port, number of worker processes."""
     parser = argparse.ArgumentParser(
         prog="client-app", description="Serve the entra-lab client app with gunicorn."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=5000, help="port to bind (default 5000)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")

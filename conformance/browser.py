@@ -4,6 +4,8 @@ Order: `CONFORMANCE_BROWSER` (an explicit choice always wins), then the Chromium
 `playwright install` manages, then a system Chromium (`chromium`, `chromium-browser`,
 `/usr/bin/chromium`). When none exists, `ensure_browser` runs `python -m playwright install
 chromium` once, and only if that fails too stops with one message saying what to do.
+`--browser-channel NAME` (pytest-playwright's option) skips the search and launches that
+Playwright channel.
 """
 
 from __future__ import annotations
@@ -39,10 +41,12 @@ class BrowserNotFound(RuntimeError):
 
 @dataclass(frozen=True)
 class BrowserChoice:
-    """Which Chromium to launch: `executable` None means Playwright's managed one."""
+    """Which Chromium to launch: `executable` None means Playwright's managed one, or the
+    Playwright `channel` (e.g. `chrome`) when one is named."""
 
     executable: str | None
-    source: str  # "CONFORMANCE_BROWSER", "playwright" or "system"
+    source: str  # "CONFORMANCE_BROWSER", "playwright", "system" or "channel"
+    channel: str | None = None
 
 
 def find_browser(
@@ -111,6 +115,7 @@ def launch_browser(
         args.append("--ignore-certificate-errors-spki-list=" + ",".join(spki_pins))
     return playwright.chromium.launch(
         executable_path=choice.executable,
+        channel=choice.channel,
         headless=not headed,
         slow_mo=slowmo,
         args=args,

@@ -1,5 +1,7 @@
-"""Browser fixtures and options of the conformance plugin, named as pytest-playwright names
-them (do not install pytest-playwright alongside: the options would clash).
+"""Browser fixtures of the conformance suites, named as pytest-playwright names them. The
+suites' `conftest.py` imports them, so they apply to the suites' folder only (next to
+pytest-playwright, its fixtures stay what they are elsewhere). The options are declared by
+`conformance.plugin`, which is loaded before the command line is parsed:
 
 | option | default | what |
 |---|---|---|
@@ -7,6 +9,11 @@ them (do not install pytest-playwright alongside: the options would clash).
 | `--slowmo MS` | 0 | slow every Playwright action down |
 | `--tracing on\\|off\\|retain-on-failure` | retain-on-failure | Playwright traces per test |
 | `--output DIR` | `test-results` | per-test folder for failure screenshots and traces |
+| `--browser-channel NAME` | none | a Playwright channel (`chrome`, `msedge`) instead of Chromium |
+
+With pytest-playwright installed these options are its own (same names and meanings; its
+`--tracing` defaults to `off`, so `conformance run` passes `retain-on-failure`): declaring them
+twice would stop pytest with "option dest 'headed' already used".
 
 Fixtures: `playwright`, `browser`, `signed_in_states` (session); `browser_context_args`,
 `new_context`, `context`, `page`, `artifacts_dir`, `signed_in_page`, `sso_page` (function).
@@ -31,28 +38,6 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 
 PHASE_REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
-TRACING = ("on", "off", "retain-on-failure")
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    """pytest-playwright's browser options."""
-    group = parser.getgroup("conformance-browser", "conformance suites: browser")
-    group.addoption("--headed", action="store_true", default=False, help="show the browser")
-    group.addoption(
-        "--slowmo", type=float, default=0, metavar="MS", help="slow Playwright actions down"
-    )
-    group.addoption(
-        "--tracing",
-        choices=TRACING,
-        default="retain-on-failure",
-        help="record a Playwright trace per test (default: keep it only when the test fails)",
-    )
-    group.addoption(
-        "--output",
-        default="test-results",
-        metavar="DIR",
-        help="where failure screenshots and traces go, a folder per test (default test-results)",
-    )
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -92,11 +77,21 @@ def browser(
 ) -> Iterator[Browser]:
     """Scope: session. Chromium (see `conformance.browser` for which one), trusting the
     target's authority and Graph hosts when a CA bundle is configured."""
-    from conformance.browser import BrowserNotFound, ensure_browser, launch_browser
+    from conformance.browser import (
+        BrowserChoice,
+        BrowserNotFound,
+        ensure_browser,
+        launch_browser,
+    )
     from conformance.trust import spki_pins
 
+    channel = pytestconfig.getoption("--browser-channel")
     try:
-        choice = ensure_browser(playwright.chromium.executable_path)
+        choice = (
+            BrowserChoice(None, "channel", channel)
+            if channel
+            else ensure_browser(playwright.chromium.executable_path)
+        )
     except BrowserNotFound as error:
         pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
     pins = spki_pins([target.authority, target.graph_endpoint], target.ca_bundle)

@@ -38,10 +38,12 @@ def pytest_command(target: str, report: Path, extra: Sequence[str]) -> list[str]
     """The pytest command line `run` uses."""
     return [
         sys.executable, "-m", "pytest", str(SUITES), "-v", "-p", "no:cacheprovider",
-        "--target", target,
+        "-p", "conformance.plugin", f"--target={target}",
         f"--junitxml={report / JUNIT}",
         f"--conformance-results={report / RESULTS}",
         f"--output={report / 'artifacts'}",
+        # pytest-playwright's --tracing (used when it is installed) defaults to off.
+        "--tracing=retain-on-failure",
         *extra,
     ]  # fmt: skip
 
@@ -103,9 +105,20 @@ def diff(a: Path, b: Path) -> int:
     return 0 if result.same else 1
 
 
+def _version() -> str:
+    """The installed entra-lab distribution's version, for `--version`."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("entra-lab")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line."""
     parser = argparse.ArgumentParser(prog="conformance", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="run the suites and write a report")
     r.add_argument("--target", choices=("mock", "live"), default="mock")

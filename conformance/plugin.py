@@ -1,6 +1,12 @@
-"""pytest plugin (`pytest11` entry point `conformance`): one suite, two targets.
+"""pytest plugin of the conformance suites: one suite, two targets.
 
-Options (browser options: `conformance.browser_fixtures`):
+Not a global `pytest11` plugin: it is activated where it is asked for, with
+`-p conformance.plugin` (this repository's pytest `addopts`, and `conformance run`) or by the
+suites' `conftest.py`. Its fixture names do not clash with pytest-playwright's; the browser
+fixtures, which do, are imported by that conftest so that they apply to the suites only.
+
+Options (browser options: the table in `conformance.browser_fixtures`; pytest-playwright's
+own when it is installed):
 
 * `--target mock|live` (env twin `CONFORMANCE_TARGET`; default `mock`): the local stack, or
   the tenant and deployed app described by `ENTRA_*` (see `conformance.targets`).
@@ -16,6 +22,7 @@ Fixtures here: `target` (session), `http` (session), `discovery` (session), `msa
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -32,21 +39,39 @@ if TYPE_CHECKING:
     from conformance.trust import TrustingSession
     from mock_entra import MockEntra
 
-pytest_plugins = ["conformance.browser_fixtures"]
-
 ENV_TARGET = "CONFORMANCE_TARGET"
 TARGETS = ("mock", "live")
 TARGET_KEY = pytest.StashKey[str]()
 LIVE_KEY = pytest.StashKey[Target]()
 RECORDER_KEY = pytest.StashKey[RunRecorder]()
+TRACING = ("on", "off", "retain-on-failure")
+# pytest-playwright's plugin: its entry point's name, or its module when given with -p.
+PYTEST_PLAYWRIGHT = ("playwright", "pytest_playwright.pytest_playwright")
 MARKERS = {
     "mock_only": "needs the mock's admin API or clock; skipped with --target live",
     "live_only": "needs a real tenant and deployment; skipped with --target mock",
 }
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    """`--target` and `--conformance-results` (browser options: `browser_fixtures`)."""
+def playwright_plugin_will_load(pluginmanager: pytest.PytestPluginManager) -> bool:
+    """Whether pytest-playwright is, or is about to be, loaded in this run.
+
+    `-p conformance.plugin` is loaded before pytest loads the installed plugins, so "about to
+    be" is read from the installed entry points, as pytest will read them.
+    """
+    if any(pluginmanager.has_plugin(name) for name in PYTEST_PLAYWRIGHT):
+        return True
+    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD") or pluginmanager.is_blocked("playwright"):
+        return False
+    return any(
+        entry.name == "playwright" for entry in importlib.metadata.entry_points(group="pytest11")
+    )
+
+
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    """`--target` and `--conformance-results`; pytest-playwright's browser options, unless
+    pytest-playwright declares them itself (twice would stop pytest: "option dest 'headed'
+    already used"). Its `--tracing` defaults to `off`; `conformance run` passes its own."""
     group = parser.getgroup("conformance", "entra-lab conformance suites")
     group.addoption(
         "--target",
@@ -60,6 +85,31 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="PATH",
         help="write outcomes, observations and artifact paths of the run to this JSON file",
+    )
+    if playwright_plugin_will_load(pluginmanager):
+        return
+    browser = parser.getgroup("conformance-browser", "conformance suites: browser")
+    browser.addoption("--headed", action="store_true", default=False, help="show the browser")
+    browser.addoption(
+        "--slowmo", type=float, default=0, metavar="MS", help="slow Playwright actions down"
+    )
+    browser.addoption(
+        "--tracing",
+        choices=TRACING,
+        default="retain-on-failure",
+        help="record a Playwright trace per test (default: keep it only when the test fails)",
+    )
+    browser.addoption(
+        "--output",
+        default="test-results",
+        metavar="DIR",
+        help="where failure screenshots and traces go, a folder per test (default test-results)",
+    )
+    browser.addoption(
+        "--browser-channel",
+        default=None,
+        metavar="NAME",
+        help="launch this Playwright channel (chrome, msedge) instead of Chromium",
     )
 
 

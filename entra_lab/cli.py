@@ -1,4 +1,4 @@
-"""`entra-lab demo [--mock-port 8443] [--app-port 5000] [--state-dir .mock-entra]`."""
+"""`entra-lab demo [--mock-port 8443] [--app-port 5000] [--state-dir DIR] [--config FILE]`."""
 
 from __future__ import annotations
 
@@ -21,11 +21,22 @@ def _port(text: str) -> int:
     return port
 
 
+def _version() -> str:
+    """The installed entra-lab distribution's version, for `--version`."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("entra-lab")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The `entra-lab` command line."""
     parser = argparse.ArgumentParser(
         prog="entra-lab", description="Local Microsoft Entra ID lab: the mock and the client app."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser(
         "demo",
@@ -51,6 +62,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=Path(DEFAULT_STATE_DIR),
         help=f"the mock's CA, keys and store, and the logs (default {DEFAULT_STATE_DIR})",
     )
+    demo.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the mock's tenants, apps and users (TOML or JSON, as `mock-entra serve --config`); "
+        "the app signs in with the first app of the first tenant",
+    )
     return parser
 
 
@@ -67,7 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Imported here so `--help` does not pay for the mock's imports.
     from entra_lab.demo import DemoOptions, run_demo
 
-    return run_demo(DemoOptions(args.mock_port, args.app_port, args.state_dir))
+    options = DemoOptions(args.mock_port, args.app_port, args.state_dir, config_file=args.config)
+    return run_demo(options)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from entra_lab.wiring import (
     DemoPlan,
     plan_demo,
 )
+from mock_entra.core.config import ConfigError
 
 READY_TIMEOUT = 30.0
 POLL_SECONDS = 0.1
@@ -41,6 +42,7 @@ class DemoOptions:
     app_port: int = DEFAULT_APP_PORT
     state_dir: Path = Path(DEFAULT_STATE_DIR)
     ready_timeout: float = READY_TIMEOUT
+    config_file: Path | None = None  # the mock's config (`--config`); None: the embedded one
 
 
 class StopSignals:
@@ -91,7 +93,7 @@ def port_errors(options: DemoOptions) -> list[str]:
 
 
 def run_demo(options: DemoOptions, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
-    """Run the demo until a stop signal (exit 0) or a failure (exit 1)."""
+    """Run the demo until a stop signal (exit 0) or a failure (exit 1; 2 for a config error)."""
     started = time.monotonic()
     with StopSignals() as signals:
         errors = port_errors(options)
@@ -100,7 +102,15 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout, err: TextIO = sys.s
             return 1
         try:
             try:
-                plan = plan_demo(options.mock_port, options.app_port, options.state_dir)
+                plan = plan_demo(
+                    options.mock_port,
+                    options.app_port,
+                    options.state_dir,
+                    config_file=options.config_file,
+                )
+            except ConfigError as error:
+                print(f"entra-lab: config error: {error}", file=err, flush=True)
+                return 2
             except OSError as error:
                 raise _Failed(
                     f"cannot prepare the state dir {options.state_dir}: {error}"

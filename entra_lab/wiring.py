@@ -15,9 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mock_entra.core.config import DEFAULT_CONFIG, config_to_dict, with_redirect_uris
+from mock_entra.core.config import (
+    DEFAULT_CONFIG,
+    ConfigError,
+    MockConfig,
+    config_to_dict,
+    load_config,
+    with_redirect_uris,
+)
 from mock_entra.core.pki import ensure_state
-from mock_entra.server import info as mock_info
+from mock_entra.info import info as mock_info
 
 DEFAULT_MOCK_PORT = 8443
 # The embedded app registration's redirect URIs use this port (docs/architecture.md).
@@ -84,19 +91,25 @@ def plan_demo(
     *,
     environ: Mapping[str, str] = os.environ,
     python: str = sys.executable,
+    config_file: str | Path | None = None,
 ) -> DemoPlan:
-    """Create the mock's state (CA, keys) if missing and work out both services' wiring."""
+    """Create the mock's state (CA, keys) if missing and work out both services' wiring.
+
+    `config_file` is the user's mock config (`demo --config`; checked here, so a mistake
+    stops the demo before anything starts, as a `ConfigError`); None: the embedded one.
+    """
+    base = DEFAULT_CONFIG if config_file is None else load_config(config_file)
+    _check_demo_app(base, config_file)
     paths = ensure_state(state_dir)
     app_url = f"http://localhost:{app_port}"
     redirect_uri = app_url + REDIRECT_PATH
-    config = DEFAULT_CONFIG
-    config_file = None
-    if app_port != DEFAULT_APP_PORT:
-        # The embedded registration only knows http://localhost:5000/getAToken; Entra (and so
-        # the mock) refuses any other redirect URI with AADSTS50011.
-        config = with_redirect_uris(DEFAULT_CONFIG, [redirect_uri], [app_url + "/"])
-        config_file = paths.root / CONFIG_FILE_NAME
-        config_file.write_text(json.dumps(config_to_dict(config), indent=2) + "\n")
+    # The app's registration must know this port's redirect URIs: Entra (and so the mock)
+    # refuses any other with AADSTS50011. The embedded one knows only port 5000's.
+    config = with_redirect_uris(base, [redirect_uri], [app_url + "/"])
+    written = None
+    if config != DEFAULT_CONFIG:
+        written = paths.root / CONFIG_FILE_NAME
+        written.write_text(json.dumps(config_to_dict(config), indent=2) + "\n")
     info = mock_info(config, paths, f"https://localhost:{mock_port}", None)
 
     base_env = {
@@ -118,8 +131,8 @@ def plan_demo(
         "--state-dir",
         str(paths.root),
     ]
-    if config_file is not None:
-        mock_argv += ["--config", str(config_file)]
+    if written is not None:
+        mock_argv += ["--config", str(written)]
 
     app_settings = {
         "TENANT_ID": info["tenant_id"],
@@ -142,6 +155,19 @@ def plan_demo(
         app_settings=app_settings,
         info=info,
         app_url=app_url,
-        config_file=config_file,
+        config_file=written,
         log_dir=paths.root / "logs",
     )
+
+
+def _check_demo_app(config: MockConfig, source: str | Path | None) -> None:
+    """The client app signs in as the first app of the first tenant: a confidential client."""
+    tenant = config.default_tenant
+    where = f"{source}: tenants[0].apps[0]"
+    if not tenant.apps:
+        raise ConfigError(f"{source}: tenants[0].apps: the demo's client app needs an app here")
+    if not tenant.apps[0].client_secrets:
+        raise ConfigError(
+            f"{where}: the demo's client app signs in as this app "
+            f"({tenant.apps[0].client_id}), which needs client_secrets (a confidential client)"
+        )

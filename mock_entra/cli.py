@@ -1,4 +1,8 @@
-"""`mock-entra serve` and `mock-entra info --json`."""
+"""`mock-entra serve`, `mock-entra info [--json] [--check]` and `mock-entra config --defaults`.
+
+Exit codes: 0 fine; 1 the server cannot listen, or `info --check` finds none running; 2 a
+usage, config or state-dir problem (one message on stderr).
+"""
 
 from __future__ import annotations
 
@@ -8,14 +12,34 @@ import json
 import os
 import socket
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 from mock_entra.core.config import DEFAULT_CONFIG, ConfigError, MockConfig, load_config
 from mock_entra.core.pki import ensure_state
-from mock_entra.server import ServeOptions, info, public_host, serve
+from mock_entra.info import find_state, info, server_status, summary_text
+from mock_entra.server import ServeOptions, public_host, serve
 
 DEFAULT_STATE_DIR = ".mock-entra"
+DISTRIBUTION = "entra-lab"
+
+
+class VersionAction(argparse.Action):
+    """`--version`: the installed distribution's version, looked up only when asked."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: Any):
+        kwargs.setdefault("help", "print the version and exit")
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version(DISTRIBUTION)
+        except PackageNotFoundError:
+            found = "(not installed)"
+        parser.exit(message=f"{parser.prog} {found}\n")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -52,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mock-entra", description="A local Microsoft Entra ID v2.0 mock."
     )
+    parser.add_argument("--version", action=VersionAction)
     sub = parser.add_subparsers(dest="command", required=True)
     s = sub.add_parser("serve", help="serve the mock over HTTPS")
     _common(s)
@@ -68,14 +93,84 @@ def build_parser() -> argparse.ArgumentParser:
         default=False,
         help="log one line per request to stderr, secrets redacted (default: off)",
     )
-    i = sub.add_parser("info", help="print what a client needs to use the mock")
+    i = sub.add_parser(
+        "info",
+        help="print what a client needs to use the mock, and whether it is running",
+        description="Read the state dir that `mock-entra serve` made (never create one) and "
+        "print the authority, client, users and CA, and whether the server answers.",
+    )
     _common(i)
-    i.add_argument("--json", action="store_true", help="one JSON object (the only format)")
+    i.add_argument("--json", action="store_true", help="one JSON object instead of a summary")
+    i.add_argument(
+        "--check", action="store_true", help="exit 1 unless the server answers (HTTPS, via the CA)"
+    )
+    i.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait up to SECONDS for the state dir (and, with --check, for the server)",
+    )
+    c = sub.add_parser(
+        "config",
+        help="print a config as TOML (the embedded defaults, or --config merged and checked)",
+        description="Print the embedded defaults (--defaults), or the effective config that "
+        "--config gives after checking and merging, as TOML that --config accepts.",
+    )
+    c.add_argument("--defaults", action="store_true", help="the embedded defaults")
+    c.add_argument("--config", default=os.environ.get("MOCK_ENTRA_CONFIG"), help="a config file")
+    c.add_argument("--json", action="store_true", help="JSON instead of TOML")
     return parser
 
 
 def _config(path: str | None) -> MockConfig:
     return DEFAULT_CONFIG if not path else load_config(path)
+
+
+def _print_config(args: argparse.Namespace) -> int:
+    from mock_entra.core.config import config_to_dict
+    from mock_entra.core.config_load import config_to_toml
+
+    config = DEFAULT_CONFIG if args.defaults else _config(args.config)
+    if args.json:
+        print(json.dumps(config_to_dict(config), indent=2))
+        return 0
+    what = "the embedded defaults" if args.defaults or not args.config else args.config
+    header = (
+        f"mock-entra config: {what}, as a file for `mock-entra serve --config FILE`.\n"
+        'To add to the defaults instead of replacing them, start a file with extends = "defaults"\n'
+        "and list only what you add or change (docs/configuration.md)."
+    )
+    sys.stdout.write(config_to_toml(config, header=header))
+    return 0
+
+
+def _info(args: argparse.Namespace, config: MockConfig) -> int:
+    deadline = time.monotonic() + max(args.wait, 0.0)
+    state = Path(args.state_dir)
+    paths = find_state(state)
+    while paths is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+        paths = find_state(state)
+    if paths is None:
+        print(
+            f"mock-entra: no mock state in {state.resolve()}: start `mock-entra serve` first "
+            "or pass --state-dir",
+            file=sys.stderr,
+        )
+        return 2
+    base_url = f"https://{public_host(args.host)}:{args.port}"
+    tenant_id = config.default_tenant.tenant_id
+    status = server_status(base_url, tenant_id, paths.ca_cert)
+    while args.check and not status.running and time.monotonic() < deadline:
+        time.sleep(0.2)
+        status = server_status(base_url, tenant_id, paths.ca_cert)
+    data = info(config, paths, base_url, args.admin_key)
+    if args.json:
+        print(json.dumps({**data, "server_running": status.running}, indent=2))
+    else:
+        print(summary_text(data, status, paths.root))
+    return 1 if args.check and not status.running else 0
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -105,15 +200,16 @@ def _build_app(
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "config":
+            return _print_config(args)
         config = _config(args.config)
     except ConfigError as exc:
         print(f"mock-entra: config error: {exc}", file=sys.stderr)
         return 2
+    if args.command == "info":
+        return _info(args, config)
     paths = ensure_state(Path(args.state_dir))
     base_url = f"https://{public_host(args.host)}:{args.port}"
-    if args.command == "info":
-        print(json.dumps(info(config, paths, base_url, args.admin_key), indent=2))
-        return 0
     if not _port_free(args.host, args.port):
         print(
             f"mock-entra: port {args.port} on {args.host} is already in use. "

@@ -1,4 +1,6 @@
-"""pytest fixtures for testing apps against the mock (registered as a `pytest11` plugin).
+"""pytest fixtures for testing apps against the mock (a `pytest11` plugin: installing
+entra-lab, even without extras, makes them available; they add no options and their names are
+unique, so they sit next to any other plugin).
 
 | fixture | scope | what |
 |---|---|---|
@@ -11,12 +13,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
-from mock_entra.core.config import DEFAULT_CONFIG, MockConfig
-from mock_entra.intercept import MockEntraInterceptor
-from mock_entra.server import MockEntra
+# Imported by the fixtures, not here: this plugin is loaded by every pytest run of a project
+# that installs entra-lab, and the mock's imports (Flask, cryptography, responses) cost
+# ~0.3 s that a run not using the fixtures should not pay.
+if TYPE_CHECKING:
+    from mock_entra.core.config import MockConfig
+    from mock_entra.intercept import MockEntraInterceptor
+    from mock_entra.server import MockEntra
 
 
 @pytest.fixture(scope="session")
@@ -27,6 +34,8 @@ def mock_entra_config() -> MockConfig:
     def mock_entra_config():
         return with_redirect_uris(DEFAULT_CONFIG, ["http://localhost:8000/callback"])
     """
+    from mock_entra.core.config import DEFAULT_CONFIG
+
     return DEFAULT_CONFIG
 
 
@@ -36,6 +45,8 @@ def mock_entra_server(
 ) -> Iterator[MockEntra]:
     """A live mock over HTTPS on an ephemeral port, one per session, admin API on.
     Trust it with `mock.ca_bundle` (system CAs + the mock's CA)."""
+    from mock_entra.server import MockEntra
+
     state = tmp_path_factory.mktemp("mock-entra")
     with MockEntra.start(mock_entra_config, state_dir=state) as mock:
         yield mock
@@ -52,5 +63,7 @@ def mock_entra(mock_entra_server: MockEntra) -> MockEntra:
 def mock_entra_intercept(mock_entra_config: MockConfig) -> Iterator[MockEntraInterceptor]:
     """Answer `https://login.microsoftonline.com` and `https://graph.microsoft.com` in-process
     (via `responses`) for the duration of the test; `.clock` is a `FixedClock`."""
+    from mock_entra.intercept import MockEntraInterceptor
+
     with MockEntraInterceptor(mock_entra_config) as interceptor:
         yield interceptor

@@ -29,6 +29,7 @@ from mock_entra.core.clock import OffsetClock
 from mock_entra.core.config import DEFAULT_CONFIG, MockConfig, config_to_dict
 from mock_entra.core.pki import StatePaths, ensure_state
 from mock_entra.core.store import Store
+from mock_entra.info import info
 
 
 @dataclass(frozen=True)
@@ -120,31 +121,6 @@ def _free_port(host: str) -> int:
 
 def public_host(host: str) -> str:
     return "localhost" if host in ("127.0.0.1", "0.0.0.0", "::", "::1", "") else host
-
-
-def info(
-    config: MockConfig, paths: StatePaths, base_url: str, admin_key: str | None
-) -> dict[str, Any]:
-    """What a client needs (`mock-entra info --json`); the key names are a contract."""
-    tenant = config.default_tenant
-    app = tenant.apps[0]
-    return {
-        "authority": f"{base_url}/{tenant.tenant_id}",
-        "tenant_id": tenant.tenant_id,
-        "graph_endpoint": f"{base_url}/v1.0",
-        "ca_file": str(paths.ca_cert),
-        "ca_bundle": str(paths.ca_bundle),
-        "client_id": app.client_id,
-        "client_secret": app.client_secrets[0] if app.client_secrets else None,
-        "redirect_uris": list(app.redirect_uris),
-        "post_logout_redirect_uris": list(app.post_logout_redirect_uris),
-        "users": [
-            {"username": u.username, "password": u.password, "display_name": u.display_name}
-            for u in tenant.users
-        ],
-        "base_url": base_url,
-        "admin_key": admin_key,
-    }
 
 
 @dataclass

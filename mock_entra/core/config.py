@@ -1,19 +1,22 @@
 """What the mock knows: tenants, app registrations and test users, as frozen dataclasses.
 
 `DEFAULT_CONFIG` is what `mock-entra serve` uses when no `--config` is given. A config file
-(TOML or JSON, same schema; see `examples/mock-entra.toml`) replaces it as a whole.
+(TOML or JSON, same schema; see `examples/mock-entra.toml` and docs/configuration.md) replaces
+it as a whole, or adds to it with `extends = "defaults"`. Files are read and checked by
+`config_load` against these dataclasses' type hints: a field added here is validated there.
+
+Field comments say what each field means; "required" marks the fields without a default.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, get_args, get_type_hints
 
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 GRAPH_RESOURCE = "https://graph.microsoft.com"
@@ -41,7 +44,58 @@ GRAPH_APPLICATION_PERMISSIONS = frozenset(
 
 
 class ConfigError(ValueError):
-    """A config file or value that the mock cannot use; the message names the field."""
+    """A config file or value that the mock cannot use; the message names the file (when
+    there is one) and the field path. `problems` lists (field path, message) pairs."""
+
+    def __init__(self, message: str, problems: tuple[tuple[str, str], ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Inclusive limits of a number field, checked wherever a config is built."""
+
+    low: int
+    high: int
+    unit: str = ""
+
+    def accepts(self, value: object) -> bool:
+        return (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and (self.low <= value <= self.high)
+        )
+
+    def describe(self) -> str:
+        unit = f" {self.unit}" if self.unit else ""
+        return f"a whole number of{unit} from {self.low} to {self.high}"
+
+
+MAX_SECONDS = 10 * 365 * 24 * 3600  # ten years: far beyond any Entra lifetime, and no overflow
+Seconds = Annotated[int, Bounds(1, MAX_SECONDS, "seconds")]
+
+# Marks the field that identifies an entry of a list (`tenants`, `users`, `apps`, `groups`): two
+# entries may not share it, and `extends = "defaults"` merges an entry into the default one that
+# has it.
+KEY: Mapping[str, bool] = {"key": True}
+
+
+def _bounded_fields(cls: type) -> list[tuple[str, Bounds]]:
+    found = _BOUNDED.get(cls)
+    if found is None:
+        found = []
+        for name, hint in get_type_hints(cls, include_extras=True).items():
+            for part in (hint, *get_args(hint)):  # `Seconds | None` too
+                bounds = [m for m in getattr(part, "__metadata__", ()) if isinstance(m, Bounds)]
+                if bounds:
+                    found.append((name, bounds[0]))
+                    break
+        _BOUNDED[cls] = found
+    return found
+
+
+_BOUNDED: dict[type, list[tuple[str, Bounds]]] = {}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,10 +104,10 @@ class TestUser:
 
     __test__ = False  # not a pytest test class
 
-    username: str  # the UPN, e.g. adele@contoso.onmicrosoft.com
-    password: str
-    display_name: str
-    object_id: str  # `oid` in tokens, `id` in Graph
+    username: str = field(metadata=KEY)  # required: the UPN, e.g. adele@contoso.onmicrosoft.com
+    password: str  # required
+    display_name: str  # required: `name` in ID tokens, `displayName` in Graph
+    object_id: str  # required: a GUID; `oid` in tokens, `id` in Graph
     given_name: str | None = None
     surname: str | None = None
     job_title: str | None = None
@@ -64,14 +118,54 @@ class TestUser:
     business_phones: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()  # group object ids, emitted as `groups` when the app asks
     roles: tuple[str, ...] = ()  # app role values assigned to the user, emitted as `roles`
+    # More of Graph's user properties ($select-able; unset ones are `null` as Graph sends them).
+    manager: str | None = None  # the object id of another user of the tenant (Graph `/manager`)
+    has_photo: bool = True  # False: `/photo/$value` is Graph's 404 ImageNotFound
+    account_enabled: bool = True
+    user_type: str = "Member"  # or "Guest"
+    created_date_time: str | None = None  # ISO 8601, e.g. "2024-01-15T09:30:00Z"
+    department: str | None = None
+    company_name: str | None = None
+    employee_id: str | None = None
+    employee_type: str | None = None
+    street_address: str | None = None
+    city: str | None = None
+    state: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+    usage_location: str | None = None
+    fax_number: str | None = None
+    mail_nickname: str | None = None  # None: the UPN's local part
+    other_mails: tuple[str, ...] = ()
+    proxy_addresses: tuple[str, ...] = ()  # e.g. "SMTP:adele@contoso.com"
+    im_addresses: tuple[str, ...] = ()
+    on_premises_sam_account_name: str | None = None
+    on_premises_immutable_id: str | None = None
+    on_premises_sync_enabled: bool | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Group:
+    """A directory group: what Graph's `memberOf` lists and `getMemberObjects` returns.
+
+    Users point at groups by id (`TestUser.groups`); a group inside other groups lists
+    their ids in `member_of`, which Graph's transitive calls follow."""
+
+    object_id: str = field(metadata=KEY)  # required: the group's object id, a GUID
+    display_name: str  # required
+    security_enabled: bool = True
+    mail_enabled: bool = False
+    description: str | None = None
+    mail: str | None = None
+    member_of: tuple[str, ...] = ()  # ids of the groups this group is a direct member of
 
 
 @dataclass(frozen=True, kw_only=True)
 class AppRegistration:
     """An app registration (and its service principal) in a tenant."""
 
-    client_id: str
-    display_name: str
+    client_id: str = field(metadata=KEY)  # required: the application (client) id, a GUID
+    display_name: str  # required
     client_secrets: tuple[str, ...] = ()  # empty: a public client (no secret accepted)
     redirect_uris: tuple[str, ...] = ()
     post_logout_redirect_uris: tuple[str, ...] = ()
@@ -98,12 +192,13 @@ class AppRegistration:
 class Tenant:
     """A directory: its GUID, verified domains, users and app registrations."""
 
-    tenant_id: str
-    display_name: str
-    domains: tuple[str, ...] = ()
-    region_scope: str = "WW"
+    tenant_id: str = field(metadata=KEY)  # required: the directory (tenant) id, a GUID
+    display_name: str  # required
+    domains: tuple[str, ...] = ()  # verified domains: also accepted in the authority's path
+    region_scope: str = "WW"  # `tenant_region_scope` in discovery
     users: tuple[TestUser, ...] = ()
     apps: tuple[AppRegistration, ...] = ()
+    groups: tuple[Group, ...] = ()
 
     def user_by_username(self, username: str) -> TestUser | None:
         wanted = username.strip().lower()
@@ -115,19 +210,27 @@ class Tenant:
     def app(self, client_id: str) -> AppRegistration | None:
         return next((a for a in self.apps if a.client_id == client_id), None)
 
+    def group(self, object_id: str) -> Group | None:
+        return next((g for g in self.groups if g.object_id == object_id), None)
+
 
 @dataclass(frozen=True, kw_only=True)
 class MockConfig:
     """Everything the mock serves; build with `dataclasses.replace(DEFAULT_CONFIG, ...)`."""
 
-    tenants: tuple[Tenant, ...]
-    code_lifetime: int = 600  # seconds; Entra: "about 10 minutes"
-    # None: a random 60-90 minutes per token, as Entra does; an int fixes it.
-    access_token_lifetime: int | None = None
-    refresh_token_inactivity: int = 90 * 24 * 3600
-    signin_page_lifetime: int = 3600  # an unfinished sign-in (the `ctx`) is kept this long
+    tenants: tuple[Tenant, ...]  # required, at least one: the first is the default tenant
+    code_lifetime: Seconds = 600  # seconds; Entra: "about 10 minutes"
+    # None: a random 60-90 minutes per token, as Entra does; seconds fix it.
+    access_token_lifetime: Seconds | None = None
+    refresh_token_inactivity: Seconds = 90 * 24 * 3600  # seconds a refresh token lives unused
+    signin_page_lifetime: Seconds = 3600  # an unfinished sign-in (the `ctx`) is kept this long
 
     def __post_init__(self) -> None:
+        # Bounded numbers are checked however the config is built (a file, or Python code).
+        for name, bounds in _bounded_fields(type(self)):
+            value = getattr(self, name)
+            if value is not None and not bounds.accepts(value):
+                raise ConfigError(f"{name}: expected {bounds.describe()}, got {value!r:.40}")
         if not self.tenants:
             raise ConfigError("tenants: at least one tenant is required")
         ids = [t.tenant_id for t in self.tenants]
@@ -175,6 +278,10 @@ DEFAULT_CLIENT_SECRET = "entra-lab~local-demo-secret"
 DEFAULT_REDIRECT_URI = "http://localhost:5000/getAToken"
 DEFAULT_API_CLIENT_ID = "c2a4b1f6-5b7e-4c0e-9d55-3f1f2a9e7b10"
 DEFAULT_API_URI = "api://entra-lab-api"
+DEFAULT_MEGAN_ID = "48d31887-5fad-4d73-a9f5-3c356e68a038"
+DEFAULT_GROUP_ALL_ID = "02bd9fd6-8f93-4758-87c3-1fb73740a315"
+DEFAULT_GROUP_RETAIL_ID = "2f7c3c5e-8c53-4b8e-9c4a-6a0d2f1e7b21"
+DEFAULT_GROUP_SALES_ID = "5e1d8b3a-1f2c-4d6e-8a9b-0c7d6e5f4a32"
 
 DEFAULT_CONFIG = MockConfig(
     tenants=(
@@ -196,18 +303,60 @@ DEFAULT_CONFIG = MockConfig(
                     office_location="18/2111",
                     preferred_language="en-US",
                     business_phones=("+1 425 555 0109",),
+                    manager=DEFAULT_MEGAN_ID,
+                    groups=(DEFAULT_GROUP_RETAIL_ID, DEFAULT_GROUP_ALL_ID),
+                    created_date_time="2024-01-15T09:30:00Z",
+                    department="Retail",
+                    company_name="Contoso",
+                    employee_id="1001",
+                    street_address="1 Microsoft Way",
+                    city="Redmond",
+                    state="WA",
+                    postal_code="98052",
+                    country="United States",
+                    usage_location="US",
+                    proxy_addresses=("SMTP:adele@contoso.onmicrosoft.com",),
+                    on_premises_sam_account_name="adelev",
                 ),
                 TestUser(
                     username="megan@contoso.onmicrosoft.com",
                     password="Passw0rd!2",
                     display_name="Megan Bowen",
-                    object_id="48d31887-5fad-4d73-a9f5-3c356e68a038",
+                    object_id=DEFAULT_MEGAN_ID,
                     given_name="Megan",
                     surname="Bowen",
                     job_title="Marketing Manager",
                     mail="megan@contoso.onmicrosoft.com",
                     office_location="12/1110",
                     preferred_language="en-US",
+                    groups=(DEFAULT_GROUP_ALL_ID,),
+                    created_date_time="2023-06-01T08:00:00Z",
+                    department="Marketing",
+                    company_name="Contoso",
+                    employee_id="1002",
+                    has_photo=False,  # Graph's ImageNotFound
+                ),
+            ),
+            groups=(
+                Group(
+                    object_id=DEFAULT_GROUP_ALL_ID,
+                    display_name="All Company",
+                    mail_enabled=True,
+                    mail="allcompany@contoso.onmicrosoft.com",
+                    description="Everyone at Contoso",
+                ),
+                Group(
+                    object_id=DEFAULT_GROUP_RETAIL_ID,
+                    display_name="Retail",
+                    description="The retail team",
+                    member_of=(DEFAULT_GROUP_SALES_ID,),
+                ),
+                Group(
+                    object_id=DEFAULT_GROUP_SALES_ID,
+                    display_name="Sales and Marketing",
+                    security_enabled=False,
+                    mail_enabled=True,
+                    mail="salesandmarketing@contoso.onmicrosoft.com",
                 ),
             ),
             apps=(
@@ -264,48 +413,7 @@ def with_redirect_uris(
     )
 
 
-# --- file format -------------------------------------------------------------------------------
-
-_TOP_KEYS = {f.name for f in dataclasses.fields(MockConfig)}
-
-
-def _build(cls: type, raw: Mapping[str, Any], where: str) -> Any:
-    names = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = set(raw) - set(names)
-    if unknown:
-        raise ConfigError(f"{where}: unknown field(s) {sorted(unknown)}")
-    values: dict[str, Any] = {}
-    for key, value in raw.items():
-        if isinstance(value, list):
-            value = tuple(value)
-        if key == "application_permissions":
-            value = {str(k): tuple(v) for k, v in dict(value).items()}
-        values[key] = value
-    try:
-        return cls(**values)
-    except TypeError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
-
-
-def config_from_dict(raw: Mapping[str, Any]) -> MockConfig:
-    """Build a MockConfig from the file schema (the shape `config_to_dict` writes)."""
-    unknown = set(raw) - _TOP_KEYS
-    if unknown:
-        raise ConfigError(f"unknown top-level field(s) {sorted(unknown)}")
-    tenants = []
-    for i, t in enumerate(raw.get("tenants") or ()):
-        where = f"tenants[{i}]"
-        t = dict(t)
-        users = tuple(
-            _build(TestUser, u, f"{where}.users[{j}]") for j, u in enumerate(t.pop("users", ()))
-        )
-        apps = tuple(
-            _build(AppRegistration, a, f"{where}.apps[{j}]")
-            for j, a in enumerate(t.pop("apps", ()))
-        )
-        tenants.append(_build(Tenant, {**t, "users": users, "apps": apps}, where))
-    rest = {k: v for k, v in raw.items() if k != "tenants"}
-    return MockConfig(tenants=tuple(tenants), **rest)
+# --- file format (reading and checking files: `config_load`) ------------------------------------
 
 
 def config_to_dict(config: MockConfig) -> dict[str, Any]:
@@ -323,21 +431,15 @@ def config_to_dict(config: MockConfig) -> dict[str, Any]:
     return plain(config)
 
 
+def config_from_dict(raw: Mapping[str, Any], *, source: str = "config") -> MockConfig:
+    """Build a checked MockConfig from the file schema (see `config_load.config_from_dict`)."""
+    from mock_entra.core import config_load  # the checker is only needed to read a file
+
+    return config_load.config_from_dict(raw, source=source)
+
+
 def load_config(path: str | Path) -> MockConfig:
-    """Read a TOML or JSON config file."""
-    path = Path(path)
-    try:
-        text = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
-    try:
-        raw = json.loads(text) if path.suffix == ".json" else _toml(text.decode())
-    except ValueError as exc:  # TOMLDecodeError is a ValueError
-        raise ConfigError(f"{path}: {exc}") from None
-    return config_from_dict(raw)
+    """Read and check a TOML or JSON config file (see `config_load.load_config`)."""
+    from mock_entra.core import config_load
 
-
-def _toml(text: str) -> Any:
-    import tomllib  # only a TOML config pays for it
-
-    return tomllib.loads(text)
+    return config_load.load_config(path)

@@ -1,9 +1,9 @@
-"""The fake Microsoft Graph's protocol half: validate the bearer token as Graph does and
-shape users as Graph's JSON. Learn: "Get user" (v1.0) and Graph error responses."""
+"""The fake Microsoft Graph's gate: validate the bearer token as Graph does, and say which
+permissions a call needs. Learn: "Microsoft Graph error responses and resource types",
+"Microsoft Graph permissions reference"."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,36 +13,26 @@ from mock_entra.core.aadsts import GraphError
 from mock_entra.core.config import GRAPH_APP_ID, GRAPH_RESOURCE, MockConfig, Tenant, TestUser
 from mock_entra.core.keys import KeySet, hashed_nonce, segment
 
-GRAPH_BASE = "https://graph.microsoft.com/v1.0"
-# $select-able properties of microsoft.graph.user that the mock knows, in Graph's order.
-DEFAULT_PROPERTIES = (
-    "businessPhones",
-    "displayName",
-    "givenName",
-    "jobTitle",
-    "mail",
-    "mobilePhone",
-    "officeLocation",
-    "preferredLanguage",
-    "surname",
-    "userPrincipalName",
-    "id",
-)
-EXTRA_PROPERTIES = ("accountEnabled", "userType", "companyName", "department")
-_ALL = {p.lower(): p for p in (*DEFAULT_PROPERTIES, *EXTRA_PROPERTIES)}
 _WWW_AUTHENTICATE = (
     'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/'
     f'authorize", client_id="{GRAPH_APP_ID}"'
 )
-READ_SELF = {
-    "User.Read",
-    "User.ReadWrite",
-    "User.ReadBasic.All",
-    "User.Read.All",
-    "Directory.Read.All",
-}
-READ_OTHERS = {"User.ReadBasic.All", "User.Read.All", "Directory.Read.All"}
-READ_OTHERS_APP = {"User.Read.All", "Directory.Read.All"}
+# Permissions per call, from each API's Learn page ("Permissions" table, least to most
+# privileged). Delegated ones are read from `scp`, application ones from `roles`.
+_DIRECTORY = {"Directory.Read.All", "Directory.ReadWrite.All"}
+READ_SELF = frozenset(
+    {"User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All"}
+    | _DIRECTORY
+    | {"Directory.AccessAsUser.All"}
+)
+FULL_USERS = frozenset({"User.Read.All", "User.ReadWrite.All"} | _DIRECTORY)
+FULL_USERS_DELEGATED = FULL_USERS | {"Directory.AccessAsUser.All"}
+READ_USERS = FULL_USERS | {"User.ReadBasic.All"}  # List users, Get user (others)
+READ_USERS_DELEGATED = FULL_USERS_DELEGATED | {"User.ReadBasic.All"}
+READ_GROUPS = frozenset(
+    {"GroupMember.Read.All", "Group.Read.All", "Group.ReadWrite.All"} | _DIRECTORY
+)
+READ_GROUPS_DELEGATED = READ_GROUPS | {"Directory.AccessAsUser.All"}
 
 
 @dataclass(frozen=True)
@@ -108,80 +98,6 @@ def authenticate(config: MockConfig, keys: KeySet, authorization: str | None, no
     return Caller(tenant, user, scopes, roles, client_sub)
 
 
-def parse_select(raw: str | None) -> tuple[str, ...]:
-    if raw is None:
-        return DEFAULT_PROPERTIES
-    names = []
-    for part in raw.split(","):
-        name = part.strip()
-        if not name:
-            continue
-        known = _ALL.get(name.lower())
-        if known is None:
-            raise GraphError(
-                400,
-                "Request_BadRequest",
-                f"Could not find a property named '{name[:100]}' on type 'microsoft.graph.user'.",
-            )
-        names.append(known)
-    return tuple(dict.fromkeys(names)) or DEFAULT_PROPERTIES
-
-
-def user_json(
-    user: TestUser, select: tuple[str, ...], *, context_base: str, path: str
-) -> dict[str, Any]:
-    values: Mapping[str, Any] = {
-        "businessPhones": list(user.business_phones),
-        "displayName": user.display_name,
-        "givenName": user.given_name,
-        "jobTitle": user.job_title,
-        "mail": user.mail,
-        "mobilePhone": user.mobile_phone,
-        "officeLocation": user.office_location,
-        "preferredLanguage": user.preferred_language,
-        "surname": user.surname,
-        "userPrincipalName": user.username,
-        "id": user.object_id,
-        "accountEnabled": True,
-        "userType": "Member",
-        "companyName": None,
-        "department": None,
-    }
-    if select == DEFAULT_PROPERTIES:
-        context = f"{context_base}/$metadata#users/$entity"
-    else:
-        context = f"{context_base}/$metadata#users({','.join(select)})/$entity"
-    return {"@odata.context": context, **{name: values[name] for name in select}}
-
-
-def me(caller: Caller) -> TestUser:
-    if caller.user is None:
-        raise GraphError(
-            400, "BadRequest", "/me request is only valid with delegated authentication flow."
-        )
-    if not caller.scopes & READ_SELF:
-        raise denied()
-    return caller.user
-
-
-def user_by_id_or_upn(caller: Caller, key: str) -> TestUser:
-    target = caller.tenant.user_by_id(key) or caller.tenant.user_by_username(key)
-    if caller.user is not None:
-        is_self = target is not None and target.object_id == caller.user.object_id
-        if not (caller.scopes & (READ_SELF if is_self else READ_OTHERS)):
-            raise denied()
-    elif not caller.roles & READ_OTHERS_APP:
-        raise denied()
-    if target is None:
-        raise GraphError(
-            404,
-            "Request_ResourceNotFound",
-            f"Resource '{key[:200]}' does not exist or one of its queried reference-"
-            "property objects are not present.",
-        )
-    return target
-
-
 def verify_graph_token(keys: KeySet, token: str) -> dict[str, Any]:
     """Verify a Graph token's signature the way only Graph can (undo the nonce transform of
     `KeySet.sign_graph`). Raises `jwt.InvalidTokenError`; the claims are checked above."""
@@ -203,3 +119,15 @@ def verify_graph_token(keys: KeySet, token: str) -> dict[str, Any]:
         algorithms=["RS256"],
         options={f"verify_{name}": False for name in checks},  # type: ignore[misc]
     )
+
+
+def granted(caller: Caller, delegated: frozenset[str], application: frozenset[str]) -> bool:
+    """Whether the token carries one of the permissions (scp for a user, roles for an app)."""
+    if caller.user is None:
+        return bool(caller.roles & application)
+    return bool(caller.scopes & delegated)
+
+
+def require(caller: Caller, delegated: frozenset[str], application: frozenset[str]) -> None:
+    if not granted(caller, delegated, application):
+        raise denied()

@@ -8,7 +8,7 @@ import logging
 from flask import Flask, Response, request
 
 from mock_entra.core.runtime import Runtime
-from mock_entra.web import admin, discovery, errors, graph_views, signin
+from mock_entra.web import admin, discovery, errors, graph_views, landing, signin
 from mock_entra.web.context import EXTENSION, trace_id
 from mock_entra.web.tenant import bp as identity_bp
 from mock_entra.web.wire import MAX_BODY_BYTES, SECURITY_HEADERS
@@ -25,6 +25,7 @@ def flask_app(runtime: Runtime) -> Flask:
     app.register_blueprint(identity_bp)
     app.register_blueprint(graph_views.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(landing.bp)
     errors.register(app)
 
     @app.get("/error")

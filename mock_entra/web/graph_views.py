@@ -1,14 +1,19 @@
-"""The fake Microsoft Graph (`/v1.0/me`, `/v1.0/users/{id|upn}`) and the OIDC userinfo
-endpoint that discovery advertises (on Graph, as Entra's is)."""
+"""The fake Microsoft Graph over HTTP (`/v1.0/...`, see `core.graph_directory` for the
+calls) and the OIDC userinfo endpoint that discovery advertises (on Graph, as Entra's is).
+
+Every answer, errors included, carries Graph's `request-id`, `client-request-id` (the
+caller's, else the request id), `OData-Version: 4.0` (JSON) and `x-ms-ags-diagnostic`
+headers, as captured Graph responses do.
+"""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from flask import Blueprint, Response, request
 
-from mock_entra.core import graph
-from mock_entra.core.aadsts import GraphError
+from mock_entra.core import graph, graph_directory
 from mock_entra.web.context import base_url, runtime, trace_id
 from mock_entra.web.respond import json_response
 
@@ -16,6 +21,18 @@ bp = Blueprint("graph", __name__)
 GRAPH_JSON = (
     "application/json;odata.metadata=minimal;odata.streaming=true;"
     "IEEE754Compatible=false;charset=utf-8"
+)
+_DIAGNOSTIC = json.dumps(
+    {
+        "ServerInfo": {
+            "DataCenter": "Local",
+            "Slice": "E",
+            "Ring": "5",
+            "ScaleUnit": "000",
+            "RoleInstance": "ENTRA-LAB",
+        }
+    },
+    separators=(",", ":"),
 )
 
 
@@ -26,43 +43,43 @@ def _caller() -> graph.Caller:
     )
 
 
-def _graph_response(body: dict) -> Response:
-    response = json_response(body)
-    response.headers["Content-Type"] = GRAPH_JSON
-    response.headers["Cache-Control"] = "private"
+@bp.after_request
+def graph_headers(response: Response) -> Response:
+    """Graph's headers on every response of the blueprint, errors included."""
     response.headers["request-id"] = trace_id()
-    response.headers["client-request-id"] = request.headers.get("client-request-id", trace_id())
+    response.headers["client-request-id"] = request.headers.get("client-request-id") or trace_id()
+    response.headers.setdefault("x-ms-ags-diagnostic", _DIAGNOSTIC)
+    response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if response.mimetype == "application/json" and request.path.startswith("/v1.0/"):
+        response.headers["Content-Type"] = GRAPH_JSON
+        response.headers["OData-Version"] = "4.0"
     return response
 
 
-def _select() -> tuple[str, ...]:
-    values = request.args.getlist("$select")
-    if len(values) > 1:
-        raise GraphError(
-            400,
-            "BadRequest",
-            "Query option '$select' was specified more than once,"
-            " but it must be specified at most once.",
-        )
-    return graph.parse_select(values[0] if values else None)
-
-
-@bp.get("/v1.0/me")
-def me() -> Response:
-    select = _select()
-    user = graph.me(_caller())
-    return _graph_response(
-        graph.user_json(user, select, context_base=f"{base_url()}/v1.0", path="me")
+@bp.route("/v1.0/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+def v1(rest: str) -> Response:
+    """Every `/v1.0/...` path: Graph's own 400 for a segment it does not know, never a
+    web-framework 404."""
+    consistency = request.headers.get("ConsistencyLevel", "")
+    result = graph_directory.handle(
+        graph_directory.GraphRequest(
+            method=request.method,
+            segments=tuple(rest.split("/")),
+            params=tuple(request.args.items(multi=True)),
+            base=f"{base_url()}/v1.0",
+            eventual=consistency.strip().lower() == "eventual",
+            body=request.get_data(cache=False)[:65536] if request.method == "POST" else b"",
+        ),
+        _caller,
     )
-
-
-@bp.get("/v1.0/users/<path:key>")
-def user(key: str) -> Response:
-    select = _select()
-    target = graph.user_by_id_or_upn(_caller(), key)
-    return _graph_response(
-        graph.user_json(target, select, context_base=f"{base_url()}/v1.0", path="users")
-    )
+    if result.content_type is None:
+        response = json_response(result.body)
+        response.headers["Cache-Control"] = "private"
+    else:
+        response = Response(result.body, 200, content_type=result.content_type)
+        response.headers["Cache-Control"] = "private"
+    response.headers.update(result.headers)
+    return response
 
 
 @bp.route("/oidc/userinfo", methods=["GET", "POST"])

@@ -1,18 +1,17 @@
 """compose.yaml without a Docker engine: it is a valid Compose file with the intended wiring,
 and its services' own commands, environments and healthchecks work together when started as
-local processes.
+local processes. (tests/containers runs the same file on a real engine.)
 
-Starting the services locally substitutes only what makes sense inside Docker alone:
+The file's only variables are the host ports, `${MOCK_PORT:-8443}` and `${APP_PORT:-5000}`;
+`interpolate` applies Compose's rules for the forms it uses (`${VAR:-default}`, `${VAR}`,
+`$$`). Starting the services locally substitutes only what makes sense inside Docker alone:
 
-* the services' console scripts (`mock-entra`, `client-app`) and the healthchecks' `python`
-  are those of this virtual environment (the image puts the same scripts on PATH);
+* free ports for MOCK_PORT and APP_PORT, through the file's own interpolation (so the
+  mock's command registers that app URL itself, as it does in a container);
+* the services' console scripts (`mock-entra`, `client-app`, `python`) are those of this
+  virtual environment (first on PATH; the image puts the same scripts on PATH);
 * `/state` (the named volume) is a temp dir;
 * `0.0.0.0` becomes `127.0.0.1` (tests listen on loopback only);
-* the container ports 8443 and 5000 become free ports, everywhere they appear (command
-  arguments, URLs in the environment and in the healthchecks). Since the embedded app
-  registration only knows http://localhost:5000, the mock also gets `--config` with the
-  substituted redirect URIs registered (`with_redirect_uris`, as `entra-lab demo` does for
-  another port);
 * the image's ENV (Dockerfile) is applied, except PATH and the build-time UV_* variables.
 """
 
@@ -35,7 +34,7 @@ import pytest
 import requests
 import yaml
 
-from mock_entra.core.config import DEFAULT_CONFIG, config_to_dict, with_redirect_uris
+from mock_entra.core.config import DEFAULT_CONFIG
 from mock_entra.core.pki import StatePaths
 from mock_entra.server import info as mock_info
 from tests.entra_lab.dockerfile_model import env_pairs, parse_dockerfile
@@ -50,12 +49,28 @@ APP_VARIABLES = {"TENANT_ID", "CLIENT_ID", "CLIENT_SECRET", "AUTHORITY", "REDIRE
                  "TRUST_PROXY", "SESSION_DIR", "APP_ENV", "RESPONSE_MODE", "LOG_LEVEL"}  # fmt: skip
 
 
-def compose() -> dict[str, Any]:
-    return yaml.safe_load(COMPOSE.read_text())
+VARIABLES = {"MOCK_PORT": str(MOCK_PORT), "APP_PORT": str(APP_PORT)}
 
 
-def service(name: str) -> dict[str, Any]:
-    return compose()["services"][name]
+def interpolate(text: str, env: dict[str, str]) -> str:
+    """Compose's interpolation for `${VAR:-default}`, `${VAR}` and `$$` (a literal `$`)."""
+
+    def value(match: re.Match[str]) -> str:
+        if match[0] == "$$":
+            return "$"
+        name, default = match["name"], match["default"]
+        return env.get(name) or (default if default is not None else "")
+
+    return re.sub(r"\$\$|\$\{(?P<name>\w+)(?::-(?P<default>[^}]*))?\}", value, text)
+
+
+def compose(env: dict[str, str] | None = None) -> dict[str, Any]:
+    """compose.yaml as Compose reads it with `env` (default: no variable set)."""
+    return yaml.safe_load(interpolate(COMPOSE.read_text(), env or {}))
+
+
+def service(name: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    return compose(env)["services"][name]
 
 
 def expected_app_environment() -> dict[str, str]:
@@ -92,12 +107,35 @@ def test_services_share_one_image_and_the_state_volume() -> None:
     mock, app = service("mock-entra"), service("client-app")
     assert mock["image"] == app["image"]
     assert mock["build"] == app["build"] == "."
-    assert mock["command"] == ["mock-entra", "serve", "--host", "0.0.0.0", "--port",
-                               str(MOCK_PORT), "--state-dir", STATE]  # fmt: skip
+    script = mock["command"][-1]
+    assert mock["command"][:2] == ["sh", "-c"]
+    assert script.splitlines()[-1] == (
+        f"exec mock-entra serve --host 0.0.0.0 --port {MOCK_PORT} --state-dir {STATE} "
+        f"--config {STATE}/compose-config.json"
+    )  # exec: the server is PID 1 and gets `docker stop`'s SIGTERM
+    assert mock["environment"] == {"APP_URL": f"http://localhost:{APP_PORT}"}
     (volume,) = [v.split(":")[0] for v in mock["volumes"] if v.split(":")[1] == STATE]
     assert volume in spec["volumes"]  # a named volume: the CA survives `docker compose down`
     assert f"{volume}:{STATE}:ro" in app["volumes"]
-    assert "$" not in COMPOSE.read_text()  # no interpolation: the local run below is faithful
+    # The only variables are the host ports, each with its default.
+    raw = COMPOSE.read_text()
+    used = set(re.findall(r"\$\{(\w+)", raw))
+    assert used == set(VARIABLES)
+    for name, default in VARIABLES.items():
+        assert set(re.findall(rf"\$\{{{name}(:-[^}}]*)?\}}", raw)) == {f":-{default}"}, name
+
+
+def test_other_host_ports_move_every_url_and_keep_published_equal_to_container_ports() -> None:
+    env = {"MOCK_PORT": "9443", "APP_PORT": "5050"}
+    mock, app = service("mock-entra", env), service("client-app", env)
+    assert set(mock["ports"]) == {"127.0.0.1:9443:9443", "127.0.0.1:5050:5050"}
+    assert "--port 9443 " in mock["command"][-1]
+    assert mock["environment"]["APP_URL"] == "http://localhost:5050"
+    assert app["command"][-1] == "5050"
+    assert app["environment"]["AUTHORITY"].startswith("https://localhost:9443/")
+    assert app["environment"]["REDIRECT_URI"] == "http://localhost:5050/getAToken"
+    assert "https://localhost:9443/" in mock["healthcheck"]["test"][-1]
+    assert "http://localhost:5050/healthz" in app["healthcheck"]["test"][-1]
 
 
 def test_app_reaches_the_mock_as_localhost_in_its_network_namespace() -> None:
@@ -110,7 +148,7 @@ def test_app_reaches_the_mock_as_localhost_in_its_network_namespace() -> None:
     assert app["command"] == ["client-app", "--host", "0.0.0.0", "--port", str(APP_PORT)]
     assert app["environment"] == expected_app_environment()
     registered = DEFAULT_CONFIG.default_tenant.apps[0]
-    assert app["environment"]["REDIRECT_URI"] in registered.redirect_uris
+    assert app["environment"]["REDIRECT_URI"] in registered.redirect_uris  # even without --config
     assert f"http://localhost:{APP_PORT}/" in registered.post_logout_redirect_uris
 
 
@@ -129,21 +167,23 @@ class Localizer:
 
     def __init__(self, state: Path, mock_port: int, app_port: int) -> None:
         self.state, self.mock_port, self.app_port = state, mock_port, app_port
+        self.env = {"MOCK_PORT": str(mock_port), "APP_PORT": str(app_port)}
 
     def text(self, value: str) -> str:
         value = value.replace("0.0.0.0", "127.0.0.1")
-        value = value.replace(f"localhost:{MOCK_PORT}", f"localhost:{self.mock_port}")
-        value = value.replace(f"localhost:{APP_PORT}", f"localhost:{self.app_port}")
-        return re.sub(rf"(?<![\w/]){STATE}(?=/|'|$)", str(self.state), value)
+        return re.sub(rf"(?<![\w/]){STATE}(?=/|'|$|\s)", str(self.state), value)
 
     def argv(self, argv: list[str]) -> list[str]:
-        ports = {str(MOCK_PORT): str(self.mock_port), str(APP_PORT): str(self.app_port)}
-        out = [ports.get(a, self.text(a)) for a in argv]
+        out = [self.text(a) for a in argv]
         if out[0] == "python":
             out[0] = sys.executable
-        else:
+        elif out[0] != "sh":
             out[0] = str(Path(sys.executable).with_name(out[0]))
         return out
+
+    def path(self) -> str:
+        """PATH with this venv's scripts first (what the image's PATH gives a shell)."""
+        return f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
 def image_environment(localize: Localizer) -> dict[str, str]:
@@ -186,7 +226,7 @@ def started(argv: list[str], env: dict[str, str], log: Path) -> Iterator[subproc
 
 def healthcheck(name: str, localize: Localizer) -> subprocess.CompletedProcess[str]:
     """Run a service's compose healthcheck command here."""
-    argv = localize.argv(service(name)["healthcheck"]["test"][1:])
+    argv = localize.argv(service(name, localize.env)["healthcheck"]["test"][1:])
     return subprocess.run(argv, capture_output=True, text=True, timeout=15, check=False)
 
 
@@ -211,23 +251,22 @@ def wait_healthy(name: str, url: str, verify: str | bool, process: subprocess.Po
 
 def test_services_started_from_the_compose_file_work_together(tmp_path: Path) -> None:
     state = tmp_path / "state"
+    state.mkdir()  # the volume exists before the mock starts
     localize = Localizer(state, free_port(), free_port())
-    mock_spec, app_spec = service("mock-entra"), service("client-app")
+    mock_spec, app_spec = service("mock-entra", localize.env), service("client-app", localize.env)
     tenant = DEFAULT_CONFIG.default_tenant.tenant_id
     app_url = f"http://localhost:{localize.app_port}"
 
     mock_argv = localize.argv(mock_spec["command"])
-    config = with_redirect_uris(DEFAULT_CONFIG, [f"{app_url}/getAToken"], [f"{app_url}/"])
-    config_file = tmp_path / "registration.json"
-    config_file.write_text(json.dumps(config_to_dict(config)))
-    mock_argv += ["--config", str(config_file)]
     image_env = image_environment(localize)
+    mock_env = {k: localize.text(str(v)) for k, v in mock_spec["environment"].items()}
     app_env = {k: localize.text(str(v)) for k, v in app_spec["environment"].items()}
     authority = f"https://localhost:{localize.mock_port}/{tenant}"
     assert app_env["AUTHORITY"] == authority
+    base = {**base_environment(), "PATH": localize.path()}
 
     mock_log, app_log = tmp_path / "mock.log", tmp_path / "app.log"
-    with started(mock_argv, {**base_environment(), **image_env}, mock_log) as mock:
+    with started(mock_argv, {**base, **image_env, **mock_env}, mock_log) as mock:
         discovery = f"{authority}/v2.0/.well-known/openid-configuration"
         # depends_on: service_healthy. The healthcheck also proves the CA is in the volume.
         wait_healthy("mock-entra", discovery, str(state / "ca.pem"), mock, mock_log, localize)
@@ -235,7 +274,7 @@ def test_services_started_from_the_compose_file_work_together(tmp_path: Path) ->
         assert healthcheck("client-app", localize).returncode != 0  # not started yet
 
         app_argv = localize.argv(app_spec["command"])
-        with started(app_argv, {**base_environment(), **image_env, **app_env}, app_log) as app:
+        with started(app_argv, {**base, **image_env, **app_env}, app_log) as app:
             healthz = f"http://127.0.0.1:{localize.app_port}/healthz"
             wait_healthy("client-app", healthz, True, app, app_log, localize)
             with requests.Session() as http:
@@ -249,4 +288,5 @@ def test_services_started_from_the_compose_file_work_together(tmp_path: Path) ->
                 assert query["client_id"] == [app_env["CLIENT_ID"]]
                 page = http.get(location, verify=app_env["CA_BUNDLE"], timeout=10)
                 assert page.status_code == 200, page.text[:500]
-                assert 'id="i0116"' in page.text  # the mock's username view
+                assert 'id="i0116"' in page.text  # the mock's username view: the port's
+                # redirect URI was registered by the mock's own command (else AADSTS50011)

@@ -204,6 +204,8 @@ def test_image_steps_build_and_serve_without_docker(tmp_path: Path) -> None:
         assert (venv_bin / script).exists(), script
     for dev_only in ("ruff", "hadolint", "lint-imports"):
         assert not (venv_bin / dev_only).exists(), f"dev tool {dev_only} in the image"
+    for suites_only in ("playwright", "pytest"):  # the conformance extra stays out
+        assert not (venv_bin / suites_only).exists(), f"{suites_only} in the image"
     assert not (app / "tests").exists()
 
     argv = exec_form(of("CMD")[-1].args)

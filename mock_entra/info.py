@@ -1,0 +1,208 @@
+"""What a client needs to use a mock, and whether one is running: `mock-entra info`, the
+landing page at `/` and the demo's banner all read it from here.
+
+Nothing here generates state: `find_state` only looks for the files `mock-entra serve` makes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from mock_entra.core.config import MockConfig, Tenant
+from mock_entra.core.discovery import metadata
+from mock_entra.core.pki import StatePaths
+
+CHECK_TIMEOUT = 2.0  # seconds: a local server answers discovery in milliseconds
+
+
+def info(
+    config: MockConfig, paths: StatePaths, base_url: str, admin_key: str | None
+) -> dict[str, Any]:
+    """What a client needs (`mock-entra info --json`); the key names are a contract."""
+    tenant = config.default_tenant
+    app = tenant.apps[0]
+    return {
+        "authority": f"{base_url}/{tenant.tenant_id}",
+        "tenant_id": tenant.tenant_id,
+        "graph_endpoint": f"{base_url}/v1.0",
+        "ca_file": str(paths.ca_cert),
+        "ca_bundle": str(paths.ca_bundle),
+        "client_id": app.client_id,
+        "client_secret": app.client_secrets[0] if app.client_secrets else None,
+        "redirect_uris": list(app.redirect_uris),
+        "post_logout_redirect_uris": list(app.post_logout_redirect_uris),
+        "users": [
+            {"username": u.username, "password": u.password, "display_name": u.display_name}
+            for u in tenant.users
+        ],
+        "base_url": base_url,
+        "admin_key": admin_key,
+    }
+
+
+# --- the state dir, read only ------------------------------------------------------------------
+
+
+def find_state(root: str | Path) -> StatePaths | None:
+    """The state dir `mock-entra serve` made at `root`, or None when it has not (yet): never
+    creates anything, so `info` run from the wrong directory leaves no CA behind."""
+    paths = StatePaths(Path(root).resolve())
+    needed = (paths.ca_cert, paths.ca_bundle, paths.server_cert)
+    return paths if all(p.is_file() for p in needed) else None
+
+
+# --- is a server answering? --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    """Whether this mock answers at `base_url`, and in a sentence why (not)."""
+
+    running: bool
+    detail: str
+
+
+def server_status(
+    base_url: str, tenant_id: str, ca_file: Path, timeout: float = CHECK_TIMEOUT
+) -> ServerStatus:
+    """GET the tenant's discovery document over HTTPS, verified against `ca_file`: only this
+    state dir's server (same CA, same tenant) counts as running."""
+    import http.client  # here: serving imports this module and never needs them
+    import ssl
+
+    parts = urlsplit(base_url)
+    host, port = parts.hostname or "localhost", parts.port or 443
+    try:
+        context = ssl.create_default_context(cafile=str(ca_file))
+    except (OSError, ssl.SSLError) as exc:
+        return ServerStatus(False, f"cannot read the CA {ca_file}: {exc}")
+    path = f"/{tenant_id}/v2.0/.well-known/openid-configuration"
+    connection = http.client.HTTPSConnection(host, port, timeout=timeout, context=context)
+    try:
+        connection.request("GET", path, headers={"Accept": "application/json"})
+        response = connection.getresponse()
+        body = response.read(256 * 1024)
+    except ssl.SSLCertVerificationError as exc:
+        return ServerStatus(
+            False,
+            f"a server answers at {base_url}, but its certificate is not from {ca_file} "
+            f"({exc.verify_message}): another mock or another state dir",
+        )
+    except (OSError, http.client.HTTPException) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        if isinstance(exc, TimeoutError):
+            reason = f"no answer within {timeout:g} s"
+        return ServerStatus(False, f"nothing answers at {base_url} ({reason or 'no answer'})")
+    finally:
+        connection.close()
+    if response.status != 200:
+        return ServerStatus(False, f"{base_url}{path} answers HTTP {response.status}")
+    try:
+        issuer = json.loads(body).get("issuer")
+    except (ValueError, AttributeError):
+        issuer = None
+    if issuer != f"{base_url}/{tenant_id}/v2.0":
+        return ServerStatus(False, f"a server answers at {base_url}, but not for this config")
+    return ServerStatus(True, f"answers at {base_url} (TLS verified against {ca_file.name})")
+
+
+# --- the summary: for people (`info`) and the landing page -------------------------------------
+
+
+def summary_text(data: dict[str, Any], status: ServerStatus, state_dir: Path) -> str:
+    """`mock-entra info` without `--json`: the same facts, readable."""
+    users = [f"{u['username']} / {u['password']}  ({u['display_name']})" for u in data["users"]]
+    rows = [
+        ("server", ("up: " if status.running else "down: ") + status.detail),
+        ("authority", data["authority"]),
+        ("client id", data["client_id"]),
+        ("client secret", data["client_secret"] or "(none: a public client)"),
+        ("redirect URIs", ", ".join(data["redirect_uris"]) or "(none)"),
+        ("graph", data["graph_endpoint"]),
+        ("users", users[0] if users else "(none)"),
+        *(("", line) for line in users[1:]),
+        ("CA", data["ca_file"]),
+        ("", f"Python: REQUESTS_CA_BUNDLE={data['ca_bundle']}"),
+        ("", f"Node: NODE_EXTRA_CA_CERTS={data['ca_file']}"),
+        ("state dir", str(state_dir)),
+    ]
+    width = max(len(name) for name, _ in rows)
+    lines = [f"{name.ljust(width)}  {value}" for name, value in rows]
+    return "\n".join(["mock-entra", *(f"  {line}" for line in lines)])
+
+
+def overview(
+    config: MockConfig,
+    base_url: str,
+    paths: StatePaths | None,
+    tenant: Tenant | None = None,
+) -> dict[str, Any]:
+    """The landing page's content: tenants (or one), their apps and users, the endpoints, and
+    how to trust the CA. No client secret ever appears; passwords do (they are the mock's
+    test data, printed by `info` and the demo too)."""
+    tenants = [tenant] if tenant is not None else list(config.tenants)
+    ca_file = str(paths.ca_cert) if paths is not None else None
+    ca_bundle = str(paths.ca_bundle) if paths is not None else None
+    return {
+        "base_url": base_url,
+        "tenants": [_tenant_overview(t, base_url) for t in tenants],
+        "graph_endpoint": f"{base_url}/v1.0",
+        "healthz": f"{base_url}/healthz",
+        "ca": {
+            "ca_file": ca_file,
+            "ca_bundle": ca_bundle,
+            "download": f"{base_url}/ca.pem",
+            "python_requests": f"REQUESTS_CA_BUNDLE={ca_bundle}",
+            "node": f"NODE_EXTRA_CA_CERTS={ca_file}",
+            "curl": f"curl --cacert {ca_file}",
+        },
+    }
+
+
+_ENDPOINTS = (
+    "authorization_endpoint",
+    "token_endpoint",
+    "end_session_endpoint",
+    "jwks_uri",
+    "userinfo_endpoint",
+)
+
+
+def _tenant_overview(tenant: Tenant, base_url: str) -> dict[str, Any]:
+    document = metadata("v2", base_url, tenant, tenant.tenant_id)
+    authority = f"{base_url}/{tenant.tenant_id}"
+    return {
+        "tenant_id": tenant.tenant_id,
+        "display_name": tenant.display_name,
+        "domains": list(tenant.domains),
+        "authority": authority,
+        "endpoints": {
+            "discovery": f"{authority}/v2.0/.well-known/openid-configuration",
+            **{name: document[name] for name in _ENDPOINTS if name in document},
+        },
+        "apps": [
+            {
+                "client_id": app.client_id,
+                "display_name": app.display_name,
+                "confidential": app.is_confidential,
+                "redirect_uris": list(app.redirect_uris),
+                "post_logout_redirect_uris": list(app.post_logout_redirect_uris),
+                "app_id_uri": app.app_id_uri,
+                "exposed_scopes": list(app.exposed_scopes),
+            }
+            for app in tenant.apps
+        ],
+        "users": [
+            {
+                "username": user.username,
+                "password": user.password,
+                "display_name": user.display_name,
+                "object_id": user.object_id,
+            }
+            for user in tenant.users
+        ],
+    }

@@ -1,0 +1,75 @@
+"""Container tests: the image, the compose stack and the simulated App Service deployment,
+run by a real Docker engine (`engine.find_engine`). Every test here is marked `docker` and is
+skipped, with the reason on one line, when no engine answers.
+
+The image is built once per session (`docker compose build`, cached by the engine between
+runs); the build, start and image-size figures are printed at the end of the run.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.containers.engine import IMAGE, Engine, find_engine
+
+HERE = Path(__file__).parent
+FIGURES: dict[str, str] = {}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark everything in this folder `docker` (so `-m "not docker"` leaves it out)."""
+    for item in items:
+        if HERE in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.docker)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip container tests, saying why, when no engine answers."""
+    if item.get_closest_marker("docker"):
+        found = find_engine()
+        if isinstance(found, str):
+            pytest.skip(found)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The measured figures (image size, build and start times)."""
+    if FIGURES:
+        terminalreporter.write_line(
+            "containers: " + ", ".join(f"{k} {v}" for k, v in FIGURES.items())
+        )
+
+
+@pytest.fixture(scope="session")
+def engine() -> Engine:
+    """Scope: session. The engine that answered (the tests were skipped otherwise)."""
+    found = find_engine()
+    if isinstance(found, str):
+        pytest.skip(found)
+    return found
+
+
+@pytest.fixture(scope="session")
+def session_id() -> str:
+    """Scope: session. A short id that names this run's compose projects and containers."""
+    return "elt" + secrets.token_hex(4)
+
+
+@pytest.fixture(scope="session")
+def image(engine: Engine, session_id: str) -> str:
+    """Scope: session. `docker compose build`: the image both services (and the App Service
+    simulation) run. BuildKit's layer cache makes every build after the first a few seconds."""
+    seconds = engine.timed("compose", "-p", f"{session_id}-build", "build", timeout=900)
+    FIGURES["build"] = f"{seconds:.1f}s"
+    size = int(engine.run("image", "inspect", IMAGE, "--format", "{{.Size}}").stdout)
+    FIGURES["image"] = f"{size / 1e6:.0f} MB"
+    return IMAGE
+
+
+@pytest.fixture(scope="session")
+def session_label(session_id: str) -> Iterator[str]:
+    """Scope: session. A label put on this run's own containers, networks and volumes."""
+    yield f"entra-lab.test-session={session_id}"

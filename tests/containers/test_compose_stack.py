@@ -1,0 +1,168 @@
+"""`docker compose` for real: the image builds, both services turn healthy as non-root
+users, a browser signs in through the stack and sees the Graph profile, the mock's CA and keys
+survive a restart, and `down -v` leaves nothing behind.
+
+One stack per session, on free host ports (`MOCK_PORT`, `APP_PORT`: compose.yaml's
+interpolation) and under its own project name, so a developer's `docker compose up` (or
+`entra-lab demo`) on 8443/5000 is never touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import requests
+
+from conformance.targets import Target, User
+from mock_entra.core.config import DEFAULT_CONFIG
+from tests.containers.conftest import FIGURES
+from tests.containers.engine import Engine, labelled
+from tests.entra_lab.lab_procs import free_port
+
+SERVICES = ("mock-entra", "client-app")
+UP_TIMEOUT = 180
+
+
+@dataclass
+class Stack:
+    """A running compose project."""
+
+    engine: Engine
+    project: str
+    mock_port: int
+    app_port: int
+    up: bool = field(default=True)
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"MOCK_PORT": str(self.mock_port), "APP_PORT": str(self.app_port)}
+
+    def compose(self, *args: str, timeout: float = 120) -> str:
+        return self.engine.run("compose", "-p", self.project, *args, env=self.env,
+                               timeout=timeout).stdout  # fmt: skip
+
+    def exec(self, service: str, *argv: str) -> str:
+        return self.compose("exec", "-T", service, *argv)
+
+    def state_file(self, name: str) -> bytes:
+        return self.exec("mock-entra", "cat", f"/state/{name}").encode()
+
+    def health(self) -> dict[str, str]:
+        rows = [json.loads(line) for line in self.compose("ps", "--format", "json").splitlines()]
+        return {row["Service"]: row.get("Health", "") for row in rows}
+
+    def down(self) -> None:
+        if self.up:
+            self.compose("down", "-v", "--remove-orphans", "--timeout", "10")
+            self.up = False
+
+
+@pytest.fixture(scope="module")
+def stack(engine: Engine, image: str, session_id: str) -> Iterator[Stack]:
+    """Scope: module. The compose stack, started with `docker compose up --wait`."""
+    running = Stack(engine, f"{session_id}-compose", free_port(), free_port())
+    try:
+        started = time.monotonic()
+        running.compose("up", "--wait", "--wait-timeout", str(UP_TIMEOUT), timeout=UP_TIMEOUT + 30)
+        FIGURES["compose up --wait"] = f"{time.monotonic() - started:.1f}s"
+        yield running
+    finally:
+        if running.up:
+            logs = running.engine.run("compose", "-p", running.project, "logs", "--no-color",
+                                      env=running.env, check=False).stdout  # fmt: skip
+            running.down()
+            print(logs[-4000:])
+
+
+def test_both_services_are_healthy_and_run_as_non_root(stack: Stack) -> None:
+    assert stack.health() == {"mock-entra": "healthy", "client-app": "healthy"}
+    for service in SERVICES:
+        # PID 1 of the container (the server itself: exec'd by sh, or started directly).
+        lines = stack.exec(service, "cat", "/proc/1/status").splitlines()
+        status = dict(line.split(":\t", 1) for line in lines)
+        real, effective, *_ = status["Uid"].split()
+        assert real == effective == "999", (service, status["Uid"])
+        assert status["Gid"].split()[:2] == ["999", "999"], (service, status["Gid"])
+    # The volume the image prepared for the unprivileged user, and nothing else writable.
+    owner = stack.exec("mock-entra", "stat", "-c", "%u:%g %a", "/state").split()
+    assert owner == ["999:999", "755"]
+    assert stack.exec("mock-entra", "stat", "-c", "%a", "/state/ca-key.pem").strip() == "600"
+
+
+def test_a_browser_signs_in_through_the_stack_and_sees_the_graph_profile(
+    stack: Stack, playwright, tmp_path: Path
+) -> None:
+    from conformance.browser import ensure_browser, launch_browser
+    from conformance.flows import sign_in_to_app
+    from conformance.pages.app import HomePage, ProfilePage
+    from conformance.trust import spki_pins
+
+    tenant = DEFAULT_CONFIG.default_tenant
+    registration = tenant.apps[0]
+    ca = tmp_path / "ca.pem"
+    ca.write_bytes(stack.state_file("ca.pem"))  # the CA the mock made in its volume
+    authority = f"https://localhost:{stack.mock_port}/{tenant.tenant_id}"
+    app_url = f"http://localhost:{stack.app_port}"
+    users = tuple(User(u.username, u.password, u.display_name) for u in tenant.users)
+    target = Target(
+        kind="mock",
+        authority=authority,
+        tenant_id=tenant.tenant_id,
+        client_id=registration.client_id,
+        client_secret=registration.client_secrets[0],
+        app_url=app_url,
+        redirect_uri=f"{app_url}/getAToken",
+        graph_endpoint=f"https://localhost:{stack.mock_port}/v1.0",
+        ca_bundle=str(ca),
+        users=users,
+    )
+    # Chromium trusts exactly the key the mock's CA vouches for (verified here first).
+    browser = launch_browser(playwright, ensure_browser(playwright.chromium.executable_path),
+                             spki_pins=spki_pins([authority], str(ca)))  # fmt: skip
+    try:
+        page = browser.new_context(locale="en-US").new_page()
+        user = users[0]
+        views = sign_in_to_app(page, target, user, artifacts_dir=tmp_path)
+        assert page.url.startswith(app_url + "/")
+        assert views, "the mock's sign-in pages were not shown"
+        HomePage(page, target).expect_signed_in(user.username, user.display_name)
+        ProfilePage(page, target).open().expect_user(user.username, user.display_name)
+    finally:
+        browser.close()
+
+
+def _fingerprints(stack: Stack) -> dict[str, str]:
+    names = ("ca.pem", "ca-key.pem", "signing-1.pem", "signing-2.pem")
+    return {name: hashlib.sha256(stack.state_file(name)).hexdigest() for name in names}
+
+
+def test_restart_keeps_the_ca_and_the_signing_keys(stack: Stack, tmp_path: Path) -> None:
+    before = _fingerprints(stack)
+    jwks_url = (f"https://localhost:{stack.mock_port}/"
+                f"{DEFAULT_CONFIG.default_tenant.tenant_id}/discovery/v2.0/keys")  # fmt: skip
+    ca = tmp_path / "ca.pem"
+    ca.write_bytes(stack.state_file("ca.pem"))
+    keys_before = requests.get(jwks_url, verify=str(ca), timeout=10).json()
+
+    stack.compose("restart", timeout=120)
+    stack.compose("up", "--wait", "--wait-timeout", str(UP_TIMEOUT), timeout=UP_TIMEOUT + 30)
+
+    assert _fingerprints(stack) == before
+    # The restarted mock still serves TLS that the CA saved before the restart verifies.
+    assert requests.get(jwks_url, verify=str(ca), timeout=10).json() == keys_before
+    health = requests.get(f"http://localhost:{stack.app_port}/healthz", timeout=10)
+    assert health.status_code == 200
+
+
+def test_down_v_leaves_no_container_network_or_volume(stack: Stack, engine: Engine) -> None:
+    label = f"com.docker.compose.project={stack.project}"
+    assert labelled(engine, "container", label)  # the stack is there before
+    stack.down()
+    for kind in ("container", "network", "volume"):
+        assert labelled(engine, kind, label) == [], kind
