@@ -12,6 +12,7 @@ granian's HTTP/1 header read timeout (see `server.serve`) closes them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import logging
@@ -54,6 +55,8 @@ class BufferedWSGI:
             return _error(protocol, 413, description)
         except TimeoutError:
             return _error(protocol, 408, "The request body did not arrive in time.")
+        except RuntimeError:  # granian's RSGIProtocolClosed: the client left mid-body
+            return None
         self._call(scope, protocol, body)
 
     @staticmethod
@@ -95,7 +98,8 @@ class BufferedWSGI:
             started[:] = [500, [("Content-Type", JSON_TYPE), *SECURITY_HEADERS]]
             data = json.dumps(unexpected_error_json(trace)).encode()
         status, headers = started
-        protocol.response_bytes(status, headers, data)
+        with contextlib.suppress(RuntimeError):  # the client has gone: nobody to answer
+            protocol.response_bytes(status, headers, data)
 
 
 def _environ(scope: Any, body: bytes) -> dict[str, Any]:
@@ -133,4 +137,5 @@ def _environ(scope: Any, body: bytes) -> dict[str, Any]:
 def _error(protocol: Any, status: int, description: str) -> None:
     body = json.dumps(http_error_json(status, description, str(uuid.uuid4()))).encode()
     headers = [("Content-Type", JSON_TYPE), ("Connection", "close"), *SECURITY_HEADERS]
-    protocol.response_bytes(status, headers, body)
+    with contextlib.suppress(RuntimeError):
+        protocol.response_bytes(status, headers, body)

@@ -116,3 +116,17 @@ def test_a_body_that_does_not_come_gets_408_without_reaching_the_app():
 def test_a_get_without_a_body_reads_nothing():
     status, _, body = run(Scope(Headers([]), method="GET"), Protocol([], stall=True))
     assert status == 201 and json.loads(body)["body"] == ""
+
+
+class Closed(RuntimeError):  # as granian's RSGIProtocolClosed
+    pass
+
+
+def test_a_client_that_leaves_mid_body_is_not_an_error(caplog):
+    class Gone(Protocol):
+        async def __call__(self) -> bytes:
+            raise Closed("RSGI transport is closed")
+
+    gone = Gone([])
+    asyncio.run(BufferedWSGI(echo).__rsgi__(Scope(Headers([("content-length", "5")])), gone))
+    assert gone.answered == [] and not caplog.records
