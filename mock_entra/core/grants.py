@@ -7,35 +7,30 @@ refresh), "... client credentials flow". Client authentication: `client_secret_p
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote_plus
 
-from mock_entra.core import codes, pkce
+from mock_entra.core import codes, obo, pkce, ropc
 from mock_entra.core.aadsts import (
-    AADSTS65001,
     AADSTS70000,
     AADSTS70003,
     AADSTS70011,
     AADSTS700016,
-    AADSTS700025,
     AADSTS700082,
     AADSTS1002012,
-    AADSTS7000215,
     AADSTS7000218,
     AADSTS9002313,
     AADSTS9002313_GRANT,
     EntraError,
     missing,
 )
-from mock_entra.core.config import GRAPH_RESOURCE, AppRegistration, Tenant
+from mock_entra.core.client_auth import Client, Endpoint, basic_credentials, verify_credential
+from mock_entra.core.config import GRAPH_RESOURCE, Tenant
+from mock_entra.core.consent import require_consent
 from mock_entra.core.runtime import REFRESH, Runtime
-from mock_entra.core.scopes import Scopes, parse_scopes
+from mock_entra.core.scopes import parse_scopes
 from mock_entra.core.signin_state import Account, RefreshRecord, load
 from mock_entra.core.tenants import tenant_of
 from mock_entra.core.tokens import Issue, SignIn, app_access_token_claims, uti, v2_issuer
@@ -54,12 +49,6 @@ class TokenRequest:
     base_url: str  # scheme://host[:port] the client called: the issuer's host
 
 
-@dataclass(frozen=True)
-class Client:
-    tenant: Tenant
-    app: AppRegistration
-
-
 def _params(req: TokenRequest) -> dict[str, str]:
     params: dict[str, str] = {}
     for name, values in req.form.items():
@@ -70,20 +59,8 @@ def _params(req: TokenRequest) -> dict[str, str]:
     return params
 
 
-def _basic(header: str | None) -> tuple[str, str] | None:
-    if not header or not header.lower().startswith("basic "):
-        return None
-    try:
-        decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
-        user, _, password = decoded.partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        raise EntraError(AADSTS9002313) from None
-    # RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
-    return unquote_plus(user), unquote_plus(password)
-
-
 def authenticate_client(rt: Runtime, req: TokenRequest, params: dict[str, str]) -> Client:
-    basic = _basic(req.authorization)
+    basic = basic_credentials(req.authorization)
     client_id = params.get("client_id") or (basic[0] if basic else None)
     if not client_id:
         raise missing("client_id")
@@ -94,16 +71,8 @@ def authenticate_client(rt: Runtime, req: TokenRequest, params: dict[str, str]) 
     if found is None or (req.tenant is not None and found[0] is not req.tenant):
         raise EntraError(AADSTS700016, client_id=client_id, tenant=tenant_name)
     tenant, app = found
-    secret = params.get("client_secret") or (basic[1] if basic else None)
-    if not app.is_confidential:
-        if secret or params.get("client_assertion"):
-            raise EntraError(AADSTS700025)
-        return Client(tenant, app)
-    if not secret:
-        raise EntraError(AADSTS7000218)
-    if not any(hmac.compare_digest(secret.encode(), s.encode()) for s in app.client_secrets):
-        raise EntraError(AADSTS7000215, client_id=app.client_id)
-    return Client(tenant, app)
+    endpoint = Endpoint(req.base_url, req.tenant_segment, rt.config)
+    return verify_credential(tenant, app, params, basic, endpoint, rt.now())
 
 
 def _signin(client: Client, account: Account, sid: str) -> SignIn:
@@ -151,7 +120,7 @@ def refresh_token(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) 
     signin = _signin(c, record.account, record.sid)
     raw = p.get("scope") or " ".join(["openid", "profile", "offline_access"])
     scopes = parse_scopes(raw, rt.config, tenant_name=c.tenant.display_name)
-    _require_consent(rt, signin, scopes)
+    require_consent(rt, signin, scopes)
     # Entra issues a new refresh token each time and does not revoke the old one.
     return rt.issue_user_tokens(
         signin,
@@ -162,18 +131,9 @@ def refresh_token(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) 
     )
 
 
-def _require_consent(rt: Runtime, signin: SignIn, scopes: Scopes) -> None:
-    if not signin.app.require_consent:
-        return
-    granted = rt.consented(signin.tenant, signin.user.object_id, signin.app.client_id)
-    wanted = {s for s in scopes.consent_key() if not s.startswith("oidc/")}
-    if not wanted <= granted:
-        raise EntraError(
-            AADSTS65001, client_id=signin.app.client_id, app_name=signin.app.display_name
-        )
-
-
 def client_credentials(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> dict:
+    if not c.authenticated:  # an app that allows public client flows sent no credential
+        raise EntraError(AADSTS7000218)
     raw = p.get("scope") or _raise(missing("scope"))
     parts = raw.split()
     if len(parts) != 1 or not parts[0].endswith("/.default"):
@@ -214,6 +174,8 @@ GRANTS: dict[str, Grant] = {
     "authorization_code": authorization_code,
     "refresh_token": refresh_token,
     "client_credentials": client_credentials,
+    obo.JWT_BEARER: obo.on_behalf_of,
+    "password": ropc.password,
 }
 
 
