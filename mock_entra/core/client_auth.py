@@ -152,7 +152,10 @@ def verify_assertion(
         raise EntraError(AADSTS50027)
     if not x5t and not x5t_s256:
         raise EntraError(AADSTS5002723)
-    cred = app.certificate(x5t=x5t, x5t_s256=x5t_s256)
+    # MSAL Python pads its thumbprints (`base64.urlsafe_b64encode`); Entra takes both forms.
+    cred = app.certificate(
+        x5t=x5t.rstrip("=") if x5t else None, x5t_s256=x5t_s256.rstrip("=") if x5t_s256 else None
+    )
     if cred is None:
         thumbprint = _thumbprint_hex(x5t_s256 or x5t or "")
         raise EntraError(AADSTS700027_NO_KEY, thumbprint=thumbprint, client_id=app.client_id)

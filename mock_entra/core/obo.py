@@ -5,16 +5,15 @@ the same user.
 Learn "Microsoft identity platform and OAuth 2.0 On-Behalf-Of flow": `grant_type` =
 `urn:ietf:params:oauth:grant-type:jwt-bearer`, `requested_token_use=on_behalf_of`,
 `assertion`, `scope`; confidential clients only (secret or certificate). The answer is Learn's
-success response: the access token, a refresh token when `offline_access` was asked, no ID
-token. Errors as Entra answers them (messages captured in public issues): an assertion that
-does not verify AADSTS50013, expired 500133, for another app 500131, an ID token 240002, no
-consent 65001.
+success response: the access token, a refresh token when `offline_access` was asked (and an
+ID token when `openid` was). Errors as Entra answers them (messages captured in public
+issues): an assertion that does not verify AADSTS50013, expired 500133, for another app
+500131, an ID token 240002, no consent 65001.
 """
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from mock_entra.core.aadsts import (
@@ -59,11 +58,11 @@ def on_behalf_of(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -
         c.tenant, user, c.app, sid or secrets.token_hex(16), int(claims.get("iat", rt.now()))
     )
     require_consent(rt, signin, scopes)
-    # Learn's OBO response carries no ID token: only offline_access of the OIDC scopes counts.
-    downstream = replace(scopes, oidc=tuple(s for s in scopes.oidc if s == "offline_access"))
+    # An ID token only when `openid` is asked: MSAL adds it "so that the calling app could use
+    # id_token_claims" (msal's acquire_token_on_behalf_of); Learn's example asks no `openid`.
     return rt.issue_user_tokens(
         signin,
-        downstream,
+        scopes,
         base_url=req.base_url,
         nonce=None,
         want_client_info=p.get("client_info") == "1",
