@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from mock_entra.core.config import MockConfig, Tenant
 from mock_entra.core.discovery import metadata
-from mock_entra.core.pki import StatePaths
+from mock_entra.core.pki import StateError, StatePaths, load_state
 
 CHECK_TIMEOUT = 2.0  # seconds: a local server answers discovery in milliseconds
 
@@ -50,10 +50,12 @@ def info(
 
 def find_state(root: str | Path) -> StatePaths | None:
     """The state dir `mock-entra serve` made at `root`, or None when it has not (yet): never
-    creates anything, so `info` run from the wrong directory leaves no CA behind."""
-    paths = StatePaths(Path(root).resolve())
-    needed = (paths.ca_cert, paths.ca_bundle, paths.server_cert)
-    return paths if all(p.is_file() for p in needed) else None
+    creates anything, so `info` run from the wrong directory leaves no CA behind. While a
+    server is making the dir, this waits for it (`pki.load_state`)."""
+    try:
+        return load_state(root)
+    except StateError:
+        return None
 
 
 # --- is a server answering? --------------------------------------------------------------------

@@ -3,8 +3,10 @@
 Pages copy Entra's DOM contract (entra-fidelity §6.1) so one Playwright page object drives
 the mock and login.microsoftonline.com: username `#i0116`, password `#i0118`, the primary
 button `#idSIButton9`, back/No/Cancel `#idBtn_Back`, "Stay signed in?" `#KmsiCheckboxField`.
-The protocol (validation, codes) lives in `mock_entra.core.authorize`; this module only
-decides which page comes next.
+The protocol lives in the core (validation and the pending sign-in in `core.authorize`,
+codes in `core.codes`, the records in `core.signin_state`); this module only decides which
+page comes next, and keeps the cookies: the SSO session (`ESTSAUTH`) and the flow cookie
+that binds a pending sign-in to its browser, checked with `Origin` on every sign-in post.
 """
 
 from __future__ import annotations
@@ -31,7 +33,13 @@ from mock_entra.core.aadsts import (
 )
 from mock_entra.core.config import AppRegistration, Tenant
 from mock_entra.core.runtime import SESSION, Runtime
-from mock_entra.core.signin_state import Account, PendingSignIn, SsoSession, load
+from mock_entra.core.signin_state import (
+    Account,
+    AuthorizeRequest,
+    PendingSignIn,
+    SsoSession,
+    load,
+)
 from mock_entra.web.context import base_url, runtime
 from mock_entra.web.page import html_page
 from mock_entra.web.respond import authorize_redirect
@@ -152,26 +160,26 @@ def _picker(ctx: str, pending: PendingSignIn, tenant: Tenant, accounts: list[Acc
 
 
 def _needs_consent(
-    rt: Runtime, tenant: Tenant, app: AppRegistration, oid: str, pending: PendingSignIn
+    rt: Runtime, tenant: Tenant, app: AppRegistration, oid: str, areq: AuthorizeRequest
 ) -> bool:
-    if pending.request.prompt == "consent":
+    if areq.prompt == "consent":
         return True
     if not app.require_consent:
         return False
-    return not set(pending.request.scopes.consent_key()) <= rt.consented(tenant, oid, app.client_id)
+    return not set(areq.scopes.consent_key()) <= rt.consented(tenant, oid, app.client_id)
 
 
 def _finish(
     rt: Runtime,
     ctx: str | None,
-    pending: PendingSignIn,
+    areq: AuthorizeRequest,
     tenant: Tenant,
     account: Account,
     sid: str,
     cookies: Cookies,
 ) -> Response:
     """Issue the code and send the browser back to the app (one-time: the ctx is dropped)."""
-    answer = codes.issue(rt, pending.request, tenant, account, sid=sid)
+    answer = codes.issue(rt, areq, tenant, account, sid=sid)
     if ctx:
         core.drop(rt, ctx)
     return _with(authorize_redirect(answer), cookies)
@@ -188,11 +196,11 @@ def _continue_as(
     cookies: Cookies,
 ) -> Response:
     """The user is known: consent if needed, then the code."""
-    if _needs_consent(rt, tenant, app, account.oid, pending):
+    if _needs_consent(rt, tenant, app, account.oid, pending.request):
         pending = pending.evolve(chosen=account, sid=sid)
         core.save(rt, ctx, pending)
         return _with(_consent_page(ctx, pending), cookies)
-    return _finish(rt, ctx, pending, tenant, account, sid, cookies)
+    return _finish(rt, ctx, pending.request, tenant, account, sid, cookies)
 
 
 @bp.route("/oauth2/v2.0/authorize", methods=["GET", "POST"])
@@ -213,12 +221,11 @@ def authorize() -> Response:
             raise areq.error(AADSTS50058)
         if chosen is None:
             raise areq.error(AADSTS16000)
-        pending = PendingSignIn(request=areq, browser="", sso_sid=sid)
-        if _needs_consent(rt, tenant, app, chosen.oid, pending):
+        if _needs_consent(rt, tenant, app, chosen.oid, areq):
             raise areq.error(
                 AADSTS65001_AUTHORIZE, client_id=app.client_id, app_name=app.display_name
             )
-        return _finish(rt, None, pending, tenant, chosen, sid, [])
+        return _finish(rt, None, areq, tenant, chosen, sid, [])
 
     flow, cookies = _flow_cookie()
     ctx, pending = core.begin(rt, areq, flow_cookie=flow, sso_sid=sid)
@@ -304,7 +311,7 @@ def login() -> Response:
         rt.add_consent(
             tenant, pending.chosen.oid, app.client_id, pending.request.scopes.consent_key()
         )
-        return _finish(rt, ctx, pending, tenant, pending.chosen, pending.sid, [])
+        return _finish(rt, ctx, pending.request, tenant, pending.chosen, pending.sid, [])
 
     raise EntraError(AADSTS9002313)
 

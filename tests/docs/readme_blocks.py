@@ -46,8 +46,8 @@ SAMPLES = {"text", "console", "toml", "json", "yaml", "ini", "dockerfile"}
 DIRECTIVE = re.compile(r"<!--\s*docs-test:(?P<body>.*?)-->", re.S)
 FENCE = re.compile(r"^```(?P<info>[^`\s]*)\s*$")
 BLOCK_TIMEOUT = 120.0
-SERVE_TIMEOUT = 60.0
-STOP_TIMEOUT = 20.0
+SERVE_TIMEOUT = 90.0
+STOP_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
