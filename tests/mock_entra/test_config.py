@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mock_entra.cli import main
@@ -415,6 +415,7 @@ def _paths(value, prefix=()):
 DEFAULT_PATHS = [p for p in _paths(config_to_dict(DEFAULT_CONFIG)) if p]
 
 
+@settings(deadline=None)  # a loaded machine: correctness, not speed
 @given(st.sampled_from(DEFAULT_PATHS), JSON_VALUES, st.booleans())
 def test_any_value_anywhere_is_accepted_or_a_config_error(path, value, extends):
     raw = config_to_dict(DEFAULT_CONFIG)
