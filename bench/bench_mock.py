@@ -9,9 +9,10 @@ Measures, on this machine, with the load generator sharing the cores:
   first run leaves it);
 - memory after the load: RSS summed over master + workers (shared pages counted in each) and
   PSS (shared pages split), then again once a sign-in page has loaded Flask;
-- the signing ceiling: RS256 signatures/s over all cores with nothing else running, for the
-  mock's four-prime key and for OpenSSL's usual two-prime RSA-2048 (what any server is
-  bounded by);
+- the signing ceiling: RS256 signatures/s over all cores with nothing else running: a bare
+  OpenSSL RSA-2048 signature (what any server is bounded by) and a whole token as the mock
+  signs it (PyJWT with the mock's key), plus PyJWT's cost per token over the same JWS put
+  together by hand, alternated in one process (it decided that tokens go through PyJWT);
 - with --compare, the same app under gunicorn and cheroot (`bench/servers.py`).
 
 Load comes from wrk (Debian package `wrk`) when installed, else from a Python generator.
@@ -130,29 +131,51 @@ def memory_mib(pid: int) -> dict[str, float]:
     return {"rss_sum_mib": round(rss / 1024, 1), "pss_mib": round(pss / 1024, 1)}
 
 
+# A Graph access token's claims, about the size the token endpoint signs.
+_CLAIMS = {"aud": "00000003-0000-0000-c000-000000000000", "iat": 1, "nbf": 1, "exp": 2,
+           "tid": DEFAULT_TENANT_ID, "filler": "x" * 900}  # fmt: skip
+
+
+def _signers() -> dict:
+    """name -> a function signing one token-sized input with an RSA-2048 key."""
+    import base64
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    from mock_entra.core.keys import SigningKey
+    from mock_entra.core.mint import make_signing_key
+
+    pair = make_signing_key()
+    key = SigningKey("kid", pair.key, pair.cert)  # type: ignore[arg-type]
+    header = base64.urlsafe_b64encode(b'{"typ":"JWT","alg":"RS256","kid":"kid"}').rstrip(b"=")
+
+    def by_hand(claims: dict) -> bytes:  # the same JWS without PyJWT, for comparison only
+        payload = base64.urlsafe_b64encode(json.dumps(claims, separators=(",", ":")).encode())
+        signing_input = header + b"." + payload.rstrip(b"=")
+        signature = pair.key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
+        return signing_input + b"." + base64.urlsafe_b64encode(signature).rstrip(b"=")
+
+    # Both make the same bytes (PKCS#1 v1.5 is deterministic): the comparison is fair.
+    assert by_hand(_CLAIMS).decode() == key.sign(_CLAIMS, {"kid": "kid"})
+    return {
+        "openssl": lambda: pair.key.sign(b"x" * 1200, padding.PKCS1v15(), hashes.SHA256()),
+        "pyjwt-token": lambda: key.sign(_CLAIMS, {"kid": "kid"}),
+        "by-hand-token": lambda: by_hand(_CLAIMS),
+    }
+
+
 def _sign_for(kind: str, seconds: float, out: multiprocessing.Queue) -> None:
-    if kind == "four-prime":
-        from mock_entra.core.multiprime import MultiPrimeKey
-
-        sign = MultiPrimeKey.generate().sign
-    else:
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.asymmetric import padding, rsa
-
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-        def sign(data: bytes) -> bytes:
-            return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
-
+    sign = _signers()[kind]
     count, deadline = 0, time.perf_counter() + seconds
     while time.perf_counter() < deadline:
-        sign(b"x" * 1200)  # about a Graph access token's signing input
+        sign()
         count += 1
     out.put(count)
 
 
 def signing_ceiling(kind: str, seconds: float = 3.0) -> int:
-    """RS256 signatures per second over all cores, nothing else running."""
+    """RS256 signatures (or signed tokens) per second over all cores, nothing else running."""
     out: multiprocessing.Queue = multiprocessing.Queue()
     procs = [
         multiprocessing.Process(target=_sign_for, args=(kind, seconds, out))
@@ -164,6 +187,23 @@ def signing_ceiling(kind: str, seconds: float = 3.0) -> int:
     for proc in procs:
         proc.join()
     return round(total / seconds)
+
+
+def pyjwt_overhead(seconds: float = 6.0) -> dict[str, float]:
+    """CPU microseconds per token, PyJWT vs the same JWS by hand, alternated in one process in
+    batches of 20 (CPU time, so the other processes on a shared machine count less)."""
+    signers = _signers()
+    names = ("pyjwt-token", "by-hand-token")
+    spent, count = dict.fromkeys(names, 0.0), dict.fromkeys(names, 0)
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        for name in names:
+            started = time.thread_time()
+            for _ in range(20):
+                signers[name]()
+            spent[name] += time.thread_time() - started
+            count[name] += 20
+    return {f"{name}_us": round(1e6 * spent[name] / count[name], 1) for name in names}
 
 
 def run_wrk(url: str, duration: int, connections: int, body: str | None) -> dict:
@@ -273,9 +313,11 @@ def main() -> None:
 
     compileall.compile_dir(Path(mock_entra.__file__).parent, quiet=1)
     results: dict = {"machine": {"cpus": os.cpu_count()}, "workers": args.workers}
-    for kind in ("four-prime", "openssl-two-prime"):
+    for kind in ("openssl", "pyjwt-token"):
         results[f"signing_ceiling_{kind}_per_s"] = signing_ceiling(kind)
         print(f"signing ceiling, {kind:18} {results[f'signing_ceiling_{kind}_per_s']}/s")
+    results["signing_cpu_per_token"] = pyjwt_overhead()
+    print(f"CPU per token, one process {results['signing_cpu_per_token']}", flush=True)
     cold = []
     for _ in range(5):
         proc, seconds = start_server(state, free_port(), args.workers)

@@ -1,8 +1,9 @@
 """`client-app [--host 127.0.0.1] [--port 5000] [--workers N]`: serve the app with gunicorn.
 
 Reads the configuration once (a `SettingsError` is printed and exits 2), refuses to start on a
-port that is already taken (exit 1), and serves with gunicorn's threaded worker. gunicorn's
-arbiter handles SIGINT (quick) and SIGTERM (graceful) shutdown and exits 0.
+port that is already taken (exit 1), and serves with the gunicorn settings of
+`client_app.gunicorn_conf` (threaded workers, timeouts). gunicorn's arbiter handles SIGINT
+(quick) and SIGTERM (graceful) shutdown and exits 0.
 """
 
 from __future__ import annotations
@@ -19,12 +20,10 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from client_app import create_app
+from client_app import create_app, gunicorn_conf
 from client_app.settings import Settings, SettingsError
 
 logger = logging.getLogger("client_app")
-
-THREADS_PER_WORKER = 4
 
 
 class _GunicornServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no types
@@ -123,17 +122,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         logger.info("client_app listening on %s", url)
 
     options = {
+        **gunicorn_conf.settings(),
         "bind": f"[{args.host}]:{args.port}" if ":" in args.host else f"{args.host}:{args.port}",
         "workers": args.workers,
-        "worker_class": "gthread",
-        "threads": THREADS_PER_WORKER,
-        "control_socket_disable": True,  # concurrent servers would share ~/.gunicorn
         "loglevel": settings.log_level.lower(),
-        "accesslog": None,
         "when_ready": when_ready,
-        # Sessions and sign-in are per request; a slow IdP must not kill the worker.
-        "timeout": 60,
-        "graceful_timeout": 10,
     }
     _GunicornServer(app, options).run()
     return 0

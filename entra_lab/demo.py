@@ -92,8 +92,11 @@ def port_errors(options: DemoOptions) -> list[str]:
     return errors
 
 
-def run_demo(options: DemoOptions, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
-    """Run the demo until a stop signal (exit 0) or a failure (exit 1; 2 for a config error)."""
+def run_demo(options: DemoOptions, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run the demo until a stop signal (exit 0) or a failure (exit 1; 2 for a config error).
+    `out`/`err` default to the streams of the moment of the call (not of the import)."""
+    out = out or sys.stdout
+    err = err or sys.stderr
     started = time.monotonic()
     with StopSignals() as signals:
         errors = port_errors(options)

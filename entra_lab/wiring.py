@@ -130,6 +130,7 @@ def plan_demo(
         str(mock_port),
         "--state-dir",
         str(paths.root),
+        "--access-log",  # one line per request (secrets redacted) in the mock's log file
     ]
     if written is not None:
         mock_argv += ["--config", str(written)]

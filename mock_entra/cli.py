@@ -39,7 +39,8 @@ class VersionAction(argparse.Action):
             found = version(DISTRIBUTION)
         except PackageNotFoundError:
             found = "(not installed)"
-        parser.exit(message=f"{parser.prog} {found}\n")
+        sys.stdout.write(f"{parser.prog} {found}\n")  # stdout, as argparse's own `version`
+        parser.exit()
 
 
 def _common(parser: argparse.ArgumentParser) -> None:

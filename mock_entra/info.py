@@ -6,6 +6,7 @@ Nothing here generates state: `find_state` only looks for the files `mock-entra 
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ from urllib.parse import urlsplit
 
 from mock_entra.core.config import MockConfig, Tenant
 from mock_entra.core.discovery import metadata
-from mock_entra.core.pki import StatePaths
+from mock_entra.core.pki import StateError, StatePaths, load_state
 
 CHECK_TIMEOUT = 2.0  # seconds: a local server answers discovery in milliseconds
 
@@ -24,17 +25,17 @@ def info(
 ) -> dict[str, Any]:
     """What a client needs (`mock-entra info --json`); the key names are a contract."""
     tenant = config.default_tenant
-    app = tenant.apps[0]
+    app = tenant.apps[0] if tenant.apps else None  # a tenant may have none: keys stay, empty
     return {
         "authority": f"{base_url}/{tenant.tenant_id}",
         "tenant_id": tenant.tenant_id,
         "graph_endpoint": f"{base_url}/v1.0",
         "ca_file": str(paths.ca_cert),
         "ca_bundle": str(paths.ca_bundle),
-        "client_id": app.client_id,
-        "client_secret": app.client_secrets[0] if app.client_secrets else None,
-        "redirect_uris": list(app.redirect_uris),
-        "post_logout_redirect_uris": list(app.post_logout_redirect_uris),
+        "client_id": app.client_id if app else None,
+        "client_secret": app.client_secrets[0] if app and app.client_secrets else None,
+        "redirect_uris": list(app.redirect_uris) if app else [],
+        "post_logout_redirect_uris": list(app.post_logout_redirect_uris) if app else [],
         "users": [
             {"username": u.username, "password": u.password, "display_name": u.display_name}
             for u in tenant.users
@@ -49,10 +50,12 @@ def info(
 
 def find_state(root: str | Path) -> StatePaths | None:
     """The state dir `mock-entra serve` made at `root`, or None when it has not (yet): never
-    creates anything, so `info` run from the wrong directory leaves no CA behind."""
-    paths = StatePaths(Path(root).resolve())
-    needed = (paths.ca_cert, paths.ca_bundle, paths.server_cert)
-    return paths if all(p.is_file() for p in needed) else None
+    creates anything, so `info` run from the wrong directory leaves no CA behind. While a
+    server is making the dir, this waits for it (`pki.load_state`)."""
+    try:
+        return load_state(root)
+    except StateError:
+        return None
 
 
 # --- is a server answering? --------------------------------------------------------------------
@@ -99,14 +102,16 @@ def server_status(
         return ServerStatus(False, f"nothing answers at {base_url} ({reason or 'no answer'})")
     finally:
         connection.close()
-    if response.status != 200:
-        return ServerStatus(False, f"{base_url}{path} answers HTTP {response.status}")
-    try:
-        issuer = json.loads(body).get("issuer")
-    except (ValueError, AttributeError):
-        issuer = None
+    issuer = None
+    if response.status == 200:
+        with contextlib.suppress(ValueError, AttributeError):  # not JSON, or not an object
+            issuer = json.loads(body).get("issuer")
     if issuer != f"{base_url}/{tenant_id}/v2.0":
-        return ServerStatus(False, f"a server answers at {base_url}, but not for this config")
+        return ServerStatus(
+            False,
+            f"a server answers at {base_url}, but not for this config (tenant {tenant_id}'s "
+            f"discovery: HTTP {response.status})",
+        )
     return ServerStatus(True, f"answers at {base_url} (TLS verified against {ca_file.name})")
 
 
@@ -119,7 +124,7 @@ def summary_text(data: dict[str, Any], status: ServerStatus, state_dir: Path) ->
     rows = [
         ("server", ("up: " if status.running else "down: ") + status.detail),
         ("authority", data["authority"]),
-        ("client id", data["client_id"]),
+        ("client id", data["client_id"] or "(no app in the default tenant)"),
         ("client secret", data["client_secret"] or "(none: a public client)"),
         ("redirect URIs", ", ".join(data["redirect_uris"]) or "(none)"),
         ("graph", data["graph_endpoint"]),

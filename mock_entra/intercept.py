@@ -13,6 +13,7 @@ production authority works offline, with no config change::
 
 from __future__ import annotations
 
+import html
 import re
 import tempfile
 from pathlib import Path
@@ -29,6 +30,7 @@ from mock_entra.web.wsgi import create_app
 LOGIN_HOST = "login.microsoftonline.com"
 GRAPH_HOST = "graph.microsoft.com"
 _CTX = re.compile(r'name="ctx" value="([^"]+)"')
+_HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 
 
 class MockEntraInterceptor:
@@ -93,7 +95,8 @@ class MockEntraInterceptor:
         self, auth_uri: str, username: str, password: str, *, consent: bool = True
     ) -> dict[str, str]:
         """Walk the sign-in pages without a browser (username, password, "Stay signed in?"
-        No, consent) and return the parameters the browser would bring to the redirect URI."""
+        No, consent) and return the parameters the browser would bring to the redirect URI
+        (from the redirect's query, or the form_post page's fields)."""
         parts = urlsplit(auth_uri)
         client = self.app.test_client()
         base = f"https://{parts.netloc}"
@@ -118,6 +121,10 @@ class MockEntraInterceptor:
                 base_url=base,
                 data={"ctx": match.group(1), "step": step, **fields},
             )
+        body = page.get_data(as_text=True)
+        if page.status_code == 200 and 'name="hiddenform"' in body:
+            # response_mode=form_post (what MSAL recommends): the fields the page would post.
+            return {html.unescape(k): html.unescape(v) for k, v in _HIDDEN.findall(body)}
         if page.status_code != 302:
             raise AssertionError(f"sign-in did not redirect: {page.get_data()[:500]!r}")
         location = urlsplit(page.headers["Location"])

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -279,12 +279,3 @@ class MockEntra:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-@contextlib.contextmanager
-def running_mock(config: MockConfig = DEFAULT_CONFIG, **kwargs: Any) -> Iterator[MockEntra]:
-    mock = MockEntra.start(config, **kwargs)
-    try:
-        yield mock
-    finally:
-        mock.stop()

@@ -25,7 +25,21 @@ class Aadsts:
     suberror: str | None = None
 
     def describe(self, **args: Any) -> str:
-        return f"AADSTS{self.code}: " + self.message.format(**args)
+        return f"AADSTS{self.code}: " + self.message.format(
+            **{name: _clip(value) for name, value in args.items()}
+        )
+
+
+MAX_ECHO = 256  # characters of a caller's value an error message repeats
+
+
+def _clip(value: Any) -> Any:
+    """Values the caller sent are echoed in messages, pages and redirects; a huge one (a 75 KB
+    `client_id` in a Basic header) must not make a huge answer. Long enough for any real
+    redirect URI or scope string."""
+    if isinstance(value, str) and len(value) > MAX_ECHO:
+        return value[:MAX_ECHO] + "..."
+    return value
 
 
 _E = Aadsts
@@ -68,6 +82,13 @@ AADSTS900561 = _E(
     "The endpoint only accepts {method} requests. Received a {received} request.",
 )
 AADSTS90100 = _E(90100, "invalid_request", 400, "{name} parameter is empty or not valid.")
+AADSTS50089 = _E(
+    50089,
+    "invalid_request",
+    400,
+    "Authentication failed due to flow token expired.",
+    page_only=True,
+)
 AADSTS7000215 = _E(
     7000215,
     "invalid_client",
@@ -177,15 +198,6 @@ AADSTS700054 = _E(
     "response_type '{response_type}' is not enabled for the application.",
 )
 AADSTS50049 = _E(50049, "invalid_instance", 400, "Unknown or invalid instance.")
-AADSTS50126 = _E(
-    50126, "invalid_grant", 400, "Error validating credentials due to invalid username or password."
-)
-AADSTS50034 = _E(
-    50034,
-    "invalid_grant",
-    400,
-    "The user account {username} does not exist in the {tenant} directory. To sign into this application, the account must be added to the directory.",
-)
 
 
 class EntraError(Exception):

@@ -8,13 +8,14 @@ every later error goes back to the redirect URI with `state`.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
-from typing import Any
 
 from mock_entra.core import pkce
 from mock_entra.core.aadsts import (
     AADSTS50011,
+    AADSTS50089,
     AADSTS90100,
     AADSTS700016,
     AADSTS700054,
@@ -25,54 +26,20 @@ from mock_entra.core.aadsts import (
     missing,
 )
 from mock_entra.core.config import AppRegistration, Tenant
-from mock_entra.core.runtime import CODE, CONTEXT, Runtime, opaque
-from mock_entra.core.scopes import Scopes, parse_scopes
-from mock_entra.core.tokens import client_info
+from mock_entra.core.runtime import CONTEXT, Runtime, opaque
+from mock_entra.core.scopes import parse_scopes
+from mock_entra.core.signin_state import (
+    AuthorizeRequest,
+    AuthorizeResponse,
+    PendingSignIn,
+    ReplyTo,
+    load,
+)
 
 RESPONSE_MODES = ("query", "form_post", "fragment")
 PROMPTS = ("none", "login", "consent", "select_account", "create")
 MAX_PARAM_LENGTH = 8 * 1024
-
-
-@dataclass(frozen=True)
-class AuthorizeRequest:
-    """A validated authorization request, kept (as a dict) while the user signs in."""
-
-    tenant_id: str
-    client_id: str
-    redirect_uri: str
-    response_mode: str
-    scope: str
-    state: str | None = None
-    nonce: str | None = None
-    code_challenge: str | None = None
-    method: str | None = None
-    prompt: str | None = None
-    login_hint: str | None = None
-    domain_hint: str | None = None
-    max_age: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def error(self, entry, **args: Any) -> EntraError:
-        """An error that goes back to the (now trusted) redirect URI."""
-        return EntraError(
-            entry,
-            redirect_uri=self.redirect_uri,
-            state=self.state,
-            response_mode=self.response_mode,
-            **args,
-        )
-
-
-@dataclass(frozen=True)
-class AuthorizeResponse:
-    """Where to send the browser, how, and with what."""
-
-    redirect_uri: str
-    response_mode: str
-    params: list[tuple[str, str]]
+MAX_CTX_LENGTH = 256
 
 
 def _single(params: Mapping[str, list[str]]) -> dict[str, str]:
@@ -87,8 +54,9 @@ def _single(params: Mapping[str, list[str]]) -> dict[str, str]:
 
 def validate(
     rt: Runtime, tenant: Tenant | None, segment: str, raw: Mapping[str, list[str]]
-) -> tuple[AuthorizeRequest, Tenant, AppRegistration, Scopes]:
-    """Check an authorization request; raise `EntraError` (page or redirect)."""
+) -> tuple[AuthorizeRequest, Tenant, AppRegistration]:
+    """Check an authorization request; raise `EntraError` (page or redirect). The scopes
+    are parsed here, once, and travel in the request."""
     p = _single(raw)
     client_id = p.get("client_id")
     if not client_id:
@@ -96,43 +64,41 @@ def validate(
     found = rt.config.find_app(client_id)
     if found is None or (tenant is not None and found[0] is not tenant):
         name = tenant.display_name if tenant else segment
-        raise EntraError(AADSTS700016, client_id=client_id[:100], tenant=name)
+        raise EntraError(AADSTS700016, client_id=client_id, tenant=name)
     app_tenant, app = found
     redirect_uri = p.get("redirect_uri")
     if not redirect_uri:
         raise EntraError(AADSTS900971)
     if redirect_uri not in app.redirect_uris:  # exact string match, as Entra and RFC 9700
-        raise EntraError(AADSTS50011, uri=redirect_uri[:2048], client_id=client_id)
+        raise EntraError(AADSTS50011, uri=redirect_uri, client_id=client_id)
     state = p.get("state")
     mode = p.get("response_mode", "query")
     if mode not in RESPONSE_MODES:
         raise EntraError(AADSTS9002313, redirect_uri=redirect_uri, state=state)
-    trusted = AuthorizeRequest(app_tenant.tenant_id, client_id, redirect_uri, mode, "", state)
+    reply = ReplyTo(redirect_uri, mode, state)
     response_type = p.get("response_type")
     if not response_type:
-        raise trusted.error(AADSTS900144, name="response_type")
+        raise reply.error(AADSTS900144, name="response_type")
     if response_type != "code":
-        raise trusted.error(AADSTS700054, response_type=response_type[:64])
+        raise reply.error(AADSTS700054, response_type=response_type)
     try:
         scopes = parse_scopes(p.get("scope"), rt.config, tenant_name=app_tenant.display_name)
         challenge, method = pkce.check_challenge(
             p.get("code_challenge"), p.get("code_challenge_method")
         )
     except EntraError as exc:
-        raise trusted.error(exc.entry, **exc.args_) from None
+        raise reply.error(exc.entry, **exc.args_) from None
     prompt = p.get("prompt")
     if prompt is not None and prompt not in PROMPTS:
-        raise trusted.error(AADSTS90100, name="prompt")
+        raise reply.error(AADSTS90100, name="prompt")
     max_age = p.get("max_age")
-    if max_age is not None and not max_age.isdigit():
-        raise trusted.error(AADSTS90100, name="max_age")
+    if max_age is not None and not (max_age.isascii() and max_age.isdigit() and len(max_age) < 12):
+        raise reply.error(AADSTS90100, name="max_age")
     request = AuthorizeRequest(
         tenant_id=app_tenant.tenant_id,
         client_id=client_id,
-        redirect_uri=redirect_uri,
-        response_mode=mode,
-        scope=p["scope"],
-        state=state,
+        reply=reply,
+        scopes=scopes,
         nonce=p.get("nonce"),
         code_challenge=challenge,
         method=method,
@@ -141,65 +107,54 @@ def validate(
         domain_hint=p.get("domain_hint"),
         max_age=int(max_age) if max_age is not None else None,
     )
-    return request, app_tenant, app, scopes
+    return request, app_tenant, app
 
 
-def save_context(rt: Runtime, request: AuthorizeRequest, **extra: Any) -> str:
+# -- the pending sign-in (the `ctx` of the sign-in pages) -------------------------------------
+
+
+def browser_binding(flow_cookie: str) -> str:
+    """What a pending sign-in keeps of the flow cookie of the browser that started it."""
+    return hashlib.sha256(flow_cookie.encode()).hexdigest()
+
+
+def begin(
+    rt: Runtime, request: AuthorizeRequest, *, flow_cookie: str, sso_sid: str | None
+) -> tuple[str, PendingSignIn]:
+    """A new pending sign-in for this browser, under a new `ctx`."""
     ctx = opaque("", 24)
-    rt.store.put(CONTEXT, ctx, {**request.to_dict(), **extra}, ttl=rt.config.signin_page_lifetime)
-    return ctx
+    pending = PendingSignIn(request=request, browser=browser_binding(flow_cookie), sso_sid=sso_sid)
+    save(rt, ctx, pending)
+    return ctx, pending
 
 
-def load_context(rt: Runtime, ctx: str | None) -> dict[str, Any] | None:
-    if not ctx or len(ctx) > 256:
-        return None
-    return rt.store.get(CONTEXT, ctx)
+def save(rt: Runtime, ctx: str, pending: PendingSignIn) -> None:
+    rt.store.put(CONTEXT, ctx, pending.to_json(), ttl=rt.config.signin_page_lifetime)
 
 
-def request_from_context(data: Mapping[str, Any]) -> AuthorizeRequest:
-    fields = AuthorizeRequest.__dataclass_fields__
-    return AuthorizeRequest(**{k: v for k, v in data.items() if k in fields})
+def resume(rt: Runtime, ctx: str | None, flow_cookie: str | None) -> PendingSignIn:
+    """The pending sign-in a sign-in form posted, if it belongs to this browser.
+
+    A ctx that is unknown, or that another browser started (a cross-site post of someone
+    else's half-finished sign-in), is refused as Entra refuses a flow token it cannot use:
+    "AADSTS90100: flowToken parameter is empty or not valid." on its error page (Learn,
+    "Troubleshoot certificate-based authentication"); one that expired, with AADSTS50089
+    ("Flow token expired", Learn, "Microsoft Entra authentication and authorization error
+    codes"). Nothing of the sign-in happens first, so no SSO session can be planted.
+    """
+    if not ctx or len(ctx) > MAX_CTX_LENGTH or not flow_cookie:
+        raise EntraError(AADSTS90100, name="flowToken")
+    found = rt.store.get_with_expiry(CONTEXT, ctx)
+    pending = load(PendingSignIn, found[0] if found else None, rt.config)
+    if pending is None or not hmac.compare_digest(pending.browser, browser_binding(flow_cookie)):
+        raise EntraError(AADSTS90100, name="flowToken")
+    if found is not None and found[1] <= rt.now():
+        raise EntraError(AADSTS50089)
+    return pending
 
 
-def issue_code(
-    rt: Runtime,
-    request: AuthorizeRequest,
-    tenant: Tenant,
-    *,
-    oid: str,
-    sid: str,
-    auth_time: int,
-    kmsi: bool,
-) -> AuthorizeResponse:
-    """Bind a one-time code to client, redirect URI, PKCE challenge and sign-in."""
-    user = tenant.user_by_id(oid)
-    assert user is not None
-    code = opaque("1.AXoA", 512)  # real codes are ~1 KB
-    rt.store.put(
-        CODE,
-        code,
-        {
-            "tenant_id": tenant.tenant_id,
-            "client_id": request.client_id,
-            "redirect_uri": request.redirect_uri,
-            "scope": request.scope,
-            "nonce": request.nonce,
-            "code_challenge": request.code_challenge,
-            "method": request.method,
-            "max_age": request.max_age,
-            "oid": oid,
-            "sid": sid,
-            "auth_time": auth_time,
-            "kmsi": kmsi,
-        },
-        ttl=rt.config.code_lifetime,
-    )
-    # Parameter order as in real redirects: code, client_info, state, session_state.
-    params = [("code", code), ("client_info", client_info(user, tenant))]
-    if request.state is not None:
-        params.append(("state", request.state))
-    params.append(("session_state", sid))
-    return AuthorizeResponse(request.redirect_uri, request.response_mode, params)
+def drop(rt: Runtime, ctx: str) -> None:
+    rt.store.delete(CONTEXT, ctx)
 
 
 def error_response(

@@ -256,13 +256,6 @@ class MockConfig:
                 return tenant, app
         return None
 
-    def find_user(self, username: str) -> tuple[Tenant, TestUser] | None:
-        for tenant in self.tenants:
-            user = tenant.user_by_username(username)
-            if user is not None:
-                return tenant, user
-        return None
-
     def resource_app(self, identifier: str) -> tuple[Tenant, AppRegistration] | None:
         """An API app by its app id URI or client id (the `aud` it gets)."""
         for tenant in self.tenants:

@@ -16,13 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
-from mock_entra.core import pkce
+from mock_entra.core import codes, pkce
 from mock_entra.core.aadsts import (
-    AADSTS54005,
     AADSTS65001,
     AADSTS70000,
     AADSTS70003,
-    AADSTS70008,
     AADSTS70011,
     AADSTS700016,
     AADSTS700025,
@@ -36,8 +34,9 @@ from mock_entra.core.aadsts import (
     missing,
 )
 from mock_entra.core.config import GRAPH_RESOURCE, AppRegistration, Tenant
-from mock_entra.core.runtime import CODE, REFRESH, Runtime
+from mock_entra.core.runtime import REFRESH, Runtime
 from mock_entra.core.scopes import Scopes, parse_scopes
+from mock_entra.core.signin_state import Account, RefreshRecord, load
 from mock_entra.core.tenants import tenant_of
 from mock_entra.core.tokens import Issue, SignIn, app_access_token_claims, uti, v2_issuer
 
@@ -107,64 +106,49 @@ def authenticate_client(rt: Runtime, req: TokenRequest, params: dict[str, str]) 
     return Client(tenant, app)
 
 
-def _signin(rt: Runtime, client: Client, record: dict[str, Any]) -> SignIn:
-    user = client.tenant.user_by_id(record["oid"])
+def _signin(client: Client, account: Account, sid: str) -> SignIn:
+    user = client.tenant.user_by_id(account.oid)
     if user is None:  # the user was removed from the config since
         raise EntraError(AADSTS70000, detail="The user could not be found.")
-    return SignIn(
-        client.tenant,
-        user,
-        client.app,
-        record["sid"],
-        record["auth_time"],
-        bool(record.get("kmsi")),
-    )
+    return SignIn(client.tenant, user, client.app, sid, account.auth_time, account.kmsi)
 
 
 def authorization_code(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> dict:
     code = p.get("code") or _raise(missing("code"))
     redirect_uri = p.get("redirect_uri") or _raise(missing("redirect_uri"))
-    taken = rt.store.consume(CODE, code)
-    if taken is None:
-        if rt.store.was_consumed(CODE, code):
-            raise EntraError(AADSTS54005)
-        raise EntraError(AADSTS9002313_GRANT)
-    record, expires_at = taken
-    if expires_at <= rt.now():
-        raise EntraError(AADSTS70008)
-    if record["client_id"] != c.app.client_id or record["tenant_id"] != c.tenant.tenant_id:
+    record = codes.redeem(rt, code)
+    if record.client_id != c.app.client_id or record.account.tenant_id != c.tenant.tenant_id:
         raise EntraError(AADSTS70000, detail="The code was issued to another client.")
-    if record["redirect_uri"] != redirect_uri:
+    if record.redirect_uri != redirect_uri:
         raise EntraError(
             AADSTS70000, detail="The redirect_uri does not match the one used to get the code."
         )
-    pkce.verify(p.get("code_verifier"), record.get("code_challenge"), record.get("method"))
-    scopes = parse_scopes(record["scope"], rt.config, tenant_name=c.tenant.display_name)
+    pkce.verify(p.get("code_verifier"), record.code_challenge, record.method)
     if "scope" in p:  # an optional narrowing; it may not widen what was authorized
         asked = parse_scopes(p["scope"], rt.config, tenant_name=c.tenant.display_name)
-        if not set(asked.permissions) <= set(scopes.permissions):
+        if not set(asked.permissions) <= set(record.scopes.permissions):
             raise EntraError(AADSTS70011, scope=p["scope"])
     return rt.issue_user_tokens(
-        _signin(rt, c, record),
-        scopes,
+        _signin(c, record.account, record.sid),
+        record.scopes,
         base_url=req.base_url,
-        nonce=record.get("nonce"),
+        nonce=record.nonce,
         want_client_info=p.get("client_info") == "1",
-        max_age_sent=bool(record.get("max_age")),
+        max_age_sent=record.max_age_sent,
     )
 
 
 def refresh_token(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> dict:
     token = p.get("refresh_token") or _raise(missing("refresh_token"))
     found = rt.store.get_with_expiry(REFRESH, token)
-    if found is None:
+    record = load(RefreshRecord, found[0] if found else None, rt.config)
+    if found is None or record is None:
         raise EntraError(AADSTS9002313_GRANT)
-    record, expires_at = found
-    if expires_at <= rt.now():
-        raise EntraError(AADSTS700082, issued=record["issued_at"], inactive="90.00:00:00")
-    if record["client_id"] != c.app.client_id:
+    if found[1] <= rt.now():
+        raise EntraError(AADSTS700082, issued=record.issued_at, inactive="90.00:00:00")
+    if record.client_id != c.app.client_id:
         raise EntraError(AADSTS70000, detail="The refresh token was issued to another client.")
-    signin = _signin(rt, c, record)
+    signin = _signin(c, record.account, record.sid)
     raw = p.get("scope") or " ".join(["openid", "profile", "offline_access"])
     scopes = parse_scopes(raw, rt.config, tenant_name=c.tenant.display_name)
     _require_consent(rt, signin, scopes)
@@ -260,7 +244,7 @@ def token(rt: Runtime, req: TokenRequest) -> dict[str, Any]:
     client = authenticate_client(rt, req, params)
     grant = GRANTS.get(grant_type)
     if grant is None:
-        raise EntraError(AADSTS70003, grant_type=grant_type[:64])
+        raise EntraError(AADSTS70003, grant_type=grant_type)
     return grant(rt, req, params, client)
 
 

@@ -1,23 +1,45 @@
-"""Makes the state dir's CA, TLS server certificate and token-signing keys with
-`cryptography` (see `pki` for what each file is)."""
+"""The state dir's key material, made and checked with `cryptography`: the local CA, the TLS
+server certificate it issues, and the token-signing keys with their self-signed certificates.
+
+Pure: this module makes and checks keys and certificates as bytes; `pki` decides what to
+write where, under its lock.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import json
-import os
-from pathlib import Path
+from dataclasses import dataclass
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from mock_entra.core.multiprime import MultiPrimeKey
-from mock_entra.core.pki import StatePaths
+_VALIDITY = dt.timedelta(days=825)  # the longest a browser accepts for a TLS certificate
+_RENEW_BEFORE = dt.timedelta(days=7)  # a certificate this close to its end is made again
+SIGNING_KEY_BITS = 2048  # Entra's token-signing keys are RSA-2048 (e = 65537)
 
-_VALIDITY = dt.timedelta(days=825)
+
+@dataclass(frozen=True)
+class Pair:
+    """A private key and its certificate, with both as the PEM bytes kept on disk."""
+
+    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+    cert: x509.Certificate
+
+    @property
+    def key_pem(self) -> bytes:
+        return self.key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+
+    @property
+    def cert_pem(self) -> bytes:
+        return self.cert.public_bytes(serialization.Encoding.PEM)
 
 
 def _name(common_name: str) -> x509.Name:
@@ -27,25 +49,6 @@ def _name(common_name: str) -> x509.Name:
             x509.NameAttribute(NameOID.COMMON_NAME, common_name),
         ]
     )
-
-
-def _write_private(path: Path, key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> None:
-    data = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    _write_private_bytes(path, data)
-
-
-def _write_private_bytes(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-
-
-def _write_cert(path: Path, cert: x509.Certificate) -> None:
-    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
 
 def _builder(subject: x509.Name, issuer: x509.Name, public_key) -> x509.CertificateBuilder:
@@ -61,85 +64,124 @@ def _builder(subject: x509.Name, issuer: x509.Name, public_key) -> x509.Certific
     )
 
 
-def make_ca(paths: StatePaths) -> None:
+def _key_usage(*, cert_sign: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=True,
+        key_cert_sign=cert_sign,
+        crl_sign=cert_sign,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def make_ca() -> Pair:
     key = ec.generate_private_key(ec.SECP256R1())
     name = _name("entra-lab local CA")
     cert = (
         _builder(name, name, key.public_key())
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                key_cert_sign=True,
-                crl_sign=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(_key_usage(cert_sign=True), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
-    _write_private(paths.ca_key, key)
-    _write_cert(paths.ca_cert, cert)
+    return Pair(key, cert)
 
 
-def make_server_cert(paths: StatePaths) -> None:
-    ca_key = serialization.load_pem_private_key(paths.ca_key.read_bytes(), None)
-    ca_cert = x509.load_pem_x509_certificate(paths.ca_cert.read_bytes())
+def make_server_cert(ca: Pair) -> Pair:
+    """The TLS certificate for localhost, 127.0.0.1 and ::1, issued by `ca`."""
     key = ec.generate_private_key(ec.SECP256R1())
     sans = [
         x509.DNSName("localhost"),
         x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
         x509.IPAddress(ipaddress.ip_address("::1")),
     ]
+    ca_public = ca.cert.public_key()
+    assert isinstance(ca_public, ec.EllipticCurvePublicKey)
     cert = (
-        _builder(_name("localhost"), ca_cert.subject, key.public_key())
+        _builder(_name("localhost"), ca.cert.subject, key.public_key())
         .add_extension(x509.SubjectAlternativeName(sans), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()),  # type: ignore[arg-type]
-            critical=False,
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_public), critical=False
         )
-        .sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
+        .sign(ca.key, hashes.SHA256())
     )
-    _write_private(paths.server_key, key)
-    _write_cert(paths.server_cert, cert)
+    return Pair(key, cert)
 
 
-def make_signing_key(paths: StatePaths, n: int) -> None:
-    key = MultiPrimeKey.generate()
+def make_signing_key() -> Pair:
+    """An RSA-2048 token-signing key and a certificate for it, self-signed as Entra's are
+    (JWKS publishes it as `x5c`, its SHA-1 thumbprint as `x5t` and `kid`)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=SIGNING_KEY_BITS)
     name = _name("accounts.accesscontrol.windows.net")  # the subject Entra's signing certs carry
-    cert = _self_signed(key, name)
-    _write_private_bytes(paths.signing_key(n), json.dumps(key.to_jwk()).encode())
-    _write_cert(paths.signing_cert(n), cert)
-    (paths.root / f"signing-{n}-key.pem").unlink(missing_ok=True)  # made by earlier versions
+    cert = (
+        _builder(name, name, key.public_key())
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return Pair(key, cert)
 
 
-_SHA256_WITH_RSA = bytes.fromhex("300d06092a864886f70d01010b0500")  # AlgorithmIdentifier
+# -- checking what is on disk ------------------------------------------------------------------
 
 
-def _der(tag: int, content: bytes) -> bytes:
-    size = len(content)
-    if size < 0x80:
-        return bytes([tag, size]) + content
-    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
-    return bytes([tag, 0x80 | len(length)]) + length + content
+def load_pair(key_pem: bytes | None, cert_pem: bytes | None) -> Pair | None:
+    """The pair from its PEM files, or None when either is missing, unreadable, expiring, or
+    the key is not the certificate's (made again by `pki.ensure_state`)."""
+    if key_pem is None or cert_pem is None:
+        return None
+    try:
+        # The files are ours (0600, written whole under the state lock), and `matches` signs
+        # and verifies with them: OpenSSL's full RSA check (primality of p and q) would add
+        # ~40 ms per key to every start.
+        key = serialization.load_pem_private_key(key_pem, None, unsafe_skip_rsa_key_validation=True)
+        cert = x509.load_pem_x509_certificate(cert_pem)
+    except ValueError:
+        return None
+    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        return None
+    pair = Pair(key, cert)
+    expiring = cert.not_valid_after_utc < dt.datetime.now(dt.UTC) + _RENEW_BEFORE
+    return None if expiring or not matches(pair) else pair
 
 
-def _self_signed(key: MultiPrimeKey, name: x509.Name) -> x509.Certificate:
-    """A certificate for `key`, signed by `key`. cryptography signs only with its own key
-    types, so it builds the to-be-signed part (with a throwaway key: only the signature
-    algorithm, the same, is taken from it) and the signature is added here (RFC 5280 §4.1)."""
-    throwaway = rsa.generate_private_key(public_exponent=65537, key_size=1024)
-    draft = _builder(name, name, key.public_key()).sign(throwaway, hashes.SHA256())
-    tbs = draft.tbs_certificate_bytes
-    signature = _der(0x03, b"\x00" + key.sign(tbs))
-    cert = x509.load_der_x509_certificate(_der(0x30, tbs + _SHA256_WITH_RSA + signature))
-    cert.verify_directly_issued_by(cert)
-    return cert
+def matches(pair: Pair) -> bool:
+    """Whether the private key signs what the certificate's public key verifies."""
+    data = b"mock-entra key self-test"
+    public = pair.cert.public_key()
+    try:
+        if isinstance(pair.key, rsa.RSAPrivateKey) and isinstance(public, rsa.RSAPublicKey):
+            signature = pair.key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+            public.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+            return True
+        if isinstance(pair.key, ec.EllipticCurvePrivateKey) and isinstance(
+            public, ec.EllipticCurvePublicKey
+        ):
+            signature = pair.key.sign(data, ec.ECDSA(hashes.SHA256()))
+            public.verify(signature, data, ec.ECDSA(hashes.SHA256()))
+            return True
+    except InvalidSignature:
+        pass
+    return False
+
+
+def issued_by(cert: x509.Certificate, ca: Pair) -> bool:
+    try:
+        cert.verify_directly_issued_by(ca.cert)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+def is_signing_key(pair: Pair) -> bool:
+    """An RSA-2048 key with e = 65537, as Entra signs with."""
+    return (
+        isinstance(pair.key, rsa.RSAPrivateKey)
+        and pair.key.key_size == SIGNING_KEY_BITS
+        and pair.key.public_key().public_numbers().e == 65537
+    )

@@ -1,18 +1,32 @@
-"""The mock's TLS and signing material, generated once with `cryptography` and kept in the
-state dir so restarts are instant and clients keep trusting the same CA.
+"""The mock's state dir: its TLS and signing material, made once and kept so that restarts are
+instant and clients keep trusting the same CA.
 
 Files: `ca.pem` (the CA clients trust), `ca-bundle.pem` (system CAs + that CA: point
 `REQUESTS_CA_BUNDLE` at it, since requests lets that variable override a Session's `verify`),
-`server.pem`/`server-key.pem` (localhost, 127.0.0.1, ::1), `signing-N.pem`/`signing-N-key.jwk`
-(the token-signing keys, four-prime RSA-2048 kept as private JWKs (see `multiprime`), with
-certificates self-signed as Entra's are, so JWKS can carry `x5c`/`x5t`).
+`server.pem`/`server-key.pem` (localhost, 127.0.0.1, ::1), `signing-N.pem`/`signing-N-key.pem`
+(the token-signing keys, RSA-2048, with certificates self-signed as Entra's are, so JWKS can
+carry `x5c`/`x5t`). Private keys are 0600, certificates 0644.
 
-Only a state dir with something missing pays for importing `cryptography` (`mint` makes the
-files): a restart with existing keys starts faster without it.
+Two functions, one job each:
+- `ensure_state` is the only one that makes anything. It holds an exclusive lock (`flock` on
+  `.lock` in the state dir) while it checks and completes the dir, so two processes never both
+  generate, and every file is written to a temporary file in the same dir and renamed into
+  place, so nobody ever reads half a file. The TLS certificate is checked against the `ca.pem`
+  on disk and made again when it does not chain to it.
+- `load_state` never makes anything: it raises `StateError` when the dir is absent or
+  incomplete, and waits (shared lock) while an `ensure_state` elsewhere is completing it.
+
+Only `ensure_state` imports `cryptography` (`mint`), so `load_state` stays cheap.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,10 +34,20 @@ import certifi
 
 SIGNING_KEY_COUNT = 2  # two keys in JWKS, so clients can be tested on rollover
 
+log = logging.getLogger(__name__)
+
+
+class StateError(Exception):
+    """The state dir is missing or incomplete (`load_state` never makes one)."""
+
 
 @dataclass(frozen=True)
 class StatePaths:
     root: Path
+
+    @property
+    def lock(self) -> Path:
+        return self.root / ".lock"
 
     @property
     def ca_cert(self) -> Path:
@@ -53,28 +77,166 @@ class StatePaths:
         return self.root / f"signing-{n}.pem"
 
     def signing_key(self, n: int) -> Path:
+        return self.root / f"signing-{n}-key.pem"
+
+    def legacy_signing_key(self, n: int) -> Path:
+        """A four-prime key kept as a private JWK by earlier versions (replaced at start)."""
         return self.root / f"signing-{n}-key.jwk"
+
+    def material(self) -> tuple[Path, ...]:
+        """Every file a complete state dir has (the store is made by whoever opens it)."""
+        signing = [p for n in range(1, SIGNING_KEY_COUNT + 1) for p in self._signing(n)]
+        return (
+            self.ca_cert,
+            self.ca_key,
+            self.ca_bundle,
+            self.server_cert,
+            self.server_key,
+            *signing,
+        )
+
+    def _signing(self, n: int) -> tuple[Path, Path]:
+        return self.signing_cert(n), self.signing_key(n)
+
+
+@contextlib.contextmanager
+def _locked(path: Path, operation: int, *, create: bool) -> Iterator[None]:
+    """Hold `flock(operation)` on `path`; the kernel releases it if the process dies."""
+    try:
+        fd = os.open(path, (os.O_RDWR | os.O_CREAT) if create else os.O_RDONLY, 0o600)
+    except FileNotFoundError:
+        # No lock file: no `ensure_state` has ever run here (it makes the file first).
+        yield
+        return
+    try:
+        fcntl.flock(fd, operation)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def write_atomic(path: Path, data: bytes, mode: int) -> None:
+    """Write `path` whole or not at all: a temporary file in the same dir, flushed to disk,
+    then renamed over `path` (a reader sees the old file or the new one, never a part)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), mode)  # mkstemp makes 0600; the umask does not apply here
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
 
 
 def ensure_state(root: str | Path) -> StatePaths:
-    """Create whatever is missing in the state dir; a complete state dir is left untouched."""
+    """Complete the state dir at `root`, making it if needed, and return its paths.
+
+    Whatever is missing, damaged, expiring, or not of this version is made again; a complete
+    state dir is only read. Replacing something that existed is said in one log line.
+    """
     paths = StatePaths(Path(root).resolve())
     paths.root.mkdir(parents=True, exist_ok=True)
-    if not (paths.ca_cert.exists() and paths.ca_key.exists()):
-        from mock_entra.core import mint
+    with _locked(paths.lock, fcntl.LOCK_EX, create=True):
+        replaced = _complete(paths)
+    if replaced:
+        log.warning("mock-entra: state dir %s: %s", paths.root, "; ".join(replaced))
+    return paths
 
-        mint.make_ca(paths)
-        paths.server_cert.unlink(missing_ok=True)
-    if not (paths.server_cert.exists() and paths.server_key.exists()):
-        from mock_entra.core import mint
 
-        mint.make_server_cert(paths)
+def _complete(paths: StatePaths) -> list[str]:
+    """Make what is missing or unusable; say what replaced something that existed."""
+    from mock_entra.core import mint  # here: `load_state` never pays for cryptography
+
+    replaced: list[str] = []
+    wrote = False
+
+    def write(key_path: Path, cert_path: Path, pair: mint.Pair) -> None:
+        nonlocal wrote
+        # The key first: a crash between the two leaves a pair that does not match, which
+        # the next start makes again.
+        write_atomic(key_path, pair.key_pem, 0o600)
+        write_atomic(cert_path, pair.cert_pem, 0o644)
+        wrote = True
+
+    ca = mint.load_pair(_read(paths.ca_key), _read(paths.ca_cert))
+    if ca is None:
+        if paths.ca_cert.exists():
+            replaced.append(
+                "made a new CA (ca.pem was unreadable, expiring or not ca-key.pem's): "
+                "clients must trust the new ca.pem"
+            )
+        ca = mint.make_ca()
+        write(paths.ca_key, paths.ca_cert, ca)
+
+    server = mint.load_pair(_read(paths.server_key), _read(paths.server_cert))
+    if server is None or not mint.issued_by(server.cert, ca):
+        # Also when the CA was just made: the TLS certificate always chains to `ca.pem`.
+        write(paths.server_key, paths.server_cert, mint.make_server_cert(ca))
+
+    legacy = any(paths.legacy_signing_key(n).exists() for n in range(1, SIGNING_KEY_COUNT + 1))
+    unusable = False
     for n in range(1, SIGNING_KEY_COUNT + 1):
-        if not (paths.signing_cert(n).exists() and paths.signing_key(n).exists()):
-            from mock_entra.core import mint
+        cert_path, key_path = paths.signing_cert(n), paths.signing_key(n)
+        pair = mint.load_pair(_read(key_path), _read(cert_path))
+        if pair is None or not mint.is_signing_key(pair):
+            unusable = unusable or cert_path.exists()
+            write(key_path, cert_path, mint.make_signing_key())
+        paths.legacy_signing_key(n).unlink(missing_ok=True)
+    if legacy:
+        replaced.append(
+            "replaced the signing keys of an earlier version (four-prime RSA kept as JWK) "
+            "with new RSA-2048 keys; tokens signed before no longer verify"
+        )
+    elif unusable:
+        replaced.append(
+            "made new signing keys (the old ones were unreadable, expiring or did not match "
+            "their certificates); tokens signed before no longer verify"
+        )
 
-            mint.make_signing_key(paths, n)
-    bundle = Path(certifi.where()).read_bytes() + b"\n" + paths.ca_cert.read_bytes()
-    if not paths.ca_bundle.exists() or paths.ca_bundle.read_bytes() != bundle:
-        paths.ca_bundle.write_bytes(bundle)
+    bundle = Path(certifi.where()).read_bytes() + b"\n" + ca.cert_pem
+    if _read(paths.ca_bundle) != bundle:
+        write_atomic(paths.ca_bundle, bundle, 0o644)
+        wrote = True
+    if wrote:
+        _sync_dir(paths.root)
+    return replaced
+
+
+def _sync_dir(root: Path) -> None:
+    """Make the renames durable (a crash right after start keeps the new files)."""
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def load_state(root: str | Path) -> StatePaths:
+    """The paths of an existing, complete state dir. Never makes anything: raises `StateError`
+    saying what is missing (`mock-entra serve` makes the state dir). Waits while another
+    process is completing the dir, so what it returns is whole."""
+    paths = StatePaths(Path(root).resolve())
+    if not paths.root.is_dir():
+        raise StateError(
+            f"no mock-entra state dir at {paths.root}: `mock-entra serve --state-dir "
+            f"{paths.root}` makes one (or pass the --state-dir the server uses)"
+        )
+    with _locked(paths.lock, fcntl.LOCK_SH, create=False):
+        missing = [p.name for p in paths.material() if not p.exists()]
+    if missing:
+        raise StateError(
+            f"the mock-entra state dir {paths.root} is incomplete (no {', '.join(missing)}): "
+            f"`mock-entra serve --state-dir {paths.root}` completes it"
+        )
     return paths

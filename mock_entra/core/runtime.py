@@ -13,7 +13,8 @@ from mock_entra.core.config import MockConfig, Tenant
 from mock_entra.core.keys import KeySet
 from mock_entra.core.pki import ensure_state
 from mock_entra.core.scopes import Scopes
-from mock_entra.core.store import Store
+from mock_entra.core.signin_state import Account, Consent, RefreshRecord, load
+from mock_entra.core.store import Limits, Store
 from mock_entra.core.tokens import (
     Issue,
     SignIn,
@@ -32,6 +33,19 @@ REFRESH = "refresh_token"
 CONTEXT = "signin_context"
 SESSION = "sso_session"
 CONSENT = "consent"
+
+# How big the store may grow (see `store.Limits`): a mock left running in CI, or flooded
+# with anonymous authorize requests, keeps a bounded file.
+STORE_LIMITS = Limits(
+    max_items={CONTEXT: 1000, CODE: 2000, SESSION: 10_000, REFRESH: 10_000, CONSENT: 10_000},
+    # Entra keeps a refresh token valid after issuing the next; a client only ever uses its
+    # newest, so the 16 newest of one sign-in (client, user, session) are plenty.
+    max_family={REFRESH: 16},
+    # An expired refresh token still answers AADSTS700082 for a year (tests move the clock
+    # past the 90 days); everything else is told apart from "unknown" for an hour.
+    grace={REFRESH: 365 * 24 * 3600.0},
+    max_log=2000,
+)
 
 
 def opaque(prefix: str = "1.AXoA", size: int = 384) -> str:
@@ -67,14 +81,15 @@ class Runtime:
         # Only a mock with its admin API on can rotate keys at run time (one store read).
         return self.store.setting("active_kid") if self.admin_key else None
 
-    def consented(self, tenant: Tenant, oid: str, client_id: str) -> set[str]:
-        found = self.store.get(CONSENT, f"{tenant.tenant_id}|{oid}|{client_id}")
-        return set(found["scopes"]) if found else set()
+    def consented(self, tenant: Tenant, oid: str, client_id: str) -> frozenset[str]:
+        text = self.store.get(CONSENT, f"{tenant.tenant_id}|{oid}|{client_id}")
+        found = load(Consent, text, self.config)
+        return found.granted if found else frozenset()
 
     def add_consent(self, tenant: Tenant, oid: str, client_id: str, scopes: list[str]) -> None:
-        merged = sorted(self.consented(tenant, oid, client_id) | set(scopes))
+        merged = Consent(self.consented(tenant, oid, client_id) | frozenset(scopes))
         key = f"{tenant.tenant_id}|{oid}|{client_id}"
-        self.store.put(CONSENT, key, {"scopes": merged}, ttl=10 * 365 * 24 * 3600)
+        self.store.put(CONSENT, key, merged.to_json(), ttl=10 * 365 * 24 * 3600)
 
     def issue_user_tokens(
         self,
@@ -125,20 +140,20 @@ class Runtime:
 
     def new_refresh_token(self, signin: SignIn, scopes: Scopes) -> str:
         token = opaque("1.AXoA", 512)
+        record = RefreshRecord(
+            client_id=signin.app.client_id,
+            account=Account(
+                signin.user.object_id, signin.tenant.tenant_id, signin.auth_time, signin.kmsi
+            ),
+            sid=signin.sid,
+            issued_at=self.now(),
+        )
         self.store.put(
             REFRESH,
             token,
-            {
-                "tenant_id": signin.tenant.tenant_id,
-                "client_id": signin.app.client_id,
-                "oid": signin.user.object_id,
-                "sid": signin.sid,
-                "auth_time": signin.auth_time,
-                "kmsi": signin.kmsi,
-                "issued_at": self.now(),
-                "oidc": list(scopes.oidc),
-            },
+            record.to_json(),
             ttl=self.config.refresh_token_inactivity,
+            family=record.family,
         )
         return token
 
@@ -158,10 +173,11 @@ def open_runtime(
     reading the shared offset.
     """
     paths = ensure_state(state_dir)
-    store = Store(paths.store, now=lambda: 0.0)
+    store = Store(paths.store, now=lambda: 0.0, limits=STORE_LIMITS)
     if clock is None:
         clock = OffsetClock(store) if admin_key is not None else SystemClock()
     store.set_clock(clock.now)
+    store.maintain()  # at start: what expired while the mock was down goes now
     return Runtime(
         config=config, keys=KeySet.load(paths), store=store, clock=clock, admin_key=admin_key
     )

@@ -4,39 +4,98 @@ inspects it) sees the same state.
 
 Single use is a property of the store: `consume` is the only way a code leaves it, and it is
 one atomic UPDATE, so when many threads or processes redeem one code exactly one wins.
+
+Bounded and private, because a mock is left running in CI and on laptops:
+- every write counts towards a maintenance pass (every `Limits.every_writes` writes or
+  `Limits.every_seconds` of the injected clock, and at start): expired items are purged
+  (after a grace period, so that callers can still say *expired* rather than *unknown*), each
+  kind is capped (oldest dropped) and the request log is capped;
+- a `family` caps the items of one kind that belong together at each write (the refresh
+  tokens of one sign-in);
+- items are keyed by the SHA-256 of their key: the file holds no live code, token or ctx;
+- the file and its WAL and shared-memory files are created 0600.
+Values are JSON text; the typed records (`signin_state`) serialize themselves.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import os
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS kv (
-    kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, expires_at REAL NOT NULL,
-    PRIMARY KEY (kind, key)
+DROP TABLE IF EXISTS kv;
+CREATE TABLE IF NOT EXISTS items (
+    seq INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    key BLOB NOT NULL,
+    family TEXT,
+    value TEXT NOT NULL,
+    expires_at REAL NOT NULL,
+    UNIQUE (kind, key)
 );
+CREATE INDEX IF NOT EXISTS items_by_kind ON items (kind, seq);
+CREATE INDEX IF NOT EXISTS items_by_expiry ON items (expires_at);
+CREATE INDEX IF NOT EXISTS items_by_family ON items (kind, family, seq) WHERE family IS NOT NULL;
 CREATE TABLE IF NOT EXISTS request_log (id INTEGER PRIMARY KEY AUTOINCREMENT, entry TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 CONSUMED = "consumed:"  # prefix of the kind a consumed item is moved to (the tombstone)
+DEFAULT_GRACE = 3600.0
+MAX_CLOCK_OFFSET = 100 * 366 * 24 * 3600.0  # a century either way: finite, and still a date
+_FILE_MODE = 0o600
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How big the store may grow. Caps on a kind apply to its tombstones too."""
+
+    max_items: Mapping[str, int] = field(default_factory=dict)  # per kind, oldest dropped
+    max_family: Mapping[str, int] = field(default_factory=dict)  # per kind and family
+    grace: Mapping[str, float] = field(default_factory=dict)  # per kind, else DEFAULT_GRACE
+    max_log: int = 2000  # request-log entries kept (the newest)
+    every_writes: int = 500
+    every_seconds: float = 60.0
+
+
+def _hashed(key: str) -> bytes:
+    return hashlib.sha256(key.encode()).digest()
+
+
+def _private(path: str) -> None:
+    """Create the database (and fix the WAL and SHM files left by an older version) 0600
+    before SQLite opens it: SQLite gives its WAL and SHM files the database file's mode."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, _FILE_MODE))
+    for name in (path, path + "-wal", path + "-shm"):
+        try:
+            if os.stat(name).st_mode & 0o777 != _FILE_MODE:
+                os.chmod(name, _FILE_MODE)
+        except FileNotFoundError:
+            pass
 
 
 class Store:
-    """A small key-value store with expiry, atomic consume, a request log and settings."""
+    """A small key-value store with expiry, atomic consume, caps, a request log and settings."""
 
-    def __init__(self, path: str | Path, now: Callable[[], float]) -> None:
+    def __init__(
+        self, path: str | Path, now: Callable[[], float], limits: Limits | None = None
+    ) -> None:
         self.path = str(path)
         self._now = now
+        self.limits = limits or Limits()
         self._local = threading.local()
-        with self._conn() as conn:
-            conn.executescript(_SCHEMA)
+        self._writes = 0
+        self._next_maintenance = -math.inf
+        _private(self.path)
+        self._conn().executescript(_SCHEMA)
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -45,71 +104,129 @@ class Store:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=OFF")  # a mock: durability across crashes is moot
             conn.execute("PRAGMA busy_timeout=30000")
+            # A checkpoint every ~1 MB of WAL, and the WAL file truncated back to 1 MB after it.
+            conn.execute("PRAGMA wal_autocheckpoint=256")
+            conn.execute("PRAGMA journal_size_limit=1048576")
             self._local.conn = conn
             self._local.pid = os.getpid()
         return conn
 
     def set_clock(self, now: Callable[[], float]) -> None:
         self._now = now
+        self._next_maintenance = -math.inf
 
     # -- key-value -------------------------------------------------------------------------
 
-    def put(self, kind: str, key: str, value: dict[str, Any], ttl: float) -> None:
-        self._conn().execute(
-            "INSERT OR REPLACE INTO kv (kind, key, value, expires_at) VALUES (?, ?, ?, ?)",
-            (kind, key, json.dumps(value), self._now() + ttl),
+    def put(
+        self, kind: str, key: str, value: str, ttl: float, *, family: str | None = None
+    ) -> None:
+        """Keep `value` (JSON text) under `key` for `ttl` seconds. With a `family`, only the
+        newest `Limits.max_family[kind]` items of that family are kept."""
+        now = self._now()
+        conn = self._conn()
+        conn.execute(
+            "INSERT OR REPLACE INTO items (kind, key, family, value, expires_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (kind, _hashed(key), family, value, now + ttl),
         )
+        keep = self.limits.max_family.get(kind)
+        if family is not None and keep is not None:
+            conn.execute(
+                "DELETE FROM items WHERE kind = ? AND family = ? AND seq <= (SELECT seq FROM"
+                " items WHERE kind = ? AND family = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+                (kind, family, kind, family, keep),
+            )
+        self._wrote(now)
 
-    def get(self, kind: str, key: str) -> dict[str, Any] | None:
-        row = (
-            self._conn()
-            .execute("SELECT value, expires_at FROM kv WHERE kind = ? AND key = ?", (kind, key))
-            .fetchone()
-        )
-        if row is None or row[1] <= self._now():
+    def get(self, kind: str, key: str) -> str | None:
+        found = self.get_with_expiry(kind, key)
+        if found is None or found[1] <= self._now():
             return None
-        return json.loads(row[0])
+        return found[0]
 
-    def get_with_expiry(self, kind: str, key: str) -> tuple[dict[str, Any], float] | None:
-        """The value even when expired, with its expiry, so callers can say *expired*."""
+    def get_with_expiry(self, kind: str, key: str) -> tuple[str, float] | None:
+        """The value even when expired (until purged), with its expiry, so callers can say
+        *expired*."""
         row = (
             self._conn()
-            .execute("SELECT value, expires_at FROM kv WHERE kind = ? AND key = ?", (kind, key))
+            .execute(
+                "SELECT value, expires_at FROM items WHERE kind = ? AND key = ?",
+                (kind, _hashed(key)),
+            )
             .fetchone()
         )
-        return None if row is None else (json.loads(row[0]), row[1])
+        return None if row is None else (row[0], row[1])
 
     def delete(self, kind: str, key: str) -> None:
-        self._conn().execute("DELETE FROM kv WHERE kind = ? AND key = ?", (kind, key))
+        self._conn().execute("DELETE FROM items WHERE kind = ? AND key = ?", (kind, _hashed(key)))
 
-    def consume(self, kind: str, key: str) -> tuple[dict[str, Any], float] | None:
+    def consume(self, kind: str, key: str) -> tuple[str, float] | None:
         """Atomically take an item (expired or not) and leave a tombstone under
         `consumed:<kind>`; None when it is not there (never issued, or already taken)."""
         row = (
             self._conn()
             .execute(
-                "UPDATE kv SET kind = ? WHERE kind = ? AND key = ? RETURNING value, expires_at",
-                (CONSUMED + kind, kind, key),
+                "UPDATE items SET kind = ? WHERE kind = ? AND key = ? RETURNING value, expires_at",
+                (CONSUMED + kind, kind, _hashed(key)),
             )
             .fetchone()
         )
-        return None if row is None else (json.loads(row[0]), row[1])
+        return None if row is None else (row[0], row[1])
 
     def was_consumed(self, kind: str, key: str) -> bool:
         row = (
             self._conn()
-            .execute("SELECT 1 FROM kv WHERE kind = ? AND key = ?", (CONSUMED + kind, key))
+            .execute(
+                "SELECT 1 FROM items WHERE kind = ? AND key = ?", (CONSUMED + kind, _hashed(key))
+            )
             .fetchone()
         )
         return row is not None
 
-    def purge_expired(self, grace: float = 3600) -> None:
-        self._conn().execute("DELETE FROM kv WHERE expires_at < ?", (self._now() - grace,))
+    def count(self, kind: str) -> int:
+        return (
+            self._conn().execute("SELECT count(*) FROM items WHERE kind = ?", (kind,)).fetchone()[0]
+        )
+
+    # -- maintenance -----------------------------------------------------------------------
+
+    def _wrote(self, now: float) -> None:
+        self._writes += 1
+        if self._writes >= self.limits.every_writes or now >= self._next_maintenance:
+            self.maintain()
+
+    def maintain(self) -> None:
+        """Purge what expired (past its grace), then drop the oldest beyond each cap. Cheap:
+        every statement walks an index."""
+        now = self._now()
+        self._writes = 0
+        self._next_maintenance = now + self.limits.every_seconds
+        conn = self._conn()
+        graced = {k: g for kind, g in self.limits.grace.items() for k in (kind, CONSUMED + kind)}
+        marks = ",".join("?" * len(graced))
+        conn.execute(
+            f"DELETE FROM items WHERE expires_at < ? AND kind NOT IN ({marks})",
+            (now - DEFAULT_GRACE, *graced),
+        )
+        for kind, grace in graced.items():
+            conn.execute("DELETE FROM items WHERE kind = ? AND expires_at < ?", (kind, now - grace))
+        for kind, cap in self.limits.max_items.items():
+            for k in (kind, CONSUMED + kind):
+                conn.execute(
+                    "DELETE FROM items WHERE kind = ? AND seq <= (SELECT seq FROM items"
+                    " WHERE kind = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+                    (k, k, cap),
+                )
+        conn.execute(
+            "DELETE FROM request_log WHERE id <= (SELECT max(id) FROM request_log) - ?",
+            (self.limits.max_log,),
+        )
 
     # -- request log -----------------------------------------------------------------------
 
     def log(self, entry: dict[str, Any]) -> None:
         self._conn().execute("INSERT INTO request_log (entry) VALUES (?)", (json.dumps(entry),))
+        self._wrote(self._now())
 
     def requests(self) -> list[dict[str, Any]]:
         rows = self._conn().execute("SELECT entry FROM request_log ORDER BY id").fetchall()
@@ -127,14 +244,22 @@ class Store:
         )
 
     def clock_offset(self) -> float:
-        return float(self.setting("clock_offset", "0") or 0)
+        try:
+            offset = float(self.setting("clock_offset", "0") or 0)
+        except ValueError:
+            return 0.0
+        return offset if math.isfinite(offset) and abs(offset) <= MAX_CLOCK_OFFSET else 0.0
 
     def set_clock_offset(self, seconds: float) -> None:
-        self.set_setting("clock_offset", repr(float(seconds)))
+        """Raises ValueError unless `seconds` is finite and within `MAX_CLOCK_OFFSET`."""
+        seconds = float(seconds)
+        if not math.isfinite(seconds) or abs(seconds) > MAX_CLOCK_OFFSET:
+            raise ValueError(f"clock offset out of range: {seconds!r}")
+        self.set_setting("clock_offset", repr(seconds))
 
     def reset(self) -> None:
         """Forget everything: codes, tokens, sessions, consents, the log, the clock offset."""
         conn = self._conn()
-        conn.execute("DELETE FROM kv")
+        conn.execute("DELETE FROM items")
         conn.execute("DELETE FROM request_log")
         conn.execute("DELETE FROM settings")

@@ -7,11 +7,14 @@ Off unless the mock was created with an admin key; every call must carry that ke
 from __future__ import annotations
 
 import hmac
+import math
 
 from flask import Blueprint, Response, abort, request
 
 from mock_entra.web.context import runtime
 from mock_entra.web.respond import json_response
+
+MAX_LIFETIME = 24 * 3600  # Entra's configurable maximum is one day
 
 bp = Blueprint("admin", __name__, url_prefix="/_admin")
 
@@ -43,22 +46,34 @@ def clock() -> Response:
 
 @bp.post("/clock")
 def move_clock() -> Response:
+    """`{"offset": s}` sets the offset, `{"advance": s}` adds to it: numbers only, and the
+    result within `MAX_CLOCK_OFFSET` (NaN, Infinity or 1e300 would break every later token)."""
     rt = runtime()
-    body = request.get_json(silent=True) or {}
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400)
+    if "offset" in body:
+        offset = _number(body["offset"])
+    else:
+        offset = rt.store.clock_offset() + _number(body.get("advance", 0))
     try:
-        if "offset" in body:
-            rt.store.set_clock_offset(float(body["offset"]))
-        else:
-            rt.store.set_clock_offset(rt.store.clock_offset() + float(body.get("advance", 0)))
-    except (TypeError, ValueError):
+        rt.store.set_clock_offset(offset)
+    except ValueError:
         abort(400)
     return clock()
+
+
+def _number(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        abort(400)
+    return float(value)
 
 
 @bp.post("/keys/active")
 def set_active_key() -> Response:
     rt = runtime()
-    kid = (request.get_json(silent=True) or {}).get("kid")
+    body = request.get_json(silent=True)
+    kid = body.get("kid") if isinstance(body, dict) else None
     if rt.keys.get(str(kid)) is None:
         abort(400)
     rt.store.set_setting("active_kid", str(kid))
@@ -68,8 +83,11 @@ def set_active_key() -> Response:
 @bp.post("/token-lifetime")
 def set_token_lifetime() -> Response:
     """`{"seconds": 120}` fixes the lifetime of the next access tokens; `null` restores it."""
-    seconds = (request.get_json(silent=True) or {}).get("seconds")
-    if seconds is not None and (not isinstance(seconds, int) or seconds <= 0):
+    body = request.get_json(silent=True)
+    seconds = body.get("seconds") if isinstance(body, dict) else None
+    if seconds is not None and (
+        isinstance(seconds, bool) or not isinstance(seconds, int) or not 0 < seconds <= MAX_LIFETIME
+    ):
         abort(400)
     runtime().store.set_setting("access_token_lifetime", str(seconds or ""))
     return json_response({"access_token_lifetime": seconds})

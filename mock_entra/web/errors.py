@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 from mock_entra.core.aadsts import AADSTS9002313, EntraError, GraphError
 from mock_entra.core.authorize import error_response
 from mock_entra.web.context import base_url, correlation_id, runtime, timestamp, trace_id
+from mock_entra.web.page import html_page
 from mock_entra.web.respond import authorize_redirect, json_response
 from mock_entra.web.wire import entra_error_json, http_error_json, unexpected_error_json
 
@@ -75,7 +76,7 @@ def error_page(error: EntraError) -> Response:
         timestamp=timestamp(),
         config=config,
     )
-    return Response(html, 200, content_type="text/html; charset=utf-8")
+    return html_page(html)
 
 
 def render_graph_error(error: GraphError) -> Response:

@@ -9,7 +9,8 @@ from urllib.parse import urlencode
 
 from flask import Response, render_template
 
-from mock_entra.core.authorize import AuthorizeResponse
+from mock_entra.core.signin_state import AuthorizeResponse
+from mock_entra.web.page import html_page
 from mock_entra.web.wire import JSON_TYPE, NO_STORE
 
 _PCT = re.compile(r"%[0-9A-F]{2}")
@@ -38,9 +39,7 @@ def authorize_redirect(response: AuthorizeResponse) -> Response:
         html = render_template(
             "form_post.html", action=response.redirect_uri, fields=response.params
         )
-        r = Response(html, 200, content_type="text/html; charset=utf-8")
-        r.headers["Cache-Control"] = "no-store, no-cache"
-        return r
+        return html_page(html, form_targets=[response.redirect_uri])
     if response.response_mode == "fragment":
         location = f"{response.redirect_uri}#{_dotnet_urlencode(response.params)}"
     else:

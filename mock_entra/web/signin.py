@@ -3,35 +3,57 @@
 Pages copy Entra's DOM contract (entra-fidelity §6.1) so one Playwright page object drives
 the mock and login.microsoftonline.com: username `#i0116`, password `#i0118`, the primary
 button `#idSIButton9`, back/No/Cancel `#idBtn_Back`, "Stay signed in?" `#KmsiCheckboxField`.
-The protocol (validation, codes) lives in `mock_entra.core.authorize`; this module only
-decides which page comes next.
+The protocol lives in the core (validation and the pending sign-in in `core.authorize`,
+codes in `core.codes`, the records in `core.signin_state`); this module only decides which
+page comes next, and keeps the cookies: the SSO session (`ESTSAUTH`) and the flow cookie
+that binds a pending sign-in to its browser, checked with `Origin` on every sign-in post.
 """
 
 from __future__ import annotations
 
+import re
+import secrets
 import uuid
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Response, make_response, render_template, request
+from flask import Response, render_template, request
 
 from mock_entra.core import authorize as core
+from mock_entra.core import codes
 from mock_entra.core.aadsts import (
     AADSTS16000,
     AADSTS50058,
     AADSTS65001_AUTHORIZE,
     AADSTS65004,
+    AADSTS90100,
     AADSTS9002313,
     EntraError,
 )
 from mock_entra.core.config import AppRegistration, Tenant
-from mock_entra.core.runtime import CONTEXT, SESSION, Runtime
-from mock_entra.core.scopes import Scopes, parse_scopes
-from mock_entra.web.context import runtime
+from mock_entra.core.runtime import SESSION, Runtime
+from mock_entra.core.signin_state import (
+    Account,
+    AuthorizeRequest,
+    PendingSignIn,
+    SsoSession,
+    load,
+)
+from mock_entra.web.context import base_url, runtime
+from mock_entra.web.page import html_page
 from mock_entra.web.respond import authorize_redirect
 from mock_entra.web.tenant import bp, current_tenant, tenant_segment
 
 SSO_COOKIE = "ESTSAUTH"
+# The flow cookie binds a pending sign-in (its `ctx`) to the browser that started it, as
+# Entra's `esctx` does. SameSite=Lax, not Entra's None: the only requests that must carry it
+# are the sign-in pages' own posts to the mock (same-site) and, so that a second tab reuses
+# it, top-level navigations to authorize (Lax allows those; Strict would not). The pages
+# cannot be framed, and form_post back to the app carries the app's cookies, not this one;
+# a cross-site post then arrives without it, one more wall behind the ctx-to-cookie check.
+FLOW_COOKIE = "esctx"
+_FLOW_VALUE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 SESSION_TTL = 24 * 3600
 KMSI_TTL = 90 * 24 * 3600
 USERNAME_EMPTY = "Enter a valid email address, phone number, or Skype name."
@@ -44,273 +66,252 @@ PASSWORD_WRONG = (
     "Your account or password is incorrect. If you don't remember your password, reset it now."
 )
 
+Cookies = list[tuple[str, dict[str, Any]]]  # (name, set_cookie arguments) to send
 
-# -- SSO session ------------------------------------------------------------------------------
+
+# -- cookies ----------------------------------------------------------------------------------
 
 
-def _session(rt: Runtime) -> tuple[str | None, dict[str, Any] | None]:
+def _session(rt: Runtime) -> tuple[str | None, SsoSession]:
     sid = request.cookies.get(SSO_COOKIE)
     if not sid or len(sid) > 64:
-        return None, None
-    return sid, rt.store.get(SESSION, sid)
+        return None, SsoSession()
+    found = load(SsoSession, rt.store.get(SESSION, sid), rt.config)
+    return (sid, found) if found is not None else (None, SsoSession())
 
 
-def _accounts(rt: Runtime, tenant: Tenant) -> list[dict[str, Any]]:
-    _, session = _session(rt)
-    if not session:
-        return []
+def _accounts(session: SsoSession, tenant: Tenant) -> list[Account]:
     return [
         a
-        for a in session["accounts"]
-        if a["tenant_id"] == tenant.tenant_id and tenant.user_by_id(a["oid"]) is not None
+        for a in session.accounts
+        if a.tenant_id == tenant.tenant_id and tenant.user_by_id(a.oid) is not None
     ]
 
 
-def _remember(
-    rt: Runtime, response: Response, oid: str, tenant: Tenant, auth_time: int, kmsi: bool
-) -> str:
+def _remember(rt: Runtime, account: Account, cookies: Cookies) -> str:
+    """Add the account to the browser's SSO session (a new one if it has none)."""
     sid, session = _session(rt)
-    if session is None:
-        sid, session = str(uuid.uuid4()), {"accounts": []}
-    accounts = [a for a in session["accounts"] if a["oid"] != oid]
-    accounts.insert(
-        0, {"oid": oid, "tenant_id": tenant.tenant_id, "auth_time": auth_time, "kmsi": kmsi}
-    )
-    ttl = KMSI_TTL if kmsi else SESSION_TTL
-    rt.store.put(SESSION, sid, {"accounts": accounts}, ttl=ttl)
-    response.set_cookie(
-        SSO_COOKIE,
-        sid,
-        max_age=ttl if kmsi else None,
-        secure=True,
-        httponly=True,
-        samesite="None",
-        path="/",
+    sid = sid or str(uuid.uuid4())
+    ttl = KMSI_TTL if account.kmsi else SESSION_TTL
+    rt.store.put(SESSION, sid, session.with_account(account).to_json(), ttl=ttl)
+    cookies.append(
+        (
+            SSO_COOKIE,
+            {
+                "value": sid,
+                "max_age": ttl if account.kmsi else None,
+                "secure": True,
+                "httponly": True,
+                "samesite": "None",
+                "path": "/",
+            },
+        )
     )
     return sid
+
+
+def _flow_cookie() -> tuple[str, Cookies]:
+    """This browser's flow cookie: the one it has, or a new one to set."""
+    value = request.cookies.get(FLOW_COOKIE, "")
+    if _FLOW_VALUE.match(value):
+        return value, []
+    value = secrets.token_urlsafe(32)
+    settings = {"value": value, "secure": True, "httponly": True, "samesite": "Lax", "path": "/"}
+    return value, [(FLOW_COOKIE, settings)]
+
+
+def _with(response: Response, cookies: Cookies) -> Response:
+    for name, settings in cookies:
+        response.set_cookie(name, **settings)
+    return response
 
 
 # -- pages ------------------------------------------------------------------------------------
 
 
-def _page(view: str, ctx: str, data: dict[str, Any], **extra: Any) -> Response:
+def _page(view: str, ctx: str, pending: PendingSignIn, **extra: Any) -> Response:
     rt = runtime()
-    found = rt.config.find_app(data["client_id"])
-    app = found[1] if found else None
+    found = rt.config.find_app(pending.request.client_id)
     html = render_template(
         "signin.html",
         view=view,
         ctx=ctx,
         action=f"/{tenant_segment()}/login",
-        app_name=app.display_name if app else "",
-        username=data.get("username") or "",
+        app_name=found[1].display_name if found else "",
+        username=extra.pop("username", pending.username),
         **extra,
     )
-    response = make_response(html)
-    response.headers["Cache-Control"] = "no-store, no-cache"
-    response.headers["X-Frame-Options"] = "DENY"
-    return response
+    return html_page(html, form_targets=[pending.request.reply.redirect_uri])
 
 
-def _consent_page(ctx: str, data: dict[str, Any], scopes: Scopes) -> Response:
+def _consent_page(ctx: str, pending: PendingSignIn) -> Response:
+    scopes = pending.request.scopes
     return _page(
-        "consent", ctx, data, permissions=scopes.permissions or ("openid",), oidc=scopes.oidc
+        "consent", ctx, pending, permissions=scopes.permissions or ("openid",), oidc=scopes.oidc
     )
 
 
-def _picker(ctx: str, data: dict[str, Any], tenant: Tenant, accounts: list) -> Response:
-    tiles = [tenant.user_by_id(a["oid"]) for a in accounts]
-    return _page("picker", ctx, data, tiles=[t for t in tiles if t is not None])
+def _picker(ctx: str, pending: PendingSignIn, tenant: Tenant, accounts: list[Account]) -> Response:
+    tiles = [tenant.user_by_id(a.oid) for a in accounts]
+    return _page("picker", ctx, pending, tiles=[t for t in tiles if t is not None])
 
 
 # -- flow -------------------------------------------------------------------------------------
 
 
 def _needs_consent(
-    rt: Runtime, tenant: Tenant, app: AppRegistration, oid: str, scopes: Scopes
+    rt: Runtime, tenant: Tenant, app: AppRegistration, oid: str, areq: AuthorizeRequest
 ) -> bool:
+    if areq.prompt == "consent":
+        return True
     if not app.require_consent:
         return False
-    return not set(scopes.consent_key()) <= rt.consented(tenant, oid, app.client_id)
+    return not set(areq.scopes.consent_key()) <= rt.consented(tenant, oid, app.client_id)
 
 
 def _finish(
     rt: Runtime,
     ctx: str | None,
-    data: dict[str, Any],
+    areq: AuthorizeRequest,
     tenant: Tenant,
-    oid: str,
-    auth_time: int,
-    kmsi: bool,
-    response_cookies: Response | None = None,
+    account: Account,
+    sid: str,
+    cookies: Cookies,
 ) -> Response:
     """Issue the code and send the browser back to the app (one-time: the ctx is dropped)."""
-    request_ = core.request_from_context(data)
-    sid = data.get("sid") or str(uuid.uuid4())
-    answer = core.issue_code(rt, request_, tenant, oid=oid, sid=sid, auth_time=auth_time, kmsi=kmsi)
+    answer = codes.issue(rt, areq, tenant, account, sid=sid)
     if ctx:
-        rt.store.delete(CONTEXT, ctx)
-    response = authorize_redirect(answer)
-    if response_cookies is not None:
-        for value in response_cookies.headers.getlist("Set-Cookie"):
-            response.headers.add("Set-Cookie", value)
-    return response
+        core.drop(rt, ctx)
+    return _with(authorize_redirect(answer), cookies)
 
 
 def _continue_as(
     rt: Runtime,
     ctx: str,
-    data: dict[str, Any],
+    pending: PendingSignIn,
     tenant: Tenant,
     app: AppRegistration,
-    account: dict[str, Any],
-    *,
-    cookies: Response | None = None,
+    account: Account,
+    sid: str,
+    cookies: Cookies,
 ) -> Response:
     """The user is known: consent if needed, then the code."""
-    scopes = parse_scopes(data["scope"], rt.config, tenant_name=tenant.display_name)
-    data = {
-        **data,
-        "oid": account["oid"],
-        "auth_time": account["auth_time"],
-        "kmsi": account.get("kmsi", False),
-        "sid": data.get("sid") or account.get("sid"),
-    }
-    if data.get("prompt") == "consent" or _needs_consent(rt, tenant, app, account["oid"], scopes):
-        rt.store.put(CONTEXT, ctx, data, ttl=rt.config.signin_page_lifetime)
-        response = _consent_page(ctx, data, scopes)
-        if cookies is not None:
-            for value in cookies.headers.getlist("Set-Cookie"):
-                response.headers.add("Set-Cookie", value)
-        return response
-    return _finish(
-        rt,
-        ctx,
-        data,
-        tenant,
-        account["oid"],
-        account["auth_time"],
-        bool(account.get("kmsi")),
-        cookies,
-    )
+    if _needs_consent(rt, tenant, app, account.oid, pending.request):
+        pending = pending.evolve(chosen=account, sid=sid)
+        core.save(rt, ctx, pending)
+        return _with(_consent_page(ctx, pending), cookies)
+    return _finish(rt, ctx, pending.request, tenant, account, sid, cookies)
 
 
 @bp.route("/oauth2/v2.0/authorize", methods=["GET", "POST"])
 def authorize() -> Response:
     rt = runtime()
     raw = (request.form if request.method == "POST" else request.args).to_dict(flat=False)
-    areq, tenant, app, scopes = core.validate(rt, current_tenant(), tenant_segment(), raw)
-    accounts = _accounts(rt, tenant)
-    sid_cookie, _ = _session(rt)
+    areq, tenant, app = core.validate(rt, current_tenant(), tenant_segment(), raw)
+    sid, session = _session(rt)
+    accounts = _accounts(session, tenant)
     if areq.max_age is not None:
-        accounts = [a for a in accounts if rt.now() - a["auth_time"] <= areq.max_age]
-    hinted = [
-        a
-        for a in accounts
-        if areq.login_hint
-        and (tenant.user_by_id(a["oid"]).username.lower() == areq.login_hint.lower())
-    ]
-    prompt = areq.prompt
-    data = {**areq.to_dict(), "sid": sid_cookie}
+        accounts = [a for a in accounts if rt.now() - a.auth_time <= areq.max_age]
+    hint = (areq.login_hint or "").lower()
+    hinted = [a for a in accounts if hint and tenant.user_by_id(a.oid).username.lower() == hint]
 
-    if prompt == "none":
+    if areq.prompt == "none":
         chosen = hinted[0] if hinted else (accounts[0] if len(accounts) == 1 else None)
-        if not accounts:
+        if not accounts or sid is None:
             raise areq.error(AADSTS50058)
         if chosen is None:
             raise areq.error(AADSTS16000)
-        if _needs_consent(rt, tenant, app, chosen["oid"], scopes):
+        if _needs_consent(rt, tenant, app, chosen.oid, areq):
             raise areq.error(
                 AADSTS65001_AUTHORIZE, client_id=app.client_id, app_name=app.display_name
             )
-        return _finish(
-            rt, None, data, tenant, chosen["oid"], chosen["auth_time"], bool(chosen.get("kmsi"))
-        )
+        return _finish(rt, None, areq, tenant, chosen, sid, [])
 
-    ctx = core.save_context(rt, areq, sid=sid_cookie)
-    if prompt in ("login", "create") or not accounts:
-        return _page("username", ctx, {**data, "username": areq.login_hint})
-    if prompt == "select_account" or (len(accounts) > 1 and not hinted):
-        return _picker(ctx, data, tenant, accounts)
-    return _continue_as(rt, ctx, data, tenant, app, hinted[0] if hinted else accounts[0])
+    flow, cookies = _flow_cookie()
+    ctx, pending = core.begin(rt, areq, flow_cookie=flow, sso_sid=sid)
+    if areq.prompt in ("login", "create") or not accounts or sid is None:
+        return _with(_page("username", ctx, pending, username=areq.login_hint or ""), cookies)
+    if areq.prompt == "select_account" or (len(accounts) > 1 and not hinted):
+        return _with(_picker(ctx, pending, tenant, accounts), cookies)
+    account = hinted[0] if hinted else accounts[0]
+    return _continue_as(rt, ctx, pending, tenant, app, account, sid, cookies)
+
+
+def _check_origin() -> None:
+    """The sign-in forms post to the mock from the mock's own pages: a post from anywhere
+    else (the `Origin` a browser sends) is a cross-site request forgery."""
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != base_url():
+        raise EntraError(AADSTS90100, name="flowToken")
 
 
 @bp.route("/login", methods=["POST"])
 def login() -> Response:
     """Every sign-in form posts here, as Entra's do (`$Config.urlPost`)."""
     rt = runtime()
+    _check_origin()
     ctx = request.form.get("ctx", "")
-    data = core.load_context(rt, ctx)
-    if data is None:
-        raise EntraError(AADSTS9002313)
-    found = rt.config.find_app(data["client_id"])
-    tenant = rt.config.tenant(data["tenant_id"])
+    pending = core.resume(rt, ctx, request.cookies.get(FLOW_COOKIE))
+    found = rt.config.find_app(pending.request.client_id)
+    tenant = rt.config.tenant(pending.request.tenant_id)
     if found is None or tenant is None:
         raise EntraError(AADSTS9002313)
     app = found[1]
     step = request.form.get("step", "")
-    areq = core.request_from_context(data)
 
     if step == "username":
         username = request.form.get("loginfmt", "").strip()[:113]
-        data = {**data, "username": username}
         if not username:
-            return _page("username", ctx, data, username_error=USERNAME_EMPTY)
+            return _page("username", ctx, pending, username=username, username_error=USERNAME_EMPTY)
         if tenant.user_by_username(username) is None:
-            return _page("username", ctx, data, username_error=USERNAME_UNKNOWN)
-        rt.store.put(CONTEXT, ctx, data, ttl=rt.config.signin_page_lifetime)
-        return _page("password", ctx, data)
+            return _page(
+                "username", ctx, pending, username=username, username_error=USERNAME_UNKNOWN
+            )
+        pending = pending.evolve(username=username)
+        core.save(rt, ctx, pending)
+        return _page("password", ctx, pending)
 
     if step == "password":
         if "back" in request.form:
-            return _page("username", ctx, data)
-        user = tenant.user_by_username(data.get("username") or "")
+            return _page("username", ctx, pending)
+        user = tenant.user_by_username(pending.username)
         password = request.form.get("passwd", "")
         if user is None:
-            return _page("username", ctx, data, username_error=USERNAME_UNKNOWN)
+            return _page("username", ctx, pending, username_error=USERNAME_UNKNOWN)
         if not password:
-            return _page("password", ctx, data, password_error=PASSWORD_EMPTY)
+            return _page("password", ctx, pending, password_error=PASSWORD_EMPTY)
         if password != user.password:
-            return _page("password", ctx, data, password_error=PASSWORD_WRONG)
-        data = {**data, "authenticated_oid": user.object_id, "auth_time": rt.now()}
-        rt.store.put(CONTEXT, ctx, data, ttl=rt.config.signin_page_lifetime)
-        return _page("kmsi", ctx, data)
+            return _page("password", ctx, pending, password_error=PASSWORD_WRONG)
+        pending = pending.evolve(verified=Account(user.object_id, tenant.tenant_id, rt.now()))
+        core.save(rt, ctx, pending)
+        return _page("kmsi", ctx, pending)
 
     if step == "kmsi":
-        oid = data.get("authenticated_oid")
-        if not oid:
+        if pending.verified is None:
             raise EntraError(AADSTS9002313)
-        kmsi = request.form.get("choice", "").lower() == "yes"
-        cookies = make_response("")
-        sid = _remember(rt, cookies, oid, tenant, data["auth_time"], kmsi)
-        account = {"oid": oid, "auth_time": data["auth_time"], "kmsi": kmsi, "sid": sid}
-        return _continue_as(rt, ctx, {**data, "sid": sid}, tenant, app, account, cookies=cookies)
+        account = replace(pending.verified, kmsi=request.form.get("choice", "").lower() == "yes")
+        cookies: Cookies = []
+        sid = _remember(rt, account, cookies)
+        return _continue_as(rt, ctx, pending, tenant, app, account, sid, cookies)
 
     if step == "picker":
         choice = request.form.get("account", "")
-        if choice == "other":
-            return _page("username", ctx, data)
-        account = next((a for a in _accounts(rt, tenant) if a["oid"] == choice), None)
-        if account is None:
-            return _page("username", ctx, data)
-        return _continue_as(rt, ctx, data, tenant, app, account)
+        sid, session = _session(rt)
+        account = next((a for a in _accounts(session, tenant) if a.oid == choice), None)
+        if choice == "other" or account is None or sid is None:
+            return _page("username", ctx, pending)
+        return _continue_as(rt, ctx, pending, tenant, app, account, sid, [])
 
     if step == "consent":
-        oid = data.get("oid")
-        if not oid:
+        if pending.chosen is None or pending.sid is None:
             raise EntraError(AADSTS9002313)
         if request.form.get("choice") != "accept":
-            rt.store.delete(CONTEXT, ctx)
-            raise EntraError(
-                AADSTS65004,
-                redirect_uri=areq.redirect_uri,
-                state=areq.state,
-                response_mode=areq.response_mode,
-                error_subcode="cancel",
-            )
-        scopes = parse_scopes(data["scope"], rt.config, tenant_name=tenant.display_name)
-        rt.add_consent(tenant, oid, app.client_id, scopes.consent_key())
-        return _finish(rt, ctx, data, tenant, oid, data["auth_time"], bool(data.get("kmsi")))
+            core.drop(rt, ctx)
+            raise pending.request.error(AADSTS65004, error_subcode="cancel")
+        rt.add_consent(
+            tenant, pending.chosen.oid, app.client_id, pending.request.scopes.consent_key()
+        )
+        return _finish(rt, ctx, pending.request, tenant, pending.chosen, pending.sid, [])
 
     raise EntraError(AADSTS9002313)
 
@@ -337,9 +338,8 @@ def _logout() -> Response:
         response = Response(status=302)
         response.headers["Location"] = location
     else:
-        response = make_response(
-            render_template("signin.html", view="signed_out", rejected=bool(target))
-        )
+        html = render_template("signin.html", view="signed_out", rejected=bool(target))
+        response = html_page(html)
     response.delete_cookie(SSO_COOKIE, path="/", secure=True, samesite="None", httponly=True)
     response.headers["Cache-Control"] = "no-store, no-cache"
     return response

@@ -1,4 +1,5 @@
-"""`client-app`: configuration errors exit 2, a taken port exits 1, serving stops on SIGINT."""
+"""`client-app`: configuration errors exit 2, a taken port exits 1, serving stops on SIGINT,
+and the gunicorn settings come from `client_app.gunicorn_conf` whoever launches gunicorn."""
 
 from __future__ import annotations
 
@@ -17,8 +18,12 @@ from pathlib import Path
 
 import pytest
 from client_app_fakes import BASE_ENV
+from gunicorn.app.base import Application, BaseApplication
 
-from client_app import cli
+from client_app import cli, gunicorn_conf
+
+# Requests that never finish sending their body: each holds one gunicorn thread.
+SLOW_BODY_CLIENTS = 4
 
 
 @pytest.fixture
@@ -103,6 +108,20 @@ def test_serves_healthz_and_stops_cleanly_on_sigint(app_env: dict[str, str]) -> 
                 time.sleep(0.1)
         else:
             pytest.fail("healthz never answered")
+        # Clients stuck sending a form body hold threads, not the worker: /healthz answers.
+        slow = [socket.create_connection(("127.0.0.1", port)) for _ in range(SLOW_BODY_CLIENTS)]
+        try:
+            for sock in slow:
+                sock.sendall(
+                    b"POST /getAToken HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n"
+                    b"Content-Type: application/x-www-form-urlencoded\r\n\r\ncode="
+                )
+            time.sleep(0.5)  # each one is in the app, blocked reading the body
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as r:
+                assert r.read() == b"ok"
+        finally:
+            for sock in slow:
+                sock.close()
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=15) == 0
     finally:
@@ -111,3 +130,32 @@ def test_serves_healthz_and_stops_cleanly_on_sigint(app_env: dict[str, str]) -> 
             process.wait()
         reader.join(timeout=5)
         stderr.close()
+
+
+def test_client_app_serves_with_the_gunicorn_conf_settings(
+    app_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: dict[str, object] = {}
+
+    def run(self: BaseApplication) -> None:
+        seen.update({name: self.cfg.settings[name].get() for name in gunicorn_conf.NAMES})
+
+    monkeypatch.setattr(cli._GunicornServer, "run", run)
+    assert cli.main(["--port", str(free_port())]) == 0
+    assert seen == gunicorn_conf.settings()
+    assert seen["worker_class"] == "gthread" and int(str(seen["threads"])) > SLOW_BODY_CLIENTS
+
+
+def test_plain_gunicorn_reads_the_same_settings_from_the_module() -> None:
+    # What `gunicorn -c python:client_app.gunicorn_conf client_app.wsgi:app` loads.
+    class Plain(Application):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.load_config_from_module_name_or_filename("python:client_app.gunicorn_conf")
+
+        def load(self) -> None:
+            raise AssertionError("not served")
+
+    cfg = Plain().cfg
+    assert {name: cfg.settings[name].get() for name in gunicorn_conf.NAMES} == (
+        gunicorn_conf.settings()
+    )

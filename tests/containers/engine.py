@@ -66,6 +66,17 @@ class Engine:
             raise DockerError(f"docker {command} -> {done.returncode}\n{done.stderr[-3000:]}")
         return done
 
+    def shell(self, line: str, *, env: Mapping[str, str] | None = None,
+              timeout: float = 300) -> subprocess.CompletedProcess[str]:  # fmt: skip
+        """A shell command line (a README line, say) against the engine; raises on failure."""
+        done = subprocess.run(
+            ["bash", "-e", "-c", line], cwd=ROOT, env=self.env(env),
+            capture_output=True, text=True, timeout=timeout, check=False,
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise DockerError(f"{line} -> {done.returncode}\n{done.stderr[-3000:]}")
+        return done
+
     def timed(self, *args: str, **kwargs: object) -> float:
         """Run `docker ARGS...` and return how long it took, in seconds."""
         started = time.monotonic()

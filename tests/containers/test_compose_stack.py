@@ -3,14 +3,16 @@ users, a browser signs in through the stack and sees the Graph profile, the mock
 survive a restart, and `down -v` leaves nothing behind.
 
 One stack per session, on free host ports (`MOCK_PORT`, `APP_PORT`: compose.yaml's
-interpolation) and under its own project name, so a developer's `docker compose up` (or
-`entra-lab demo`) on 8443/5000 is never touched.
+interpolation) and under its own project name (`COMPOSE_PROJECT_NAME`), so a developer's
+`docker compose up` (or `entra-lab demo`) on 8443/5000 is never touched. The stack is started
+and removed with the README's own commands (its block marked `docs-test: ... docker`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,11 +24,23 @@ import requests
 from conformance.targets import Target, User
 from mock_entra.core.config import DEFAULT_CONFIG
 from tests.containers.conftest import FIGURES
-from tests.containers.engine import Engine, labelled
+from tests.containers.engine import ROOT, Engine, labelled
 from tests.entra_lab.lab_procs import free_port
 
 SERVICES = ("mock-entra", "client-app")
 UP_TIMEOUT = 180
+
+
+def readme_compose_commands() -> tuple[str, str]:
+    """The `docker compose up` and `down` lines of the README's Docker block."""
+    readme = (ROOT / "README.md").read_text()
+    marked = r"<!--\s*docs-test:[^>]*\bdocker\b[^>]*-->\s*\n```bash\n(.*?)```"
+    match = re.search(marked, readme, re.S)
+    assert match, "README has no bash block marked `<!-- docs-test: ... docker ... -->`"
+    lines = [ln.split("#")[0].strip() for ln in match[1].splitlines() if ln.strip()]
+    (up,) = [ln for ln in lines if ln.startswith("docker compose up")]
+    (down,) = [ln for ln in lines if ln.startswith("docker compose down")]
+    return up, down
 
 
 @dataclass
@@ -41,7 +55,8 @@ class Stack:
 
     @property
     def env(self) -> dict[str, str]:
-        return {"MOCK_PORT": str(self.mock_port), "APP_PORT": str(self.app_port)}
+        return {"MOCK_PORT": str(self.mock_port), "APP_PORT": str(self.app_port),
+                "COMPOSE_PROJECT_NAME": self.project}  # fmt: skip
 
     def compose(self, *args: str, timeout: float = 120) -> str:
         return self.engine.run("compose", "-p", self.project, *args, env=self.env,
@@ -59,7 +74,7 @@ class Stack:
 
     def down(self) -> None:
         if self.up:
-            self.compose("down", "-v", "--remove-orphans", "--timeout", "10")
+            self.engine.shell(readme_compose_commands()[1], env=self.env, timeout=120)
             self.up = False
 
 
@@ -69,7 +84,7 @@ def stack(engine: Engine, image: str, session_id: str) -> Iterator[Stack]:
     running = Stack(engine, f"{session_id}-compose", free_port(), free_port())
     try:
         started = time.monotonic()
-        running.compose("up", "--wait", "--wait-timeout", str(UP_TIMEOUT), timeout=UP_TIMEOUT + 30)
+        running.engine.shell(readme_compose_commands()[0], env=running.env, timeout=UP_TIMEOUT)
         FIGURES["compose up --wait"] = f"{time.monotonic() - started:.1f}s"
         yield running
     finally:
@@ -96,8 +111,10 @@ def test_both_services_are_healthy_and_run_as_non_root(stack: Stack) -> None:
 
 
 def test_a_browser_signs_in_through_the_stack_and_sees_the_graph_profile(
-    stack: Stack, playwright, tmp_path: Path
+    stack: Stack, tmp_path: Path
 ) -> None:
+    from playwright.sync_api import sync_playwright
+
     from conformance.browser import ensure_browser, launch_browser
     from conformance.flows import sign_in_to_app
     from conformance.pages.app import HomePage, ProfilePage
@@ -123,18 +140,20 @@ def test_a_browser_signs_in_through_the_stack_and_sees_the_graph_profile(
         users=users,
     )
     # Chromium trusts exactly the key the mock's CA vouches for (verified here first).
-    browser = launch_browser(playwright, ensure_browser(playwright.chromium.executable_path),
-                             spki_pins=spki_pins([authority], str(ca)))  # fmt: skip
-    try:
-        page = browser.new_context(locale="en-US").new_page()
-        user = users[0]
-        views = sign_in_to_app(page, target, user, artifacts_dir=tmp_path)
-        assert page.url.startswith(app_url + "/")
-        assert views, "the mock's sign-in pages were not shown"
-        HomePage(page, target).expect_signed_in(user.username, user.display_name)
-        ProfilePage(page, target).open().expect_user(user.username, user.display_name)
-    finally:
-        browser.close()
+    pins = spki_pins([authority], str(ca))
+    with sync_playwright() as driver:
+        choice = ensure_browser(driver.chromium.executable_path)
+        browser = launch_browser(driver, choice, spki_pins=pins)
+        try:
+            page = browser.new_context(locale="en-US").new_page()
+            user = users[0]
+            views = sign_in_to_app(page, target, user, artifacts_dir=tmp_path)
+            assert page.url.startswith(app_url + "/")
+            assert views, "the mock's sign-in pages were not shown"
+            HomePage(page, target).expect_signed_in(user.username, user.display_name)
+            ProfilePage(page, target).open().expect_user(user.username, user.display_name)
+        finally:
+            browser.close()
 
 
 def _fingerprints(stack: Stack) -> dict[str, str]:

@@ -1,4 +1,6 @@
-"""The README stays true: its two commands, every setting and config field documented."""
+"""The README and docs/ stay true: the two commands first, every setting and config field
+documented (in the README or a page of docs/), links that resolve inside the repository, and
+no words about how the project was made."""
 
 from __future__ import annotations
 
@@ -7,11 +9,20 @@ import re
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from client_app.settings import Settings
 from mock_entra.core.config import AppRegistration, MockConfig, Tenant, TestUser
 
 ROOT = Path(__file__).parents[2]
 README = (ROOT / "README.md").read_text()
+PAGES = {"README.md": README} | {
+    f"docs/{page.name}": page.read_text() for page in sorted((ROOT / "docs").glob("*.md"))
+}
+DOCUMENTED = "\n".join(PAGES.values())
+# Linked by the Graph work before its page landed: remove once docs/graph.md exists.
+PENDING = {"docs/graph.md"} - {f"docs/{p.name}" for p in (ROOT / "docs").glob("*.md")}
+LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 
 def test_readme_opens_with_the_two_commands():
@@ -25,8 +36,8 @@ def test_readme_opens_with_the_two_commands():
 def test_every_mock_config_field_is_documented():
     for cls in (MockConfig, Tenant, TestUser, AppRegistration):
         for field in dataclasses.fields(cls):
-            documented = re.search(rf"`[^`\n]*\b{field.name}\b[^`\n]*`", README)
-            assert documented, f"{cls.__name__}.{field.name} is not in README"
+            documented = re.search(rf"`[^`\n]*\b{field.name}\b[^`\n]*`", DOCUMENTED)
+            assert documented, f"{cls.__name__}.{field.name} is not in README or docs/"
 
 
 def test_every_app_setting_read_from_the_environment_is_documented():
@@ -34,7 +45,7 @@ def test_every_app_setting_read_from_the_environment_is_documented():
     variables = set(re.findall(r'(?:get|required)\("([A-Z_]+)"\)', source))
     assert variables >= {"TENANT_ID", "CLIENT_ID", "CLIENT_SECRET", "REDIRECT_URI"}
     for name in variables:
-        assert f"`{name}`" in README, f"{name} is not in README"
+        assert f"`{name}`" in DOCUMENTED, f"{name} is not in README or docs/"
     assert len(dataclasses.fields(Settings)) >= len(variables)
 
 
@@ -44,3 +55,22 @@ def test_launcher_clears_exactly_the_apps_variables():
     from entra_lab.wiring import APP_VARIABLES
 
     assert set(APP_VARIABLES) == set(ENV_VARIABLES)
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_links_resolve_inside_the_repository(name):
+    page = ROOT / name
+    for target in LINK.findall(PAGES[name]):
+        if re.match(r"[a-z]+:", target) or target.startswith("#"):
+            continue  # a web address, or an anchor on the same page
+        path = (page.parent / target.split("#")[0]).resolve()
+        assert path.is_relative_to(ROOT), f"{name}: {target} points outside the repository"
+        if path.relative_to(ROOT).as_posix() in PENDING:
+            continue
+        assert path.exists(), f"{name}: {target} does not exist"
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_no_words_about_how_the_project_was_made(name):
+    said = re.findall(r"\bissue's\b|\bthe issues?\b|\.\./shared|/work/", PAGES[name])
+    assert not said, f"{name} says {said}"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from entra_lab.wiring import plan_demo
-from mock_entra.core.config import DEFAULT_CONFIG, load_config
+from mock_entra.core.config import DEFAULT_CONFIG, ConfigError, load_config
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def test_default_ports_use_the_embedded_registration(state_dir: Path) -> None:
     assert plan.config_file is None
     assert "--config" not in plan.mock_argv
     serve = ["py", "-m", "mock_entra", "serve", "--host", "127.0.0.1", "--port", "8443"]
-    assert plan.mock_argv == [*serve, "--state-dir", str(state_dir.resolve())]
+    assert plan.mock_argv == [*serve, "--state-dir", str(state_dir.resolve()), "--access-log"]
     assert plan.app_argv == ["py", "-m", "client_app.cli", "--host", "127.0.0.1", "--port", "5000"]
     tenant = DEFAULT_CONFIG.default_tenant
     settings = plan.app_settings
@@ -67,3 +67,68 @@ def test_inherited_app_and_mock_variables_do_not_leak_into_the_services(state_di
         assert env["PYTHONUNBUFFERED"] == "1"
         assert not {"TRUST_PROXY", "SCOPE", "MOCK_ENTRA_ADMIN_KEY", "MOCK_ENTRA_CONFIG"} & set(env)
     assert plan.app_env.items() >= plan.app_settings.items()
+
+
+EXTEND_EXAMPLE = Path(__file__).parents[2] / "examples" / "extend-defaults.toml"
+
+
+def test_a_config_file_is_merged_with_the_ports_redirect_uris(state_dir: Path) -> None:
+    plan = plan_demo(9443, 5077, state_dir, environ={}, config_file=EXTEND_EXAMPLE)
+
+    assert plan.config_file is not None and plan.config_file != EXTEND_EXAMPLE
+    assert plan.mock_argv[-2:] == ["--config", str(plan.config_file)]
+    served = load_config(plan.config_file)
+    tenant = served.default_tenant
+    assert "bob@contoso.onmicrosoft.com" in [u["username"] for u in plan.info["users"]]
+    assert [u.username for u in tenant.users] == [u["username"] for u in plan.info["users"]]
+    app = tenant.apps[0]
+    assert app.redirect_uris == (
+        "http://localhost:5000/getAToken",
+        "http://localhost:3000/auth/callback",
+        "http://localhost:5077/getAToken",
+    )
+    assert "http://localhost:5077/" in app.post_logout_redirect_uris
+    assert plan.app_settings["CLIENT_SECRET"] == app.client_secrets[0]
+
+
+def test_a_config_file_at_the_default_port_is_passed_too(state_dir: Path) -> None:
+    plan = plan_demo(8443, 5000, state_dir, environ={}, config_file=EXTEND_EXAMPLE)
+
+    assert plan.config_file is not None
+    assert load_config(plan.config_file) == load_config(EXTEND_EXAMPLE)
+
+
+def test_a_broken_config_file_stops_the_plan_with_a_config_error(
+    state_dir: Path, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('extends = "defaults"\ncode_lifetime = "ten"\n')
+    with pytest.raises(ConfigError) as caught:
+        plan_demo(8443, 5000, state_dir, environ={}, config_file=bad)
+    assert str(caught.value).startswith(f"{bad}: code_lifetime: expected a whole number")
+
+
+def test_the_demo_app_must_be_a_confidential_client(state_dir: Path, tmp_path: Path) -> None:
+    public = tmp_path / "public.toml"
+    public.write_text(
+        '[[tenants]]\ntenant_id = "4f3c8d2e-9a7b-4c1d-8e6f-0a1b2c3d4e5f"\ndisplay_name = "F"\n'
+        '[[tenants.apps]]\nclient_id = "b5d2c1a0-3e4f-4a5b-9c6d-7e8f9a0b1c2d"\ndisplay_name = "A"\n'
+    )
+    with pytest.raises(ConfigError, match=r"tenants\[0\]\.apps\[0\]: .* needs client_secrets"):
+        plan_demo(8443, 5000, state_dir, environ={}, config_file=public)
+
+
+def test_demo_config_errors_exit_2_before_starting_anything(tmp_path: Path, capsys) -> None:
+    from entra_lab.cli import main
+    from tests.entra_lab.lab_procs import free_port
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[tenants]]\ntenant_id = 1\n")
+    state = tmp_path / "state"
+    argv = ["demo", "--config", str(bad), "--state-dir", str(state)]
+    code = main([*argv, "--mock-port", str(free_port()), "--app-port", str(free_port())])
+    assert code == 2
+    err = capsys.readouterr().err
+    expected = f"{bad}: tenants[0].tenant_id: expected a string, got 1"
+    assert err.startswith(f"entra-lab: config error: {expected}")
+    assert not state.exists()

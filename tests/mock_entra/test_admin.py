@@ -92,3 +92,59 @@ def test_two_mocks_in_one_process_share_nothing(state_dir, tmp_path):
     two = MockEntraInterceptor(state_dir=other_dir)
     one.app.test_client().get(f"/{TENANT}/v2.0/.well-known/openid-configuration", base_url=BASE)
     assert len(one.requests()) == 1 and two.requests() == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"offset": NaN}',
+        '{"offset": Infinity}',
+        '{"offset": -Infinity}',
+        '{"offset": 1e300}',
+        '{"advance": 1e300}',
+        '{"offset": "60"}',
+        '{"offset": true}',
+        "[1]",
+        "not json",
+    ],
+)
+def test_clock_values_must_be_finite_and_bounded(admin_client, body):
+    key = {"X-Admin-Key": "k3y"}
+    refused = admin_client.post(
+        "/_admin/clock", base_url=BASE, headers=key, data=body, content_type="application/json"
+    )
+    assert refused.status_code == 400
+    assert admin_client.get("/_admin/clock", base_url=BASE, headers=key).get_json()["offset"] == 0
+    token = admin_client.post(
+        f"/{TENANT}/oauth2/v2.0/token",
+        base_url=BASE,
+        data={
+            "client_id": CLIENT_ID,
+            "client_secret": SECRET,
+            "grant_type": "client_credentials",
+            "scope": "https://graph.microsoft.com/.default",
+        },
+    )
+    assert token.status_code == 200  # never a 500 later
+
+
+def test_advancing_the_clock_stays_within_bounds(admin_client):
+    key = {"X-Admin-Key": "k3y"}
+    step = {"advance": 60 * 366 * 24 * 3600}  # sixty years: once fine, twice too far
+    assert (
+        admin_client.post("/_admin/clock", base_url=BASE, headers=key, json=step).status_code == 200
+    )
+    assert (
+        admin_client.post("/_admin/clock", base_url=BASE, headers=key, json=step).status_code == 400
+    )
+
+
+@pytest.mark.parametrize("seconds", [0, -5, 10**30, 1.5, True, "90"])
+def test_token_lifetime_must_be_a_sane_whole_number(admin_client, seconds):
+    response = admin_client.post(
+        "/_admin/token-lifetime",
+        base_url=BASE,
+        headers={"X-Admin-Key": "k3y"},
+        json={"seconds": seconds},
+    )
+    assert response.status_code == 400

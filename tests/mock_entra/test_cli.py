@@ -1,4 +1,4 @@
-"""`mock-entra info --json` and `mock-entra serve`, as users run them."""
+"""`mock-entra info`, `serve` and `--version`, as users run them."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
+import pytest
 import requests
 
 INFO_KEYS = {
@@ -120,15 +122,16 @@ def test_serve_on_a_taken_port_says_which(state_dir: Path):
     assert str(port) in done.stderr and "--port" in done.stderr
 
 
-def test_serving_imports_no_flask_jwt_or_x509_until_needed(state_dir: Path):
-    # Cold start: `mock-entra serve` answers discovery, JWKS and tokens without them; Flask
-    # comes with the first sign-in page.
+def test_serving_imports_no_flask_until_needed(state_dir: Path):
+    # Cold start: `mock-entra serve` answers discovery, JWKS and tokens without Flask, which
+    # comes with the first sign-in page. (PyJWT and cryptography.x509 are loaded at start:
+    # the keys and certificates are checked, and tokens signed, with them.)
     code = (
         "import sys\n"
         "from mock_entra.cli import _build_app\n"
         "from mock_entra.core.config import DEFAULT_CONFIG\n"
         f"app = _build_app(DEFAULT_CONFIG, {str(state_dir)!r}, None)\n"
-        "heavy = {'flask', 'jwt', 'requests', 'cryptography.x509', 'tomllib'} & set(sys.modules)\n"
+        "heavy = {'flask', 'requests', 'tomllib'} & set(sys.modules)\n"
         "assert not heavy, heavy\n"
         "app.front.flask\n"
         "assert 'flask' in sys.modules\n"
@@ -152,3 +155,163 @@ def test_a_spawned_worker_builds_its_own_app(state_dir: Path):
     loader = pickle.loads(pickle.dumps(_Loader(built, build)))
     assert loader.app is None
     assert isinstance(loader(), MockApp) and loader() is loader()
+
+
+# --- info: never generates, says whether a server answers ----------------------------------------
+
+
+def test_info_where_there_is_no_state_generates_nothing_and_says_so(
+    tmp_path: Path, monkeypatch, capsys
+):
+    from mock_entra.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MOCK_ENTRA_STATE_DIR", raising=False)
+    assert main(["info"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"mock-entra: no mock state in {tmp_path / '.mock-entra'}: start `mock-entra serve` "
+        "first or pass --state-dir\n"
+    )
+    assert main(["info", "--json", "--state-dir", "elsewhere"]) == 2
+    assert list(tmp_path.iterdir()) == []  # no CA, no keys, no directory
+
+
+def test_info_finds_the_state_through_the_environment_as_serve_does(
+    state_dir: Path, monkeypatch, capsys
+):
+    from mock_entra.cli import main
+
+    monkeypatch.setenv("MOCK_ENTRA_STATE_DIR", str(state_dir))
+    assert main(["info", "--json", "--port", str(_free_port())]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["ca_file"] == str(state_dir.resolve() / "ca.pem")
+    assert info["server_running"] is False
+
+
+def test_info_check_without_a_server_exits_1_and_says_down(state_dir: Path, capsys):
+    from mock_entra.cli import main
+
+    port = _free_port()
+    assert main(["info", "--check", "--port", str(port), "--state-dir", str(state_dir)]) == 1
+    out = capsys.readouterr().out
+    assert f"server         down: nothing answers at https://localhost:{port}" in out
+    assert main(["info", "--port", str(port), "--state-dir", str(state_dir)]) == 0  # no --check
+
+
+@pytest.fixture(scope="module")
+def https_mock(key_template: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The mock's WSGI app served over HTTPS in a thread, from a state dir of its own: what
+    `info --check` probes, without a process start (nor the session's shared server, whose
+    config other modules choose)."""
+    import shutil
+    import ssl
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from mock_entra.web.wsgi import create_app
+
+    state = tmp_path_factory.mktemp("https-mock") / "state"
+    shutil.copytree(key_template, state, ignore=shutil.ignore_patterns("store.sqlite3*"))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(state / "server.pem", state / "server-key.pem")
+    server = make_server("127.0.0.1", 0, create_app(state_dir=state), ssl_context=context)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_port, state
+    server.shutdown()
+    thread.join(5)
+
+
+def test_info_check_with_the_server_running_exits_0(https_mock, capsys):
+    from mock_entra.cli import main
+
+    port, state = https_mock
+    base_url = f"https://localhost:{port}"
+    args = ["info", "--port", str(port), "--state-dir", str(state)]
+    assert main([*args, "--check", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert set(info) >= INFO_KEYS | {"server_running", "ca_bundle", "base_url", "admin_key"}
+    assert info["server_running"] is True
+    assert info["authority"] == f"{base_url}/{info['tenant_id']}"
+    assert main([*args, "--check"]) == 0
+    summary = capsys.readouterr().out
+    assert f"server         up: answers at {base_url} (TLS verified against ca.pem)" in summary
+    for value in (info["authority"], info["client_id"], info["redirect_uris"][0], info["ca_file"]):
+        assert value in summary
+    assert "adele@contoso.onmicrosoft.com / Passw0rd!1  (Adele Vance)" in summary
+
+
+def test_info_check_against_another_mocks_server_is_not_running(https_mock, tmp_path: Path, capsys):
+    # Same port, but another state dir whose CA did not issue that server's certificate.
+    import shutil
+
+    from mock_entra.cli import main
+    from mock_entra.core import mint
+    from mock_entra.core.pki import StatePaths
+
+    port, state = https_mock
+    other = tmp_path / "other"
+    shutil.copytree(state, other, ignore=shutil.ignore_patterns("store.sqlite3*"))
+    ca = mint.make_ca()  # a new CA in place of the copied one
+    StatePaths(other).ca_cert.write_bytes(ca.cert_pem)
+    StatePaths(other).ca_key.write_bytes(ca.key_pem)
+    assert main(["info", "--check", "--port", str(port), "--state-dir", str(other)]) == 1
+    assert "its certificate is not from" in capsys.readouterr().out
+
+
+def test_info_check_against_a_server_for_another_config_is_not_running(
+    https_mock, tmp_path: Path, capsys
+):
+    from mock_entra.cli import main
+
+    port, state = https_mock
+    example = Path(__file__).parents[2] / "examples" / "mock-entra.toml"
+    args = ["info", "--check", "--port", str(port), "--state-dir", str(state)]
+    assert main([*args, "--config", str(example)]) == 1
+    assert "answers at" in capsys.readouterr().out
+
+
+# --- --version on every command ------------------------------------------------------------------
+
+
+def test_every_command_has_version(capsys):
+    from importlib.metadata import version
+
+    from client_app.cli import main as client_app_main
+    from conformance.cli import main as conformance_main
+    from entra_lab.cli import main as entra_lab_main
+    from mock_entra.cli import main as mock_entra_main
+
+    expected = version("entra-lab")
+    commands = {
+        "mock-entra": mock_entra_main,
+        "client-app": client_app_main,
+        "conformance": conformance_main,
+        "entra-lab": entra_lab_main,
+    }
+    scripts = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    for name, main in commands.items():
+        target = scripts["project"]["scripts"][name]
+        assert target == f"{main.__module__}:main"
+        with pytest.raises(SystemExit) as exited:
+            main(["--version"])
+        assert exited.value.code == 0
+        assert capsys.readouterr().out == f"{name} {expected}\n"
+
+
+def test_info_for_a_tenant_without_apps_or_users_is_still_a_summary(
+    state_dir: Path, tmp_path: Path, capsys
+):
+    from mock_entra.cli import main
+
+    bare = tmp_path / "bare.toml"
+    bare.write_text('[[tenants]]\ntenant_id = "4f3c8d2e-9a7b-4c1d-8e6f-0a1b2c3d4e5f"\n'
+                    'display_name = "Empty"\n')  # fmt: skip
+    args = ["info", "--config", str(bare), "--state-dir", str(state_dir), "--port", "1"]
+    assert main(args) == 0
+    assert "client id      (no app in the default tenant)" in capsys.readouterr().out
+    assert main([*args, "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["client_id"] is None and info["users"] == [] and info["redirect_uris"] == []

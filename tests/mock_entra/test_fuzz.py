@@ -156,3 +156,20 @@ def test_oversized_body_is_refused_cleanly(client):
         f"/{TENANT}/oauth2/v2.0/token", base_url=BASE, data={"grant_type": "x" * (2 * 1024 * 1024)}
     )
     assert response.status_code in (400, 413)
+
+
+def test_a_huge_client_id_in_a_basic_header_is_not_echoed_whole(client):
+    import base64
+
+    huge = "x" * 75_000
+    header = "Basic " + base64.b64encode(f"{huge}:secret".encode()).decode()
+    response = client.post(
+        f"/{TENANT}/oauth2/v2.0/token",
+        base_url=BASE,
+        data={"grant_type": "client_credentials", "scope": "https://graph.microsoft.com/.default"},
+        headers={"Authorization": header},
+    )
+    body = response.get_json()
+    assert response.status_code == 400 and body["error_codes"] == [700016]
+    assert len(response.get_data()) < 2_000
+    assert "x" * 256 + "..." in body["error_description"]

@@ -1,87 +1,283 @@
-"""The four-prime signing keys: OpenSSL (through cryptography and PyJWT) must accept every
-signature, the stored JWK must round-trip, and the JWKS certificate must be self-signed."""
+"""The signing keys and the state dir's material: ordinary RSA-2048 keys whose tokens OpenSSL
+(through cryptography) and PyJWT verify against the published JWKS, real self-signed x5c
+certificates, private files, a state dir made by one process at a time, and old state dirs
+replaced cleanly."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import logging
+import multiprocessing
+import stat
 from pathlib import Path
 
 import jwt
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mock_entra.core import mint
 from mock_entra.core.b64 import b64url
+from mock_entra.core.graph import verify_graph_token
 from mock_entra.core.keys import KeySet
-from mock_entra.core.multiprime import MultiPrimeKey
-from mock_entra.core.pki import ensure_state
+from mock_entra.core.pki import (
+    SIGNING_KEY_COUNT,
+    StateError,
+    StatePaths,
+    ensure_state,
+    load_state,
+    write_atomic,
+)
 
-KEY = MultiPrimeKey.generate()
-
-
-def test_a_key_is_rsa_2048_with_four_distinct_primes():
-    assert KEY.n.bit_length() == 2048
-    assert len(set(KEY.primes)) == 4
-    product = 1
-    for prime in KEY.primes:
-        product *= int(prime)
-    assert product == int(KEY.n)
-    assert KEY.public_key().key_size == 2048
+ISSUER = "https://login.example/tenant/v2.0"
 
 
-@settings(max_examples=40, deadline=None)
-@given(st.binary(max_size=2048))
-def test_openssl_verifies_every_signature(message):
-    KEY.public_key().verify(KEY.sign(message), message, padding.PKCS1v15(), hashes.SHA256())
+@pytest.fixture(scope="module")
+def paths(tmp_path_factory: pytest.TempPathFactory) -> StatePaths:
+    return ensure_state(tmp_path_factory.mktemp("state"))
 
 
-def test_a_wrong_message_does_not_verify():
-    from cryptography.exceptions import InvalidSignature
+@pytest.fixture(scope="module")
+def keys(paths: StatePaths) -> KeySet:
+    return KeySet.load(paths)
 
+
+def published(keys: KeySet, issuer: str | None = ISSUER) -> list[dict]:
+    return json.loads(keys.jwks_bytes(issuer))["keys"]
+
+
+def openssl_verify(token: str, jwk: dict) -> None:
+    """RS256 verified by OpenSSL from the JWK's n and e alone (raises InvalidSignature)."""
+    header, payload, signature = token.split(".")
+    n = int.from_bytes(base64.urlsafe_b64decode(jwk["n"] + "=="), "big")
+    e = int.from_bytes(base64.urlsafe_b64decode(jwk["e"] + "=="), "big")
+    public = rsa.RSAPublicNumbers(e, n).public_key()
+    raw = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+    public.verify(raw, f"{header}.{payload}".encode(), padding.PKCS1v15(), hashes.SHA256())
+
+
+def test_the_keys_on_disk_are_ordinary_two_prime_rsa_2048(paths: StatePaths):
+    for n in range(1, SIGNING_KEY_COUNT + 1):
+        pem = paths.signing_key(n).read_bytes()
+        assert pem.startswith(b"-----BEGIN PRIVATE KEY-----")
+        key = serialization.load_pem_private_key(pem, None)  # with OpenSSL's full key check
+        assert isinstance(key, rsa.RSAPrivateKey)
+        numbers = key.private_numbers()
+        assert key.key_size == 2048 and numbers.public_numbers.e == 65537
+        assert numbers.p * numbers.q == numbers.public_numbers.n
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    claims=st.dictionaries(st.text(max_size=12), st.text(max_size=40) | st.integers(), max_size=8),
+    v1=st.booleans(),
+)
+def test_openssl_and_pyjwt_verify_every_token_against_the_published_jwks(
+    keys: KeySet, claims: dict, v1: bool
+):
+    for jwk in published(keys):
+        token = keys.sign(claims, x5t=v1, kid=jwk["kid"])
+        openssl_verify(token, jwk)
+        assert jwt.decode(token, jwt.PyJWK(jwk).key, algorithms=["RS256"]) == claims
+
+
+def test_token_headers_are_entras(keys: KeySet):
+    kid = keys.keys[1].kid
+    v2 = keys.sign({"sub": "x"}, kid=kid)
+    assert json.loads(base64.urlsafe_b64decode(v2.split(".")[0] + "==")) == {
+        "typ": "JWT",
+        "alg": "RS256",
+        "kid": kid,
+    }
+    v1 = jwt.get_unverified_header(keys.sign({"sub": "x"}, x5t=True, kid=kid))
+    assert list(v1) == ["typ", "alg", "x5t", "kid"] and v1["x5t"] == kid
+
+
+def test_a_tampered_token_does_not_verify(keys: KeySet):
+    jwk = published(keys)[0]
+    header, _, signature = keys.sign({"sub": "alice"}, kid=jwk["kid"]).split(".")
+    forged = f"{header}.{b64url(json.dumps({'sub': 'mallory'}).encode())}.{signature}"
     with pytest.raises(InvalidSignature):
-        KEY.public_key().verify(KEY.sign(b"a"), b"b", padding.PKCS1v15(), hashes.SHA256())
+        openssl_verify(forged, jwk)
+    with pytest.raises(jwt.InvalidSignatureError):
+        jwt.decode(forged, jwt.PyJWK(jwk).key, algorithms=["RS256"])
 
 
-def test_the_private_jwk_round_trips_and_names_the_extra_primes_in_oth():
-    jwk = KEY.to_jwk()
-    assert {"n", "e", "d", "p", "q", "dp", "dq", "qi"} <= set(jwk) and len(jwk["oth"]) == 2
-    again = MultiPrimeKey.from_jwk(json.loads(json.dumps(jwk)))
-    assert again == KEY
-    assert again.sign(b"same") == KEY.sign(b"same")  # PKCS#1 v1.5 is deterministic
-
-
-def test_a_jwk_whose_primes_do_not_make_n_is_refused():
-    jwk = KEY.to_jwk()
-    jwk["n"] = MultiPrimeKey.generate().to_jwk()["n"]
-    with pytest.raises(ValueError):
-        MultiPrimeKey.from_jwk(jwk)
-
-
-def test_tokens_verify_with_pyjwt_against_the_published_jwks(tmp_path: Path):
-    keys = KeySet.load(ensure_state(tmp_path))
-    jwks = json.loads(keys.jwks_bytes("https://issuer.example/v2.0"))
-    for published, kid in zip(jwks["keys"], [k.kid for k in keys.keys], strict=True):
-        token = keys.sign({"aud": "api", "sub": "x"}, kid=kid)
-        assert jwt.get_unverified_header(token) == {"typ": "JWT", "alg": "RS256", "kid": kid}
-        claims = jwt.decode(token, jwt.PyJWK(published).key, algorithms=["RS256"], audience="api")
-        assert claims["sub"] == "x"
-        # x5c: a certificate for the same key, self-signed, thumbprint = x5t = kid.
-        der = base64.b64decode(published["x5c"][0])
+def test_the_jwks_has_entras_shape_and_real_self_signed_certificates(
+    keys: KeySet, paths: StatePaths
+):
+    v2, v1 = published(keys), published(keys, None)
+    assert len(v2) == SIGNING_KEY_COUNT
+    for n, (jwk, jwk_v1) in enumerate(zip(v2, v1, strict=True), start=1):
+        # entra-fidelity §4.4: these members, in this order; v1 keys have no `issuer`.
+        assert list(jwk) == ["kty", "use", "kid", "x5t", "n", "e", "x5c", "issuer"]
+        assert jwk["kty"] == "RSA" and jwk["use"] == "sig" and jwk["e"] == "AQAB"
+        assert jwk["issuer"] == ISSUER and jwk_v1 == {k: v for k, v in jwk.items() if k != "issuer"}
+        der = base64.b64decode(jwk["x5c"][0])
         cert = x509.load_der_x509_certificate(der)
-        cert.verify_directly_issued_by(cert)
-        assert cert.public_key().public_numbers() == jwt.PyJWK(published).key.public_numbers()
-        assert b64url(cert.fingerprint(hashes.SHA1())) == published["x5t"] == kid
+        cert.verify_directly_issued_by(cert)  # self-signed, by the same key
+        assert cert.public_key().public_numbers() == jwt.PyJWK(jwk).key.public_numbers()
+        assert jwk["x5t"] == jwk["kid"] == b64url(hashlib.sha1(der).digest())
+        assert len(jwk["kid"]) == 27
+        on_disk = x509.load_pem_x509_certificate(paths.signing_cert(n).read_bytes())
+        assert on_disk.public_bytes(serialization.Encoding.DER) == der
 
 
-def test_keys_of_an_earlier_version_are_replaced(tmp_path: Path):
-    paths = ensure_state(tmp_path)
-    old_kid = KeySet.load(paths).keys[0].kid
-    paths.signing_key(1).unlink()
-    (tmp_path / "signing-1-key.pem").write_text("-----BEGIN PRIVATE KEY-----\n")
-    ensure_state(tmp_path)
-    assert not (tmp_path / "signing-1-key.pem").exists()
-    assert KeySet.load(paths).keys[0].kid != old_kid
+def test_a_graph_token_verifies_only_the_way_graph_does(keys: KeySet):
+    token = keys.sign_graph({"aud": "00000003-0000-0000-c000-000000000000"}, "a-nonce")
+    header = jwt.get_unverified_header(token)
+    assert header["nonce"] == "a-nonce" and header["x5t"] == header["kid"] == keys.keys[0].kid
+    with pytest.raises(jwt.InvalidSignatureError):
+        jwt.decode(token, keys.keys[0].public_key, algorithms=["RS256"])
+    assert verify_graph_token(keys, token)["aud"] == "00000003-0000-0000-c000-000000000000"
+
+
+def test_private_files_are_0600_and_certificates_0644(paths: StatePaths):
+    private = [paths.ca_key, paths.server_key, paths.lock]
+    private += [paths.signing_key(n) for n in range(1, SIGNING_KEY_COUNT + 1)]
+    public = [paths.ca_cert, paths.ca_bundle, paths.server_cert, paths.signing_cert(1)]
+    assert {stat.S_IMODE(p.stat().st_mode) for p in private} == {0o600}
+    assert {stat.S_IMODE(p.stat().st_mode) for p in public} == {0o644}
+    assert not list(paths.root.glob(".*.tmp")), "a temporary file was left behind"
+
+
+def test_a_complete_state_dir_is_only_read(paths: StatePaths, caplog: pytest.LogCaptureFixture):
+    before = {p: p.read_bytes() for p in paths.material()}
+    with caplog.at_level(logging.INFO, logger="mock_entra"):
+        ensure_state(paths.root)
+    assert {p: p.read_bytes() for p in paths.material()} == before
+    assert not caplog.records
+
+
+def test_the_tls_certificate_chains_to_the_ca_on_disk(paths: StatePaths):
+    ca = x509.load_pem_x509_certificate(paths.ca_cert.read_bytes())
+    x509.load_pem_x509_certificate(paths.server_cert.read_bytes()).verify_directly_issued_by(ca)
+    assert paths.ca_bundle.read_bytes().endswith(paths.ca_cert.read_bytes())
+
+
+# -- making the state dir ----------------------------------------------------------------------
+
+
+def test_load_state_never_makes_anything(tmp_path: Path, paths: StatePaths):
+    absent = tmp_path / "absent"
+    with pytest.raises(StateError, match="no mock-entra state dir"):
+        load_state(absent)
+    assert not absent.exists()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(StateError, match=r"incomplete.*ca\.pem"):
+        load_state(empty)
+    assert list(empty.iterdir()) == []
+    assert load_state(paths.root) == paths
+
+
+def _ensure_and_read_ca(root: str) -> bytes:
+    return ensure_state(root).ca_cert.read_bytes()
+
+
+def test_processes_making_one_state_dir_together_make_one_ca(tmp_path: Path):
+    root = tmp_path / "fresh"
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        cas = pool.map(_ensure_and_read_ca, [str(root)] * 4)
+    assert len(set(cas)) == 1 and cas[0] == (root / "ca.pem").read_bytes()
+    ca = x509.load_pem_x509_certificate(cas[0])
+    x509.load_pem_x509_certificate((root / "server.pem").read_bytes()).verify_directly_issued_by(ca)
+
+
+def test_write_atomic_replaces_whole_files_with_the_mode_asked(tmp_path: Path):
+    target = tmp_path / "f.pem"
+    target.write_bytes(b"old")
+    write_atomic(target, b"new", 0o600)
+    assert target.read_bytes() == b"new" and stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["f.pem"]
+
+
+def write_state_of_the_previous_version(root: Path) -> bytes:
+    """A state dir as version 0.1 left it: four-prime keys as private JWKs (`oth`) beside
+    certificates for them, no lock file. Returns the first key's certificate."""
+    root.mkdir()
+    ca = mint.make_ca()
+    server = mint.make_server_cert(ca)
+    for name, data in [
+        ("ca.pem", ca.cert_pem),
+        ("ca-key.pem", ca.key_pem),
+        ("ca-bundle.pem", ca.cert_pem),
+        ("server.pem", server.cert_pem),
+        ("server-key.pem", server.key_pem),
+    ]:
+        (root / name).write_bytes(data)
+    certs = []
+    for n in (1, 2):
+        old = mint.make_signing_key()
+        assert isinstance(old.key, rsa.RSAPrivateKey)
+        numbers = old.key.private_numbers()
+
+        def member(value: int) -> str:
+            return b64url(value.to_bytes((value.bit_length() + 7) // 8, "big"))
+
+        jwk = {
+            "kty": "RSA",
+            "n": member(numbers.public_numbers.n),
+            "e": "AQAB",
+            "d": member(numbers.d),
+            "p": member(numbers.p),
+            "q": member(numbers.q),
+            "dp": member(numbers.dmp1),
+            "dq": member(numbers.dmq1),
+            "qi": member(numbers.iqmp),
+            "oth": [{"r": member(numbers.p), "d": member(numbers.d), "t": member(numbers.q)}],
+        }
+        (root / f"signing-{n}-key.jwk").write_text(json.dumps(jwk))
+        (root / f"signing-{n}.pem").write_bytes(old.cert_pem)
+        certs.append(old.cert_pem)
+    return certs[0]
+
+
+def test_a_state_dir_of_the_previous_version_gets_new_keys_said_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    root = tmp_path / "old"
+    old_cert = write_state_of_the_previous_version(root)
+    ca_before = (root / "ca.pem").read_bytes()
+    with caplog.at_level(logging.INFO, logger="mock_entra"):
+        paths = ensure_state(root)
+        KeySet.load(paths)
+        ensure_state(root)  # a second start in the same or another process says nothing
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+    message = caplog.records[0].getMessage()
+    assert "\n" not in message and "earlier version" in message and str(paths.root) in message
+    assert not list(root.glob("*.jwk"))
+    assert paths.signing_cert(1).read_bytes() != old_cert
+    assert paths.ca_cert.read_bytes() == ca_before  # clients keep trusting the same CA
+    load_state(root)
+
+
+def test_a_tls_certificate_from_another_ca_is_made_again(tmp_path: Path):
+    paths = ensure_state(tmp_path / "state")
+    # What the unlocked start-up race of earlier versions could leave behind.
+    stranger = mint.make_server_cert(mint.make_ca())
+    paths.server_cert.write_bytes(stranger.cert_pem)
+    paths.server_key.write_bytes(stranger.key_pem)
+    ensure_state(paths.root)
+    ca = x509.load_pem_x509_certificate(paths.ca_cert.read_bytes())
+    x509.load_pem_x509_certificate(paths.server_cert.read_bytes()).verify_directly_issued_by(ca)
+
+
+def test_a_damaged_signing_key_is_made_again_and_said(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    paths = ensure_state(tmp_path / "state")
+    old_kid = KeySet.load(paths).keys[1].kid
+    paths.signing_key(2).write_bytes(paths.signing_key(2).read_bytes()[:100])
+    with pytest.raises(StateError):
+        KeySet.load(paths)  # loading alone never repairs
+    with caplog.at_level(logging.INFO, logger="mock_entra"):
+        ensure_state(paths.root)
+    assert len(caplog.records) == 1 and "new signing keys" in caplog.records[0].getMessage()
+    assert KeySet.load(paths).keys[1].kid != old_kid

@@ -1,0 +1,393 @@
+"""Config files are checked at load: each mistake is one short `ConfigError` naming the file,
+the field path and the expected type; `extends = "defaults"` adds to the embedded config;
+`config --defaults` writes a file that reads back to the same config."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mock_entra.cli import main
+from mock_entra.core.config import (
+    DEFAULT_CONFIG,
+    DEFAULT_TENANT_ID,
+    AppRegistration,
+    ConfigError,
+    MockConfig,
+    Tenant,
+    TestUser,
+    config_to_dict,
+    load_config,
+)
+from mock_entra.core.config_load import (
+    MAX_FILE_BYTES,
+    _toml_string,
+    config_from_dict,
+    config_to_toml,
+)
+
+ROOT = Path(__file__).parents[2]
+EXAMPLE = ROOT / "examples" / "mock-entra.toml"
+EXTEND_EXAMPLE = ROOT / "examples" / "extend-defaults.toml"
+
+USER = """
+  [[tenants.users]]
+  username = "alex@fabrikam.onmicrosoft.com"
+  password = "Alex-Pa55!"
+  display_name = "Alex Wilber"
+  object_id = "0f6d1b3a-2c4e-4f5a-8b9c-1d2e3f4a5b6c"
+"""
+TENANT = """
+[[tenants]]
+tenant_id = "4f3c8d2e-9a7b-4c1d-8e6f-0a1b2c3d4e5f"
+display_name = "Fabrikam"
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "mock.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def refused(path: Path) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert len(message.splitlines()) <= 21 and "Traceback" not in message
+    return message
+
+
+# --- each mistake, named by file and field path --------------------------------------------------
+
+
+def test_a_word_for_a_lifetime_names_file_field_and_type(tmp_path: Path):
+    path = write(tmp_path, 'code_lifetime = "ten"\n' + TENANT + USER)
+    message = refused(path)
+    assert message == (
+        f"{path}: code_lifetime: expected a whole number of seconds from 1 to 315360000, "
+        'got the string "ten"'
+    )
+
+
+def test_a_user_without_object_id_names_the_field_path(tmp_path: Path):
+    user = USER.replace('  object_id = "0f6d1b3a-2c4e-4f5a-8b9c-1d2e3f4a5b6c"\n', "").replace(
+        "alex@", "diego@"
+    )
+    path = write(tmp_path, TENANT + USER + user)
+    message = refused(path)
+    assert message == (
+        f"{path}: tenants[0].users[1].object_id: required, but missing (expected a string)"
+    )
+    assert "__init__" not in message
+
+
+def test_an_unknown_field_suggests_the_close_one(tmp_path: Path):
+    path = write(tmp_path, TENANT + USER.replace("display_name", "dispaly_name"))
+    message = refused(path)
+    expected = "tenants[0].users[0].dispaly_name: unknown field; did you mean 'display_name'?"
+    assert f"{path}: {expected}" in message
+
+
+def test_an_unknown_field_with_nothing_close_lists_the_known_ones(tmp_path: Path):
+    path = write(tmp_path, TENANT + "favourite_colour = 1\n")
+    message = refused(path)
+    assert "tenants[0].favourite_colour: unknown field; known fields: tenant_id, display_name" in (
+        message
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("code_lifetime = 0", "got 0"),
+        ("code_lifetime = -5", "got -5"),
+        ("code_lifetime = 1.5", "got 1.5"),
+        ("code_lifetime = true", "got true"),
+        ("code_lifetime = 99999999999999999", "got 99999999999999999"),
+        ("access_token_lifetime = inf", "got inf"),
+        ("refresh_token_inactivity = nan", "got nan"),
+    ],
+)
+def test_lifetimes_are_finite_positive_and_bounded(tmp_path: Path, line: str, expected: str):
+    path = write(tmp_path, line + "\n" + TENANT)
+    message = refused(path)
+    name = line.split()[0]
+    assert message.startswith(f"{path}: {name}: expected a whole number of seconds from 1 to ")
+    assert message.endswith(expected)
+
+
+def test_wrong_types_name_the_expected_type(tmp_path: Path):
+    path = write(
+        tmp_path,
+        TENANT
+        + 'domains = "fabrikam.example"\n'
+        + '  [[tenants.apps]]\n  client_id = 7\n  display_name = "X"\n'
+        + '  require_consent = "no"\n'
+        + '  [tenants.apps.application_permissions]\n  "https://graph.microsoft.com" = "All"\n',
+    )
+    lines = refused(path).splitlines()
+    assert lines == [
+        f"{path}: tenants[0].domains: expected a list of strings, "
+        'got the string "fabrikam.example"',
+        f"{path}: tenants[0].apps[0].client_id: expected a string, got 7",
+        f"{path}: tenants[0].apps[0].application_permissions"
+        '["https://graph.microsoft.com"]: expected a list of strings, got the string "All"',
+        f'{path}: tenants[0].apps[0].require_consent: expected true or false, got the string "no"',
+    ]
+
+
+def test_json_is_checked_the_same_way(tmp_path: Path):
+    raw = config_to_dict(DEFAULT_CONFIG)
+    raw["tenants"][0]["users"][1]["object_id"] = None
+    raw["signin_page_lifetime"] = "1h"
+    path = write(tmp_path, json.dumps(raw), "mock.json")
+    assert refused(path).splitlines() == [
+        f"{path}: tenants[0].users[1].object_id: expected a string, got null",
+        f"{path}: signin_page_lifetime: expected a whole number of seconds from 1 to 315360000, "
+        'got the string "1h"',
+    ]
+
+
+def test_json_duplicate_keys_are_refused(tmp_path: Path):
+    path = write(tmp_path, '{"code_lifetime": 60, "code_lifetime": 70}', "mock.json")
+    assert "duplicate key 'code_lifetime'" in refused(path)
+
+
+def test_empty_required_values_and_duplicate_keys_in_lists(tmp_path: Path):
+    path = write(tmp_path, TENANT + USER + USER.replace("Alex Wilber", "Alex Again") + USER.replace(
+        '"alex@fabrikam.onmicrosoft.com"', '""'))  # fmt: skip
+    assert refused(path).splitlines() == [
+        f"{path}: tenants[0].users[1].username: 'alex@fabrikam.onmicrosoft.com' is already "
+        "tenants[0].users[0]",
+        f"{path}: tenants[0].users[2].username: required, but empty",
+    ]
+
+
+def test_rules_across_fields_are_reported_with_the_file(tmp_path: Path):
+    assert refused(write(tmp_path, "tenants = []\n")) == (
+        f"{tmp_path / 'mock.toml'}: tenants: at least one tenant is required"
+    )
+
+
+def test_a_syntax_error_names_the_file_and_the_line(tmp_path: Path):
+    path = write(tmp_path, "code_lifetime = = 3\n")
+    message = refused(path)
+    assert message.startswith(f"{path}: not valid TOML: ") and "line 1" in message
+
+
+def test_a_missing_file_is_one_line(tmp_path: Path):
+    message = refused(tmp_path / "nope.toml")  # one line, no traceback
+    missing = tmp_path / "nope.toml"
+    assert message == f"{missing}: cannot read the config file: No such file or directory"
+
+
+def test_many_problems_fit_on_one_screen(tmp_path: Path):
+    users = "".join(USER.replace("display_name", f"x{i}") for i in range(100))
+    message = refused(write(tmp_path, TENANT + users))
+    assert message.splitlines()[-1].endswith("more problem(s)")
+
+
+# --- deep and huge files -------------------------------------------------------------------------
+
+
+def test_a_100000_deep_json_is_one_line_not_a_recursion_error(tmp_path: Path):
+    path = write(tmp_path, "[" * 100_000 + "]" * 100_000, "deep.json")
+    assert refused(path) == f"{path}: nested more than 32 levels deep"
+
+
+def test_a_deep_toml_is_one_line(tmp_path: Path):
+    deep = write(tmp_path, "x = " + "[" * 50_000 + "]" * 50_000 + "\n")
+    assert refused(deep) == f"{deep}: nested more than 32 levels deep"
+    dotted = write(tmp_path, "a" + ".a" * 40 + " = 1\n", "dotted.toml")
+    assert refused(dotted) == f"{dotted}: nested more than 32 levels deep"
+
+
+def test_a_json_nested_just_past_the_limit_is_refused_and_at_it_is_read(tmp_path: Path):
+    # 33 levels of lists under the top-level table: refused before the schema is looked at.
+    too_deep = write(tmp_path, '{"x": ' + "[" * 32 + "]" * 32 + "}", "deep.json")
+    assert refused(too_deep) == f"{too_deep}: nested more than 32 levels deep"
+    at_limit = write(tmp_path, '{"x": ' + "[" * 31 + "]" * 31 + "}", "ok.json")
+    assert "x: unknown field" in refused(at_limit)  # parsed, then checked
+
+
+def test_a_huge_file_is_refused_before_parsing(tmp_path: Path):
+    path = write(tmp_path, "# " + "x" * MAX_FILE_BYTES + "\n")
+    assert refused(path) == f"{path}: larger than 1024 KiB; not a config file"
+
+
+# --- configs built in Python are bounded too ------------------------------------------------------
+
+
+def test_a_config_built_in_python_with_a_word_for_a_lifetime_is_refused():
+    with pytest.raises(ConfigError, match="code_lifetime: expected a whole number of seconds"):
+        dataclasses.replace(DEFAULT_CONFIG, code_lifetime="ten")
+    with pytest.raises(ConfigError, match="access_token_lifetime"):
+        dataclasses.replace(DEFAULT_CONFIG, access_token_lifetime=0)
+    assert dataclasses.replace(DEFAULT_CONFIG, access_token_lifetime=None).code_lifetime == 600
+
+
+# --- today's files, and adding to the defaults ---------------------------------------------------
+
+
+def test_the_example_replaces_the_defaults_as_before():
+    config = load_config(EXAMPLE)
+    assert [t.display_name for t in config.tenants] == ["Fabrikam"]
+    fabrikam = config.default_tenant
+    assert [u.username for u in fabrikam.users] == [
+        "alex@fabrikam.onmicrosoft.com",
+        "diego@fabrikam.onmicrosoft.com",
+    ]
+    assert fabrikam.apps[0].application_permissions == {
+        "https://graph.microsoft.com": ("User.Read.All",),
+        "api://fabrikam-tasks": ("Tasks.Read.All",),
+    }
+    assert config.code_lifetime == 600 and config.access_token_lifetime is None
+
+
+def test_extends_defaults_adds_users_and_apps_without_restating_them():
+    config = load_config(EXTEND_EXAMPLE)
+    contoso = config.default_tenant
+    default = DEFAULT_CONFIG.default_tenant
+    assert [u.username for u in contoso.users] == [
+        *(u.username for u in default.users),
+        "bob@contoso.onmicrosoft.com",
+    ]
+    assert contoso.users[:2] == default.users  # untouched
+    sample = contoso.app(default.apps[0].client_id)
+    assert sample.redirect_uris[-1] == "http://localhost:3000/auth/callback"
+    assert sample.client_secrets == default.apps[0].client_secrets  # kept: not restated
+    assert contoso.app("9d1c5e7a-2b4f-4c6d-8e0a-1b3c5d7e9f21").display_name == "Contoso SPA"
+    assert len(contoso.apps) == 3 and config.tenants[1:] == DEFAULT_CONFIG.tenants[1:]
+
+
+def test_extends_updates_a_matching_entry_field_by_field_and_adds_tenants():
+    raw = {
+        "extends": "defaults",
+        "code_lifetime": 60,
+        "tenants": [
+            {
+                "tenant_id": DEFAULT_TENANT_ID.upper(),  # keys compare case-insensitively
+                "users": [{"username": "ADELE@contoso.onmicrosoft.com", "password": "new"}],
+            },
+            {"tenant_id": "4f3c8d2e-9a7b-4c1d-8e6f-0a1b2c3d4e5f", "display_name": "Fabrikam"},
+        ],
+    }
+    config = config_from_dict(raw, source="inline")
+    assert config.code_lifetime == 60
+    assert [t.display_name for t in config.tenants] == ["Contoso", "Fabrikam"]
+    adele = config.default_tenant.users[0]
+    assert adele.password == "new" and adele.display_name == "Adele Vance"
+    assert config.default_tenant.apps == DEFAULT_CONFIG.default_tenant.apps
+
+
+def test_extends_checks_new_entries_in_full_and_names_its_own_mistakes():
+    raw = {
+        "extends": "default",
+        "tenants": [{"tenant_id": DEFAULT_TENANT_ID, "users": [{"username": "bob@x"}]}],
+    }
+    with pytest.raises(ConfigError) as caught:
+        config_from_dict(raw, source="f.json")
+    assert str(caught.value).splitlines()[0] == (
+        'f.json: extends: expected "defaults", got the string "default"'
+    )
+    raw["extends"] = "defaults"
+    with pytest.raises(ConfigError) as caught:
+        config_from_dict(raw, source="f.json")
+    assert str(caught.value).splitlines() == [
+        f"f.json: tenants[0].users[0].{name}: required, but missing (expected a string)"
+        for name in ("password", "display_name", "object_id")
+    ]
+
+
+def test_a_misspelt_extends_is_suggested():
+    with pytest.raises(ConfigError, match="extend: unknown field; did you mean 'extends'"):
+        config_from_dict({"extend": "defaults", "tenants": []}, source="f")
+
+
+# --- writing the defaults ------------------------------------------------------------------------
+
+
+def test_config_defaults_prints_toml_that_reads_back_to_the_defaults(tmp_path, capsys):
+    assert main(["config", "--defaults"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("# mock-entra config: the embedded defaults")
+    path = write(tmp_path, text)
+    assert load_config(path) == DEFAULT_CONFIG
+
+
+def test_config_prints_the_effective_config_of_a_file(capsys):
+    assert main(["config", "--config", str(EXTEND_EXAMPLE), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == config_to_dict(load_config(EXTEND_EXAMPLE))
+    assert "extends" not in printed
+
+
+def test_config_with_a_broken_file_is_exit_2_and_one_message(tmp_path, capsys):
+    path = write(tmp_path, 'code_lifetime = "ten"\n' + TENANT)
+    assert main(["config", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"mock-entra: config error: {path}: code_lifetime: ")
+
+
+def test_serve_with_a_broken_file_starts_nothing(tmp_path, capsys):
+    path = write(tmp_path, TENANT + USER.replace("object_id", "objectid"))
+    state = tmp_path / "state"
+    assert main(["serve", "--config", str(path), "--state-dir", str(state), "--port", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "tenants[0].users[0].objectid: unknown field; did you mean 'object_id'?" in err
+    assert not state.exists()
+
+
+def test_the_example_round_trips_through_toml():
+    config = load_config(EXAMPLE)
+    assert config_from_dict(tomllib.loads(config_to_toml(config))) == config
+
+
+@given(st.text(max_size=40))
+def test_any_string_is_written_as_toml_that_reads_back(text: str):
+    assert tomllib.loads(f"k = {_toml_string(text)}")["k"] == text
+
+
+# --- documentation ------------------------------------------------------------------------------
+
+
+def _schema(cls: type) -> list[type]:
+    """The config dataclasses reachable from `cls`, found the way the checker finds them."""
+    import typing
+
+    found = [cls]
+    for hint in typing.get_type_hints(cls).values():
+        for part in (hint, *typing.get_args(hint)):
+            if dataclasses.is_dataclass(part) and part not in found:
+                found += [c for c in _schema(part) if c not in found]
+    return found
+
+
+def test_every_field_is_documented_in_docs_configuration():
+    doc = (ROOT / "docs" / "configuration.md").read_text()
+    classes = _schema(MockConfig)
+    assert {Tenant, TestUser, AppRegistration} < set(classes)
+    for cls in classes:
+        for field in dataclasses.fields(cls):
+            row = re.search(rf"^\| `{field.name}` \|.*$", doc, re.M)
+            assert row, f"{cls.__name__}.{field.name} is not in docs/configuration.md"
+            required = field.default is dataclasses.MISSING and (
+                field.default_factory is dataclasses.MISSING
+            )
+            assert ("**required" in row.group(0)) == required, row.group(0)
+
+
+def test_the_docs_extension_example_loads(tmp_path: Path):
+    doc = (ROOT / "docs" / "configuration.md").read_text()
+    block = re.search(r"```toml\n(.*?)```", doc, re.S).group(1)
+    config = load_config(write(tmp_path, block))
+    assert "bob@contoso.onmicrosoft.com" in [u.username for u in config.default_tenant.users]
+    assert "configuration.md" in (ROOT / "README.md").read_text()
