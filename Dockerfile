@@ -9,11 +9,14 @@
 # no dev dependencies, a non-root user.
 #
 # Build: docker build -t entra-lab .   (BuildKit, the default builder: RUN --mount needs it)
+# No `# syntax=` line: the built-in frontend has RUN --mount, and a syntax line would make
+# every build fetch a frontend image from Docker Hub (impossible behind a mirror or offline).
+
+# uv from its official image, pinned to the version this project's uv.lock is made with. Only
+# mounted while `uv sync` runs (uv's Docker guide): the 39 MB binary stays out of the image.
+FROM ghcr.io/astral-sh/uv:0.13.9 AS uv
 
 FROM python:3.11-slim-bookworm
-
-# uv from its official image, pinned to the version this project's uv.lock is made with.
-COPY --from=ghcr.io/astral-sh/uv:0.13.9 /uv /uvx /bin/
 
 # The user the services run as, and /state (the mock's state dir) owned by it, so that a
 # named volume mounted there starts out writable (Docker copies the ownership into it).
@@ -33,14 +36,16 @@ ENV UV_COMPILE_BYTECODE=1 \
     UV_PYTHON_DOWNLOADS=0
 
 # Dependencies only: this layer stays cached until uv.lock or pyproject.toml change.
-RUN --mount=type=cache,target=/root/.cache/uv \
+RUN --mount=from=uv,source=/uv,target=/bin/uv \
+    --mount=type=cache,target=/root/.cache/uv \
     --mount=type=bind,source=uv.lock,target=uv.lock \
     --mount=type=bind,source=pyproject.toml,target=pyproject.toml \
     uv sync --locked --no-install-project --extra app
 
 # Then the project itself (see .dockerignore for what stays out).
 COPY . /app
-RUN --mount=type=cache,target=/root/.cache/uv \
+RUN --mount=from=uv,source=/uv,target=/bin/uv \
+    --mount=type=cache,target=/root/.cache/uv \
     uv sync --locked --extra app
 
 ENV PATH="/app/.venv/bin:$PATH" \
@@ -52,8 +57,8 @@ USER 999:999
 
 EXPOSE 8000
 
-# The client app. sh expands ${PORT:-8000}; exec makes gunicorn PID 1, so `docker stop`'s
-# SIGTERM reaches it. --preload: one import, so a configuration error is reported once and a
-# development SECRET_KEY is shared by the workers. No access log: callback URLs carry codes.
-# No control socket: nothing in the container uses it.
-CMD ["sh", "-c", "exec gunicorn --bind \"0.0.0.0:${PORT:-8000}\" --workers 2 --worker-class gthread --threads 4 --timeout 120 --preload --no-control-socket client_app.wsgi:app"]
+# The client app. sh expands ${PORT:-8000} (App Service sets PORT to WEBSITES_PORT); exec makes
+# gunicorn PID 1, so `docker stop`'s SIGTERM reaches it. Its settings (threads, timeouts,
+# preload, no access log: callback URLs carry codes) are client_app.gunicorn_conf's, the ones
+# `client-app` uses; two worker processes per container.
+CMD ["sh", "-c", "exec gunicorn -c python:client_app.gunicorn_conf --bind \"0.0.0.0:${PORT:-8000}\" --workers 2 client_app.wsgi:app"]

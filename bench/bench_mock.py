@@ -13,11 +13,16 @@ Measures, on this machine, with the load generator sharing the cores:
   OpenSSL RSA-2048 signature (what any server is bounded by) and a whole token as the mock
   signs it (PyJWT with the mock's key), plus PyJWT's cost per token over the same JWS put
   together by hand, alternated in one process (it decided that tokens go through PyJWT);
-- with --compare, the same app under gunicorn and cheroot (`bench/servers.py`).
+- with --compare, the same app under gunicorn and cheroot (`bench/servers.py`);
+- with --peer oidc-provider, Node's oidc-provider (panva, `bench/node/`) issuing the same kind
+  of token (client credentials, client_secret_post, a fresh RS256 JWT from an RSA-2048 key)
+  over HTTPS with the mock's own TLS certificate, in as many cluster workers as the mock has
+  granian workers; both servers run at once and the token loads alternate, `--rounds` times.
 
 Load comes from wrk (Debian package `wrk`) when installed, else from a Python generator.
 
-    uv run python bench/bench_mock.py [--workers 2] [--duration 10] [--compare] [--json out.json]
+    uv run python bench/bench_mock.py [--workers 2] [--duration 10] [--compare]
+        [--peer oidc-provider] [--rounds 3] [--json out.json]
 """
 
 from __future__ import annotations
@@ -212,7 +217,7 @@ def run_wrk(url: str, duration: int, connections: int, body: str | None) -> dict
         script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)  # noqa: SIM115
         script.write(
             'wrk.method = "POST"\n'
-            f'wrk.body = "{body}"\n'
+            f"wrk.body = {json.dumps(body)}\n"
             'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
         )
         script.close()
@@ -298,12 +303,118 @@ def load(url: str, body: str | None, args: argparse.Namespace, ca: str) -> dict:
     return run_python(url, args.duration, args.connections, body, ca)
 
 
+NODE_DIR = Path(__file__).with_name("node")
+PEER_TOKEN_BODY = urlencode(  # bench/node/oidc_provider_server.mjs's client and scope
+    {
+        "grant_type": "client_credentials",
+        "client_id": "bench-client",
+        "client_secret": "bench-secret-bench-secret-bench-secret",
+        "scope": "api.read",
+    }
+)
+
+
+def start_peer(state: Path, port: int, workers: int) -> subprocess.Popen:
+    """oidc-provider over HTTPS with the mock's TLS certificate, `workers` cluster workers."""
+    if shutil.which("node") is None:
+        raise SystemExit("--peer oidc-provider needs Node.js (node and npm on PATH)")
+    if not (NODE_DIR / "node_modules" / "oidc-provider").exists():
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, check=True)
+    command = ["node", "oidc_provider_server.mjs", "--port", str(port),
+               "--cert", str(state / "server.pem"), "--key", str(state / "server-key.pem"),
+               "--workers", str(workers)]  # fmt: skip
+    proc = subprocess.Popen(
+        command,
+        cwd=NODE_DIR,
+        env={**os.environ, "NODE_ENV": "production"},
+        stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"https://localhost:{port}/.well-known/openid-configuration"
+    session = requests.Session()
+    session.trust_env = False
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if session.get(url, verify=str(state / "ca.pem"), timeout=1).status_code == 200:
+                token = session.post(
+                    url.replace("/.well-known/openid-configuration", "/token"),
+                    data=PEER_TOKEN_BODY,
+                    headers={"Content-Type": "application/x-www-form-urlencoded"},
+                    verify=str(state / "ca.pem"),
+                    timeout=5,
+                )
+                assert token.json()["access_token"].count(".") == 2, token.text  # a JWT
+                return proc
+        except requests.ConnectionError:
+            pass
+        if proc.poll() is not None:
+            raise SystemExit("oidc-provider exited before answering")
+        time.sleep(0.05)
+    stop(proc)
+    raise SystemExit("oidc-provider did not answer")
+
+
+def against_peer(state: Path, args: argparse.Namespace, ca: str) -> dict:
+    """The mock's and oidc-provider's token endpoints, both running, loads alternating."""
+    mock_port, peer_port = free_port(), free_port()
+    mock, _ = start_server(state, mock_port, args.workers)
+    peer = start_peer(state, peer_port, args.workers)
+    mock_token = f"https://localhost:{mock_port}/{DEFAULT_TENANT_ID}/oauth2/v2.0/token"
+    peer_base = f"https://localhost:{peer_port}"
+    rounds: list[dict] = []
+    try:
+        for number in range(1, args.rounds + 1):
+            one = {
+                "mock": load(mock_token, TOKEN_BODY, args, ca),
+                "oidc_provider": load(f"{peer_base}/token", PEER_TOKEN_BODY, args, ca),
+            }
+            rounds.append(one)
+            print(f"round {number}: mock token {one['mock']}", flush=True)
+            print(f"round {number}: oidc-provider token {one['oidc_provider']}", flush=True)
+        discovery = load(f"{peer_base}/.well-known/openid-configuration", None, args, ca)
+        jwks = load(f"{peer_base}/jwks", None, args, ca)
+        print(f"oidc-provider discovery {discovery}\noidc-provider jwks {jwks}", flush=True)
+    finally:
+        stop(peer)
+        stop(mock)
+
+    def median(who: str, what: str) -> float:
+        return statistics.median(r[who][what] for r in rounds)
+
+    summary = {
+        "peer": "oidc-provider",
+        "transport": "HTTPS (both, the same certificate), keep-alive",
+        "rounds": rounds,
+        "mock_token_per_s_median": median("mock", "requests_per_s"),
+        "oidc_provider_token_per_s_median": median("oidc_provider", "requests_per_s"),
+        "mock_token_p99_ms_median": median("mock", "p99_ms"),
+        "oidc_provider_token_p99_ms_median": median("oidc_provider", "p99_ms"),
+        "oidc_provider_discovery": discovery,
+        "oidc_provider_jwks": jwks,
+    }
+    summary["mock_over_oidc_provider"] = round(
+        summary["mock_token_per_s_median"] / summary["oidc_provider_token_per_s_median"], 2
+    )
+    print(
+        f"token median: mock {summary['mock_token_per_s_median']}/s, oidc-provider "
+        f"{summary['oidc_provider_token_per_s_median']}/s "
+        f"(x{summary['mock_over_oidc_provider']})",
+        flush=True,
+    )
+    return summary
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--compare", action="store_true", help="also gunicorn and cheroot")
+    parser.add_argument(
+        "--peer", choices=["oidc-provider"], help="also Node's oidc-provider, side by side"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="alternating token loads (--peer)")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
 
@@ -356,6 +467,8 @@ def main() -> None:
                 print(f"{server:9} memory after load {memory}; after a sign-in page {after_page}")
             finally:
                 stop(proc)
+        if args.peer:
+            results["peer"] = against_peer(state, args, ca)
     finally:
         shutil.rmtree(state, ignore_errors=True)
     if args.json:

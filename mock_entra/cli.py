@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads",
         type=int,
         default=int(os.environ.get("MOCK_ENTRA_THREADS", 1)),
-        help="Python threads per worker (default 1: the work is CPU-bound)",
+        help="server threads per worker (default 1: the Python work is CPU-bound)",
     )
     s.add_argument(
         "--access-log",
@@ -188,10 +188,14 @@ def _port_free(host: str, port: int) -> bool:
 def _build_app(
     config: MockConfig, state_dir: Path, admin_key: str | None, access_log: bool = False
 ) -> Any:
+    """What `mock-entra serve` runs: the mock (`wsgi.create_app`, as everywhere) for granian's
+    RSGI interface, request bodies read in full before the app sees them."""
     # Imported here: `info` should not pay for the web layer.
+    from mock_entra.web.rsgi import BufferedWSGI
     from mock_entra.web.wsgi import create_app
 
-    return create_app(config, state_dir=state_dir, admin_key=admin_key, access_log=access_log)
+    mock = create_app(config, state_dir=state_dir, admin_key=admin_key, access_log=access_log)
+    return BufferedWSGI(mock)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -39,17 +39,19 @@ class ServeOptions:
     host: str = "127.0.0.1"
     port: int = 8443
     workers: int = 2  # one per core on the 2-core reference machine
-    threads: int = 1  # Python threads per worker: the work is CPU-bound (signing)
+    threads: int = 1  # server (I/O) threads per worker; Python runs on one: CPU-bound signing
     access_log: bool = False  # one line per request on stderr (`wsgi.MockApp` adds it)
 
 
 def serve(build_app: Callable[[], Any], paths: StatePaths, options: ServeOptions) -> None:
-    """Serve the WSGI app that `build_app` makes over TLS until SIGINT/SIGTERM (blocks).
+    """Serve the RSGI app that `build_app` makes (`rsgi.BufferedWSGI` around the mock) over
+    TLS until SIGINT/SIGTERM (blocks). A worker that dies is replaced.
 
     The app is built once in the main process before the workers fork, so keys are loaded
     once and a bad config fails before any worker starts.
     """
     from granian.constants import HTTPModes, Interfaces, SSLProtocols
+    from granian.http import HTTP1Settings
     from granian.log import LogLevels
     from granian.server import Server
 
@@ -63,10 +65,14 @@ def serve(build_app: Callable[[], Any], paths: StatePaths, options: ServeOptions
         "mock_entra",  # unused: the loader below hands granian the app itself
         address=options.host,
         port=options.port,
-        interface=Interfaces.WSGI,
+        # RSGI, so that request bodies are read on the event loop, however slowly they come,
+        # and the app runs once a body is whole (`rsgi.BufferedWSGI`); headers get 10 s.
+        interface=Interfaces.RSGI,
         workers=options.workers,
-        blocking_threads=options.threads,
+        runtime_threads=options.threads,
         http=HTTPModes.http1,
+        http1_settings=HTTP1Settings(header_read_timeout=10_000),
+        websockets=False,
         ssl_cert=paths.server_cert,
         ssl_key=paths.server_key,
         ssl_protocol_min=SSLProtocols.tls12,
@@ -74,7 +80,6 @@ def serve(build_app: Callable[[], Any], paths: StatePaths, options: ServeOptions
         log_access=False,
         workers_kill_timeout=3,
         respawn_failed_workers=True,  # a worker that dies is replaced; the port stays open
-        respawn_interval=0.5,
     )
     server.serve(target_loader=_Loader(app, build_app), wrap_loader=False)
 

@@ -16,7 +16,17 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, get_args, get_type_hints
+from typing import Annotated, Any, Literal, get_args, get_type_hints
+
+# Who may sign in to an app (Entra's manifest `signInAudience`): this tenant only, any work
+# tenant, any work tenant and personal Microsoft accounts, personal accounts only.
+SignInAudience = Literal[
+    "AzureADMyOrg",
+    "AzureADMultipleOrgs",
+    "AzureADandPersonalMicrosoftAccount",
+    "PersonalMicrosoftAccount",
+]
+SIGN_IN_AUDIENCES: tuple[str, ...] = get_args(SignInAudience)
 
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 GRAPH_RESOURCE = "https://graph.microsoft.com"
@@ -162,16 +172,30 @@ class Group:
 
 @dataclass(frozen=True, kw_only=True)
 class AppRegistration:
-    """An app registration (and its service principal) in a tenant."""
+    """An app registration (and its service principal) in a tenant.
+
+    Redirect URIs are per platform, as in the portal: the platform of the URI a code was issued
+    to decides how it may be redeemed (web: with client authentication; spa: cross-origin, with
+    PKCE, no secret; public client: PKCE, no secret)."""
 
     client_id: str = field(metadata=KEY)  # required: the application (client) id, a GUID
     display_name: str  # required
-    client_secrets: tuple[str, ...] = ()  # empty: a public client (no secret accepted)
-    redirect_uris: tuple[str, ...] = ()
+    client_secrets: tuple[str, ...] = ()  # none and no key_credentials: a public client
+    redirect_uris: tuple[str, ...] = ()  # the web platform
+    spa_redirect_uris: tuple[str, ...] = ()  # the single-page application platform (CORS)
+    public_client_redirect_uris: tuple[str, ...] = ()  # mobile and desktop (public client)
     post_logout_redirect_uris: tuple[str, ...] = ()
+    # "Allow public client flows": device code (and ROPC) without client authentication.
+    is_fallback_public_client: bool = False
+    sign_in_audience: SignInAudience = "AzureADMyOrg"
+    # PEM certificates (client assertions are signed with their keys); see `certificates`.
+    key_credentials: tuple[str, ...] = ()
     app_id_uri: str | None = None  # e.g. api://<client_id>: makes the app an API resource
     exposed_scopes: tuple[str, ...] = ()  # delegated scopes the API exposes, e.g. "Forecast.Read"
     app_roles: tuple[str, ...] = ()  # role values the API defines
+    # The access token version this API gets (manifest `requestedAccessTokenVersion`):
+    # None means 1, Entra's default.
+    access_token_accepted_version: Literal[1, 2] | None = None
     # Application permissions granted to this app (client credentials), per resource:
     # {"https://graph.microsoft.com": ["User.Read.All"], "api://other": ["Tasks.All"]}
     application_permissions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -179,9 +203,59 @@ class AppRegistration:
     service_principal_id: str = ""  # `oid` of app-only tokens; derived when empty
     group_membership_claims: bool = False  # emit `groups` in ID tokens
 
+    def __post_init__(self) -> None:
+        # Checked however the config is built (a file reports these with its field path).
+        if self.sign_in_audience not in SIGN_IN_AUDIENCES:
+            raise ConfigError(
+                f"sign_in_audience: expected one of {', '.join(SIGN_IN_AUDIENCES)}, "
+                f"got {self.sign_in_audience!r:.60}"
+            )
+        if self.access_token_accepted_version not in (None, 1, 2) or isinstance(
+            self.access_token_accepted_version, bool
+        ):
+            raise ConfigError("access_token_accepted_version: expected 1 or 2, or leave it out")
+        from mock_entra.core import redirects  # Entra's registration rules for redirect URIs
+
+        for name, platform in (
+            ("redirect_uris", "web"),
+            ("spa_redirect_uris", "spa"),
+            ("public_client_redirect_uris", "public"),
+        ):
+            for i, uri in enumerate(getattr(self, name)):
+                problem = redirects.problem(uri, platform)
+                if problem:
+                    raise ConfigError(f"{name}[{i}]: {uri!r:.80}: {problem}")
+        if self.key_credentials:
+            self.certificates  # noqa: B018 - parse now: a bad certificate is a config error
+
     @property
     def is_confidential(self) -> bool:
-        return bool(self.client_secrets)
+        return bool(self.client_secrets or self.key_credentials)
+
+    @property
+    def token_version(self) -> int:
+        """The access token version this app gets as a resource (1 unless set to 2)."""
+        return self.access_token_accepted_version or 1
+
+    @functools.cached_property
+    def certificates(self) -> tuple[Any, ...]:
+        """`key_credentials` parsed: `certs.KeyCredential`s (thumbprints, public keys)."""
+        from mock_entra.core.certs import parse_key_credential  # cryptography only when used
+
+        parsed = []
+        for i, pem in enumerate(self.key_credentials):
+            try:
+                parsed.append(parse_key_credential(pem))
+            except ValueError as exc:
+                raise ConfigError(f"key_credentials[{i}]: {exc}") from None
+        return tuple(parsed)
+
+    def certificate(self, x5t: str | None = None, x5t_s256: str | None = None) -> Any | None:
+        """The registered certificate an assertion names by `x5t` or `x5t#S256`."""
+        for cred in self.certificates:
+            if (x5t_s256 and cred.x5t_s256 == x5t_s256) or (x5t and cred.x5t == x5t):
+                return cred
+        return None
 
     @functools.cached_property  # read for every app-only token
     def sp_object_id(self) -> str:

@@ -6,7 +6,8 @@ needs an engine, and nothing else:
 
 * the build context is this checkout filtered by .dockerignore (copied to a temp dir, which
   stands for /app);
-* the base image's Python is this interpreter, and the uv image's `/uv` is the uv on PATH;
+* the base image's Python is this interpreter, and the uv image's `/uv` (mounted from the
+  `uv` stage while `uv sync` runs) is the uv on PATH;
 * `RUN` steps that are not `uv ...` (creating the user and /state) are skipped: they need root
   and change the machine;
 * a cache mount is the host's uv cache (used offline first); a bind mount is a copy for the
@@ -95,16 +96,16 @@ def test_hadolint_finds_nothing() -> None:
 
 
 def test_dockerfile_has_the_uv_docker_example_shape() -> None:
-    (base,) = of("FROM")
+    uv_stage, base = of("FROM")
+    assert re.fullmatch(r"ghcr\.io/astral-sh/uv:\d+\.\d+\.\d+ AS uv", uv_stage.args)
     match = re.fullmatch(r"python:(\d+)\.(\d+)-slim(-[a-z]+)?", base.args)
     assert match, base.args
     requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
     minimum = tuple(int(n) for n in re.search(r">=\s*(\d+)\.(\d+)", requires).groups())  # type: ignore[union-attr]
     assert (int(match[1]), int(match[2])) >= minimum
 
-    (uv_copy,) = [c for c in of("COPY") if (c.flag("from") or "").startswith("ghcr.io/astral-sh/")]
-    assert re.fullmatch(r"ghcr\.io/astral-sh/uv:\d+\.\d+\.\d+", uv_copy.flag("from") or "")
-    assert uv_copy.args == "/uv /uvx /bin/"
+    # uv is mounted for the build steps only, never copied into the image.
+    assert not [c for c in of("COPY") if c.flag("from")]
 
     env: dict[str, str] = {}
     for step in of("ENV"):
@@ -124,6 +125,7 @@ def test_dockerfile_has_the_uv_docker_example_shape() -> None:
     }
     for sync in syncs:
         assert {"type": "cache", "target": "/root/.cache/uv"} in sync.mounts()
+        assert {"from": "uv", "source": "/uv", "target": "/bin/uv"} in sync.mounts()
     (copy_project,) = [c for c in of("COPY") if c.args == ". /app"]
     assert first.line < copy_project.line < second.line
 
@@ -136,6 +138,7 @@ def test_dockerfile_has_the_uv_docker_example_shape() -> None:
     assert argv[:2] == ["sh", "-c"]
     assert argv[2].startswith("exec gunicorn ")  # gunicorn is PID 1 and gets docker's SIGTERM
     assert '--bind "0.0.0.0:${PORT:-8000}"' in argv[2]
+    assert "-c python:client_app.gunicorn_conf " in argv[2]  # the settings `client-app` uses
     assert argv[2].endswith(" client_app.wsgi:app")
 
 
@@ -161,7 +164,8 @@ def _run_step(step: Instruction, app: Path, env: dict[str, str], uv: str) -> Non
     Offline first, from the uv cache that `uv sync` filled (so the suite needs no network);
     online only if the cache lacks something.
     """
-    binds = [m for m in step.mounts() if m.get("type") == "bind"]
+    # The uv image's mount (`from=`) is the host's uv, passed in as the command.
+    binds = [m for m in step.mounts() if m.get("type") == "bind" and "from" not in m]
     for mount in binds:
         shutil.copy2(ROOT / mount["source"], app / mount["target"])
     command = ["sh", "-c", uv + step.args.removeprefix("uv")]

@@ -133,7 +133,7 @@ def test_serving_imports_no_flask_until_needed(state_dir: Path):
         f"app = _build_app(DEFAULT_CONFIG, {str(state_dir)!r}, None)\n"
         "heavy = {'flask', 'requests', 'tomllib'} & set(sys.modules)\n"
         "assert not heavy, heavy\n"
-        "app.front.flask\n"
+        "app.app.front.flask\n"
         "assert 'flask' in sys.modules\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
@@ -154,7 +154,7 @@ def test_a_spawned_worker_builds_its_own_app(state_dir: Path):
     built = build()
     loader = pickle.loads(pickle.dumps(_Loader(built, build)))
     assert loader.app is None
-    assert isinstance(loader(), MockApp) and loader() is loader()
+    assert isinstance(loader().app, MockApp) and loader() is loader()
 
 
 # --- info: never generates, says whether a server answers ----------------------------------------

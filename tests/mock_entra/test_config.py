@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mock_entra.cli import main
@@ -391,3 +391,43 @@ def test_the_docs_extension_example_loads(tmp_path: Path):
     config = load_config(write(tmp_path, block))
     assert "bob@contoso.onmicrosoft.com" in [u.username for u in config.default_tenant.users]
     assert "configuration.md" in (ROOT / "README.md").read_text()
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+def _paths(value, prefix=()):
+    yield prefix
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from _paths(child, (*prefix, key))
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            yield from _paths(child, (*prefix, i))
+
+
+DEFAULT_PATHS = [p for p in _paths(config_to_dict(DEFAULT_CONFIG)) if p]
+
+
+@settings(deadline=None)  # a loaded machine: correctness, not speed
+@given(st.sampled_from(DEFAULT_PATHS), JSON_VALUES, st.booleans())
+def test_any_value_anywhere_is_accepted_or_a_config_error(path, value, extends):
+    raw = config_to_dict(DEFAULT_CONFIG)
+    parent = raw
+    for key in path[:-1]:
+        parent = parent[key]
+    parent[path[-1]] = value
+    if extends:
+        raw["extends"] = "defaults"
+    try:
+        config = config_from_dict(raw, source="fuzz.json")
+    except ConfigError as error:
+        assert all(line.startswith("fuzz.json: ") for line in str(error).splitlines())
+    else:
+        assert isinstance(config, MockConfig)

@@ -5,8 +5,15 @@ log and the access log are middlewares around it."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlencode
@@ -23,6 +30,7 @@ from mock_entra.web.accesslog import AccessLog
 from mock_entra.web.app import flask_app
 from mock_entra.web.front import Front
 from mock_entra.web.requestlog import RequestLog
+from mock_entra.web.rsgi import BufferedWSGI
 from mock_entra.web.wsgi import MockApp
 
 from .conftest import BASE, CLIENT_ID, SECRET, TENANT
@@ -43,12 +51,19 @@ CC = {
 }
 
 
+def _serve_app(state_dir: Path, admin_key: str | None, access_log: bool = False) -> MockApp:
+    """The WSGI app inside what `mock-entra serve` hands granian."""
+    served = _build_app(DEFAULT_CONFIG, state_dir, admin_key, access_log)
+    assert type(served) is BufferedWSGI
+    return served.app
+
+
 def test_serve_and_the_fixtures_compose_the_same_app(state_dir: Path):
     # What `mock-entra serve` builds without and with the admin API (the pytest fixtures run
     # `mock-entra serve` with it), and what the interceptor builds.
-    served = _build_app(DEFAULT_CONFIG, state_dir, None)
-    fixture = _build_app(DEFAULT_CONFIG, state_dir, "k3y")
-    logged = _build_app(DEFAULT_CONFIG, state_dir, None, True)
+    served = _serve_app(state_dir, None)
+    fixture = _serve_app(state_dir, "k3y")
+    logged = _serve_app(state_dir, None, True)
     with MockEntraInterceptor(DEFAULT_CONFIG, state_dir=state_dir) as interceptor:
         intercepted = interceptor.app
     for app in (served, fixture, logged, intercepted):
@@ -60,7 +75,7 @@ def test_serve_and_the_fixtures_compose_the_same_app(state_dir: Path):
 
 
 def test_flask_has_no_second_copy_of_the_front_endpoints(state_dir: Path):
-    app = _build_app(DEFAULT_CONFIG, state_dir, None)
+    app = _serve_app(state_dir, None)
     routes = flask_app(app.runtime).url_map.bind("localhost")
     for path in FRONT_PATHS:
         for method in ("GET", "POST"):
@@ -91,7 +106,7 @@ class _Json:
 
 
 def test_client_request_id_from_the_query_in_serve_mode(state_dir: Path):
-    client = Client(_build_app(DEFAULT_CONFIG, state_dir, None))
+    client = Client(_serve_app(state_dir, None))
     _unknown_tenant_and_bad_secret(
         lambda path: _Json(client.get(path, base_url=BASE)),
         lambda path, form: _Json(client.post(path, base_url=BASE, data=form)),
@@ -141,7 +156,7 @@ def test_token_bodies_over_the_limit_and_chunked(client):
 
 
 def test_access_log_one_line_per_request_secrets_redacted(state_dir: Path, caplog):
-    client = Client(_build_app(DEFAULT_CONFIG, state_dir, None, True))
+    client = Client(_serve_app(state_dir, None, True))
     secret_query = "code=SECRETCODE&state=SECRETSTATE&client_id=" + CLIENT_ID
     with caplog.at_level(logging.INFO, logger="mock_entra.access"):
         client.post(f"{TOKEN}?{secret_query}", base_url=BASE, data=CC)
@@ -155,3 +170,35 @@ def test_access_log_one_line_per_request_secrets_redacted(state_dir: Path, caplo
     text = "\n".join(lines)
     for secret in ("SECRETCODE", "SECRETSTATE", SECRET):
         assert secret not in text
+
+
+@pytest.mark.slow
+def test_serve_access_log_writes_a_line_per_request_to_stderr(state_dir: Path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "mock_entra", "serve", "--access-log", "--port", str(port),
+               "--state-dir", str(state_dir), "--workers", "1"]  # fmt: skip
+    env = {**os.environ, "MOCK_ENTRA_ADMIN_KEY": ""}
+    process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    base = f"https://localhost:{port}"
+    try:
+        with requests.Session() as http:
+            http.trust_env = False
+            http.verify = str(state_dir / "ca.pem")
+            discovery = f"{base}/{TENANT}/v2.0/.well-known/openid-configuration"
+            deadline = time.monotonic() + 20
+            while True:
+                with contextlib.suppress(requests.ConnectionError):
+                    if http.get(discovery, timeout=2).status_code == 200:
+                        break
+                assert time.monotonic() < deadline and process.poll() is None
+                time.sleep(0.05)
+            answer = http.post(f"{base}{TOKEN}?code=SECRETCODE", data=CC, timeout=10)
+            assert answer.status_code == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    assert f'"GET /{TENANT}/v2.0/.well-known/openid-configuration" 200 ' in stderr
+    assert f'"POST {TOKEN}?code=<redacted>" 200 ' in stderr
+    assert "SECRETCODE" not in stderr and SECRET not in stderr

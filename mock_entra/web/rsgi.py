@@ -1,0 +1,141 @@
+"""`BufferedWSGI`: runs the mock's WSGI app under granian's RSGI interface, with the request
+body read in full, under a deadline and a size bound, before the app sees the request.
+
+Under granian's WSGI interface a body is read from the app's own thread: a client sending its
+body at one byte a second holds that thread, and two such clients held both workers of
+`mock-entra serve` (issue 9). Here the body arrives on the worker's event loop, which waits
+for any number of slow clients at once; the app runs only once the body is complete (or
+answers 408 after `body_timeout`, 413 over `MAX_BODY_BYTES`). Slow headers never reach Python:
+granian's HTTP/1 header read timeout (see `server.serve`) closes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import json
+import logging
+import sys
+import uuid
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from mock_entra.web.front import WSGIApp
+from mock_entra.web.wire import (
+    JSON_TYPE,
+    MAX_BODY_BYTES,
+    SECURITY_HEADERS,
+    http_error_json,
+    unexpected_error_json,
+)
+
+log = logging.getLogger(__name__)
+BODY_TIMEOUT = 10.0  # seconds for a whole request body; an ordinary client needs milliseconds
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BufferedWSGI:
+    """An RSGI application wrapping a WSGI one (bodies buffered before the app is called)."""
+
+    def __init__(self, app: WSGIApp, *, body_timeout: float = BODY_TIMEOUT) -> None:
+        self.app = app
+        self.body_timeout = body_timeout
+
+    async def __rsgi__(self, scope: Any, protocol: Any) -> None:
+        if scope.proto != "http":  # websockets are off (`server.serve`)
+            return
+        try:
+            body = await asyncio.wait_for(self._body(scope, protocol), self.body_timeout)
+        except _TooLarge:
+            description = "The data value transmitted exceeds the capacity limit."
+            return _error(protocol, 413, description)
+        except TimeoutError:
+            return _error(protocol, 408, "The request body did not arrive in time.")
+        except RuntimeError:  # granian's RSGIProtocolClosed: the client left mid-body
+            return None
+        self._call(scope, protocol, body)
+
+    @staticmethod
+    async def _body(scope: Any, protocol: Any) -> bytes:
+        headers = scope.headers
+        length = headers.get("content-length")
+        if length is not None:
+            if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+                raise _TooLarge
+            return await protocol() if length != "0" else b""
+        if "transfer-encoding" not in headers:
+            return b""
+        chunks, size = [], 0
+        async for chunk in protocol:
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise _TooLarge
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _call(self, scope: Any, protocol: Any, body: bytes) -> None:
+        started: list[Any] = []
+
+        def start_response(status: str, headers: list, exc_info: Any = None) -> Any:
+            started[:] = [int(status[:3]), headers]
+            return lambda data: None  # the legacy write(): unused by the mock
+
+        try:
+            result = self.app(_environ(scope, body), start_response)
+            try:
+                data = b"".join(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+        except Exception:
+            trace = str(uuid.uuid4())
+            log.exception("unexpected error in the mock (trace id %s)", trace)
+            started[:] = [500, [("Content-Type", JSON_TYPE), *SECURITY_HEADERS]]
+            data = json.dumps(unexpected_error_json(trace)).encode()
+        status, headers = started
+        with contextlib.suppress(RuntimeError):  # the client has gone: nobody to answer
+            protocol.response_bytes(status, headers, data)
+
+
+def _environ(scope: Any, body: bytes) -> dict[str, Any]:
+    server, _, port = scope.server.rpartition(":")
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": scope.method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": unquote_to_bytes(scope.path).decode("latin-1"),  # as WSGI servers do
+        "QUERY_STRING": scope.query_string,
+        "SERVER_NAME": server.strip("[]"),
+        "SERVER_PORT": port,
+        "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
+        "REMOTE_ADDR": scope.client.rpartition(":")[0].strip("[]"),
+        "CONTENT_LENGTH": str(len(body)) if body else "",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scope.scheme,
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.input_terminated": True,
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+    for name, value in scope.headers.items():
+        if name == "content-type":
+            environ["CONTENT_TYPE"] = value
+        elif name != "content-length":
+            key = "HTTP_" + name.upper().replace("-", "_")
+            if key in environ:  # a repeated header, folded as RFC 9110 allows
+                value = f"{environ[key]}{'; ' if name == 'cookie' else ','}{value}"
+            environ[key] = value
+    return environ
+
+
+def _error(protocol: Any, status: int, description: str) -> None:
+    body = json.dumps(http_error_json(status, description, str(uuid.uuid4()))).encode()
+    headers = [("Content-Type", JSON_TYPE), ("Connection", "close"), *SECURITY_HEADERS]
+    with contextlib.suppress(RuntimeError):
+        protocol.response_bytes(status, headers, body)
