@@ -335,6 +335,54 @@ AADSTS700054 = _E(
 )
 AADSTS50049 = _E(50049, "invalid_instance", 400, "Unknown or invalid instance.")
 
+# Sign-in audience (Learn, "Microsoft Entra authentication and authorization error codes";
+# the messages as captured in public issues).
+AADSTS50194 = _E(
+    50194,
+    "invalid_request",
+    400,
+    "Application '{client_id}'({app_name}) is not configured as a multi-tenant application. Usage of the /common endpoint is not supported for such applications created after '10/15/2018'. Use a tenant-specific endpoint or configure the application to be multi-tenant.",
+)
+AADSTS9002331 = _E(
+    9002331,
+    "invalid_request",
+    400,
+    "Application '{client_id}'({app_name}) is configured for use by Microsoft Account users only. Please use the /consumers endpoint to serve this request.",
+)
+AADSTS9002332 = _E(
+    9002332,
+    "invalid_request",
+    400,
+    "Application '{client_id}'({app_name}) is configured for use by Azure Active Directory users only. Please do not use the /consumers endpoint to serve this request.",
+)
+
+# The single-page-application platform (Learn, "Error codes"; messages as msal-browser
+# users captured them).
+AADSTS9002325 = _E(
+    9002325,
+    "invalid_request",
+    400,
+    "Proof Key for Code Exchange is required for cross-origin authorization code redemption.",
+)
+AADSTS9002326 = _E(
+    9002326,
+    "invalid_request",
+    400,
+    "Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type. Request origin: '{origin}'.",
+)
+AADSTS9002327 = _E(
+    9002327,
+    "invalid_request",
+    400,
+    "Tokens issued for the 'Single-Page Application' client-type may only be redeemed via cross-origin requests.",
+)
+AADSTS700084 = _E(
+    700084,
+    "invalid_grant",
+    400,
+    "The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00, which cannot be extended. It is now expired and a new sign in request must be sent by the SPA to the sign in page. The token was issued on {issued}.",
+)
+
 
 class EntraError(Exception):
     """A protocol error, carrying its catalogue entry and, when they are known and trusted,

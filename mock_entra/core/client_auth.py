@@ -66,11 +66,21 @@ class Client:
 
     tenant: Tenant
     app: AppRegistration
-    credential: str = NONE  # SECRET, CERTIFICATE or NONE
+    # False: a confidential app that presented no credential. Allowed only where the flow is
+    # a public client's (a code sent to a spa or public-client redirect URI, device code,
+    # username/password with "Allow public client flows"); every other grant calls
+    # `require_authenticated` (AADSTS7000218).
+    authenticated: bool = True
+    credential: str = NONE  # what was presented: SECRET, CERTIFICATE or NONE
 
     @property
-    def authenticated(self) -> bool:
+    def confidential(self) -> bool:
+        """Authenticated with a secret or a certificate (what OBO and client credentials need)."""
         return self.credential != NONE
+
+    def require_authenticated(self) -> None:
+        if not self.authenticated:
+            raise EntraError(AADSTS7000218)
 
 
 @dataclass(frozen=True)
@@ -105,9 +115,8 @@ def verify_credential(
 ) -> Client:
     """The credential the request carries, checked against the app registration.
 
-    A confidential app that sends nothing is refused (AADSTS7000218) unless it allows public
-    client flows (`is_fallback_public_client`): then the request is a public client's, and
-    each grant decides whether it may run without client authentication."""
+    A confidential app that sends nothing gets an unauthenticated `Client`: each grant decides
+    whether its flow is a public client's (else AADSTS7000218)."""
     secret = params.get("client_secret") or (basic[1] if basic else None)
     assertion = params.get("client_assertion")
     if not app.is_confidential:
@@ -116,14 +125,12 @@ def verify_credential(
         return Client(tenant, app)
     if assertion:
         verify_assertion(app, assertion, params.get("client_assertion_type"), endpoint, now)
-        return Client(tenant, app, CERTIFICATE)
+        return Client(tenant, app, credential=CERTIFICATE)
     if not secret:
-        if app.is_fallback_public_client:
-            return Client(tenant, app)
-        raise EntraError(AADSTS7000218)
+        return Client(tenant, app, authenticated=False)  # the grant decides (public flows)
     if not any(hmac.compare_digest(secret.encode(), s.encode()) for s in app.client_secrets):
         raise EntraError(AADSTS7000215, client_id=app.client_id)
-    return Client(tenant, app, SECRET)
+    return Client(tenant, app, credential=SECRET)
 
 
 def verify_assertion(

@@ -41,7 +41,7 @@ JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 
 def on_behalf_of(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> dict:
-    if not c.authenticated:
+    if not c.confidential:  # Learn: OBO is for confidential clients (secret or certificate)
         raise EntraError(AADSTS7000218)
     use = p.get("requested_token_use") or _raise(missing("requested_token_use"))
     if use != "on_behalf_of":

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 def password(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> dict:
     if req.tenant_segment.lower() in ("common", "consumers"):
         raise EntraError(AADSTS9001023)
-    if not c.authenticated and not c.app.is_fallback_public_client:
+    if not c.confidential and not c.app.is_fallback_public_client:
         raise EntraError(AADSTS7000218)
     username = p.get("username") or _raise(missing("username"))
     secret = p.get("password") or _raise(missing("password"))

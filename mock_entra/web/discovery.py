@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from flask import request
 
+from mock_entra.core import cors
 from mock_entra.core.aadsts import AADSTS50049, EntraError, missing
 from mock_entra.core.discovery import MICROSOFT_CLOUDS, MICROSOFT_HOSTS, user_realm_info
 from mock_entra.web.context import base_url, runtime
@@ -43,7 +44,9 @@ def instance_discovery():
         "api-version": api_version,
         "metadata": metadata,
     }
-    return json_response(body, max_age=DAY)
+    response = json_response(body, max_age=DAY)
+    response.headers.update(cors.DOCUMENTS)  # any origin, as Entra's metadata
+    return response
 
 
 @bp.get("/userrealm/<path:username>")

@@ -1,5 +1,5 @@
 """deploy/azure.sh against recording `az`, `docker`, `curl` and `uv` stand-ins on PATH
-(`stub_cli`): which commands run, in which order, with which arguments; what a re-run skips;
+(`stub_cli.sh`): which commands run, in which order, with which arguments; what a re-run skips;
 that --dry-run prints every command and runs none; clear parameter errors; secrets only in
 files. When azure-cli is installed, every `az` call is also checked by its own parser."""
 
@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "deploy" / "azure.sh"
-STUB = Path(__file__).with_name("stub_cli.py")
+STUB = Path(__file__).with_name("stub_cli.sh")
 TENANT = "8eaef023-2b34-4da1-9baa-8bc8c9d6a490"
 CLIENT = "6731de76-14a6-49ae-97bc-6eba6914391e"
 SECRET = "client~secret~value"
@@ -36,20 +36,45 @@ EVERYTHING = {
 Run = tuple[subprocess.CompletedProcess[str], list[dict]]
 
 
+def state_file(state: dict, path: Path) -> Path:
+    """`state` (the keys of EVERYTHING) as the bash file the `az` stand-in sources."""
+    path.write_text(
+        f"EXISTING={shlex.quote(' ' + ' '.join(state.get('existing', [])) + ' ')}\n"
+        f"ROLES={shlex.quote('|' + '|'.join(state.get('roles', [])) + '|')}\n"
+        f"SECRET_KEY={shlex.quote(state.get('secret_key', ''))}\n"
+        f"REDIRECT_URIS={shlex.quote(chr(9).join(state.get('redirect_uris', [])))}\n"
+    )
+    return path
+
+
+def read_log(log: Path) -> list[dict]:
+    """The stand-ins' records as calls: program, argv, files given, ENTRA_* environment."""
+    calls: list[dict] = []
+    if not log.exists():
+        return calls
+    for record in log.read_text().splitlines():
+        kind, *fields = record.split("\x1f")
+        if kind == "CALL":
+            calls.append({"program": fields[0], "argv": fields[1:], "files": {}, "env": {}})
+        elif kind == "FILE":
+            calls[-1]["files"][fields[0]] = fields[1]
+        elif kind == "ENV":
+            calls[-1]["env"][fields[0]] = fields[1]
+    return calls
+
+
 def deploy(
     tmp_path: Path, *args: str, state: dict | None = None, env: dict[str, str] | None = None
 ) -> Run:
-    """Run the script with the stubs first on PATH; return it and the recorded calls."""
+    """Run the script with the stand-ins first on PATH; return it and the recorded calls."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     for name in ("az", "docker", "curl", "uv"):
         stub = bin_dir / name
-        # -SI: no site-packages to scan at each start (the stub needs the stdlib only).
-        stub.write_text(f"#!{sys.executable} -SI\n" + STUB.read_text())
+        shutil.copyfile(STUB, stub)
         stub.chmod(0o755)
-    log, state_file = tmp_path / "calls.jsonl", tmp_path / "state.json"
+    log = tmp_path / "calls.log"
     log.unlink(missing_ok=True)
-    state_file.write_text(json.dumps(state or {}))
     base = {k: v for k, v in os.environ.items()
             if not k.startswith(("AZ_", "ENTRA_")) and k not in ("CLIENT_SECRET", "TENANT_ID",
                                                                  "CLIENT_ID")}  # fmt: skip
@@ -60,15 +85,14 @@ def deploy(
             **base,
             "PATH": f"{bin_dir}{os.pathsep}{base['PATH']}",
             "STUB_LOG": str(log),
-            "STUB_STATE": str(state_file),
+            "STUB_STATE": str(state_file(state or {}, tmp_path / "state.sh")),
             **(env or {}),
         },
         capture_output=True,
         text=True,
         timeout=60,
     )
-    calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-    return done, calls
+    return done, read_log(log)
 
 
 def line(call: dict) -> str:
