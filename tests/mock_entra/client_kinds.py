@@ -101,6 +101,7 @@ def client_kinds_config(*, api_consent: bool = False, web_consent: bool = False)
             display_name="entra-lab desktop tool",
             public_client_redirect_uris=("http://localhost",),
             is_fallback_public_client=True,
+            sign_in_audience="AzureADMultipleOrgs",  # /organizations finds the user's tenant
             require_consent=False,
         ),
         AppRegistration(

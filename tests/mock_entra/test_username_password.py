@@ -124,7 +124,7 @@ GOOD = {"client_id": PUBLIC_ID, "username": ADELE[0], "password": ADELE[1]}
         (FLOWS_OFF, None, 401, "invalid_client", 7000218),
         (NO_SECRET, None, 401, "invalid_client", 7000218),
         (GOOD, "common", 400, "invalid_request", 9001023),
-        (GOOD, "consumers", 400, "invalid_request", 9001023),
+        (GOOD, "consumers", 400, "invalid_request", 9002332),  # a work-accounts-only app
         ({**GOOD, "password": ""}, None, 400, "invalid_request", 900144),
     ],
     ids=[
