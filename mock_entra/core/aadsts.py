@@ -199,6 +199,27 @@ AADSTS700054 = _E(
 )
 AADSTS50049 = _E(50049, "invalid_instance", 400, "Unknown or invalid instance.")
 
+# Sign-in audience (Learn, "Microsoft Entra authentication and authorization error codes";
+# the messages as captured in public issues).
+AADSTS50194 = _E(
+    50194,
+    "invalid_request",
+    400,
+    "Application '{client_id}'({app_name}) is not configured as a multi-tenant application. Usage of the /common endpoint is not supported for such applications created after '10/15/2018'. Use a tenant-specific endpoint or configure the application to be multi-tenant.",
+)
+AADSTS9002331 = _E(
+    9002331,
+    "invalid_request",
+    400,
+    "Application '{client_id}'({app_name}) is configured for use by Microsoft Account users only. Please use the /consumers endpoint to serve this request.",
+)
+AADSTS9002332 = _E(
+    9002332,
+    "invalid_request",
+    400,
+    "Application '{client_id}'({app_name}) is configured for use by Azure Active Directory users only. Please do not use the /consumers endpoint to serve this request.",
+)
+
 
 class EntraError(Exception):
     """A protocol error, carrying its catalogue entry and, when they are known and trusted,

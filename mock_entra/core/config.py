@@ -214,6 +214,17 @@ class AppRegistration:
             self.access_token_accepted_version, bool
         ):
             raise ConfigError("access_token_accepted_version: expected 1 or 2, or leave it out")
+        from mock_entra.core import redirects  # Entra's registration rules for redirect URIs
+
+        for name, platform in (
+            ("redirect_uris", "web"),
+            ("spa_redirect_uris", "spa"),
+            ("public_client_redirect_uris", "public"),
+        ):
+            for i, uri in enumerate(getattr(self, name)):
+                problem = redirects.problem(uri, platform)
+                if problem:
+                    raise ConfigError(f"{name}[{i}]: {uri!r:.80}: {problem}")
         if self.key_credentials:
             self.certificates  # noqa: B018 - parse now: a bad certificate is a config error
 

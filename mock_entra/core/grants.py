@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
-from mock_entra.core import codes, pkce
+from mock_entra.core import audience, codes, pkce
 from mock_entra.core.aadsts import (
     AADSTS65001,
     AADSTS70000,
@@ -94,6 +94,7 @@ def authenticate_client(rt: Runtime, req: TokenRequest, params: dict[str, str]) 
     if found is None or (req.tenant is not None and found[0] is not req.tenant):
         raise EntraError(AADSTS700016, client_id=client_id, tenant=tenant_name)
     tenant, app = found
+    audience.check(app, req.tenant, req.tenant_segment)  # /common etc. vs sign_in_audience
     secret = params.get("client_secret") or (basic[1] if basic else None)
     if not app.is_confidential:
         if secret or params.get("client_assertion"):

@@ -94,6 +94,10 @@ class AuthorizeRequest:
     login_hint: str | None = None
     domain_hint: str | None = None
     max_age: int | None = None
+    # The platform of the matched redirect URI ("web", "spa", "public"): how the code may be
+    # redeemed. `consumers`: asked through /consumers (personal accounts only).
+    platform: str = "web"
+    consumers: bool = False
 
     def error(self, entry: Aadsts, **args: Any) -> EntraError:
         return self.reply.error(entry, **args)
@@ -113,6 +117,8 @@ class AuthorizeRequest:
             "login_hint": self.login_hint,
             "domain_hint": self.domain_hint,
             "max_age": self.max_age,
+            "platform": self.platform,
+            "consumers": self.consumers,
         }
 
     @classmethod
@@ -129,6 +135,8 @@ class AuthorizeRequest:
             login_hint=d["login_hint"],
             domain_hint=d["domain_hint"],
             max_age=d["max_age"],
+            platform=d.get("platform", "web"),
+            consumers=bool(d.get("consumers", False)),
         )
 
 
@@ -252,10 +260,12 @@ class CodeRecord:
     code_challenge: str | None = None
     method: str | None = None
     max_age_sent: bool = False
+    platform: str = "web"  # of the redirect URI the code was sent to (`redirects.Platform`)
 
     def to_json(self) -> str:
         return _dumps(
             {
+                "platform": self.platform,
                 "client_id": self.client_id,
                 "redirect_uri": self.redirect_uri,
                 "scopes": _scopes_data(self.scopes),
@@ -281,6 +291,7 @@ class CodeRecord:
             code_challenge=d["code_challenge"],
             method=d["method"],
             max_age_sent=bool(d["max_age_sent"]),
+            platform=d.get("platform", "web"),
         )
 
 

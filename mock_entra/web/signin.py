@@ -61,6 +61,10 @@ USERNAME_UNKNOWN = (
     "This username may be incorrect. Make sure you typed it correctly. "
     "Otherwise, contact your admin."
 )
+# /consumers signs in personal Microsoft accounts only; the mock has work accounts only.
+WORK_ACCOUNT_AT_CONSUMERS = (
+    "You can't sign in here with a work or school account. Use your personal account instead."
+)
 PASSWORD_EMPTY = "Please enter your password."
 PASSWORD_WRONG = (
     "Your account or password is incorrect. If you don't remember your password, reset it now."
@@ -266,6 +270,14 @@ def login() -> Response:
         if tenant.user_by_username(username) is None:
             return _page(
                 "username", ctx, pending, username=username, username_error=USERNAME_UNKNOWN
+            )
+        if pending.request.consumers:
+            return _page(
+                "username",
+                ctx,
+                pending,
+                username=username,
+                username_error=WORK_ACCOUNT_AT_CONSUMERS,
             )
         pending = pending.evolve(username=username)
         core.save(rt, ctx, pending)
