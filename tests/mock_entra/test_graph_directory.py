@@ -161,6 +161,11 @@ def test_list_users_filters_with_eq_and_startswith(mock, tokens):
         "Megan Bowen",
     ]
     assert names("proxyAddresses/any(p:startswith(p,'smtp:adele'))") == ["Adele Vance"]
+    # Learn "List users", example 2: a sign-in name through identities/any
+    assert names(
+        "identities/any(c:c/issuerAssignedId eq 'megan@contoso.onmicrosoft.com' and "
+        "c/issuer eq 'contoso.onmicrosoft.com')"
+    ) == ["Megan Bowen"]
 
 
 def test_filter_operators_that_need_advanced_query_parameters(mock, tokens):
@@ -513,6 +518,34 @@ def test_user_read_basic_all_reads_only_the_basic_profile_of_others(mock, tokens
     assert full.json()["jobTitle"] == "Marketing Manager"
     mine = get("/me?$select=jobTitle", tokens["User.ReadBasic.All"])  # one's own: all of it
     assert mine.json()["jobTitle"] == "Retail Manager"
+
+
+def test_application_permission_user_read_basic_all(tmp_path, key_template):
+    """A daemon granted User.ReadBasic.All (an application permission since 2024) lists users
+    with the basic profile only, and may not read managers."""
+    tenant = DEFAULT_CONFIG.default_tenant
+    sample = dataclasses.replace(
+        tenant.apps[0],
+        application_permissions={"https://graph.microsoft.com": ("User.ReadBasic.All",)},
+    )
+    apps = (sample, *tenant.apps[1:])
+    config = dataclasses.replace(DEFAULT_CONFIG, tenants=(dataclasses.replace(tenant, apps=apps),))
+    interceptor = start_interceptor(config, tmp_path, key_template)
+    try:
+        token = msal_app().acquire_token_for_client(["https://graph.microsoft.com/.default"])
+        listed = get("/users?$select=displayName,jobTitle", token["access_token"])
+        assert listed.status_code == 200, listed.text
+        assert [(u["displayName"], u["jobTitle"]) for u in listed.json()["value"]] == [
+            ("Adele Vance", None),
+            ("Megan Bowen", None),
+        ]
+        graph_error(
+            get(f"/users/{ADELE_ID}/manager", token["access_token"]),
+            403,
+            "Authorization_RequestDenied",
+        )
+    finally:
+        interceptor.stop()
 
 
 # --- Graph's errors and headers --------------------------------------------------------------
