@@ -15,6 +15,8 @@ from pathlib import Path
 import msal
 import pytest
 import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mock_entra.core.clock import FixedClock
 from mock_entra.core.config import (
@@ -584,3 +586,55 @@ def test_every_graph_response_carries_graphs_headers(mock, tokens):
     assert ok.headers["client-request-id"] == "5f0c6f6e-4c1a-4b8e-9b1e-0e7d"
     assert error.headers["client-request-id"] == error.headers["request-id"]
     assert unauthenticated.status_code == 401
+
+
+# --- no 500s ---------------------------------------------------------------------------------
+
+OPTION = st.sampled_from(
+    ["$filter", "$select", "$top", "$expand", "$search", "$orderby", "$skiptoken", "$count"]
+)
+FILTER_WORDS = st.sampled_from(
+    [
+        "displayName",
+        "eq",
+        "ne",
+        "and",
+        "or",
+        "not",
+        "(",
+        ")",
+        ",",
+        "'a'",
+        "''",
+        "startswith",
+        "endswith",
+        "any",
+        "/",
+        ":",
+        "x",
+        "null",
+        "true",
+        "1",
+        "in",
+        "identities",
+        "c/issuer",
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    option=OPTION,
+    value=st.one_of(st.text(max_size=40), st.lists(FILTER_WORDS, max_size=12).map(" ".join)),
+    path=st.sampled_from(["/users", "/me", "/me/memberOf", f"/users/{ADELE_ID}"]),
+)
+def test_query_options_never_make_a_500(mock, tokens, option, value, path):
+    response = mock.app.test_client().get(
+        f"/v1.0{path}",
+        base_url="https://graph.microsoft.com",
+        query_string={option: value},
+        headers={"Authorization": f"Bearer {tokens['User.Read.All']}", **EVENTUAL},
+    )
+    assert response.status_code < 500, response.get_data()[:300]
+    if response.status_code >= 400:
+        assert set(response.get_json()["error"]) == {"code", "message", "innerError"}
