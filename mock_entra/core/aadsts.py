@@ -220,6 +220,33 @@ AADSTS9002332 = _E(
     "Application '{client_id}'({app_name}) is configured for use by Azure Active Directory users only. Please do not use the /consumers endpoint to serve this request.",
 )
 
+# The single-page-application platform (Learn, "Error codes"; messages as msal-browser
+# users captured them).
+AADSTS9002325 = _E(
+    9002325,
+    "invalid_request",
+    400,
+    "Proof Key for Code Exchange is required for cross-origin authorization code redemption.",
+)
+AADSTS9002326 = _E(
+    9002326,
+    "invalid_request",
+    400,
+    "Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type. Request origin: '{origin}'.",
+)
+AADSTS9002327 = _E(
+    9002327,
+    "invalid_request",
+    400,
+    "Tokens issued for the 'Single-Page Application' client-type may only be redeemed via cross-origin requests.",
+)
+AADSTS700084 = _E(
+    700084,
+    "invalid_grant",
+    400,
+    "The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00, which cannot be extended. It is now expired and a new sign in request must be sent by the SPA to the sign in page. The token was issued on {issued}.",
+)
+
 
 class EntraError(Exception):
     """A protocol error, carrying its catalogue entry and, when they are known and trusted,

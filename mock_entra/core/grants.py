@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import hmac
 import secrets
 from collections.abc import Callable, Mapping
@@ -25,11 +26,15 @@ from mock_entra.core.aadsts import (
     AADSTS700016,
     AADSTS700025,
     AADSTS700082,
+    AADSTS700084,
     AADSTS1002012,
     AADSTS7000215,
     AADSTS7000218,
     AADSTS9002313,
     AADSTS9002313_GRANT,
+    AADSTS9002325,
+    AADSTS9002326,
+    AADSTS9002327,
     EntraError,
     missing,
 )
@@ -52,12 +57,21 @@ class TokenRequest:
     form: Mapping[str, list[str]]  # every value of every parameter, to catch duplicates
     authorization: str | None  # the Authorization header, for client_secret_basic
     base_url: str  # scheme://host[:port] the client called: the issuer's host
+    origin: str | None = None  # the Origin header: a browser's cross-origin request
 
 
 @dataclass(frozen=True)
 class Client:
     tenant: Tenant
     app: AppRegistration
+    # False: a confidential app that presented no credential. Allowed only where the flow is
+    # a public client's (a code sent to a spa or public-client redirect URI, device code);
+    # every other grant calls `require_authenticated` (AADSTS7000218).
+    authenticated: bool = True
+
+    def require_authenticated(self) -> None:
+        if not self.authenticated:
+            raise EntraError(AADSTS7000218)
 
 
 def _params(req: TokenRequest) -> dict[str, str]:
@@ -101,7 +115,9 @@ def authenticate_client(rt: Runtime, req: TokenRequest, params: dict[str, str]) 
             raise EntraError(AADSTS700025)
         return Client(tenant, app)
     if not secret:
-        raise EntraError(AADSTS7000218)
+        if params.get("client_assertion"):
+            raise EntraError(AADSTS7000218)
+        return Client(tenant, app, authenticated=False)  # the grant decides (public flows)
     if not any(hmac.compare_digest(secret.encode(), s.encode()) for s in app.client_secrets):
         raise EntraError(AADSTS7000215, client_id=app.client_id)
     return Client(tenant, app)
@@ -114,12 +130,29 @@ def _signin(client: Client, account: Account, sid: str) -> SignIn:
     return SignIn(client.tenant, user, client.app, sid, account.auth_time, account.kmsi)
 
 
+def check_platform(req: TokenRequest, c: Client, platform: str) -> None:
+    """How a grant for a redirect URI of this platform may be redeemed (Learn, "Single-page
+    application: Code redemption"): a spa's only cross-origin (an `Origin`), nobody else's
+    cross-origin; a web app's with client authentication."""
+    if platform == "spa":
+        if req.origin is None:
+            raise EntraError(AADSTS9002327)
+        return
+    if req.origin is not None:
+        raise EntraError(AADSTS9002326, origin=req.origin)
+    if platform == "web":
+        c.require_authenticated()
+
+
 def authorization_code(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> dict:
     code = p.get("code") or _raise(missing("code"))
     redirect_uri = p.get("redirect_uri") or _raise(missing("redirect_uri"))
     record = codes.redeem(rt, code)
     if record.client_id != c.app.client_id or record.account.tenant_id != c.tenant.tenant_id:
         raise EntraError(AADSTS70000, detail="The code was issued to another client.")
+    check_platform(req, c, record.platform)
+    if record.platform == "spa" and record.code_challenge is None:
+        raise EntraError(AADSTS9002325)
     if record.redirect_uri != redirect_uri:
         raise EntraError(
             AADSTS70000, detail="The redirect_uri does not match the one used to get the code."
@@ -136,6 +169,7 @@ def authorization_code(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Cli
         nonce=record.nonce,
         want_client_info=p.get("client_info") == "1",
         max_age_sent=record.max_age_sent,
+        platform=record.platform,
     )
 
 
@@ -145,6 +179,9 @@ def refresh_token(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) 
     record = load(RefreshRecord, found[0] if found else None, rt.config)
     if found is None or record is None:
         raise EntraError(AADSTS9002313_GRANT)
+    check_platform(req, c, record.platform)
+    if record.expires_at is not None and record.expires_at <= rt.now():
+        raise EntraError(AADSTS700084, issued=_entra_time(record.issued_at))
     if found[1] <= rt.now():
         raise EntraError(AADSTS700082, issued=record.issued_at, inactive="90.00:00:00")
     if record.client_id != c.app.client_id:
@@ -160,7 +197,13 @@ def refresh_token(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) 
         base_url=req.base_url,
         nonce=None,
         want_client_info=p.get("client_info") == "1",
+        platform=record.platform,
+        refresh_expires_at=record.expires_at,
     )
+
+
+def _entra_time(epoch: int) -> str:
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%m/%d/%Y %H:%M:%S")
 
 
 def _require_consent(rt: Runtime, signin: SignIn, scopes: Scopes) -> None:
@@ -175,6 +218,7 @@ def _require_consent(rt: Runtime, signin: SignIn, scopes: Scopes) -> None:
 
 
 def client_credentials(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> dict:
+    check_platform(req, c, "web")  # a confidential client's grant, never from a browser
     raw = p.get("scope") or _raise(missing("scope"))
     parts = raw.split()
     if len(parts) != 1 or not parts[0].endswith("/.default"):
@@ -225,6 +269,7 @@ def exchange(
     *,
     authorization: str | None,
     base_url: str,
+    origin: str | None = None,
 ) -> dict[str, Any]:
     """The token endpoint for `/{segment}/oauth2/v2.0/token`: the success body, or
     `EntraError` (unknown tenant, or the grant's own)."""
@@ -234,6 +279,7 @@ def exchange(
         form=form,
         authorization=authorization,
         base_url=base_url,
+        origin=origin,
     )
     return token(rt, req)
 

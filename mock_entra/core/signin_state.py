@@ -304,6 +304,10 @@ class RefreshRecord:
     account: Account
     sid: str
     issued_at: int
+    platform: str = "web"  # of the redirect URI the sign-in's code went to
+    # SPA refresh tokens end 24 hours after the sign-in, and the ones redeemed from them keep
+    # that end (Learn, "Refresh tokens in the Microsoft identity platform").
+    expires_at: int | None = None
 
     @property
     def family(self) -> str:
@@ -316,6 +320,8 @@ class RefreshRecord:
                 "account": self.account._data(),
                 "sid": self.sid,
                 "issued_at": self.issued_at,
+                "platform": self.platform,
+                "expires_at": self.expires_at,
             }
         )
 
@@ -327,6 +333,8 @@ class RefreshRecord:
             account=Account._from(d["account"]),
             sid=d["sid"],
             issued_at=int(d["issued_at"]),
+            platform=d.get("platform", "web"),
+            expires_at=d.get("expires_at"),
         )
 
 

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import request
 
+from mock_entra.core import cors
 from mock_entra.core.aadsts import AADSTS50049, EntraError, missing
 from mock_entra.core.discovery import MICROSOFT_CLOUDS, MICROSOFT_HOSTS
 from mock_entra.web.context import base_url
@@ -42,4 +43,6 @@ def instance_discovery():
         "api-version": api_version,
         "metadata": metadata,
     }
-    return json_response(body, max_age=DAY)
+    response = json_response(body, max_age=DAY)
+    response.headers.update(cors.DOCUMENTS)  # any origin, as Entra's metadata
+    return response
