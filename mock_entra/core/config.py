@@ -49,7 +49,15 @@ GRAPH_DELEGATED_SCOPES = frozenset(
     }
 )
 GRAPH_APPLICATION_PERMISSIONS = frozenset(
-    {"User.Read.All", "Directory.Read.All", "Group.Read.All", "Mail.Read", "Files.Read.All"}
+    {
+        "User.Read.All",
+        "User.ReadBasic.All",  # an application permission too since 2024 (Learn)
+        "Directory.Read.All",
+        "Group.Read.All",
+        "GroupMember.Read.All",
+        "Mail.Read",
+        "Files.Read.All",
+    }
 )
 
 
