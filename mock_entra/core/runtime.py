@@ -75,7 +75,6 @@ class Runtime:
     clock: Clock
     admin_key: str | None = None
     started: float = field(default_factory=time.time)
-    cache: dict[Any, bytes] = field(default_factory=dict)  # precomputed response bodies
 
     def now(self) -> int:
         return int(self.clock.now())
