@@ -21,6 +21,7 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from client_app import create_app, gunicorn_conf
+from client_app.identity import quiet_query_mode_advice
 from client_app.settings import Settings, SettingsError
 
 logger = logging.getLogger("client_app")
@@ -101,6 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"client-app: {error}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
+    quiet_query_mode_advice(settings)
 
     try:
         free = port_is_free(args.host, args.port)

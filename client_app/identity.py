@@ -14,6 +14,7 @@ import binascii
 import hmac
 import json
 import logging
+import warnings
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -254,6 +255,24 @@ def _state_matches(flow: object, state: object) -> bool:
     if not isinstance(expected, str) or not expected:
         return False
     return hmac.compare_digest(state.encode(), expected.encode())
+
+
+def quiet_query_mode_advice(settings: Settings) -> None:
+    """In `query` mode, stop MSAL's "response_mode='form_post' is recommended" warning.
+
+    The app asks for form_post whenever REDIRECT_URI is https (`Settings`): MSAL is then
+    silent. `query` is left for an http redirect URI (local development), where form_post
+    cannot work (the cross-site POST would arrive without the session cookie), so the advice
+    cannot be acted on. Process-wide and set once at start, by the launchers (`client-app`,
+    `client_app.wsgi`); only that one message, only in that case.
+    """
+    if settings.response_mode == "query":
+        warnings.filterwarnings(
+            "ignore",
+            message=r"response_mode='form_post' is recommended",
+            category=UserWarning,
+            module=r"msal\.",
+        )
 
 
 def get_identity() -> Identity:

@@ -116,7 +116,8 @@ class Settings:
     app_env: Literal["production", "development"] = "production"
     """APP_ENV: `production` (default) or `development`."""
     response_mode: Literal["query", "form_post"] = "query"
-    """RESPONSE_MODE: how Entra returns the authorization response."""
+    """RESPONSE_MODE: how Entra returns the authorization response; from the environment,
+    `form_post` when REDIRECT_URI is https, else `query`."""
     log_level: str = "INFO"
     """LOG_LEVEL: DEBUG, INFO, WARNING, ERROR or CRITICAL."""
     http_timeout: float = 10.0
@@ -225,7 +226,12 @@ class Settings:
 
         trust_proxy = _parse_bool("TRUST_PROXY", get("TRUST_PROXY"), problems)
 
-        response_mode = get("RESPONSE_MODE").lower() or "query"
+        # form_post keeps the code out of URLs and history (RFC 9700 §4.3.1; MSAL warns
+        # without it), but its callback is a cross-site POST: the session cookie goes with it
+        # only as SameSite=None, which browsers accept only with Secure (https). On an http
+        # redirect URI (local development) the pending sign-in would look lost: query there.
+        default_mode = "form_post" if redirect_uri.startswith("https://") else "query"
+        response_mode = get("RESPONSE_MODE").lower() or default_mode
         if response_mode not in ("query", "form_post"):
             problems.append(f"RESPONSE_MODE must be 'query' or 'form_post', got {response_mode!r}")
 

@@ -1,7 +1,11 @@
-"""WSGI entry point for any WSGI server: ``gunicorn client_app.wsgi:app``."""
+"""WSGI entry point for any WSGI server:
+``gunicorn -c python:client_app.gunicorn_conf client_app.wsgi:app``."""
 
 import os
 
 from client_app import Settings, create_app
+from client_app.identity import quiet_query_mode_advice
 
-app = create_app(Settings.from_env(os.environ))
+settings = Settings.from_env(os.environ)
+quiet_query_mode_advice(settings)
+app = create_app(settings)

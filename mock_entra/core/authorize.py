@@ -12,7 +12,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 
-from mock_entra.core import pkce
+from mock_entra.core import audience, pkce, redirects
 from mock_entra.core.aadsts import (
     AADSTS50011,
     AADSTS50089,
@@ -69,13 +69,19 @@ def validate(
     redirect_uri = p.get("redirect_uri")
     if not redirect_uri:
         raise EntraError(AADSTS900971)
-    if redirect_uri not in app.redirect_uris:  # exact string match, as Entra and RFC 9700
+    # Entra's matching rules (the localhost port, trailing slash, case): `redirects`.
+    registered = redirects.match(app, redirect_uri)
+    if registered is None:
         raise EntraError(AADSTS50011, uri=redirect_uri, client_id=client_id)
     state = p.get("state")
     mode = p.get("response_mode", "query")
     if mode not in RESPONSE_MODES:
         raise EntraError(AADSTS9002313, redirect_uri=redirect_uri, state=state)
     reply = ReplyTo(redirect_uri, mode, state)
+    try:
+        audience.check(app, tenant, segment)  # /common etc. against sign_in_audience
+    except EntraError as exc:
+        raise reply.error(exc.entry, **exc.args_) from None
     response_type = p.get("response_type")
     if not response_type:
         raise reply.error(AADSTS900144, name="response_type")
@@ -106,6 +112,8 @@ def validate(
         login_hint=p.get("login_hint"),
         domain_hint=p.get("domain_hint"),
         max_age=int(max_age) if max_age is not None else None,
+        platform=registered.platform,
+        consumers=audience.consumers_only(tenant, segment),
     )
     return request, app_tenant, app
 

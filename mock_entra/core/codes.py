@@ -37,6 +37,7 @@ def issue(
         code_challenge=request.code_challenge,
         method=request.method,
         max_age_sent=bool(request.max_age),
+        platform=request.platform,
     )
     rt.store.put(CODE, code, record.to_json(), ttl=rt.config.code_lifetime)
     # Parameter order as in real redirects: code, client_info, state, session_state.

@@ -49,7 +49,15 @@ GRAPH_DELEGATED_SCOPES = frozenset(
     }
 )
 GRAPH_APPLICATION_PERMISSIONS = frozenset(
-    {"User.Read.All", "Directory.Read.All", "Group.Read.All", "Mail.Read", "Files.Read.All"}
+    {
+        "User.Read.All",
+        "User.ReadBasic.All",  # an application permission too since 2024 (Learn)
+        "Directory.Read.All",
+        "Group.Read.All",
+        "GroupMember.Read.All",
+        "Mail.Read",
+        "Files.Read.All",
+    }
 )
 
 
@@ -214,6 +222,17 @@ class AppRegistration:
             self.access_token_accepted_version, bool
         ):
             raise ConfigError("access_token_accepted_version: expected 1 or 2, or leave it out")
+        from mock_entra.core import redirects  # Entra's registration rules for redirect URIs
+
+        for name, platform in (
+            ("redirect_uris", "web"),
+            ("spa_redirect_uris", "spa"),
+            ("public_client_redirect_uris", "public"),
+        ):
+            for i, uri in enumerate(getattr(self, name)):
+                problem = redirects.problem(uri, platform)
+                if problem:
+                    raise ConfigError(f"{name}[{i}]: {uri!r:.80}: {problem}")
         if self.key_credentials:
             self.certificates  # noqa: B018 - parse now: a bad certificate is a config error
 
@@ -287,6 +306,9 @@ class MockConfig:
     access_token_lifetime: Seconds | None = None
     refresh_token_inactivity: Seconds = 90 * 24 * 3600  # seconds a refresh token lives unused
     signin_page_lifetime: Seconds = 3600  # an unfinished sign-in (the `ctx`) is kept this long
+    device_code_lifetime: Seconds = 900  # a device code's `expires_in`; Entra: 15 minutes
+    # A device code's polling `interval`; Entra: 5. Tests lower it to poll quickly.
+    device_code_interval: Annotated[int, Bounds(1, 60, "seconds")] = 5
 
     def __post_init__(self) -> None:
         # Bounded numbers are checked however the config is built (a file, or Python code).

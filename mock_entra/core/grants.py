@@ -7,35 +7,35 @@ refresh), "... client credentials flow". Client authentication: `client_secret_p
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
+import datetime as dt
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote_plus
 
-from mock_entra.core import codes, pkce
+from mock_entra.core import audience, codes, device_code, obo, pkce, ropc
 from mock_entra.core.aadsts import (
-    AADSTS65001,
     AADSTS70000,
     AADSTS70003,
     AADSTS70011,
     AADSTS700016,
-    AADSTS700025,
     AADSTS700082,
+    AADSTS700084,
     AADSTS1002012,
-    AADSTS7000215,
     AADSTS7000218,
     AADSTS9002313,
     AADSTS9002313_GRANT,
+    AADSTS9002325,
+    AADSTS9002326,
+    AADSTS9002327,
     EntraError,
     missing,
 )
-from mock_entra.core.config import GRAPH_RESOURCE, AppRegistration, Tenant
+from mock_entra.core.client_auth import Client, Endpoint, basic_credentials, verify_credential
+from mock_entra.core.config import GRAPH_RESOURCE, Tenant
+from mock_entra.core.consent import require_consent
 from mock_entra.core.runtime import REFRESH, Runtime
-from mock_entra.core.scopes import Scopes, parse_scopes
+from mock_entra.core.scopes import parse_scopes
 from mock_entra.core.signin_state import Account, RefreshRecord, load
 from mock_entra.core.tenants import tenant_of
 from mock_entra.core.tokens import Issue, SignIn, app_access_token_claims, uti, v2_issuer
@@ -52,12 +52,7 @@ class TokenRequest:
     form: Mapping[str, list[str]]  # every value of every parameter, to catch duplicates
     authorization: str | None  # the Authorization header, for client_secret_basic
     base_url: str  # scheme://host[:port] the client called: the issuer's host
-
-
-@dataclass(frozen=True)
-class Client:
-    tenant: Tenant
-    app: AppRegistration
+    origin: str | None = None  # the Origin header: a browser's cross-origin request
 
 
 def _params(req: TokenRequest) -> dict[str, str]:
@@ -70,20 +65,8 @@ def _params(req: TokenRequest) -> dict[str, str]:
     return params
 
 
-def _basic(header: str | None) -> tuple[str, str] | None:
-    if not header or not header.lower().startswith("basic "):
-        return None
-    try:
-        decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
-        user, _, password = decoded.partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        raise EntraError(AADSTS9002313) from None
-    # RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
-    return unquote_plus(user), unquote_plus(password)
-
-
 def authenticate_client(rt: Runtime, req: TokenRequest, params: dict[str, str]) -> Client:
-    basic = _basic(req.authorization)
+    basic = basic_credentials(req.authorization)
     client_id = params.get("client_id") or (basic[0] if basic else None)
     if not client_id:
         raise missing("client_id")
@@ -94,16 +77,9 @@ def authenticate_client(rt: Runtime, req: TokenRequest, params: dict[str, str]) 
     if found is None or (req.tenant is not None and found[0] is not req.tenant):
         raise EntraError(AADSTS700016, client_id=client_id, tenant=tenant_name)
     tenant, app = found
-    secret = params.get("client_secret") or (basic[1] if basic else None)
-    if not app.is_confidential:
-        if secret or params.get("client_assertion"):
-            raise EntraError(AADSTS700025)
-        return Client(tenant, app)
-    if not secret:
-        raise EntraError(AADSTS7000218)
-    if not any(hmac.compare_digest(secret.encode(), s.encode()) for s in app.client_secrets):
-        raise EntraError(AADSTS7000215, client_id=app.client_id)
-    return Client(tenant, app)
+    audience.check(app, req.tenant, req.tenant_segment)  # /common etc. vs sign_in_audience
+    endpoint = Endpoint(req.base_url, req.tenant_segment, rt.config)
+    return verify_credential(tenant, app, params, basic, endpoint, rt.now())
 
 
 def _signin(client: Client, account: Account, sid: str) -> SignIn:
@@ -113,12 +89,29 @@ def _signin(client: Client, account: Account, sid: str) -> SignIn:
     return SignIn(client.tenant, user, client.app, sid, account.auth_time, account.kmsi)
 
 
+def check_platform(req: TokenRequest, c: Client, platform: str) -> None:
+    """How a grant for a redirect URI of this platform may be redeemed (Learn, "Single-page
+    application: Code redemption"): a spa's only cross-origin (an `Origin`), nobody else's
+    cross-origin; a web app's with client authentication."""
+    if platform == "spa":
+        if req.origin is None:
+            raise EntraError(AADSTS9002327)
+        return
+    if req.origin is not None:
+        raise EntraError(AADSTS9002326, origin=req.origin)
+    if platform == "web":
+        c.require_authenticated()
+
+
 def authorization_code(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> dict:
     code = p.get("code") or _raise(missing("code"))
     redirect_uri = p.get("redirect_uri") or _raise(missing("redirect_uri"))
     record = codes.redeem(rt, code)
     if record.client_id != c.app.client_id or record.account.tenant_id != c.tenant.tenant_id:
         raise EntraError(AADSTS70000, detail="The code was issued to another client.")
+    check_platform(req, c, record.platform)
+    if record.platform == "spa" and record.code_challenge is None:
+        raise EntraError(AADSTS9002325)
     if record.redirect_uri != redirect_uri:
         raise EntraError(
             AADSTS70000, detail="The redirect_uri does not match the one used to get the code."
@@ -135,6 +128,7 @@ def authorization_code(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Cli
         nonce=record.nonce,
         want_client_info=p.get("client_info") == "1",
         max_age_sent=record.max_age_sent,
+        platform=record.platform,
     )
 
 
@@ -144,6 +138,9 @@ def refresh_token(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) 
     record = load(RefreshRecord, found[0] if found else None, rt.config)
     if found is None or record is None:
         raise EntraError(AADSTS9002313_GRANT)
+    check_platform(req, c, record.platform)
+    if record.expires_at is not None and record.expires_at <= rt.now():
+        raise EntraError(AADSTS700084, issued=_entra_time(record.issued_at))
     if found[1] <= rt.now():
         raise EntraError(AADSTS700082, issued=record.issued_at, inactive="90.00:00:00")
     if record.client_id != c.app.client_id:
@@ -151,7 +148,7 @@ def refresh_token(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) 
     signin = _signin(c, record.account, record.sid)
     raw = p.get("scope") or " ".join(["openid", "profile", "offline_access"])
     scopes = parse_scopes(raw, rt.config, tenant_name=c.tenant.display_name)
-    _require_consent(rt, signin, scopes)
+    require_consent(rt, signin, scopes)
     # Entra issues a new refresh token each time and does not revoke the old one.
     return rt.issue_user_tokens(
         signin,
@@ -159,21 +156,19 @@ def refresh_token(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) 
         base_url=req.base_url,
         nonce=None,
         want_client_info=p.get("client_info") == "1",
+        platform=record.platform,
+        refresh_expires_at=record.expires_at,
     )
 
 
-def _require_consent(rt: Runtime, signin: SignIn, scopes: Scopes) -> None:
-    if not signin.app.require_consent:
-        return
-    granted = rt.consented(signin.tenant, signin.user.object_id, signin.app.client_id)
-    wanted = {s for s in scopes.consent_key() if not s.startswith("oidc/")}
-    if not wanted <= granted:
-        raise EntraError(
-            AADSTS65001, client_id=signin.app.client_id, app_name=signin.app.display_name
-        )
+def _entra_time(epoch: int) -> str:
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%m/%d/%Y %H:%M:%S")
 
 
 def client_credentials(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> dict:
+    check_platform(req, c, "web")  # a confidential client's grant, never from a browser
+    if not c.confidential:  # a public client has no identity of its own to get a token for
+        raise EntraError(AADSTS7000218)
     raw = p.get("scope") or _raise(missing("scope"))
     parts = raw.split()
     if len(parts) != 1 or not parts[0].endswith("/.default"):
@@ -209,11 +204,31 @@ def client_credentials(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Cli
     }
 
 
+def device_code_grant(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> dict:
+    """A poll of the device authorization grant (`device_code`)."""
+    code = p.get("device_code") or _raise(missing("device_code"))
+    device_code.require_client(c.app, c.authenticated)
+    check_platform(req, c, "public")  # a device polls; never cross-origin
+    record = device_code.poll(rt, c.app.client_id, code)
+    assert record.account is not None and record.sid is not None  # approved
+    return rt.issue_user_tokens(
+        _signin(c, record.account, record.sid),
+        record.scopes,
+        base_url=req.base_url,
+        nonce=None,
+        want_client_info=p.get("client_info") == "1",
+        platform="public",
+    )
+
+
 Grant = Callable[[Runtime, TokenRequest, dict[str, str], Client], dict]
 GRANTS: dict[str, Grant] = {
     "authorization_code": authorization_code,
     "refresh_token": refresh_token,
     "client_credentials": client_credentials,
+    device_code.GRANT_TYPE: device_code_grant,
+    obo.JWT_BEARER: obo.on_behalf_of,
+    "password": ropc.password,
 }
 
 
@@ -224,6 +239,7 @@ def exchange(
     *,
     authorization: str | None,
     base_url: str,
+    origin: str | None = None,
 ) -> dict[str, Any]:
     """The token endpoint for `/{segment}/oauth2/v2.0/token`: the success body, or
     `EntraError` (unknown tenant, or the grant's own)."""
@@ -233,6 +249,7 @@ def exchange(
         form=form,
         authorization=authorization,
         base_url=base_url,
+        origin=origin,
     )
     return token(rt, req)
 

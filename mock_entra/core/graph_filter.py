@@ -131,6 +131,8 @@ class _Parser:
         self.ctx = ctx
         self.toks = _tokens(text)
         self.i = 0
+        self.lambda_of: str | None = None  # inside `prop/any(x: ...)`: prop, and x
+        self.lambda_var: str | None = None
 
     # --- token helpers
     def peek(self) -> tuple[str, Any, int] | None:
@@ -226,32 +228,35 @@ class _Parser:
         raise _syntax(self.text, nxt[2] if nxt else len(self.text))
 
     def any_lambda(self, collection: str) -> Predicate:
+        """`prop/any(x: <expression over x>)`; on a collection of objects `x/field` names a
+        field (`identities/any(c:c/issuerAssignedId eq 'j' and c/issuer eq 'contoso')`)."""
         prop = self.resolve(collection)
+        if self.lambda_of is not None:
+            raise _syntax(self.text, self.peek()[2] if self.peek() else len(self.text))
         self.take("punct", "(")
-        var = self.take("name")
+        var = str(self.take("name")).lower()
         self.take("punct", ":")
-        func = self.word()
-        if func in ("startswith", "endswith"):
-            self.i += 1
-            self.take("punct", "(")
-            self.take("name", var.lower())
-            self.take("punct", ",")
-            value = self.literal()
-            self.take("punct", ")")
-            op = "startsWith" if func == "startswith" else "endsWith"
-            self.check(prop, op)
-            test = _string_test("_", op, value)
-        else:
-            self.take("name", var.lower())
-            self.take("name", "eq")
-            value = self.literal()
-            self.check(prop, "eq")
-            test = _compare("_", "eq", value)
+        self.lambda_of, self.lambda_var = prop, var
+        try:
+            body = self.or_expr()
+        finally:
+            self.lambda_of = self.lambda_var = None
         self.take("punct", ")")
-        return lambda r: any(test({"_": item}) for item in (r.get(prop) or ()))
+
+        def item_record(item: Any) -> dict[str, Any]:
+            record = {"_": item}
+            if isinstance(item, Mapping):
+                record.update({f"_/{k.lower()}": v for k, v in item.items()})
+            return record
+
+        return lambda r: any(body(item_record(item)) for item in (r.get(prop) or ()))
 
     def resolve(self, name: str) -> str:
-        known = self.ctx.names.get(name.lower())
+        lowered = name.lower()
+        if self.lambda_var is not None and lowered.split("/")[0] == self.lambda_var:
+            field = lowered.partition("/")[2]
+            return f"_/{field}" if field else "_"
+        known = self.ctx.names.get(lowered)
         if known is None:
             raise GraphError(
                 400,
@@ -276,6 +281,8 @@ class _Parser:
 
     # --- Graph's support table
     def check(self, prop: str, op: str) -> None:
+        if prop.startswith("_") and self.lambda_of is not None:
+            prop = self.lambda_of  # inside any(): the collection's own support applies
         table = self.ctx.support.get(prop, {})
         mode = table.get(_SAME_AS.get(op, op))
         if op in ("ne", "not") and mode is not None:

@@ -160,6 +160,8 @@ def _complete(paths: StatePaths) -> list[str]:
 
     replaced: list[str] = []
     wrote = False
+    for stale in paths.root.glob(".*.tmp"):  # left by a process killed mid-write
+        stale.unlink(missing_ok=True)
 
     def write(key_path: Path, cert_path: Path, pair: mint.Pair) -> None:
         nonlocal wrote

@@ -27,17 +27,29 @@ from mock_entra.core.tokens import (
     v2_issuer,
 )
 
+SPA_REFRESH_LIFETIME = 24 * 3600  # fixed, not extended by redeeming (Learn, "Refresh tokens")
+
 # Store kinds
 CODE = "code"
 REFRESH = "refresh_token"
 CONTEXT = "signin_context"
 SESSION = "sso_session"
 CONSENT = "consent"
+DEVICE = "device_code"  # device_code -> DeviceCodeRecord
+USER_CODE = "device_user_code"  # user_code -> device_code
 
 # How big the store may grow (see `store.Limits`): a mock left running in CI, or flooded
 # with anonymous authorize requests, keeps a bounded file.
 STORE_LIMITS = Limits(
-    max_items={CONTEXT: 1000, CODE: 2000, SESSION: 10_000, REFRESH: 10_000, CONSENT: 10_000},
+    max_items={
+        CONTEXT: 1000,
+        CODE: 2000,
+        SESSION: 10_000,
+        REFRESH: 10_000,
+        CONSENT: 10_000,
+        DEVICE: 1000,
+        USER_CODE: 1000,
+    },
     # Entra keeps a refresh token valid after issuing the next; a client only ever uses its
     # newest, so the 16 newest of one sign-in (client, user, session) are plenty.
     max_family={REFRESH: 16},
@@ -63,7 +75,6 @@ class Runtime:
     clock: Clock
     admin_key: str | None = None
     started: float = field(default_factory=time.time)
-    cache: dict[Any, bytes] = field(default_factory=dict)  # precomputed response bodies
 
     def now(self) -> int:
         return int(self.clock.now())
@@ -100,6 +111,8 @@ class Runtime:
         nonce: str | None,
         want_client_info: bool,
         max_age_sent: bool = False,
+        platform: str = "web",
+        refresh_expires_at: int | None = None,
     ) -> dict[str, Any]:
         """The token response of the authorization-code and refresh-token grants."""
         issue = Issue(self.now(), self.token_lifetime())
@@ -122,7 +135,9 @@ class Runtime:
             "access_token": access_token,
         }
         if scopes.wants_refresh_token:
-            body["refresh_token"] = self.new_refresh_token(signin, scopes)
+            body["refresh_token"] = self.new_refresh_token(
+                signin, scopes, platform=platform, expires_at=refresh_expires_at
+            )
         if scopes.wants_id_token:
             id_claims = id_token_claims(
                 signin,
@@ -138,8 +153,19 @@ class Runtime:
             body["client_info"] = client_info(signin.user, signin.tenant)
         return body
 
-    def new_refresh_token(self, signin: SignIn, scopes: Scopes) -> str:
+    def new_refresh_token(
+        self,
+        signin: SignIn,
+        scopes: Scopes,
+        *,
+        platform: str = "web",
+        expires_at: int | None = None,
+    ) -> str:
+        """A refresh token; a SPA's ends `SPA_REFRESH_LIFETIME` after the first one
+        (`expires_at` carries that end to the ones redeemed from it)."""
         token = opaque("1.AXoA", 512)
+        if platform == "spa" and expires_at is None:
+            expires_at = self.now() + SPA_REFRESH_LIFETIME
         record = RefreshRecord(
             client_id=signin.app.client_id,
             account=Account(
@@ -147,12 +173,17 @@ class Runtime:
             ),
             sid=signin.sid,
             issued_at=self.now(),
+            platform=platform,
+            expires_at=expires_at,
         )
+        ttl = self.config.refresh_token_inactivity
+        if expires_at is not None:
+            ttl = max(1, min(ttl, expires_at - self.now()))
         self.store.put(
             REFRESH,
             token,
             record.to_json(),
-            ttl=self.config.refresh_token_inactivity,
+            ttl=ttl,
             family=record.family,
         )
         return token

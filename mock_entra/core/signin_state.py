@@ -94,6 +94,13 @@ class AuthorizeRequest:
     login_hint: str | None = None
     domain_hint: str | None = None
     max_age: int | None = None
+    # The platform of the matched redirect URI ("web", "spa", "public"): how the code may be
+    # redeemed. `consumers`: asked through /consumers (personal accounts only).
+    platform: str = "web"
+    consumers: bool = False
+    # Set for the sign-in of a device code (the verification page): it ends by approving
+    # that device code instead of redirecting with an authorization code.
+    device_code: str | None = None
 
     def error(self, entry: Aadsts, **args: Any) -> EntraError:
         return self.reply.error(entry, **args)
@@ -113,6 +120,9 @@ class AuthorizeRequest:
             "login_hint": self.login_hint,
             "domain_hint": self.domain_hint,
             "max_age": self.max_age,
+            "platform": self.platform,
+            "consumers": self.consumers,
+            "device_code": self.device_code,
         }
 
     @classmethod
@@ -129,6 +139,9 @@ class AuthorizeRequest:
             login_hint=d["login_hint"],
             domain_hint=d["domain_hint"],
             max_age=d["max_age"],
+            platform=d.get("platform", "web"),
+            consumers=bool(d.get("consumers", False)),
+            device_code=d.get("device_code"),
         )
 
 
@@ -252,10 +265,12 @@ class CodeRecord:
     code_challenge: str | None = None
     method: str | None = None
     max_age_sent: bool = False
+    platform: str = "web"  # of the redirect URI the code was sent to (`redirects.Platform`)
 
     def to_json(self) -> str:
         return _dumps(
             {
+                "platform": self.platform,
                 "client_id": self.client_id,
                 "redirect_uri": self.redirect_uri,
                 "scopes": _scopes_data(self.scopes),
@@ -281,6 +296,7 @@ class CodeRecord:
             code_challenge=d["code_challenge"],
             method=d["method"],
             max_age_sent=bool(d["max_age_sent"]),
+            platform=d.get("platform", "web"),
         )
 
 
@@ -293,6 +309,10 @@ class RefreshRecord:
     account: Account
     sid: str
     issued_at: int
+    platform: str = "web"  # of the redirect URI the sign-in's code went to
+    # SPA refresh tokens end 24 hours after the sign-in, and the ones redeemed from them keep
+    # that end (Learn, "Refresh tokens in the Microsoft identity platform").
+    expires_at: int | None = None
 
     @property
     def family(self) -> str:
@@ -305,6 +325,8 @@ class RefreshRecord:
                 "account": self.account._data(),
                 "sid": self.sid,
                 "issued_at": self.issued_at,
+                "platform": self.platform,
+                "expires_at": self.expires_at,
             }
         )
 
@@ -316,6 +338,54 @@ class RefreshRecord:
             account=Account._from(d["account"]),
             sid=d["sid"],
             issued_at=int(d["issued_at"]),
+            platform=d.get("platform", "web"),
+            expires_at=d.get("expires_at"),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeviceCodeRecord:
+    """A device code (RFC 8628) from its issue to its redemption: pending until the user
+    signs in on the verification page (approved, with the account) or cancels (declined)."""
+
+    client_id: str
+    tenant_id: str
+    scopes: Scopes
+    user_code: str
+    status: str = "pending"  # "pending", "approved", "declined"
+    account: Account | None = None
+    sid: str | None = None
+    last_poll: float | None = None
+
+    def evolve(self, **changes: Any) -> DeviceCodeRecord:
+        return replace(self, **changes)
+
+    def to_json(self) -> str:
+        return _dumps(
+            {
+                "client_id": self.client_id,
+                "tenant_id": self.tenant_id,
+                "scopes": _scopes_data(self.scopes),
+                "user_code": self.user_code,
+                "status": self.status,
+                "account": self.account._data() if self.account else None,
+                "sid": self.sid,
+                "last_poll": self.last_poll,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str, config: MockConfig) -> DeviceCodeRecord:
+        d = json.loads(text)
+        return cls(
+            client_id=d["client_id"],
+            tenant_id=d["tenant_id"],
+            scopes=_scopes_from(d["scopes"], config),
+            user_code=d["user_code"],
+            status=d["status"],
+            account=_account_or_none(d["account"]),
+            sid=d["sid"],
+            last_poll=d["last_poll"],
         )
 
 

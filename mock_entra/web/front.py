@@ -20,6 +20,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
 
+from mock_entra.core import cors, device_code
 from mock_entra.core.aadsts import AADSTS900561, AADSTS9002313, EntraError
 from mock_entra.core.discovery import jwks_issuer, metadata
 from mock_entra.core.grants import exchange
@@ -49,6 +50,7 @@ _DOCUMENT = re.compile(
     r"discovery/v2\.0/keys|discovery/keys)$"
 )
 _TOKEN = re.compile(r"^/([^/]+)/oauth2/v2\.0/token$")
+_DEVICECODE = re.compile(r"^/([^/]+)/oauth2/(?:v2\.0/)?devicecode$")
 MAX_FIELDS = 200
 MAX_DOCUMENTS = 256  # bounded: the Host header is the client's to choose
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
@@ -78,6 +80,11 @@ class Front:
         match = _TOKEN.match(path)
         if match is not None:
             return self._token_endpoint(environ, start_response, method, match.group(1))
+        match = _DEVICECODE.match(path)
+        if match is not None:
+            return self._token_endpoint(
+                environ, start_response, method, match.group(1), self._devicecode
+            )
         return self.flask(environ, start_response)
 
     @property
@@ -94,16 +101,23 @@ class Front:
         self, environ: dict, start_response: StartResponse, method: str, segment: str, which: str
     ) -> Iterable[bytes]:
         trace = str(uuid.uuid4())
-        if method == "OPTIONS":
-            return _send(start_response, 200, b"", trace, ("Allow", _DOCUMENT_METHODS))
+        if method == "OPTIONS":  # a CORS preflight, or a plain OPTIONS
+            headers = cors.preflight(
+                "GET, OPTIONS", environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"), cors.DOCUMENTS
+            )
+            return _send(start_response, 200, b"", trace, ("Allow", _DOCUMENT_METHODS), *headers)
         if method not in ("GET", "HEAD"):
             body = _json(http_error_json(405, _NOT_ALLOWED, trace))
-            return _send(start_response, 405, body, trace, ("Allow", _DOCUMENT_METHODS))
+            return _send(
+                start_response, 405, body, trace, ("Allow", _DOCUMENT_METHODS), *cors.DOCUMENTS
+            )
         try:
             body = self._document(base_url_of(environ), segment, which)
         except EntraError as error:
-            return self._error(environ, start_response, error, trace)
-        return _send(start_response, 200, body, trace, *_DAY, head=method == "HEAD")
+            return self._error(environ, start_response, error, trace, cors.DOCUMENTS)
+        return _send(
+            start_response, 200, body, trace, *_DAY, *cors.DOCUMENTS, head=method == "HEAD"
+        )
 
     def _document(self, base: str, segment: str, which: str) -> bytes:
         """The bytes of a discovery document or JWKS, built once per host, tenant and path."""
@@ -125,36 +139,64 @@ class Front:
 
     # -- token -------------------------------------------------------------------------------
 
+    def _exchange(self, environ: dict, segment: str, form: dict[str, list[str]]) -> Any:
+        return exchange(
+            self.runtime,
+            segment,
+            form,
+            authorization=environ.get("HTTP_AUTHORIZATION"),
+            base_url=base_url_of(environ),
+            origin=environ.get("HTTP_ORIGIN"),  # cross-origin: only a spa's (grants)
+        )
+
+    def _devicecode(self, environ: dict, segment: str, form: dict[str, list[str]]) -> Any:
+        return device_code.start(self.runtime, segment, form, base_url=base_url_of(environ))
+
     def _token_endpoint(
-        self, environ: dict, start_response: StartResponse, method: str, segment: str
+        self,
+        environ: dict,
+        start_response: StartResponse,
+        method: str,
+        segment: str,
+        handler: Callable[[dict, str, dict[str, list[str]]], Any] | None = None,
     ) -> Iterable[bytes]:
+        """The token endpoint, and the device authorization endpoint (`handler`): form
+        posts answered with JSON, Entra's errors, CORS for any origin."""
+        handler = handler or self._exchange
         trace = str(uuid.uuid4())
-        if method == "OPTIONS":
-            return _send(start_response, 200, b"", trace, ("Allow", "OPTIONS, POST"))
+        if method == "OPTIONS":  # a CORS preflight (msal-browser's requests are simple ones)
+            headers = cors.preflight(
+                "POST, OPTIONS", environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"), cors.TOKEN
+            )
+            return _send(start_response, 200, b"", trace, ("Allow", "OPTIONS, POST"), *headers)
         try:
             if method != "POST":
                 raise EntraError(AADSTS900561, method="POST", received=method[:16])
             body = _read_body(environ)
             if body is None:
                 return _send(
-                    start_response, 413, _json(http_error_json(413, _TOO_LARGE, trace)), trace
+                    start_response,
+                    413,
+                    _json(http_error_json(413, _TOO_LARGE, trace)),
+                    trace,
+                    *cors.TOKEN,
                 )
-            payload = exchange(
-                self.runtime,
-                segment,
-                _form(environ, body),
-                authorization=environ.get("HTTP_AUTHORIZATION"),
-                base_url=base_url_of(environ),
-            )
+            payload = handler(environ, segment, _form(environ, body))
         except EntraError as error:
-            return self._error(environ, start_response, error, trace)
+            return self._error(environ, start_response, error, trace, cors.TOKEN)
         except Exception:
             log.exception("unexpected error in the mock (trace id %s)", trace)
-            return _send(start_response, 500, _json(unexpected_error_json(trace)), trace)
-        return _send(start_response, 200, _json(payload), trace, *NO_STORE)
+            body = _json(unexpected_error_json(trace))
+            return _send(start_response, 500, body, trace, *cors.TOKEN)
+        return _send(start_response, 200, _json(payload), trace, *NO_STORE, *cors.TOKEN)
 
     def _error(
-        self, environ: dict, start_response: StartResponse, error: EntraError, trace: str
+        self,
+        environ: dict,
+        start_response: StartResponse,
+        error: EntraError,
+        trace: str,
+        extra: cors.Headers = (),
     ) -> Iterable[bytes]:
         """Entra's error JSON (the same body `errors.render_entra_error` gives Flask's routes)."""
         payload = entra_error_json(
@@ -164,7 +206,7 @@ class Front:
             timestamp=entra_timestamp(self.runtime.clock.now()),
             base_url=base_url_of(environ),
         )
-        return _send(start_response, error.entry.status, _json(payload), trace, *NO_STORE)
+        return _send(start_response, error.entry.status, _json(payload), trace, *NO_STORE, *extra)
 
 
 def _json(payload: Any) -> bytes:

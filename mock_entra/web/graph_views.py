@@ -13,7 +13,7 @@ import uuid
 
 from flask import Blueprint, Response, request
 
-from mock_entra.core import graph, graph_directory
+from mock_entra.core import cors, graph, graph_directory
 from mock_entra.web.context import base_url, runtime, trace_id
 from mock_entra.web.respond import json_response
 
@@ -43,9 +43,27 @@ def _caller() -> graph.Caller:
     )
 
 
+@bp.before_request
+def cors_preflight() -> Response | None:
+    """A browser's CORS preflight (Graph allows any origin; a bearer token, no cookies)."""
+    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+        response = Response(status=200)
+        response.headers.update(
+            cors.preflight(
+                cors.GRAPH_METHODS,
+                request.headers.get("Access-Control-Request-Headers"),
+                cors.GRAPH,
+            )
+        )
+        return response
+    return None
+
+
 @bp.after_request
 def graph_headers(response: Response) -> Response:
     """Graph's headers on every response of the blueprint, errors included."""
+    for name, value in cors.GRAPH:
+        response.headers.setdefault(name, value)
     response.headers["request-id"] = trace_id()
     response.headers["client-request-id"] = request.headers.get("client-request-id") or trace_id()
     response.headers.setdefault("x-ms-ags-diagnostic", _DIAGNOSTIC)

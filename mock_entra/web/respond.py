@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from flask import Response, render_template
 
+from mock_entra.core.redirects import reply_to
 from mock_entra.core.signin_state import AuthorizeResponse
 from mock_entra.web.page import html_page
 from mock_entra.web.wire import JSON_TYPE, NO_STORE
@@ -40,11 +41,12 @@ def authorize_redirect(response: AuthorizeResponse) -> Response:
             "form_post.html", action=response.redirect_uri, fields=response.params
         )
         return html_page(html, form_targets=[response.redirect_uri])
+    target = reply_to(response.redirect_uri)  # a URI without a path gets Entra's "/"
     if response.response_mode == "fragment":
-        location = f"{response.redirect_uri}#{_dotnet_urlencode(response.params)}"
+        location = f"{target}#{_dotnet_urlencode(response.params)}"
     else:
-        joiner = "&" if "?" in response.redirect_uri else "?"
-        location = f"{response.redirect_uri}{joiner}{_dotnet_urlencode(response.params)}"
+        joiner = "&" if "?" in target else "?"
+        location = f"{target}{joiner}{_dotnet_urlencode(response.params)}"
     r = Response(status=302)
     r.headers["Location"] = location
     r.headers["Cache-Control"] = "no-store, no-cache"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import warnings
 from dataclasses import replace
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -28,6 +29,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from client_app import Settings, create_app
+from client_app.identity import quiet_query_mode_advice
 
 
 def query_of(url: str) -> dict[str, str]:
@@ -79,6 +81,32 @@ def test_login_ignores_an_unknown_prompt(client: FlaskClient, idp: FakeIdP) -> N
 def test_login_with_form_post_asks_for_form_post(settings: Settings, idp: FakeIdP) -> None:
     form_client = create_app(replace(settings, response_mode="form_post")).test_client()
     assert query_of(start_login(form_client))["response_mode"] == "form_post"
+
+
+def test_an_https_app_asks_for_form_post_and_msal_stays_silent(
+    env: dict[str, str], idp: FakeIdP
+) -> None:
+    settings = Settings.from_env({**env, "REDIRECT_URI": "https://app.example/getAToken"})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        location = start_login(create_app(settings).test_client())
+    assert query_of(location)["response_mode"] == "form_post"
+    assert [str(w.message) for w in caught] == []
+
+
+def test_query_mode_quiets_only_msals_form_post_advice(
+    settings: Settings, client: FlaskClient, idp: FakeIdP
+) -> None:
+    assert settings.response_mode == "query"  # an http redirect URI
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        start_login(client)
+        assert ["form_post' is recommended" in str(w.message) for w in caught] == [True]
+        caught.clear()
+        quiet_query_mode_advice(settings)
+        start_login(client)
+        warnings.warn("another warning", UserWarning, stacklevel=1)
+    assert [str(w.message) for w in caught] == ["another warning"]
 
 
 def test_pkce_verifier_sent_to_token_endpoint_matches_the_challenge(

@@ -33,7 +33,7 @@ def test_minimal_environment_gets_the_documented_defaults() -> None:
     assert settings.scopes == ("User.Read",)
     assert settings.post_logout_redirect_uri == "https://app.example/"
     assert settings.redirect_path == "/getAToken"
-    assert settings.response_mode == "query"
+    assert settings.response_mode == "form_post"  # https: what MSAL and RFC 9700 recommend
     assert settings.app_env == "production"
     assert settings.trust_proxy is False
     assert settings.ca_bundle is None
@@ -185,3 +185,19 @@ def test_secrets_are_not_in_the_repr() -> None:
 def test_tenant_id_that_is_not_a_guid_does_not_pin_the_tid() -> None:
     settings = Settings.from_env({**BASE_ENV, "TENANT_ID": "organizations"})
     assert settings.tenant_is_guid is False
+
+
+@pytest.mark.parametrize(
+    ("redirect_uri", "explicit", "expected"),
+    [
+        ("https://app.example/getAToken", "", "form_post"),
+        ("http://localhost:5000/getAToken", "", "query"),  # a Lax cookie would not come back
+        ("https://app.example/getAToken", "query", "query"),
+        ("http://localhost:5000/getAToken", "FORM_POST", "form_post"),
+    ],
+)
+def test_response_mode_defaults_to_form_post_over_https(
+    redirect_uri: str, explicit: str, expected: str
+) -> None:
+    env = {**BASE_ENV, "REDIRECT_URI": redirect_uri, "RESPONSE_MODE": explicit}
+    assert Settings.from_env(env).response_mode == expected

@@ -15,6 +15,8 @@ from pathlib import Path
 import msal
 import pytest
 import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mock_entra.core.clock import FixedClock
 from mock_entra.core.config import (
@@ -161,6 +163,11 @@ def test_list_users_filters_with_eq_and_startswith(mock, tokens):
         "Megan Bowen",
     ]
     assert names("proxyAddresses/any(p:startswith(p,'smtp:adele'))") == ["Adele Vance"]
+    # Learn "List users", example 2: a sign-in name through identities/any
+    assert names(
+        "identities/any(c:c/issuerAssignedId eq 'megan@contoso.onmicrosoft.com' and "
+        "c/issuer eq 'contoso.onmicrosoft.com')"
+    ) == ["Megan Bowen"]
 
 
 def test_filter_operators_that_need_advanced_query_parameters(mock, tokens):
@@ -515,6 +522,34 @@ def test_user_read_basic_all_reads_only_the_basic_profile_of_others(mock, tokens
     assert mine.json()["jobTitle"] == "Retail Manager"
 
 
+def test_application_permission_user_read_basic_all(tmp_path, key_template):
+    """A daemon granted User.ReadBasic.All (an application permission since 2024) lists users
+    with the basic profile only, and may not read managers."""
+    tenant = DEFAULT_CONFIG.default_tenant
+    sample = dataclasses.replace(
+        tenant.apps[0],
+        application_permissions={"https://graph.microsoft.com": ("User.ReadBasic.All",)},
+    )
+    apps = (sample, *tenant.apps[1:])
+    config = dataclasses.replace(DEFAULT_CONFIG, tenants=(dataclasses.replace(tenant, apps=apps),))
+    interceptor = start_interceptor(config, tmp_path, key_template)
+    try:
+        token = msal_app().acquire_token_for_client(["https://graph.microsoft.com/.default"])
+        listed = get("/users?$select=displayName,jobTitle", token["access_token"])
+        assert listed.status_code == 200, listed.text
+        assert [(u["displayName"], u["jobTitle"]) for u in listed.json()["value"]] == [
+            ("Adele Vance", None),
+            ("Megan Bowen", None),
+        ]
+        graph_error(
+            get(f"/users/{ADELE_ID}/manager", token["access_token"]),
+            403,
+            "Authorization_RequestDenied",
+        )
+    finally:
+        interceptor.stop()
+
+
 # --- Graph's errors and headers --------------------------------------------------------------
 
 
@@ -551,3 +586,55 @@ def test_every_graph_response_carries_graphs_headers(mock, tokens):
     assert ok.headers["client-request-id"] == "5f0c6f6e-4c1a-4b8e-9b1e-0e7d"
     assert error.headers["client-request-id"] == error.headers["request-id"]
     assert unauthenticated.status_code == 401
+
+
+# --- no 500s ---------------------------------------------------------------------------------
+
+OPTION = st.sampled_from(
+    ["$filter", "$select", "$top", "$expand", "$search", "$orderby", "$skiptoken", "$count"]
+)
+FILTER_WORDS = st.sampled_from(
+    [
+        "displayName",
+        "eq",
+        "ne",
+        "and",
+        "or",
+        "not",
+        "(",
+        ")",
+        ",",
+        "'a'",
+        "''",
+        "startswith",
+        "endswith",
+        "any",
+        "/",
+        ":",
+        "x",
+        "null",
+        "true",
+        "1",
+        "in",
+        "identities",
+        "c/issuer",
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    option=OPTION,
+    value=st.one_of(st.text(max_size=40), st.lists(FILTER_WORDS, max_size=12).map(" ".join)),
+    path=st.sampled_from(["/users", "/me", "/me/memberOf", f"/users/{ADELE_ID}"]),
+)
+def test_query_options_never_make_a_500(mock, tokens, option, value, path):
+    response = mock.app.test_client().get(
+        f"/v1.0{path}",
+        base_url="https://graph.microsoft.com",
+        query_string={option: value},
+        headers={"Authorization": f"Bearer {tokens['User.Read.All']}", **EVENTUAL},
+    )
+    assert response.status_code < 500, response.get_data()[:300]
+    if response.status_code >= 400:
+        assert set(response.get_json()["error"]) == {"code", "message", "innerError"}

@@ -155,10 +155,12 @@ def test_private_files_are_0600_and_certificates_0644(paths: StatePaths):
 
 def test_a_complete_state_dir_is_only_read(paths: StatePaths, caplog: pytest.LogCaptureFixture):
     before = {p: p.read_bytes() for p in paths.material()}
+    (paths.root / ".ca.pem.x1y2.tmp").write_bytes(b"-----BEGIN CERT")  # a killed writer's
     with caplog.at_level(logging.INFO, logger="mock_entra"):
         ensure_state(paths.root)
     assert {p: p.read_bytes() for p in paths.material()} == before
     assert not caplog.records
+    assert not list(paths.root.glob(".*.tmp"))
 
 
 def test_the_tls_certificate_chains_to_the_ca_on_disk(paths: StatePaths):

@@ -13,6 +13,7 @@ name from the index (as a user would), and runs a small project of the user's in
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -168,22 +169,23 @@ def test_all_extras_next_to_pytest_playwright(
     out = run([str(python), "-m", "pytest", "-p", "no:cacheprovider", "-q"], project, env)
     assert "2 passed" in out, out
 
-    # The conformance plugin is activated only where asked: asked for here, next to
-    # pytest-playwright, the browser options are declared once (pytest-playwright's) and the
-    # suites' conftest loads.
+    # The conformance plugin is activated only where asked. Asked for here, next to
+    # pytest-playwright: no option clash, and each test gets its own `page`: the user's test
+    # pytest-playwright's, the suites' test the conformance one (its conftest's, scoped to it).
     suites = run(
         [str(python), "-c", "import conformance, pathlib; "
          "print(pathlib.Path(conformance.__file__).parent / 'suites')"],
         project, env,
     ).strip()  # fmt: skip
-    help_text = run(
+    suite_test = f"{suites}/test_app_e2e.py::test_signing_in_shows_the_users_graph_profile"
+    out = run(
         [str(python), "-m", "pytest", "-p", "no:cacheprovider", "-p", "conformance.plugin",
-         "--help", suites],
+         "--fixtures-per-test", "--target=mock", "--headed", "test_page.py", suite_test],
         project, env,
     )  # fmt: skip
-    assert "--target={mock,live}" in help_text
-    assert help_text.count("--headed") == 1, help_text
-    assert "--browser-channel" in help_text
+    user_part, suite_part = out.split("fixtures used by test_signing_in_shows")
+    assert re.search(r"^page -- .*pytest_playwright\.py:\d+", user_part, re.M), out
+    assert re.search(r"^page -- .*conformance/browser_fixtures\.py:\d+", suite_part, re.M), out
 
 
 def test_mock_alone_has_no_playwright_or_app_dependencies(
