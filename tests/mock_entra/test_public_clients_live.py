@@ -173,3 +173,137 @@ def msal_browser_js() -> Path:
     if not bundle.exists():
         pytest.skip("run `npm ci` in tests/mock_entra/spa (CI does) for @azure/msal-browser")
     return bundle
+
+
+SPA_PAGE = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>entra-lab SPA</title>
+<script src="msal-browser.js"></script><script src="config.js"></script></head>
+<body><pre id="out">loading</pre><script src="app.js"></script></body></html>
+"""
+# What a minimal msal-browser SPA does: redirect sign-in, then a silent token (forced through
+# the refresh token, cross-origin) and a Graph call from the page (CORS on Graph).
+SPA_APP = """
+(async () => {
+  const out = document.getElementById('out');
+  try {
+    const pca = new msal.PublicClientApplication({
+      auth: {
+        clientId: CONFIG.clientId,
+        authority: CONFIG.authority,
+        knownAuthorities: [CONFIG.host],
+        redirectUri: CONFIG.redirectUri,
+      },
+      cache: { cacheLocation: 'sessionStorage' },
+    });
+    await pca.initialize();
+    const result = await pca.handleRedirectPromise();
+    if (!result && pca.getAllAccounts().length === 0) {
+      out.textContent = 'redirecting';
+      await pca.loginRedirect({ scopes: ['User.Read'] });
+      return;
+    }
+    const account = (result && result.account) || pca.getAllAccounts()[0];
+    const silent = await pca.acquireTokenSilent({
+      scopes: ['User.Read'], account, forceRefresh: true,
+    });
+    const me = await fetch(CONFIG.graph + '/v1.0/me', {
+      headers: { Authorization: 'Bearer ' + silent.accessToken },
+    });
+    const body = await me.json();
+    out.textContent = JSON.stringify({
+      status: 'done', username: account.username, graphStatus: me.status,
+      displayName: body.displayName, silentFromCache: silent.fromCache,
+    });
+  } catch (e) {
+    out.textContent = JSON.stringify({
+      status: 'error', errorCode: e && e.errorCode, message: e && e.message,
+    });
+  }
+})();
+"""
+
+
+class SpaServer:
+    """The SPA over plain http://localhost on an ephemeral port, as `npm start` would serve
+    it; `/spa/msal-browser.js` is the package's own browser bundle."""
+
+    def __init__(self, bundle: Path, config_js: str) -> None:
+        import http.server
+
+        files = {
+            f"{SPA_PATH}": ("text/html", SPA_PAGE.encode()),
+            f"{SPA_PATH}msal-browser.js": ("text/javascript", bundle.read_bytes()),
+            f"{SPA_PATH}app.js": ("text/javascript", SPA_APP.encode()),
+        }
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path = self.path.split("?", 1)[0].split("#", 1)[0]
+                if path == f"{SPA_PATH}config.js":
+                    found = ("text/javascript", server.config_js.encode())
+                else:
+                    found = files.get(path)
+                if found is None:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", found[0])
+                self.send_header("Content-Length", str(len(found[1])))
+                self.end_headers()
+                self.wfile.write(found[1])
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.config_js = config_js
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self.url = f"http://localhost:{self._server.server_address[1]}{SPA_PATH}"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture(scope="module")
+def spa(live: MockEntra, msal_browser_js: Path) -> Iterator[SpaServer]:
+    import json
+
+    server = SpaServer(msal_browser_js, "")
+    host = live.base_url.removeprefix("https://")
+    config = {
+        "clientId": SPA,
+        "authority": live.authority,
+        "host": host,
+        "redirectUri": server.url,  # http://localhost:<ephemeral>/spa/, registered port-less
+        "graph": live.base_url,
+    }
+    server.config_js = f"const CONFIG = {json.dumps(config)};"
+    yield server
+    server.close()
+
+
+def test_msal_browser_spa_signs_in_redeems_cross_origin_and_calls_graph(
+    live: MockEntra, page: Page, spa: SpaServer
+):
+    page.goto(spa.url)
+    page.wait_for_selector("#i0116")  # loginRedirect took the browser to the sign-in page
+    sign_in_pages(page)
+    page.wait_for_url(f"{spa.url}*")
+    page.wait_for_function("document.getElementById('out').textContent.startsWith('{')")
+    import json
+
+    result = json.loads(page.inner_text("#out"))
+    assert result["status"] == "done", result
+    assert result["username"] == ADELE[0]
+    assert result["graphStatus"] == 200 and result["displayName"] == "Adele Vance"
+    assert result["silentFromCache"] is False  # forced through the SPA refresh token
+    # Every token request came cross-origin from the SPA's origin (the request log).
+    origins = {
+        entry.get("headers", {}).get("Origin")
+        for entry in live.requests()
+        if entry.get("path", "").endswith("/oauth2/v2.0/token")
+    }
+    assert origins == {spa.url.removesuffix(SPA_PATH)}, origins
