@@ -383,6 +383,35 @@ AADSTS700084 = _E(
     "The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00, which cannot be extended. It is now expired and a new sign in request must be sent by the SPA to the sign in page. The token was issued on {issued}.",
 )
 
+# Device code (Learn, "OAuth 2.0 device authorization grant": authorization_pending,
+# authorization_declined, bad_verification_code, expired_token; the codes from Learn's
+# error-code reference: 70016 AuthorizationPending, 70018 BadVerificationCode, 70019
+# CodeExpired).
+AADSTS70016 = _E(
+    70016,
+    "authorization_pending",
+    400,
+    "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
+)
+# `slow_down` (RFC 8628 §3.5) is not documented for Entra: the mock sends it, with the
+# pending code, to a client that polls faster than half the interval.
+AADSTS70016_SLOW_DOWN = _E(
+    70016,
+    "slow_down",
+    400,
+    "OAuth 2.0 device flow error. Authorization is pending. Poll no faster than the interval.",
+)
+AADSTS70018 = _E(
+    70018,
+    "bad_verification_code",
+    400,
+    "Invalid verification code due to User typing in wrong user code for device code flow. Authorization is not approved.",
+)
+AADSTS70019 = _E(70019, "expired_token", 400, "Verification code expired.")
+AADSTS65004_DEVICE = _E(
+    65004, "authorization_declined", 400, "User declined to consent to access the app."
+)
+
 
 class EntraError(Exception):
     """A protocol error, carrying its catalogue entry and, when they are known and trusted,

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mock_entra.core import audience, codes, obo, pkce, ropc
+from mock_entra.core import audience, codes, device_code, obo, pkce, ropc
 from mock_entra.core.aadsts import (
     AADSTS70000,
     AADSTS70003,
@@ -204,11 +204,29 @@ def client_credentials(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Cli
     }
 
 
+def device_code_grant(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> dict:
+    """A poll of the device authorization grant (`device_code`)."""
+    code = p.get("device_code") or _raise(missing("device_code"))
+    device_code.require_client(c.app, c.authenticated)
+    check_platform(req, c, "public")  # a device polls; never cross-origin
+    record = device_code.poll(rt, c.app.client_id, code)
+    assert record.account is not None and record.sid is not None  # approved
+    return rt.issue_user_tokens(
+        _signin(c, record.account, record.sid),
+        record.scopes,
+        base_url=req.base_url,
+        nonce=None,
+        want_client_info=p.get("client_info") == "1",
+        platform="public",
+    )
+
+
 Grant = Callable[[Runtime, TokenRequest, dict[str, str], Client], dict]
 GRANTS: dict[str, Grant] = {
     "authorization_code": authorization_code,
     "refresh_token": refresh_token,
     "client_credentials": client_credentials,
+    device_code.GRANT_TYPE: device_code_grant,
     obo.JWT_BEARER: obo.on_behalf_of,
     "password": ropc.password,
 }
