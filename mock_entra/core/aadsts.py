@@ -247,6 +247,36 @@ AADSTS700084 = _E(
     "The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00, which cannot be extended. It is now expired and a new sign in request must be sent by the SPA to the sign in page. The token was issued on {issued}.",
 )
 
+# Answers of a misbehaving Entra, raised only by fault scenarios (`faults`); Learn,
+# "Microsoft Entra authentication and authorization error codes".
+AADSTS50173 = _E(
+    50173,
+    "invalid_grant",
+    400,
+    "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password. The grant was issued on '{issued}' and the TokensValidFrom date (before which tokens are not valid) for this user is '{valid_from}'.",
+)
+AADSTS50076 = _E(
+    50076,
+    "interaction_required",
+    400,
+    "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '{resource}'.",
+)
+AADSTS50000 = _E(
+    50000,
+    "server_error",
+    500,
+    "There was an error issuing a token or an issue with our sign-in service.",
+)
+AADSTS90033 = _E(
+    90033, "temporarily_unavailable", 503, "A transient error has occurred. Please try again."
+)
+AADSTS90055 = _E(
+    90055,
+    "temporarily_unavailable",
+    429,
+    "There are too many incoming requests. Please try again later.",
+)
+
 
 class EntraError(Exception):
     """A protocol error, carrying its catalogue entry and, when they are known and trusted,
