@@ -25,7 +25,7 @@ def __getattr__(name: str):
 
 
 def create_app(*args, **kwargs):
-    """Build the mock's Flask app (see `mock_entra.web.app.create_app`)."""
+    """Build the mock as a WSGI app, as every mode runs it (`mock_entra.web.wsgi.create_app`)."""
     from mock_entra.web import create_app as _create_app
 
     return _create_app(*args, **kwargs)

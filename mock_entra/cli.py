@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         access_log=args.access_log,
     )
     # A partial of a module-level function: it pickles, should workers be spawned.
-    build = functools.partial(_build_app, config, paths.root, args.admin_key, args.access_log)
+    build = functools.partial(_build_app, config, paths.root, args.admin_key, options.access_log)
     try:
         serve(build, paths, options)
     except OSError as exc:

@@ -82,7 +82,14 @@ def serve(build_app: Callable[[], Any], paths: StatePaths, options: ServeOptions
         workers_kill_timeout=3,
         respawn_failed_workers=True,  # a worker that dies is replaced; the port stays open
     )
-    server.serve(target_loader=_Loader(app, build_app), wrap_loader=False)
+    try:
+        server.serve(target_loader=_Loader(app, build_app), wrap_loader=False)
+    finally:
+        # Stopped: the interpreter is about to restore the default handlers, and a second
+        # Ctrl-C (a terminal signals the group, then `uv run` forwards its own) would turn a
+        # clean exit into death by SIGINT (exit 130).
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)
 
 
 def _log_to_stderr() -> None:

@@ -101,6 +101,142 @@ AADSTS7000218 = _E(
     401,
     "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
 )
+# -- certificate credentials (client assertions) -------------------------------------------
+# Learn "Microsoft identity platform certificate credentials" (the assertion's format),
+# "Microsoft Entra authentication and authorization error codes", azure-identity's
+# troubleshooting guide (700021, 700023, 700027, 50027) and Entra answers captured in public
+# issues (700024 with its times, 700027 with its reason, 90014, 5002723, 5002738, 5002741).
+_CERT_DOC = "Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials ."
+_KEYS_HINT = (
+    "Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured "
+    "keys for app Id '{client_id}'. Review the documentation at "
+    "https://docs.microsoft.com/en-us/graph/deployments to determine the corresponding service "
+    "endpoint and https://docs.microsoft.com/en-us/graph/api/application-get?view=graph-rest-1.0&tabs=http "
+    "to build a query request URL, such as "
+    "'https://graph.microsoft.com/beta/applications/{client_id}'"
+)
+AADSTS700027_NO_KEY = _E(
+    700027,
+    "invalid_client",
+    401,
+    "Client assertion contains an invalid signature. [Reason - The key was not found., "
+    "Thumbprint of key used by client: '{thumbprint}', " + _KEYS_HINT + "].",
+)
+AADSTS700027_BAD_SIGNATURE = _E(
+    700027,
+    "invalid_client",
+    401,
+    "Client assertion contains an invalid signature. [Reason - Key was found, but use of the "
+    "key to verify the signature failed., Thumbprint of key used by client: '{thumbprint}', "
+    "Found key 'Start={start}, End={end}', " + _KEYS_HINT + "].",
+)
+AADSTS700024 = _E(
+    700024,
+    "invalid_client",
+    401,
+    "Client assertion is not within its valid time range. Current time: {now}, assertion "
+    "valid from {nbf}, expiry time of assertion {exp}. " + _CERT_DOC,
+)
+AADSTS700021 = _E(
+    700021,
+    "invalid_client",
+    401,
+    "Client assertion application identifier doesn't match 'client_id' parameter. " + _CERT_DOC,
+)
+AADSTS700023 = _E(
+    700023,
+    "invalid_client",
+    401,
+    "Client assertion audience claim does not match Realm issuer. " + _CERT_DOC,
+)
+AADSTS50027 = _E(50027, "invalid_request", 400, "JWT token is invalid or malformed.")
+AADSTS90014_CREDENTIAL = _E(
+    90014,
+    "invalid_request",
+    400,
+    "The required field '{name}' is missing from the credential. Ensure that you have all the "
+    "necessary parameters for the login request.",
+)
+AADSTS5002723 = _E(
+    5002723,
+    "invalid_client",
+    401,
+    "Invalid JWT token. No certificate SHA-1 thumbprint, certificate SHA-256 thumbprint, nor "
+    "keyId specified in token header.",
+)
+AADSTS5002738 = _E(
+    5002738,
+    "invalid_client",
+    401,
+    "Invalid JWT token. '{alg}' is not a supported signature algorithm. Supported signing "
+    "algorithms are: 'RS256,RS384,RS512'",
+)
+AADSTS5002741 = _E(
+    5002741,
+    "invalid_client",
+    401,
+    "Number of audience values in the provided client credential exceed maximum allowed. "
+    "{count} audience values provided, maximum allowed is 1.",
+)
+# -- on-behalf-of (Learn "Microsoft identity platform and OAuth 2.0 On-Behalf-Of flow"; the
+# texts as captured in public issues) ---------------------------------------------------------
+AADSTS50013 = _E(
+    50013, "invalid_grant", 400, "Assertion failed signature validation. [Reason - {reason}]"
+)
+AADSTS50013_INVALID = _E(50013, "invalid_grant", 400, "Assertion is invalid. {reason}")
+AADSTS500133 = _E(
+    500133,
+    "invalid_grant",
+    400,
+    "Assertion is not within its valid time range. Ensure that the access token is not expired "
+    "before using it for user assertion, or request a new token. Current time: {now}, expiry "
+    "time of assertion {exp}.",
+)
+AADSTS500131 = _E(
+    500131,
+    "invalid_grant",
+    400,
+    "Assertion audience does not match the Client app presenting the assertion. The audience "
+    "in the assertion was '{aud}' and the expected audience is '{client_id}' or one of the "
+    "Application Uris of this application with App ID '{client_id}'({app_name}). The downstream "
+    "client must request a token for the expected audience (the application that made the OBO "
+    "request) and this application should use that token as the assertion.",
+)
+AADSTS240002 = _E(
+    240002,
+    "invalid_grant",
+    400,
+    "Input id_token cannot be used as 'urn:ietf:params:oauth:grant-type:jwt-bearer' grant.",
+)
+# -- username/password (ROPC; Learn "Microsoft identity platform and OAuth 2.0 Resource Owner
+# Password Credentials"; 50126 and 50034 as Entra answers them, the user's name hidden) -------
+AADSTS50126 = _E(
+    50126,
+    "invalid_grant",
+    400,
+    "Error validating credentials due to invalid username or password.",
+)
+AADSTS50034 = _E(
+    50034,
+    "invalid_grant",
+    400,
+    "The user account {{EmailHidden}} does not exist in the {tenant_id} directory. To sign into "
+    "this application, the account must be added to the directory.",
+)
+AADSTS50057 = _E(
+    50057,
+    "invalid_grant",
+    400,
+    "The user account is disabled. The user object in Active Directory backing this account has "
+    "been disabled. An admin can re-enable this account through PowerShell",
+)
+AADSTS9001023 = _E(
+    9001023,
+    "invalid_request",
+    400,
+    "The grant type is not supported over the /common or /consumers endpoints. Please use the "
+    "/organizations or tenant-specific endpoint.",
+)
 AADSTS700025 = _E(
     700025,
     "invalid_client",
@@ -247,6 +383,34 @@ AADSTS700084 = _E(
     "The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00, which cannot be extended. It is now expired and a new sign in request must be sent by the SPA to the sign in page. The token was issued on {issued}.",
 )
 
+# Device code (Learn, "OAuth 2.0 device authorization grant": authorization_pending,
+# authorization_declined, bad_verification_code, expired_token; the codes from Learn's
+# error-code reference: 70016 AuthorizationPending, 70018 BadVerificationCode, 70019
+# CodeExpired).
+AADSTS70016 = _E(
+    70016,
+    "authorization_pending",
+    400,
+    "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
+)
+# `slow_down` (RFC 8628 §3.5) is not documented for Entra: the mock sends it, with the
+# pending code, to a client that polls faster than half the interval.
+AADSTS70016_SLOW_DOWN = _E(
+    70016,
+    "slow_down",
+    400,
+    "OAuth 2.0 device flow error. Authorization is pending. Poll no faster than the interval.",
+)
+AADSTS70018 = _E(
+    70018,
+    "bad_verification_code",
+    400,
+    "Invalid verification code due to User typing in wrong user code for device code flow. Authorization is not approved.",
+)
+AADSTS70019 = _E(70019, "expired_token", 400, "Verification code expired.")
+AADSTS65004_DEVICE = _E(
+    65004, "authorization_declined", 400, "User declined to consent to access the app."
+)
 # Answers of a misbehaving Entra, raised only by fault scenarios (`faults`); Learn,
 # "Microsoft Entra authentication and authorization error codes".
 AADSTS50173 = _E(

@@ -318,6 +318,9 @@ class MockConfig:
     access_token_lifetime: Seconds | None = None
     refresh_token_inactivity: Seconds = 90 * 24 * 3600  # seconds a refresh token lives unused
     signin_page_lifetime: Seconds = 3600  # an unfinished sign-in (the `ctx`) is kept this long
+    device_code_lifetime: Seconds = 900  # a device code's `expires_in`; Entra: 15 minutes
+    # A device code's polling `interval`; Entra: 5. Tests lower it to poll quickly.
+    device_code_interval: Annotated[int, Bounds(1, 60, "seconds")] = 5
     # Fault scenarios in force from the start, for every request they match: `[[scenarios]]`.
     scenarios: tuple[ScenarioSetting, ...] = ()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mock_entra.core.config import Tenant
+from mock_entra.core.config import MockConfig, Tenant
 from mock_entra.core.tenants import ALIASES
 
 MICROSOFT_CLOUDS = [
@@ -193,3 +193,15 @@ def metadata(version: str, base: str, tenant: Tenant | None, segment: str) -> di
 def jwks_issuer(base: str, tenant: Tenant | None) -> str:
     """The `issuer` each v2 JWKS key carries."""
     return f"{base}/{tenant.tenant_id if tenant else '{tenantid}'}/v2.0"
+
+
+def user_realm_info(config: MockConfig, username: str) -> dict[str, Any]:
+    """Home realm discovery's answer for a user name (`/common/userrealm/{user}`): `Managed`
+    with the domain when the domain is a configured tenant's, else `Unknown`."""
+    domain = username.rpartition("@")[2].lower()
+    body: dict[str, Any] = {"ver": "1.0", "account_type": "Unknown"}
+    if domain and any(config.tenant(domain) is t for t in config.tenants):
+        body = {"ver": "1.0", "account_type": "Managed", "domain_name": domain}
+    body["cloud_instance_name"] = "microsoftonline.com"
+    body["cloud_audience_urn"] = "urn:federation:MicrosoftOnline"
+    return body

@@ -7,28 +7,21 @@ refresh), "... client credentials flow". Client authentication: `client_secret_p
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import hmac
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote_plus
 
-from mock_entra.core import audience, codes, pkce
+from mock_entra.core import audience, codes, device_code, obo, pkce, ropc
 from mock_entra.core.aadsts import (
-    AADSTS65001,
     AADSTS70000,
     AADSTS70003,
     AADSTS70011,
     AADSTS700016,
-    AADSTS700025,
     AADSTS700082,
     AADSTS700084,
     AADSTS1002012,
-    AADSTS7000215,
     AADSTS7000218,
     AADSTS9002313,
     AADSTS9002313_GRANT,
@@ -38,10 +31,12 @@ from mock_entra.core.aadsts import (
     EntraError,
     missing,
 )
-from mock_entra.core.config import GRAPH_RESOURCE, AppRegistration, Tenant
+from mock_entra.core.client_auth import Client, Endpoint, basic_credentials, verify_credential
+from mock_entra.core.config import GRAPH_RESOURCE, Tenant
+from mock_entra.core.consent import require_consent
 from mock_entra.core.faults import TokenContext, TokenFault
 from mock_entra.core.runtime import CODE, REFRESH, Runtime
-from mock_entra.core.scopes import Scopes, parse_scopes
+from mock_entra.core.scopes import parse_scopes
 from mock_entra.core.signin_state import Account, CodeRecord, RefreshRecord, load
 from mock_entra.core.tenants import tenant_of
 from mock_entra.core.tokens import Issue, SignIn, app_access_token_claims, uti, v2_issuer
@@ -61,20 +56,6 @@ class TokenRequest:
     origin: str | None = None  # the Origin header: a browser's cross-origin request
 
 
-@dataclass(frozen=True)
-class Client:
-    tenant: Tenant
-    app: AppRegistration
-    # False: a confidential app that presented no credential. Allowed only where the flow is
-    # a public client's (a code sent to a spa or public-client redirect URI, device code);
-    # every other grant calls `require_authenticated` (AADSTS7000218).
-    authenticated: bool = True
-
-    def require_authenticated(self) -> None:
-        if not self.authenticated:
-            raise EntraError(AADSTS7000218)
-
-
 def _params(req: TokenRequest) -> dict[str, str]:
     params: dict[str, str] = {}
     for name, values in req.form.items():
@@ -85,20 +66,8 @@ def _params(req: TokenRequest) -> dict[str, str]:
     return params
 
 
-def _basic(header: str | None) -> tuple[str, str] | None:
-    if not header or not header.lower().startswith("basic "):
-        return None
-    try:
-        decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
-        user, _, password = decoded.partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        raise EntraError(AADSTS9002313) from None
-    # RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
-    return unquote_plus(user), unquote_plus(password)
-
-
 def authenticate_client(rt: Runtime, req: TokenRequest, params: dict[str, str]) -> Client:
-    basic = _basic(req.authorization)
+    basic = basic_credentials(req.authorization)
     client_id = params.get("client_id") or (basic[0] if basic else None)
     if not client_id:
         raise missing("client_id")
@@ -110,18 +79,8 @@ def authenticate_client(rt: Runtime, req: TokenRequest, params: dict[str, str]) 
         raise EntraError(AADSTS700016, client_id=client_id, tenant=tenant_name)
     tenant, app = found
     audience.check(app, req.tenant, req.tenant_segment)  # /common etc. vs sign_in_audience
-    secret = params.get("client_secret") or (basic[1] if basic else None)
-    if not app.is_confidential:
-        if secret or params.get("client_assertion"):
-            raise EntraError(AADSTS700025)
-        return Client(tenant, app)
-    if not secret:
-        if params.get("client_assertion"):
-            raise EntraError(AADSTS7000218)
-        return Client(tenant, app, authenticated=False)  # the grant decides (public flows)
-    if not any(hmac.compare_digest(secret.encode(), s.encode()) for s in app.client_secrets):
-        raise EntraError(AADSTS7000215, client_id=app.client_id)
-    return Client(tenant, app)
+    endpoint = Endpoint(req.base_url, req.tenant_segment, rt.config)
+    return verify_credential(tenant, app, params, basic, endpoint, rt.now())
 
 
 def _signin(client: Client, account: Account, sid: str) -> SignIn:
@@ -190,7 +149,7 @@ def refresh_token(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) 
     signin = _signin(c, record.account, record.sid)
     raw = p.get("scope") or " ".join(["openid", "profile", "offline_access"])
     scopes = parse_scopes(raw, rt.config, tenant_name=c.tenant.display_name)
-    _require_consent(rt, signin, scopes)
+    require_consent(rt, signin, scopes)
     # Entra issues a new refresh token each time and does not revoke the old one.
     return rt.issue_user_tokens(
         signin,
@@ -207,19 +166,10 @@ def _entra_time(epoch: int) -> str:
     return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%m/%d/%Y %H:%M:%S")
 
 
-def _require_consent(rt: Runtime, signin: SignIn, scopes: Scopes) -> None:
-    if not signin.app.require_consent:
-        return
-    granted = rt.consented(signin.tenant, signin.user.object_id, signin.app.client_id)
-    wanted = {s for s in scopes.consent_key() if not s.startswith("oidc/")}
-    if not wanted <= granted:
-        raise EntraError(
-            AADSTS65001, client_id=signin.app.client_id, app_name=signin.app.display_name
-        )
-
-
 def client_credentials(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> dict:
     check_platform(req, c, "web")  # a confidential client's grant, never from a browser
+    if not c.confidential:  # a public client has no identity of its own to get a token for
+        raise EntraError(AADSTS7000218)
     raw = p.get("scope") or _raise(missing("scope"))
     parts = raw.split()
     if len(parts) != 1 or not parts[0].endswith("/.default"):
@@ -255,11 +205,31 @@ def client_credentials(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Cli
     }
 
 
+def device_code_grant(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> dict:
+    """A poll of the device authorization grant (`device_code`)."""
+    code = p.get("device_code") or _raise(missing("device_code"))
+    device_code.require_client(c.app, c.authenticated)
+    check_platform(req, c, "public")  # a device polls; never cross-origin
+    record = device_code.poll(rt, c.app.client_id, code)
+    assert record.account is not None and record.sid is not None  # approved
+    return rt.issue_user_tokens(
+        _signin(c, record.account, record.sid),
+        record.scopes,
+        base_url=req.base_url,
+        nonce=None,
+        want_client_info=p.get("client_info") == "1",
+        platform="public",
+    )
+
+
 Grant = Callable[[Runtime, TokenRequest, dict[str, str], Client], dict]
 GRANTS: dict[str, Grant] = {
     "authorization_code": authorization_code,
     "refresh_token": refresh_token,
     "client_credentials": client_credentials,
+    device_code.GRANT_TYPE: device_code_grant,
+    obo.JWT_BEARER: obo.on_behalf_of,
+    "password": ropc.password,
 }
 
 

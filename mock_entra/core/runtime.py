@@ -36,11 +36,21 @@ REFRESH = "refresh_token"
 CONTEXT = "signin_context"
 SESSION = "sso_session"
 CONSENT = "consent"
+DEVICE = "device_code"  # device_code -> DeviceCodeRecord
+USER_CODE = "device_user_code"  # user_code -> device_code
 
 # How big the store may grow (see `store.Limits`): a mock left running in CI, or flooded
 # with anonymous authorize requests, keeps a bounded file.
 STORE_LIMITS = Limits(
-    max_items={CONTEXT: 1000, CODE: 2000, SESSION: 10_000, REFRESH: 10_000, CONSENT: 10_000},
+    max_items={
+        CONTEXT: 1000,
+        CODE: 2000,
+        SESSION: 10_000,
+        REFRESH: 10_000,
+        CONSENT: 10_000,
+        DEVICE: 1000,
+        USER_CODE: 1000,
+    },
     # Entra keeps a refresh token valid after issuing the next; a client only ever uses its
     # newest, so the 16 newest of one sign-in (client, user, session) are plenty.
     max_family={REFRESH: 16},
@@ -66,7 +76,6 @@ class Runtime:
     clock: Clock
     admin_key: str | None = None
     started: float = field(default_factory=time.time)
-    cache: dict[Any, bytes] = field(default_factory=dict)  # precomputed response bodies
     # Test controls (clock offset, token lifetime, run-time scenarios) read from the shared
     # store: on with the admin API or in the in-process interceptor, else never read.
     controls: bool = False

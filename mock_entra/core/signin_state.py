@@ -98,6 +98,9 @@ class AuthorizeRequest:
     # redeemed. `consumers`: asked through /consumers (personal accounts only).
     platform: str = "web"
     consumers: bool = False
+    # Set for the sign-in of a device code (the verification page): it ends by approving
+    # that device code instead of redirecting with an authorization code.
+    device_code: str | None = None
 
     def error(self, entry: Aadsts, **args: Any) -> EntraError:
         return self.reply.error(entry, **args)
@@ -119,6 +122,7 @@ class AuthorizeRequest:
             "max_age": self.max_age,
             "platform": self.platform,
             "consumers": self.consumers,
+            "device_code": self.device_code,
         }
 
     @classmethod
@@ -137,6 +141,7 @@ class AuthorizeRequest:
             max_age=d["max_age"],
             platform=d.get("platform", "web"),
             consumers=bool(d.get("consumers", False)),
+            device_code=d.get("device_code"),
         )
 
 
@@ -335,6 +340,52 @@ class RefreshRecord:
             issued_at=int(d["issued_at"]),
             platform=d.get("platform", "web"),
             expires_at=d.get("expires_at"),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeviceCodeRecord:
+    """A device code (RFC 8628) from its issue to its redemption: pending until the user
+    signs in on the verification page (approved, with the account) or cancels (declined)."""
+
+    client_id: str
+    tenant_id: str
+    scopes: Scopes
+    user_code: str
+    status: str = "pending"  # "pending", "approved", "declined"
+    account: Account | None = None
+    sid: str | None = None
+    last_poll: float | None = None
+
+    def evolve(self, **changes: Any) -> DeviceCodeRecord:
+        return replace(self, **changes)
+
+    def to_json(self) -> str:
+        return _dumps(
+            {
+                "client_id": self.client_id,
+                "tenant_id": self.tenant_id,
+                "scopes": _scopes_data(self.scopes),
+                "user_code": self.user_code,
+                "status": self.status,
+                "account": self.account._data() if self.account else None,
+                "sid": self.sid,
+                "last_poll": self.last_poll,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str, config: MockConfig) -> DeviceCodeRecord:
+        d = json.loads(text)
+        return cls(
+            client_id=d["client_id"],
+            tenant_id=d["tenant_id"],
+            scopes=_scopes_from(d["scopes"], config),
+            user_code=d["user_code"],
+            status=d["status"],
+            account=_account_or_none(d["account"]),
+            sid=d["sid"],
+            last_poll=d["last_poll"],
         )
 
 

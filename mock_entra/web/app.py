@@ -26,6 +26,7 @@ def flask_app(runtime: Runtime) -> Flask:
     app.register_blueprint(graph_views.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(landing.bp)
+    app.register_blueprint(signin.device_bp)
     errors.register(app)
 
     @app.get("/error")

@@ -1,5 +1,6 @@
-"""MSAL's instance discovery (`/{tenant}/discovery/instance`). The OIDC metadata documents and
-the JWKS are served by `front.Front`."""
+"""MSAL's instance discovery (`/{tenant}/discovery/instance`) and home realm discovery
+(`/common/userrealm/{user}`). The OIDC metadata documents and the JWKS are served by
+`front.Front`."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from flask import request
 
 from mock_entra.core import cors
 from mock_entra.core.aadsts import AADSTS50049, EntraError, missing
-from mock_entra.core.discovery import MICROSOFT_CLOUDS, MICROSOFT_HOSTS
-from mock_entra.web.context import base_url
+from mock_entra.core.discovery import MICROSOFT_CLOUDS, MICROSOFT_HOSTS, user_realm_info
+from mock_entra.web.context import base_url, runtime
 from mock_entra.web.respond import json_response
 from mock_entra.web.tenant import bp
 
@@ -46,3 +47,15 @@ def instance_discovery():
     response = json_response(body, max_age=DAY)
     response.headers.update(cors.DOCUMENTS)  # any origin, as Entra's metadata
     return response
+
+
+@bp.get("/userrealm/<path:username>")
+@bp.get("/userrealm")
+def user_realm(username: str | None = None):
+    """Home realm discovery, which MSAL asks before a username/password grant
+    (`GET /common/userrealm/{username}?api-version=1.0`): a user of a configured domain is a
+    `Managed` (cloud) account, so MSAL goes on with the password grant itself; any other is
+    `Unknown`. The shape is Entra's (as its realm discovery answer is logged by Windows)."""
+    name = username or request.args.get("user", "")
+    body = user_realm_info(runtime().config, name[:320])
+    return json_response(body, no_store=True)

@@ -20,7 +20,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
 
-from mock_entra.core import cors
+from mock_entra.core import cors, device_code
 from mock_entra.core.aadsts import AADSTS900561, AADSTS9002313, EntraError
 from mock_entra.core.discovery import jwks_issuer, metadata
 from mock_entra.core.faults import FaultResponse, JwksFault, KeyRotation
@@ -51,6 +51,7 @@ _DOCUMENT = re.compile(
     r"discovery/v2\.0/keys|discovery/keys)$"
 )
 _TOKEN = re.compile(r"^/([^/]+)/oauth2/v2\.0/token$")
+_DEVICECODE = re.compile(r"^/([^/]+)/oauth2/(?:v2\.0/)?devicecode$")
 MAX_FIELDS = 200
 MAX_DOCUMENTS = 256  # bounded: the Host header is the client's to choose
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
@@ -85,6 +86,11 @@ class Front:
         match = _TOKEN.match(path)
         if match is not None:
             return self._token_endpoint(environ, start_response, method, match.group(1))
+        match = _DEVICECODE.match(path)
+        if match is not None:
+            return self._token_endpoint(
+                environ, start_response, method, match.group(1), self._devicecode
+            )
         return self.flask(environ, start_response)
 
     @property
@@ -193,9 +199,30 @@ class Front:
 
     # -- token -------------------------------------------------------------------------------
 
+    def _exchange(self, environ: dict, segment: str, form: dict[str, list[str]]) -> Any:
+        return exchange(
+            self.runtime,
+            segment,
+            form,
+            authorization=environ.get("HTTP_AUTHORIZATION"),
+            base_url=base_url_of(environ),
+            origin=environ.get("HTTP_ORIGIN"),  # cross-origin: only a spa's (grants)
+        )
+
+    def _devicecode(self, environ: dict, segment: str, form: dict[str, list[str]]) -> Any:
+        return device_code.start(self.runtime, segment, form, base_url=base_url_of(environ))
+
     def _token_endpoint(
-        self, environ: dict, start_response: StartResponse, method: str, segment: str
+        self,
+        environ: dict,
+        start_response: StartResponse,
+        method: str,
+        segment: str,
+        handler: Callable[[dict, str, dict[str, list[str]]], Any] | None = None,
     ) -> Iterable[bytes]:
+        """The token endpoint, and the device authorization endpoint (`handler`): form
+        posts answered with JSON, Entra's errors, CORS for any origin."""
+        handler = handler or self._exchange
         trace = str(uuid.uuid4())
         if method == "OPTIONS":  # a CORS preflight (msal-browser's requests are simple ones)
             headers = cors.preflight(
@@ -214,14 +241,7 @@ class Front:
                     trace,
                     *cors.TOKEN,
                 )
-            payload = exchange(
-                self.runtime,
-                segment,
-                _form(environ, body),
-                authorization=environ.get("HTTP_AUTHORIZATION"),
-                base_url=base_url_of(environ),
-                origin=environ.get("HTTP_ORIGIN"),  # cross-origin: only a spa's (grants)
-            )
+            payload = handler(environ, segment, _form(environ, body))
         except EntraError as error:
             return self._error(environ, start_response, error, trace, cors.TOKEN)
         except FaultResponse as fault:

@@ -18,10 +18,10 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Response, render_template, request
+from flask import Blueprint, Response, redirect, render_template, request
 
 from mock_entra.core import authorize as core
-from mock_entra.core import codes
+from mock_entra.core import codes, device_code
 from mock_entra.core.aadsts import (
     AADSTS16000,
     AADSTS50058,
@@ -37,6 +37,7 @@ from mock_entra.core.signin_state import (
     Account,
     AuthorizeRequest,
     PendingSignIn,
+    ReplyTo,
     SsoSession,
     load,
 )
@@ -69,6 +70,8 @@ PASSWORD_EMPTY = "Please enter your password."
 PASSWORD_WRONG = (
     "Your account or password is incorrect. If you don't remember your password, reset it now."
 )
+
+DEVICE_CODE_WRONG = "That code didn't work. Check the code and try again."
 
 Cookies = list[tuple[str, dict[str, Any]]]  # (name, set_cookie arguments) to send
 
@@ -182,7 +185,13 @@ def _finish(
     sid: str,
     cookies: Cookies,
 ) -> Response:
-    """Issue the code and send the browser back to the app (one-time: the ctx is dropped)."""
+    """Issue the code and send the browser back to the app (one-time: the ctx is dropped);
+    for a device code, approve it: the device's next poll gets the tokens."""
+    if areq.device_code is not None:
+        device_code.approve(rt, areq.device_code, account, sid)
+        if ctx:
+            core.drop(rt, ctx)
+        return _with(_device_end("device_done", areq.client_id), cookies)
     answer = codes.issue(rt, areq, tenant, account, sid=sid)
     if ctx:
         core.drop(rt, ctx)
@@ -233,6 +242,22 @@ def authorize() -> Response:
 
     flow, cookies = _flow_cookie()
     ctx, pending = core.begin(rt, areq, flow_cookie=flow, sso_sid=sid)
+    return _first_page(rt, ctx, pending, tenant, app, sid, accounts, hinted, cookies)
+
+
+def _first_page(
+    rt: Runtime,
+    ctx: str,
+    pending: PendingSignIn,
+    tenant: Tenant,
+    app: AppRegistration,
+    sid: str | None,
+    accounts: list[Account],
+    hinted: list[Account],
+    cookies: Cookies,
+) -> Response:
+    """The first sign-in page: username, the account picker, or straight on (SSO)."""
+    areq = pending.request
     if areq.prompt in ("login", "create") or not accounts or sid is None:
         return _with(_page("username", ctx, pending, username=areq.login_hint or ""), cookies)
     if areq.prompt == "select_account" or (len(accounts) > 1 and not hinted):
@@ -306,6 +331,16 @@ def login() -> Response:
         sid = _remember(rt, account, cookies)
         return _continue_as(rt, ctx, pending, tenant, app, account, sid, cookies)
 
+    if step == "device_confirm" and pending.request.device_code is not None:
+        if request.form.get("choice") != "continue":
+            core.drop(rt, ctx)
+            device_code.decline(rt, pending.request.device_code)
+            return _device_end("device_declined", app.client_id)
+        # Walk the same pages as a browser sign-in (SSO included): username or picker.
+        sid, session = _session(rt)
+        accounts = _accounts(session, tenant)
+        return _first_page(rt, ctx, pending, tenant, app, sid, accounts, [], [])
+
     if step == "picker":
         choice = request.form.get("account", "")
         sid, session = _session(rt)
@@ -319,6 +354,9 @@ def login() -> Response:
             raise EntraError(AADSTS9002313)
         if request.form.get("choice") != "accept":
             core.drop(rt, ctx)
+            if pending.request.device_code is not None:
+                device_code.decline(rt, pending.request.device_code)
+                return _device_end("device_declined", app.client_id)
             raise pending.request.error(AADSTS65004, error_subcode="cancel")
         rt.add_consent(
             tenant, pending.chosen.oid, app.client_id, pending.request.scopes.consent_key()
@@ -326,6 +364,57 @@ def login() -> Response:
         return _finish(rt, ctx, pending.request, tenant, pending.chosen, pending.sid, [])
 
     raise EntraError(AADSTS9002313)
+
+
+# -- device code: the verification page -------------------------------------------------------
+
+device_bp = Blueprint("devicelogin", __name__)
+
+
+@device_bp.get("/devicelogin")
+def devicelogin() -> Response:
+    """`verification_uri` (Entra's https://microsoft.com/devicelogin leads here too)."""
+    return redirect("/common/oauth2/deviceauth", code=302)
+
+
+def _device_end(view: str, client_id: str) -> Response:
+    found = runtime().config.find_app(client_id)
+    name = found[1].display_name if found else ""
+    html = render_template("signin.html", view=view, app_name=name)
+    return html_page(html)
+
+
+@bp.route("/oauth2/deviceauth", methods=["GET", "POST"])
+def deviceauth() -> Response:
+    """The code box (`#otc`, Next `#idSIButton9`); a known code asks "Are you trying to sign
+    in to <app>?" and then walks the ordinary sign-in pages, which approve the device code
+    at their end (`_finish`)."""
+    rt = runtime()
+    action = f"/{tenant_segment()}/oauth2/deviceauth"
+    if request.method == "GET":
+        html = render_template("signin.html", view="device_code", action=action, otc="")
+        return html_page(html)
+    _check_origin()
+    typed = request.form.get("otc", "")[:64]
+    found = device_code.pending_by_user_code(rt, typed)
+    if found is None:
+        html = render_template(
+            "signin.html", view="device_code", action=action, otc=typed, otc_error=DEVICE_CODE_WRONG
+        )
+        return html_page(html)
+    code, record = found
+    areq = AuthorizeRequest(
+        tenant_id=record.tenant_id,
+        client_id=record.client_id,
+        reply=ReplyTo("", "query"),  # nowhere: the device polls for its tokens
+        scopes=record.scopes,
+        platform="public",
+        device_code=code,
+    )
+    flow, cookies = _flow_cookie()
+    sid, _ = _session(rt)
+    ctx, pending = core.begin(rt, areq, flow_cookie=flow, sso_sid=sid)
+    return _with(_page("device_confirm", ctx, pending), cookies)
 
 
 # -- logout -----------------------------------------------------------------------------------

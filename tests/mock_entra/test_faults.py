@@ -301,7 +301,7 @@ def test_graph_errors_have_graphs_body_and_headers(mock, name, status, code):
     assert set(error["innerError"]) >= {"date", "request-id", "client-request-id"}
     assert ("Retry-After" in response.headers) == (status in (429, 503))
     challenge = response.headers.get("WWW-Authenticate", "")
-    assert challenge.startswith("Bearer realm=\"\"") == (status == 401)
+    assert challenge.startswith('Bearer realm=""') == (status == 401)
     if name == "graph.claims_challenge":
         assert 'error="insufficient_claims"' in challenge
         claims = challenge.split('claims="', 1)[1].split('"', 1)[0]
@@ -338,7 +338,7 @@ def test_times_counts_matching_requests_only_and_clearing_ends_it(mock):
 
 
 def test_an_unknown_name_lists_the_catalogue(mock):
-    with pytest.raises(faults.ScenarioError, match="graph.throttled"):
+    with pytest.raises(faults.ScenarioError, match=r"graph\.throttled"):
         mock.scenario("graph.nope").__enter__()
 
 

@@ -250,7 +250,11 @@ def test_unsupported_grant_type_is_refused_with_aadsts70003(client):
     response = client.post(
         f"/{TENANT}/oauth2/v2.0/token",
         base_url="https://localhost:8443",
-        data={"grant_type": "password", "client_id": CLIENT_ID, "client_secret": SECRET},
+        data={
+            "grant_type": "urn:ietf:params:oauth:grant-type:saml1_1-bearer",
+            "client_id": CLIENT_ID,
+            "client_secret": SECRET,
+        },
     )
     assert_entra_error(response, 400, "unsupported_grant_type", 70003)
 

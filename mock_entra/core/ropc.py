@@ -1,0 +1,65 @@
+"""The username/password grant (ROPC), for public clients that allow public client flows
+(`is_fallback_public_client`) and for confidential clients.
+
+Learn "Microsoft identity platform and OAuth 2.0 Resource Owner Password Credentials":
+`grant_type=password`, `username`, `password`, `scope`; tenant-specific or `/organizations`
+only (AADSTS9001023 on `/common` and `/consumers`). Nothing interactive can happen, so a
+missing consent is AADSTS65001 (`consent_required`). A wrong password is AADSTS50126, an
+unknown user AADSTS50034, a disabled one AADSTS50057; a client that neither authenticates nor
+allows public client flows gets AADSTS7000218.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import TYPE_CHECKING
+
+from mock_entra.core.aadsts import (
+    AADSTS50034,
+    AADSTS50057,
+    AADSTS50126,
+    AADSTS7000218,
+    AADSTS9001023,
+    EntraError,
+    missing,
+)
+from mock_entra.core.client_auth import Client
+from mock_entra.core.consent import require_consent
+from mock_entra.core.runtime import Runtime
+from mock_entra.core.scopes import parse_scopes
+from mock_entra.core.tokens import SignIn
+
+if TYPE_CHECKING:
+    from mock_entra.core.grants import TokenRequest
+
+
+def password(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> dict:
+    if req.tenant_segment.lower() in ("common", "consumers"):
+        raise EntraError(AADSTS9001023)
+    if not c.confidential and not c.app.is_fallback_public_client:
+        raise EntraError(AADSTS7000218)
+    username = p.get("username") or _raise(missing("username"))
+    secret = p.get("password") or _raise(missing("password"))
+    raw_scope = p.get("scope") or _raise(missing("scope"))
+    user = c.tenant.user_by_username(username)
+    if user is None:
+        raise EntraError(AADSTS50034, tenant_id=c.tenant.tenant_id)
+    if not hmac.compare_digest(secret.encode(), user.password.encode()):
+        raise EntraError(AADSTS50126)
+    if not user.account_enabled:
+        raise EntraError(AADSTS50057)
+    scopes = parse_scopes(raw_scope, rt.config, tenant_name=c.tenant.display_name)
+    signin = SignIn(c.tenant, user, c.app, secrets.token_hex(16), rt.now())
+    require_consent(rt, signin, scopes)
+    return rt.issue_user_tokens(
+        signin,
+        scopes,
+        base_url=req.base_url,
+        nonce=None,
+        want_client_info=p.get("client_info") == "1",
+    )
+
+
+def _raise(error: EntraError) -> str:
+    raise error

@@ -1,0 +1,128 @@
+"""Apps of every client kind for the certificate, on-behalf-of and username/password tests:
+a certificate made here, a web app with a secret, a daemon with only that certificate, a web
+API that calls Graph on behalf of its caller (secret and certificate), public clients with and
+without "Allow public client flows"."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import functools
+from dataclasses import dataclass
+
+from mock_entra.core.config import (
+    DEFAULT_API_CLIENT_ID,
+    DEFAULT_API_URI,
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CONFIG,
+    AppRegistration,
+    MockConfig,
+)
+
+DAEMON_ID = "0b8b6e51-7d2a-4f4e-8a57-2f0c1a9e4d11"
+PUBLIC_ID = "5c1f0e2d-3b4a-4c6d-9e8f-7a6b5c4d3e21"
+CLOSED_PUBLIC_ID = "7d2e1f3a-4b5c-4d6e-8f9a-0b1c2d3e4f31"
+API_SECRET = "entra-lab~api-secret"
+API_SCOPE = f"{DEFAULT_API_URI}/Forecast.Read"
+
+
+@dataclass(frozen=True)
+class Certificate:
+    key_pem: str
+    cert_pem: str
+    sha1_hex: str
+
+    @property
+    def msal_thumbprint(self) -> dict[str, str]:
+        """MSAL's `client_credential` with a SHA-1 thumbprint (RS256 and `x5t`)."""
+        return {"private_key": self.key_pem, "thumbprint": self.sha1_hex}
+
+    @property
+    def msal_certificate(self) -> dict[str, str]:
+        """MSAL's `client_credential` with the certificate (PS256, `x5t#S256`, `x5c`)."""
+        return {"private_key": self.key_pem, "public_certificate": self.cert_pem}
+
+
+@functools.cache
+def certificate(name: str = "entra-lab-daemon") -> Certificate:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=365))
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+    return Certificate(key_pem, cert_pem, cert.fingerprint(hashes.SHA1()).hex().upper())
+
+
+def client_kinds_config(*, api_consent: bool = False, web_consent: bool = False) -> MockConfig:
+    """The default tenant plus the apps above; consent off unless asked (ROPC and OBO cannot
+    show the consent page)."""
+    cert = certificate()
+    tenant = DEFAULT_CONFIG.default_tenant
+    apps = []
+    for app in tenant.apps:
+        if app.client_id == DEFAULT_CLIENT_ID:
+            app = dataclasses.replace(app, require_consent=web_consent)
+        if app.client_id == DEFAULT_API_CLIENT_ID:
+            app = dataclasses.replace(
+                app,
+                client_secrets=(API_SECRET,),
+                key_credentials=(cert.cert_pem,),
+                require_consent=api_consent,
+            )
+        apps.append(app)
+    apps += [
+        AppRegistration(
+            client_id=DAEMON_ID,
+            display_name="entra-lab daemon (certificate)",
+            key_credentials=(cert.cert_pem,),
+            application_permissions={"https://graph.microsoft.com": ("User.Read.All",)},
+        ),
+        AppRegistration(
+            client_id=PUBLIC_ID,
+            display_name="entra-lab desktop tool",
+            public_client_redirect_uris=("http://localhost",),
+            is_fallback_public_client=True,
+            sign_in_audience="AzureADMultipleOrgs",  # /organizations finds the user's tenant
+            require_consent=False,
+        ),
+        AppRegistration(
+            client_id=CLOSED_PUBLIC_ID,
+            display_name="entra-lab desktop tool (public client flows off)",
+            public_client_redirect_uris=("http://localhost",),
+            require_consent=False,
+        ),
+    ]
+    new_tenant = dataclasses.replace(tenant, apps=tuple(apps))
+    return dataclasses.replace(DEFAULT_CONFIG, tenants=(new_tenant,))
+
+
+def intercepting(state_root, key_template, config: MockConfig):
+    """A module's in-process mock (`responses` on for the module): keys copied, fixed clock."""
+    import shutil
+
+    from mock_entra.core.clock import FixedClock
+    from mock_entra.intercept import MockEntraInterceptor
+
+    state = state_root / "state"
+    shutil.copytree(key_template, state, ignore=shutil.ignore_patterns("store.sqlite3*"))
+    with MockEntraInterceptor(config, state_dir=state, clock=FixedClock()) as mock:
+        yield mock

@@ -1,0 +1,187 @@
+"""The device authorization grant: `/devicecode`, the verification page (Entra's `#otc` and
+`#idSIButton9`) leading into the ordinary sign-in pages, and the token endpoint's answers
+while polling (authorization_pending 70016, slow_down, authorization_declined,
+bad_verification_code 70018, expired_token 70019), each with its HTTP status."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import pytest
+
+from mock_entra.core.config import DEFAULT_CONFIG, AppRegistration, MockConfig
+from mock_entra.core.device_code import GRANT_TYPE
+from mock_entra.intercept import MockEntraInterceptor
+
+from .conftest import ADELE, BASE, CLIENT_ID, SECRET, TENANT, assert_entra_error, claims_of
+
+CLI = "6d1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
+_CTX = re.compile(r'name="ctx" value="([^"]+)"')
+
+
+def device_config() -> MockConfig:
+    tenant = DEFAULT_CONFIG.default_tenant
+    cli = AppRegistration(
+        client_id=CLI,
+        display_name="Contoso CLI",
+        is_fallback_public_client=True,
+        require_consent=False,
+    )
+    tenant = dataclasses.replace(tenant, apps=(*tenant.apps, cli))
+    return dataclasses.replace(DEFAULT_CONFIG, tenants=(tenant,), device_code_interval=1)
+
+
+@pytest.fixture
+def mock(state_dir, clock):
+    interceptor = MockEntraInterceptor(device_config(), state_dir=state_dir, clock=clock)
+    yield interceptor
+    interceptor.stop()
+
+
+@pytest.fixture
+def client(mock):
+    return mock.app.test_client()
+
+
+def start(client, client_id: str = CLI, segment: str = TENANT, scope: str = "User.Read"):
+    return client.post(
+        f"/{segment}/oauth2/v2.0/devicecode",
+        base_url=BASE,
+        data={"client_id": client_id, "scope": f"{scope} openid profile offline_access"},
+    )
+
+
+def poll(client, device_code: str, client_id: str = CLI, **extra: str):
+    return client.post(
+        f"/{TENANT}/oauth2/v2.0/token",
+        base_url=BASE,
+        data={
+            "client_id": client_id,
+            "grant_type": GRANT_TYPE,
+            "device_code": device_code,
+            **extra,
+        },
+    )
+
+
+def ctx_of(response) -> str:
+    return _CTX.search(response.get_data(as_text=True)).group(1)
+
+
+def enter_code(browser, user_code: str, *, confirm: str = "continue"):
+    """The verification page in a (cookie-keeping) client, up to the username page."""
+    page = browser.get("/devicelogin", base_url=BASE, follow_redirects=True)
+    html = page.get_data(as_text=True)
+    assert 'id="otc"' in html and 'id="idSIButton9"' in html
+    confirm_page = browser.post(
+        "/common/oauth2/deviceauth", base_url=BASE, data={"otc": user_code.lower()}
+    )
+    assert "Are you trying to sign in to" in confirm_page.get_data(as_text=True)
+    return browser.post(
+        "/common/login",
+        base_url=BASE,
+        data={"ctx": ctx_of(confirm_page), "step": "device_confirm", "choice": confirm},
+    )
+
+
+def sign_in(browser, user_code: str) -> str:
+    page = enter_code(browser, user_code)
+    for step, fields in (
+        ("username", {"loginfmt": ADELE[0]}),
+        ("password", {"passwd": ADELE[1]}),
+        ("kmsi", {"choice": "no"}),
+    ):
+        page = browser.post(
+            "/common/login", base_url=BASE, data={"ctx": ctx_of(page), "step": step, **fields}
+        )
+    return page.get_data(as_text=True)
+
+
+def test_the_device_authorization_response_has_entras_fields(client):
+    answer = start(client)
+    body = answer.get_json()
+    assert answer.status_code == 200
+    assert set(body) == {
+        "user_code",
+        "device_code",
+        "verification_uri",
+        "expires_in",
+        "interval",
+        "message",
+    }
+    assert body["verification_uri"] == f"{BASE}/devicelogin"
+    assert body["expires_in"] == 900 and body["interval"] == 1
+    assert re.fullmatch(r"[A-Z0-9]{9}", body["user_code"])
+    assert body["user_code"] in body["message"] and body["verification_uri"] in body["message"]
+    assert answer.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_pending_slow_down_then_tokens_once(mock, client, clock):
+    flow = start(client).get_json()
+    assert_entra_error(poll(client, flow["device_code"]), 400, "authorization_pending", 70016)
+    body = poll(client, flow["device_code"]).get_json()  # at once: faster than the interval
+    assert body["error"] == "slow_down"
+    done = sign_in(mock.app.test_client(), flow["user_code"])
+    assert "You have signed in to the Contoso CLI application on your device" in done
+    clock.advance(1)
+    tokens = poll(client, flow["device_code"], client_info="1")
+    assert tokens.status_code == 200, tokens.get_json()
+    body = tokens.get_json()
+    assert {"access_token", "id_token", "refresh_token", "client_info"} <= set(body)
+    assert claims_of(body["id_token"])["aud"] == CLI
+    assert "User.Read" in claims_of(body["access_token"])["scp"].split()
+    again = poll(client, flow["device_code"])  # single use
+    assert_entra_error(again, 400, "bad_verification_code", 70018)
+    # A public client's refresh token: redeemed with no secret.
+    refreshed = client.post(
+        f"/{TENANT}/oauth2/v2.0/token",
+        base_url=BASE,
+        data={
+            "client_id": CLI,
+            "grant_type": "refresh_token",
+            "refresh_token": body["refresh_token"],
+        },
+    )
+    assert refreshed.status_code == 200
+
+
+def test_a_wrong_user_code_is_said_on_the_page(client):
+    start(client)
+    page = client.post("/common/oauth2/deviceauth", base_url=BASE, data={"otc": "NOTACODE1"})
+    html = page.get_data(as_text=True)
+    assert 'id="otcError"' in html and "Check the code and try again" in html
+
+
+def test_cancel_is_authorization_declined(mock, client):
+    flow = start(client).get_json()
+    page = enter_code(mock.app.test_client(), flow["user_code"], confirm="cancel")
+    assert "declined" in page.get_data(as_text=True)
+    answer = poll(client, flow["device_code"])
+    assert_entra_error(answer, 400, "authorization_declined", 65004)
+
+
+def test_an_expired_device_code_is_expired_token(client, clock):
+    flow = start(client).get_json()
+    clock.advance(901)
+    assert_entra_error(poll(client, flow["device_code"]), 400, "expired_token", 70019)
+
+
+def test_an_unknown_device_code_is_bad_verification_code(client):
+    assert_entra_error(poll(client, "DAQABAAEAAADnope"), 400, "bad_verification_code", 70018)
+
+
+def test_without_public_client_flows_polling_needs_the_secret(client):
+    flow = start(client, client_id=CLIENT_ID).get_json()
+    answer = poll(client, flow["device_code"], client_id=CLIENT_ID)
+    assert_entra_error(answer, 401, "invalid_client", 7000218)
+    pending = poll(client, flow["device_code"], client_id=CLIENT_ID, client_secret=SECRET)
+    assert pending.get_json()["error"] == "authorization_pending"
+
+
+def test_a_single_tenant_app_through_common_is_aadsts50194(client):
+    assert_entra_error(start(client, segment="common"), 400, "invalid_request", 50194)
+
+
+def test_an_unknown_scope_is_refused_at_devicecode(client):
+    assert_entra_error(start(client, scope="Nope.Nope"), 400, "invalid_scope", 70011)
