@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -200,7 +201,7 @@ def _check_claims(app: AppRegistration, claims: dict[str, Any], endpoint: Endpoi
     if not isinstance(aud, str) or not _is_token_endpoint(aud, endpoint):
         raise EntraError(AADSTS700023)
     exp, nbf = claims.get("exp"), claims.get("nbf")
-    if not _number(exp) or (nbf is not None and not _number(nbf)):
+    if not number(exp) or (nbf is not None and not number(nbf)):
         raise EntraError(AADSTS50027)
     if now >= exp + CLOCK_SKEW or (nbf is not None and nbf > now + CLOCK_SKEW):
         raise EntraError(
@@ -245,8 +246,9 @@ def _thumbprint_hex(b64: str) -> str:
     return raw.hex().upper()
 
 
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+def number(value: Any) -> bool:
+    """A JSON number a time claim may hold (JSON parsers also read NaN and Infinity)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def entra_time(seconds: float) -> str:
