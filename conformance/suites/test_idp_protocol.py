@@ -630,3 +630,113 @@ class _MockPortSession(TrustingSession):
         if parts.netloc == self._host:
             url = parts._replace(netloc=self._netloc).geturl()
         return super().request(method, url, *args, **kwargs)
+
+
+# -- redirect URIs, CORS and device code (issue 11) ------------------------------------------
+
+
+def test_a_localhost_redirect_uri_matches_on_any_port(
+    get_code: Callable[..., tuple[dict[str, Any], dict[str, str]]],
+    msal_app: Callable[..., msal.ConfidentialClientApplication],
+    target: Target,
+    observe: Callable[[str, Any], None],
+) -> None:
+    """Learn, "Redirect URI restrictions": the port of a localhost redirect URI is ignored."""
+    parts = urlsplit(target.redirect_uri)
+    if parts.hostname not in ("localhost", "127.0.0.1"):
+        pytest.skip(f"the app's redirect URI {target.redirect_uri} is not a localhost one")
+    other_port = (parts.port or 80) + 1 if (parts.port or 80) < 65535 else 1025
+    moved = parts._replace(netloc=f"{parts.hostname}:{other_port}").geturl()
+    app = msal_app()
+    flow, response = get_code(app, redirect_uri=moved)
+    result = app.acquire_token_by_auth_code_flow(dict(flow), response)
+    observe("redirect.localhost_any_port", "access_token" in result)
+    assert "access_token" in result, result
+
+
+def test_metadata_and_keys_are_served_to_any_origin(
+    target: Target, discovery: dict[str, Any], http: TrustingSession
+) -> None:
+    """A single-page app reads discovery and JWKS cross-origin (CORS `*`, entra-fidelity §1.1)."""
+    origin = {"Origin": "https://spa.example"}
+    for url in (target.discovery_url, discovery["jwks_uri"]):
+        response = http.get(url, headers=origin)
+        assert response.status_code == 200
+        assert response.headers.get("Access-Control-Allow-Origin") == "*", url
+
+
+def test_a_web_code_redeemed_cross_origin_is_refused_with_aadsts9002326(
+    get_code: Callable[..., tuple[dict[str, Any], dict[str, str]]],
+    msal_app: Callable[..., msal.ConfidentialClientApplication],
+    target: Target,
+    discovery: dict[str, Any],
+    http: TrustingSession,
+    observe: Callable[[str, Any], None],
+) -> None:
+    """Only a code sent to a `spa` redirect URI may be redeemed from a browser (`Origin`)."""
+    flow, response = get_code(msal_app())
+    form = {
+        "client_id": target.client_id,
+        "client_secret": target.client_secret,
+        "grant_type": "authorization_code",
+        "code": response["code"],
+        "redirect_uri": target.redirect_uri,
+        "code_verifier": flow["code_verifier"],
+        "scope": " ".join(flow["scope"]),
+    }
+    answer = http.post(
+        discovery["token_endpoint"], data=form, headers={"Origin": "https://spa.example"}
+    )
+    body = answer.json()
+    observe("error.cross_origin_web_code", error_facts(answer.status_code, body))
+    assert_entra_error(
+        answer.status_code, body, http_status=400, error="invalid_request", code=9002326
+    )
+    assert answer.headers.get("Access-Control-Allow-Origin") == "*"  # readable by the page
+
+
+def test_device_code_endpoint_answers_and_a_web_app_polls_only_with_its_secret(
+    target: Target,
+    discovery: dict[str, Any],
+    http: TrustingSession,
+    observe: Callable[[str, Any], None],
+) -> None:
+    """`/devicecode` (advertised as `device_authorization_endpoint`); without "Allow public
+    client flows" the web app's poll needs its secret (AADSTS7000218), with it the user has
+    not signed in yet (AADSTS70016 authorization_pending)."""
+    answer = http.post(
+        discovery["device_authorization_endpoint"],
+        data={"client_id": target.client_id, "scope": "User.Read openid profile"},
+    )
+    flow = answer.json()
+    assert answer.status_code == 200, flow
+    observe("device_code.fields", sorted(flow))
+    assert {"device_code", "user_code", "verification_uri", "expires_in", "interval"} <= set(flow)
+    assert flow["user_code"] in flow["message"]
+    poll = {
+        "client_id": target.client_id,
+        "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+        "device_code": flow["device_code"],
+    }
+    status, body = token_post(http, discovery, **poll)
+    observe("error.device_code_public_poll", error_facts(status, body))
+    assert_entra_error(status, body, http_status=401, error="invalid_client", code=7000218)
+    status, body = token_post(http, discovery, client_secret=target.client_secret, **poll)
+    observe("error.device_code_pending", error_facts(status, body))
+    assert_entra_error(status, body, http_status=400, error="authorization_pending", code=70016)
+
+
+@pytest.mark.mock_only  # a live app may be multi-tenant: its audience decides
+def test_a_single_tenant_app_through_organizations_is_refused_with_aadsts50194(
+    target: Target, http: TrustingSession, observe: Callable[[str, Any], None]
+) -> None:
+    status, body = token_post(
+        http,
+        {"token_endpoint": f"{target.authority_host}/organizations/oauth2/v2.0/token"},
+        client_id=target.client_id,
+        client_secret=target.client_secret,
+        grant_type="client_credentials",
+        scope=GRAPH_DEFAULT_SCOPE,
+    )
+    observe("error.single_tenant_via_organizations", error_facts(status, body))
+    assert_entra_error(status, body, http_status=400, error="invalid_request", code=50194)
