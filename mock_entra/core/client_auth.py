@@ -210,8 +210,9 @@ def _check_claims(app: AppRegistration, claims: dict[str, Any], endpoint: Endpoi
 
 
 def _is_token_endpoint(aud: str, endpoint: Endpoint) -> bool:
-    """The v2.0 token endpoint Learn names, or the v1.0 one older clients (ADAL) used, of
-    this host and of the request's tenant (by id, domain, or the segment the client used)."""
+    """The v2.0 token endpoint Learn names, or the v1.0 one older clients (ADAL) used (not
+    confirmed against a tenant), of this host and of the request's tenant (by id, domain, or
+    the segment the client used)."""
     parts = urlsplit(aud)
     here = urlsplit(endpoint.base_url)
     if parts.scheme != "https" or parts.netloc.lower() != here.netloc.lower() or parts.query:
