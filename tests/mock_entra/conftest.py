@@ -24,7 +24,6 @@ from mock_entra.core.config import (
     DEFAULT_REDIRECT_URI,
     DEFAULT_TENANT_ID,
 )
-from mock_entra.core.pki import ensure_state
 from mock_entra.intercept import MockEntraInterceptor
 from mock_entra.web.wsgi import MockApp
 
@@ -37,10 +36,7 @@ ADELE = ("adele@contoso.onmicrosoft.com", "Passw0rd!1")
 MEGAN = ("megan@contoso.onmicrosoft.com", "Passw0rd!2")
 
 
-@pytest.fixture(scope="session")
-def key_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Keys and certificates made once; each test copies them (RSA generation is slow)."""
-    return ensure_state(tmp_path_factory.mktemp("keys")).root
+# `key_template` (keys made once per session) is in the root conftest.py.
 
 
 @pytest.fixture
