@@ -13,6 +13,7 @@ production authority works offline, with no config change::
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 import tempfile
@@ -25,6 +26,7 @@ import responses
 
 from mock_entra.core.clock import Clock, FixedClock
 from mock_entra.core.config import DEFAULT_CONFIG, MockConfig
+from mock_entra.core.faults import Activation, switched_on
 from mock_entra.web.wsgi import create_app
 
 LOGIN_HOST = "login.microsoftonline.com"
@@ -51,7 +53,9 @@ class MockEntraInterceptor:
         self.clock = clock if clock is not None else FixedClock()
         self.config = config
         # The same composed app `mock-entra serve` runs (`wsgi.MockApp`), request log on.
-        self.app = create_app(config, state_dir=state_dir, clock=self.clock, log_requests=True)
+        self.app = create_app(
+            config, state_dir=state_dir, clock=self.clock, log_requests=True, test_controls=True
+        )
         self.runtime = self.app.runtime
         self.hosts = hosts
         self.calls: list[requests.PreparedRequest] = []
@@ -90,6 +94,30 @@ class MockEntraInterceptor:
 
     def reset(self) -> None:
         self.runtime.store.reset()
+
+    def scenario(
+        self,
+        name: str,
+        *,
+        client_id: str | None = None,
+        user: str | None = None,
+        times: int | None = None,
+        seconds: float | None = None,
+    ) -> contextlib.AbstractContextManager[Activation]:
+        """A fault scenario in force inside the `with` block (see `MockEntra.scenario`)."""
+        return switched_on(
+            self.runtime.store,
+            self.clock.now(),
+            name,
+            client_id=client_id,
+            user=user,
+            times=times,
+            seconds=seconds,
+        )
+
+    def set_access_token_lifetime(self, seconds: int | None) -> None:
+        """Fix the lifetime of the access tokens issued from now on (None: as configured)."""
+        self.runtime.store.set_setting("access_token_lifetime", str(seconds or ""))
 
     def sign_in(
         self, auth_uri: str, username: str, password: str, *, consent: bool = True

@@ -8,12 +8,14 @@ unique, so they sit next to any other plugin).
 | `mock_entra_server` | session | a live HTTPS mock (`MockEntra`) on an ephemeral port |
 | `mock_entra` | function | the same server, `reset()` before the test |
 | `mock_entra_intercept` | function | `MockEntraInterceptor`: production URLs answered in-process |
+| `mock_entra_scenario` | function | switch fault scenarios on in the session's mock for one test |
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -67,3 +69,19 @@ def mock_entra_intercept(mock_entra_config: MockConfig) -> Iterator[MockEntraInt
 
     with MockEntraInterceptor(mock_entra_config) as interceptor:
         yield interceptor
+
+
+@pytest.fixture
+def mock_entra_scenario(mock_entra_server: MockEntra) -> Iterator[Callable[..., Any]]:
+    """Switch fault scenarios on in the session's live mock for this test only; each is
+    cleared when the test ends::
+
+        def test_app_survives_graph_throttling(mock_entra_scenario):
+            mock_entra_scenario("graph.throttled", client_id=CLIENT_ID, times=1)
+    """
+    with contextlib.ExitStack() as scenarios:
+
+        def activate(name: str, **scope: Any) -> Any:
+            return scenarios.enter_context(mock_entra_server.scenario(name, **scope))
+
+        yield activate

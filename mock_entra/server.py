@@ -27,6 +27,7 @@ from typing import Any
 
 from mock_entra.core.clock import OffsetClock
 from mock_entra.core.config import DEFAULT_CONFIG, MockConfig, config_to_dict
+from mock_entra.core.faults import Activation, switched_on
 from mock_entra.core.pki import StatePaths, ensure_state
 from mock_entra.core.store import Store
 from mock_entra.info import info
@@ -120,6 +121,28 @@ class _Loader:
         return {"app": None, "build": self.build}
 
 
+class MockControlError(RuntimeError):
+    """A test control was used on a mock that cannot honour it (started without its admin
+    API): raised rather than silently doing nothing."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"{what} needs the mock's test controls, but this mock was started without its "
+            "admin API (admin=False / no MOCK_ENTRA_ADMIN_KEY): it would ignore the change. "
+            "Start it with MockEntra.start(admin=True), as the pytest fixtures do."
+        )
+
+
+class _NoControlsClock(OffsetClock):
+    """The clock of a mock without test controls: reads the wall clock, refuses to move."""
+
+    def now(self) -> float:
+        return time.time()
+
+    def advance(self, seconds: float) -> None:
+        raise MockControlError("clock.advance()")
+
+
 def _free_port(host: str) -> int:
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
         probe.bind((host, 0))
@@ -151,8 +174,14 @@ class MockEntra:
 
     def __post_init__(self) -> None:
         self.store = Store(self.paths.store, now=time.time)
-        self.clock = OffsetClock(self.store)
+        self.clock: OffsetClock = (
+            OffsetClock(self.store) if self.admin_key else _NoControlsClock(self.store)
+        )
         self.store.set_clock(self.clock.now)
+
+    def _require_controls(self, what: str) -> None:
+        if not self.admin_key:
+            raise MockControlError(what)
 
     # -- what clients need ------------------------------------------------------------------
 
@@ -191,7 +220,40 @@ class MockEntra:
     def set_access_token_lifetime(self, seconds: int | None) -> None:
         """Fix the lifetime of the access tokens issued from now on (None: as configured).
         Under 300 s, MSAL treats a token as expired and refreshes on the next silent call."""
+        self._require_controls("set_access_token_lifetime()")
         self.store.set_setting("access_token_lifetime", str(seconds or ""))
+
+    def scenario(
+        self,
+        name: str,
+        *,
+        client_id: str | None = None,
+        user: str | None = None,
+        times: int | None = None,
+        seconds: float | None = None,
+    ) -> contextlib.AbstractContextManager[Activation]:
+        """A fault scenario (docs/scenarios.md) in force inside the `with` block, for one
+        client id, one user (username or object id), the next `times` matching requests, or
+        all of them; cleared on exit. Every worker process sees it at its next request::
+
+            with mock.scenario("id_token.wrong_iss", client_id=CLIENT_ID, times=1):
+                ...  # the next ID token for CLIENT_ID names another issuer
+        """
+        self._require_controls("scenario()")
+        return switched_on(
+            self.store,
+            self.clock.now(),
+            name,
+            client_id=client_id,
+            user=user,
+            times=times,
+            seconds=seconds,
+        )
+
+    def clear_scenarios(self) -> None:
+        """Clear every scenario set at run time (the config file's stay in force)."""
+        self._require_controls("clear_scenarios()")
+        self.store.delete_scenarios()
 
     def reset(self) -> None:
         """Forget codes, tokens, sessions, consents, the log and the clock offset."""

@@ -477,3 +477,266 @@ def test_unknown_graph_permission_is_refused_with_aadsts70011(
     assert response.get("error") == "invalid_scope", response
     assert codes[:1] == ["AADSTS70011"], response
     assert "code" not in response
+
+
+# -- other client kinds: certificates, on-behalf-of, username/password --------------------------
+
+
+def _unregistered_assertion(target: Target, audience: str) -> str:
+    """A client assertion as MSAL builds it (PS256, `x5t#S256`), signed with a certificate
+    the app registration does not have."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "not-registered")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    thumbprint = base64.urlsafe_b64encode(cert.fingerprint(hashes.SHA256())).rstrip(b"=")
+    seconds = int(time.time())
+    claims = {
+        "aud": audience,
+        "iss": target.client_id,
+        "sub": target.client_id,
+        "jti": str(uuid.uuid4()),
+        "nbf": seconds,
+        "iat": seconds,
+        "exp": seconds + 600,
+    }
+    return jwt.encode(claims, key, algorithm="PS256", headers={"x5t#S256": thumbprint.decode()})
+
+
+def test_user_realm_discovery_says_the_users_domain_is_a_cloud_domain(
+    target: Target, http: TrustingSession, user: Any, observe: Callable[[str, Any], None]
+) -> None:
+    """What MSAL asks before a username/password grant (`/common/userrealm/{user}`)."""
+    url = f"{target.authority_host}/common/userrealm/{user.username}?api-version=1.0"
+    response = http.get(url, headers={"Accept": "application/json"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    observe("userrealm.fields", sorted(body))
+    assert body["ver"] == "1.0" and body["account_type"] in ("Managed", "Federated"), body
+    assert body["domain_name"] == user.username.rpartition("@")[2].lower(), body
+    assert body["cloud_instance_name"] == "microsoftonline.com", body
+
+
+def test_wrong_password_is_refused_with_aadsts50126(
+    target: Target,
+    discovery: dict[str, Any],
+    http: TrustingSession,
+    user: Any,
+    observe: Callable[[str, Any], None],
+) -> None:
+    status, body = token_post(
+        http,
+        discovery,
+        client_id=target.client_id,
+        client_secret=target.client_secret,
+        grant_type="password",
+        username=user.username,
+        password="not-the-password-" + uuid.uuid4().hex[:8],
+        scope="openid profile",
+    )
+    observe("error.ropc_wrong_password", error_facts(status, body))
+    assert_entra_error(status, body, http_status=400, error="invalid_grant", code=50126)
+
+
+def test_client_assertion_signed_by_an_unregistered_certificate_is_refused_with_aadsts700027(
+    target: Target,
+    discovery: dict[str, Any],
+    http: TrustingSession,
+    observe: Callable[[str, Any], None],
+) -> None:
+    status, body = token_post(
+        http,
+        discovery,
+        client_id=target.client_id,
+        grant_type="client_credentials",
+        scope=GRAPH_DEFAULT_SCOPE,
+        client_assertion_type="urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        client_assertion=_unregistered_assertion(target, discovery["token_endpoint"]),
+    )
+    observe("error.unregistered_certificate", error_facts(status, body))
+    assert_entra_error(status, body, http_status=401, error="invalid_client", code=700027)
+    assert "The key was not found" in body["error_description"], body
+
+
+def test_a_graph_token_is_no_on_behalf_of_assertion_aadsts500131(
+    target: Target,
+    discovery: dict[str, Any],
+    http: TrustingSession,
+    code_flow: CodeFlow,
+    observe: Callable[[str, Any], None],
+) -> None:
+    """On-behalf-of takes a token whose `aud` is the calling app; a Graph token is not."""
+    status, body = token_post(
+        http,
+        discovery,
+        client_id=target.client_id,
+        client_secret=target.client_secret,
+        grant_type="urn:ietf:params:oauth:grant-type:jwt-bearer",
+        requested_token_use="on_behalf_of",
+        assertion=code_flow.result["access_token"],
+        scope="https://graph.microsoft.com/User.Read",
+    )
+    observe("error.obo_wrong_audience", error_facts(status, body))
+    assert_entra_error(status, body, http_status=400, error="invalid_grant", code=500131)
+
+
+@pytest.mark.mock_only  # a real tenant's password grant depends on its MFA policy
+def test_username_password_through_the_user_realm_on_the_mocks_port(target: Target) -> None:
+    """MSAL's username/password path end to end, through home realm discovery on the mock's
+    port (MSAL drops the authority's port; the HTTP client given to MSAL puts it back)."""
+    assert target.mock is not None
+    session = _MockPortSession(target.ca_bundle, target.authority)
+    app = msal.ConfidentialClientApplication(
+        target.client_id,
+        client_credential=target.client_secret,
+        authority=target.authority,
+        http_client=session,
+        instance_discovery=False,
+    )
+    user = target.users[0]
+    result = app.acquire_token_by_username_password(user.username, user.password, scopes=[])
+    session.close()
+    assert "access_token" in result, result
+    assert result["id_token_claims"]["preferred_username"] == user.username
+    assert any("/common/userrealm/" in str(c.get("path")) for c in target.mock.requests())
+
+
+class _MockPortSession(TrustingSession):
+    """Sends a port-less request for the authority's host to the authority's port."""
+
+    def __init__(self, ca_bundle: str | None, authority: str) -> None:
+        super().__init__(ca_bundle)
+        self._netloc = urlsplit(authority).netloc
+        self._host = urlsplit(authority).hostname
+
+    def request(self, method: Any, url: Any, *args: Any, **kwargs: Any) -> Any:
+        parts = urlsplit(str(url))
+        if parts.netloc == self._host:
+            url = parts._replace(netloc=self._netloc).geturl()
+        return super().request(method, url, *args, **kwargs)
+
+
+# -- redirect URIs, CORS and device code (issue 11) ------------------------------------------
+
+
+def test_a_localhost_redirect_uri_matches_on_any_port(
+    get_code: Callable[..., tuple[dict[str, Any], dict[str, str]]],
+    msal_app: Callable[..., msal.ConfidentialClientApplication],
+    target: Target,
+    observe: Callable[[str, Any], None],
+) -> None:
+    """Learn, "Redirect URI restrictions": the port of a localhost redirect URI is ignored."""
+    parts = urlsplit(target.redirect_uri)
+    if parts.hostname not in ("localhost", "127.0.0.1"):
+        pytest.skip(f"the app's redirect URI {target.redirect_uri} is not a localhost one")
+    other_port = (parts.port or 80) + 1 if (parts.port or 80) < 65535 else 1025
+    moved = parts._replace(netloc=f"{parts.hostname}:{other_port}").geturl()
+    app = msal_app()
+    flow, response = get_code(app, redirect_uri=moved)
+    result = app.acquire_token_by_auth_code_flow(dict(flow), response)
+    observe("redirect.localhost_any_port", "access_token" in result)
+    assert "access_token" in result, result
+
+
+def test_metadata_and_keys_are_served_to_any_origin(
+    target: Target, discovery: dict[str, Any], http: TrustingSession
+) -> None:
+    """A single-page app reads discovery and JWKS cross-origin (CORS `*`, entra-fidelity §1.1)."""
+    origin = {"Origin": "https://spa.example"}
+    for url in (target.discovery_url, discovery["jwks_uri"]):
+        response = http.get(url, headers=origin)
+        assert response.status_code == 200
+        assert response.headers.get("Access-Control-Allow-Origin") == "*", url
+
+
+def test_a_web_code_redeemed_cross_origin_is_refused_with_aadsts9002326(
+    get_code: Callable[..., tuple[dict[str, Any], dict[str, str]]],
+    msal_app: Callable[..., msal.ConfidentialClientApplication],
+    target: Target,
+    discovery: dict[str, Any],
+    http: TrustingSession,
+    observe: Callable[[str, Any], None],
+) -> None:
+    """Only a code sent to a `spa` redirect URI may be redeemed from a browser (`Origin`)."""
+    flow, response = get_code(msal_app())
+    form = {
+        "client_id": target.client_id,
+        "client_secret": target.client_secret,
+        "grant_type": "authorization_code",
+        "code": response["code"],
+        "redirect_uri": target.redirect_uri,
+        "code_verifier": flow["code_verifier"],
+        "scope": " ".join(flow["scope"]),
+    }
+    answer = http.post(
+        discovery["token_endpoint"], data=form, headers={"Origin": "https://spa.example"}
+    )
+    body = answer.json()
+    observe("error.cross_origin_web_code", error_facts(answer.status_code, body))
+    assert_entra_error(
+        answer.status_code, body, http_status=400, error="invalid_request", code=9002326
+    )
+    assert answer.headers.get("Access-Control-Allow-Origin") == "*"  # readable by the page
+
+
+def test_device_code_endpoint_answers_and_a_web_app_polls_only_with_its_secret(
+    target: Target,
+    discovery: dict[str, Any],
+    http: TrustingSession,
+    observe: Callable[[str, Any], None],
+) -> None:
+    """`/devicecode` (advertised as `device_authorization_endpoint`); without "Allow public
+    client flows" the web app's poll needs its secret (AADSTS7000218), with it the user has
+    not signed in yet (AADSTS70016 authorization_pending)."""
+    answer = http.post(
+        discovery["device_authorization_endpoint"],
+        data={"client_id": target.client_id, "scope": "User.Read openid profile"},
+    )
+    flow = answer.json()
+    assert answer.status_code == 200, flow
+    observe("device_code.fields", sorted(flow))
+    assert {"device_code", "user_code", "verification_uri", "expires_in", "interval"} <= set(flow)
+    assert flow["user_code"] in flow["message"]
+    poll = {
+        "client_id": target.client_id,
+        "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+        "device_code": flow["device_code"],
+    }
+    status, body = token_post(http, discovery, **poll)
+    observe("error.device_code_public_poll", error_facts(status, body))
+    assert_entra_error(status, body, http_status=401, error="invalid_client", code=7000218)
+    status, body = token_post(http, discovery, client_secret=target.client_secret, **poll)
+    observe("error.device_code_pending", error_facts(status, body))
+    assert_entra_error(status, body, http_status=400, error="authorization_pending", code=70016)
+
+
+@pytest.mark.mock_only  # a live app may be multi-tenant: its audience decides
+def test_a_single_tenant_app_through_organizations_is_refused_with_aadsts50194(
+    target: Target, http: TrustingSession, observe: Callable[[str, Any], None]
+) -> None:
+    status, body = token_post(
+        http,
+        {"token_endpoint": f"{target.authority_host}/organizations/oauth2/v2.0/token"},
+        client_id=target.client_id,
+        client_secret=target.client_secret,
+        grant_type="client_credentials",
+        scope=GRAPH_DEFAULT_SCOPE,
+    )
+    observe("error.single_tenant_via_organizations", error_facts(status, body))
+    assert_entra_error(status, body, http_status=400, error="invalid_request", code=50194)

@@ -369,6 +369,18 @@ class Tenant:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ScenarioSetting:
+    """A fault scenario switched on from the start (a demo of a misbehaving Entra); names
+    and what each does: docs/scenarios.md. Checked when the mock starts."""
+
+    name: str  # required: a scenario of the catalogue, e.g. "graph.throttled"
+    client_id: str | None = None  # only for this app (default: every app)
+    user: str | None = None  # only for this user: username or object id
+    times: int | None = None  # only the next N matching requests (default: until stopped)
+    seconds: float | None = None  # Retry-After, a delay, or a rotation's grace period
+
+
+@dataclass(frozen=True, kw_only=True)
 class MockConfig:
     """Everything the mock serves; build with `dataclasses.replace(DEFAULT_CONFIG, ...)`."""
 
@@ -381,6 +393,8 @@ class MockConfig:
     device_code_lifetime: Seconds = 900  # a device code's `expires_in`; Entra: 15 minutes
     # A device code's polling `interval`; Entra: 5. Tests lower it to poll quickly.
     device_code_interval: Annotated[int, Bounds(1, 60, "seconds")] = 5
+    # Fault scenarios in force from the start, for every request they match: `[[scenarios]]`.
+    scenarios: tuple[ScenarioSetting, ...] = ()
 
     def __post_init__(self) -> None:
         # Bounded numbers are checked however the config is built (a file, or Python code).

@@ -35,9 +35,10 @@ from mock_entra.core.aadsts import (
 from mock_entra.core.client_auth import Client, Endpoint, basic_credentials, verify_credential
 from mock_entra.core.config import GRAPH_RESOURCE, Tenant
 from mock_entra.core.consent import require_consent
-from mock_entra.core.runtime import REFRESH, Runtime
+from mock_entra.core.faults import TokenContext, TokenFault
+from mock_entra.core.runtime import CODE, REFRESH, Runtime
 from mock_entra.core.scopes import parse_scopes
-from mock_entra.core.signin_state import Account, RefreshRecord, load
+from mock_entra.core.signin_state import Account, CodeRecord, RefreshRecord, load
 from mock_entra.core.tenants import tenant_of
 from mock_entra.core.tokens import (
     Issue,
@@ -271,7 +272,30 @@ def token(rt: Runtime, req: TokenRequest) -> dict[str, Any]:
     grant = GRANTS.get(grant_type)
     if grant is None:
         raise EntraError(AADSTS70003, grant_type=grant_type)
+    if rt.faults.any("token"):  # a fault scenario in force: this request may be its target
+        _token_fault(rt, grant_type, params, client)
     return grant(rt, req, params, client)
+
+
+def _token_fault(rt: Runtime, grant_type: str, params: dict[str, str], client: Client) -> None:
+    """Raise (or delay) as the token-endpoint scenario in force for this client or user says.
+    The user is read from the code or refresh token without using it up."""
+    record = None
+    if grant_type == "authorization_code" and params.get("code"):
+        found = rt.store.get_with_expiry(CODE, params["code"])
+        record = load(CodeRecord, found[0] if found else None, rt.config)
+    elif grant_type == "refresh_token" and params.get("refresh_token"):
+        found = rt.store.get_with_expiry(REFRESH, params["refresh_token"])
+        record = load(RefreshRecord, found[0] if found else None, rt.config)
+    user = client.tenant.user_by_id(record.account.oid) if record is not None else None
+    fault = rt.faults.find(
+        "token", client_id=client.app.client_id, user=user, grant_type=grant_type
+    )
+    if fault is not None and isinstance(fault.scenario, TokenFault):
+        context = TokenContext(
+            client.app.client_id, client.app.display_name, grant_type, rt.clock.now()
+        )
+        fault.scenario.intervene(context, fault.activation.seconds)
 
 
 def _raise(error: EntraError) -> str:

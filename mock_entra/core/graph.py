@@ -11,6 +11,7 @@ import jwt
 
 from mock_entra.core.aadsts import GraphError
 from mock_entra.core.config import GRAPH_APP_ID, GRAPH_RESOURCE, MockConfig, Tenant, TestUser
+from mock_entra.core.faults import Faults, GraphFault
 from mock_entra.core.keys import KeySet, hashed_nonce, segment
 
 _WWW_AUTHENTICATE = (
@@ -56,8 +57,26 @@ def denied() -> GraphError:
     )
 
 
-def authenticate(config: MockConfig, keys: KeySet, authorization: str | None, now: float) -> Caller:
-    """Validate a bearer token as Graph does: signature, audience, issuer, lifetime."""
+def authenticate(
+    config: MockConfig,
+    keys: KeySet,
+    authorization: str | None,
+    now: float,
+    faults: Faults | None = None,
+) -> Caller:
+    """Validate a bearer token as Graph does: signature, audience, issuer, lifetime; then
+    answer as the Graph fault scenario in force for the token's app or user says, if any."""
+    caller, client_id = _authenticate(config, keys, authorization, now)
+    if faults is not None:
+        fault = faults.find("graph", client_id=client_id, user=caller.user)
+        if fault is not None and isinstance(fault.scenario, GraphFault):
+            raise fault.scenario.error(now, fault.activation.seconds)
+    return caller
+
+
+def _authenticate(
+    config: MockConfig, keys: KeySet, authorization: str | None, now: float
+) -> tuple[Caller, str | None]:
     if (
         not authorization
         or not authorization.lower().startswith("bearer ")
@@ -88,14 +107,15 @@ def authenticate(config: MockConfig, keys: KeySet, authorization: str | None, no
         raise unauthorized("Lifetime validation failed, the token is not yet valid.")
     scopes = frozenset(str(claims.get("scp", "")).split())
     roles = frozenset(claims.get("roles") or ())
+    client_id = claims.get("appid") if isinstance(claims.get("appid"), str) else None
     if claims.get("idtyp") == "app":
-        return Caller(tenant, None, scopes, roles)
+        return Caller(tenant, None, scopes, roles), client_id
     user = tenant.user_by_id(str(claims.get("oid", "")))
     if user is None:
         raise unauthorized("Access token validation failure. User not found.")
     xms_st = claims.get("xms_st")
     client_sub = xms_st.get("sub") if isinstance(xms_st, dict) else None
-    return Caller(tenant, user, scopes, roles, client_sub)
+    return Caller(tenant, user, scopes, roles, client_sub), client_id
 
 
 def verify_graph_token(keys: KeySet, token: str) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from mock_entra.core import mint
 from mock_entra.core.b64 import b64url
-from mock_entra.core.pki import SIGNING_KEY_COUNT, StateError, StatePaths
+from mock_entra.core.pki import ROLLOVER_KEY, SIGNING_KEY_COUNT, StateError, StatePaths
 
 __all__ = ["KeySet", "SigningKey", "b64url", "hashed_nonce", "segment"]
 
@@ -71,18 +71,20 @@ class SigningKey:
 
 
 class KeySet:
-    """The mock's signing keys; the first is the active one unless told otherwise."""
+    """The mock's signing keys; the first is the active one unless told otherwise. `rollover`
+    is the key Entra would roll to next: unpublished until the `keys.rotated` scenario."""
 
-    def __init__(self, keys: list[SigningKey]) -> None:
+    def __init__(self, keys: list[SigningKey], rollover: SigningKey | None = None) -> None:
         self.keys = keys
-        self._by_kid = {k.kid: k for k in keys}
-        self._jwks_cache: dict[str | None, bytes] = {}
+        self.rollover = rollover
+        self._by_kid = {k.kid: k for k in (*keys, *([rollover] if rollover else []))}
+        self._jwks_cache: dict[tuple[str | None, tuple[str, ...]], bytes] = {}
 
     @classmethod
     def load(cls, paths: StatePaths) -> KeySet:
         """The keys of a state dir completed by `pki.ensure_state`."""
         keys = []
-        for n in range(1, SIGNING_KEY_COUNT + 1):
+        for n in range(1, ROLLOVER_KEY + 1):
             key_path, cert_path = paths.signing_key(n), paths.signing_cert(n)
             pair = mint.load_pair(key_path.read_bytes(), cert_path.read_bytes())
             if pair is None or not mint.is_signing_key(pair):
@@ -90,7 +92,7 @@ class KeySet:
             assert isinstance(pair.key, rsa.RSAPrivateKey)
             kid = b64url(pair.cert.fingerprint(hashes.SHA1()))  # SHA-1: Entra's x5t
             keys.append(SigningKey(kid, pair.key, pair.cert))
-        return cls(keys)
+        return cls(keys[:SIGNING_KEY_COUNT], keys[SIGNING_KEY_COUNT])
 
     def get(self, kid: str) -> SigningKey | None:
         return self._by_kid.get(kid)
@@ -98,12 +100,17 @@ class KeySet:
     def active(self, kid: str | None = None) -> SigningKey:
         return self._by_kid.get(kid or "", self.keys[0])
 
-    def jwks_bytes(self, issuer: str | None) -> bytes:
-        """The JWKS document (v2 keys carry `issuer`, v1 keys don't), built once per issuer."""
-        cached = self._jwks_cache.get(issuer)
+    def jwks_bytes(self, issuer: str | None, keys: list[SigningKey] | None = None) -> bytes:
+        """The JWKS document (v2 keys carry `issuer`, v1 keys don't), built once per issuer
+        (and per key list, for a rotation in progress)."""
+        published = self.keys if keys is None else keys
+        cache_key = (issuer, tuple(k.kid for k in published))
+        cached = self._jwks_cache.get(cache_key)
         if cached is None:
-            body = {"keys": [k.jwk(issuer) for k in self.keys]}
-            cached = self._jwks_cache[issuer] = json.dumps(body, separators=(",", ":")).encode()
+            body = {"keys": [k.jwk(issuer) for k in published]}
+            cached = json.dumps(body, separators=(",", ":")).encode()
+            if len(self._jwks_cache) < 64:  # bounded: the issuer follows the Host header
+                self._jwks_cache[cache_key] = cached
         return cached
 
     # -- signing ---------------------------------------------------------------------------

@@ -33,6 +33,9 @@ from pathlib import Path
 import certifi
 
 SIGNING_KEY_COUNT = 2  # two keys in JWKS, so clients can be tested on rollover
+# One more key, never published until the `keys.rotated` scenario rolls to it (as Entra
+# publishes a new key and starts signing with it): file number SIGNING_KEY_COUNT + 1.
+ROLLOVER_KEY = SIGNING_KEY_COUNT + 1
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +88,7 @@ class StatePaths:
 
     def material(self) -> tuple[Path, ...]:
         """Every file a complete state dir has (the store is made by whoever opens it)."""
-        signing = [p for n in range(1, SIGNING_KEY_COUNT + 1) for p in self._signing(n)]
+        signing = [p for n in range(1, ROLLOVER_KEY + 1) for p in self._signing(n)]
         return (
             self.ca_cert,
             self.ca_key,
@@ -188,7 +191,7 @@ def _complete(paths: StatePaths) -> list[str]:
 
     legacy = any(paths.legacy_signing_key(n).exists() for n in range(1, SIGNING_KEY_COUNT + 1))
     unusable = False
-    for n in range(1, SIGNING_KEY_COUNT + 1):
+    for n in range(1, ROLLOVER_KEY + 1):
         cert_path, key_path = paths.signing_cert(n), paths.signing_key(n)
         pair = mint.load_pair(_read(key_path), _read(cert_path))
         if pair is None or not mint.is_signing_key(pair):

@@ -10,6 +10,7 @@ from typing import Any
 
 from mock_entra.core.clock import Clock, OffsetClock, SystemClock
 from mock_entra.core.config import MockConfig, Tenant
+from mock_entra.core.faults import Faults, IdTokenFault, KeyRotation, RedirectFault, TokenBodyFault
 from mock_entra.core.keys import KeySet
 from mock_entra.core.pki import ensure_state
 from mock_entra.core.scopes import Scopes
@@ -78,6 +79,16 @@ class Runtime:
     clock: Clock
     admin_key: str | None = None
     started: float = field(default_factory=time.time)
+    # Test controls (clock offset, token lifetime, run-time scenarios) read from the shared
+    # store: on with the admin API or in the in-process interceptor, else never read.
+    controls: bool = False
+    faults: Faults = None  # type: ignore[assignment]  # set by `open_runtime` / __post_init__
+
+    def __post_init__(self) -> None:
+        if self.faults is None:
+            self.faults = Faults.for_config(
+                self.config, self.store, self.clock.now(), live=self.controls
+            )
 
     def now(self) -> int:
         return int(self.clock.now())
@@ -85,15 +96,33 @@ class Runtime:
     def token_lifetime(self) -> int:
         """Access-token lifetime: the config's, unless a test set one through the admin API
         (e.g. under MSAL's 300 s threshold, so that the next silent call refreshes)."""
-        if self.admin_key:
+        if self.controls:
             override = self.store.setting("access_token_lifetime")
             if override:
                 return int(override)
         return lifetime(self.config.access_token_lifetime)
 
     def active_kid(self) -> str | None:
-        # Only a mock with its admin API on can rotate keys at run time (one store read).
-        return self.store.setting("active_kid") if self.admin_key else None
+        rotation = self.faults.find("signing")
+        if rotation is not None and isinstance(rotation.scenario, KeyRotation):
+            assert self.keys.rollover is not None
+            return self.keys.rollover.kid
+        # Only a mock with its test controls on can switch keys at run time (one store read).
+        return self.store.setting("active_kid") if self.controls else None
+
+    def sign_id_token(self, claims: dict[str, Any], signin: SignIn, kid: str | None) -> str:
+        """An ID token, signed as the fault scenario in force for this client says, if any."""
+        fault = self.faults.find("id_token", client_id=signin.app.client_id, user=signin.user)
+        if fault is not None and isinstance(fault.scenario, IdTokenFault):
+            return fault.scenario.sign(claims, self.keys.active(kid))
+        return self.keys.sign(claims, kid=kid)
+
+    def shape_token_body(self, body: dict[str, Any], signin: SignIn) -> dict[str, Any]:
+        """The token response as a fault scenario in force reshapes it (a missing field)."""
+        fault = self.faults.find("token_body", client_id=signin.app.client_id, user=signin.user)
+        if fault is not None and isinstance(fault.scenario, RedirectFault | TokenBodyFault):
+            return fault.scenario.body(body)
+        return body
 
     def consented(self, tenant: Tenant, oid: str, client_id: str) -> frozenset[str]:
         text = self.store.get(CONSENT, f"{tenant.tenant_id}|{oid}|{client_id}")
@@ -162,10 +191,10 @@ class Runtime:
                 max_age_sent=max_age_sent,
                 context=context,
             )
-            body["id_token"] = self.keys.sign(id_claims, kid=kid)
+            body["id_token"] = self.sign_id_token(id_claims, signin, kid)
         if want_client_info:
             body["client_info"] = client_info(signin.user, signin.tenant)
-        return body
+        return self.shape_token_body(body, signin)
 
     def new_refresh_token(
         self,
@@ -209,13 +238,16 @@ def open_runtime(
     state_dir: str | Path,
     clock: Clock | None = None,
     admin_key: str | None = None,
+    test_controls: bool | None = None,
 ) -> Runtime:
     """A mock's state: keys from the state dir (made when missing), the shared store, a clock.
 
     `clock` defaults to the wall clock plus an offset kept in the shared store (moved by the
     admin API or `MockEntra.clock`) when the admin API is on, else the plain wall clock: only
     a mock with its admin API on can have its clock moved, so the others never pay for
-    reading the shared offset.
+    reading the shared offset. `test_controls` (default: with the admin API) makes the mock
+    read the run-time test controls of the shared store (token lifetime, active key,
+    scenarios); the in-process interceptor turns them on without an admin API.
     """
     paths = ensure_state(state_dir)
     store = Store(paths.store, now=lambda: 0.0, limits=STORE_LIMITS)
@@ -223,6 +255,12 @@ def open_runtime(
         clock = OffsetClock(store) if admin_key is not None else SystemClock()
     store.set_clock(clock.now)
     store.maintain()  # at start: what expired while the mock was down goes now
+    controls = admin_key is not None if test_controls is None else test_controls
     return Runtime(
-        config=config, keys=KeySet.load(paths), store=store, clock=clock, admin_key=admin_key
+        config=config,
+        keys=KeySet.load(paths),
+        store=store,
+        clock=clock,
+        admin_key=admin_key,
+        controls=controls,
     )

@@ -25,6 +25,7 @@ import math
 import os
 import sqlite3
 import threading
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,8 +47,11 @@ CREATE INDEX IF NOT EXISTS items_by_expiry ON items (expires_at);
 CREATE INDEX IF NOT EXISTS items_by_family ON items (kind, family, seq) WHERE family IS NOT NULL;
 CREATE TABLE IF NOT EXISTS request_log (id INTEGER PRIMARY KEY AUTOINCREMENT, entry TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS scenarios (id INTEGER PRIMARY KEY AUTOINCREMENT, entry TEXT NOT NULL,
+    remaining INTEGER);
 """
 
+SCENARIO_VERSION = "scenario_version"
 CONSUMED = "consumed:"  # prefix of the kind a consumed item is moved to (the tombstone)
 DEFAULT_GRACE = 3600.0
 MAX_CLOCK_OFFSET = 100 * 366 * 24 * 3600.0  # a century either way: finite, and still a date
@@ -257,9 +261,63 @@ class Store:
             raise ValueError(f"clock offset out of range: {seconds!r}")
         self.set_setting("clock_offset", repr(seconds))
 
+    # -- fault scenarios (`faults`): rows, and a version that changes with every change ----
+
+    def scenario_version(self) -> str | None:
+        """Changes whenever a scenario is added, cleared or used up (one indexed read: what
+        every request pays to know whether its process's copy of the scenarios is current)."""
+        return self.setting(SCENARIO_VERSION)
+
+    def add_scenario(self, entry: str, remaining: int | None) -> int:
+        conn = self._conn()
+        row = conn.execute(
+            "INSERT INTO scenarios (entry, remaining) VALUES (?, ?) RETURNING id",
+            (entry, remaining),
+        ).fetchone()
+        self._bump_scenarios()
+        return int(row[0])
+
+    def scenarios(self) -> list[tuple[int, str, int | None]]:
+        rows = self._conn().execute("SELECT id, entry, remaining FROM scenarios ORDER BY id")
+        return [(r[0], r[1], r[2]) for r in rows.fetchall()]
+
+    def delete_scenarios(self, scenario_id: int | None = None) -> int:
+        """Clear one scenario (or all); how many went."""
+        conn = self._conn()
+        if scenario_id is None:
+            count = conn.execute("DELETE FROM scenarios").rowcount
+        else:
+            count = conn.execute("DELETE FROM scenarios WHERE id = ?", (scenario_id,)).rowcount
+        self._bump_scenarios()
+        return count
+
+    def take_scenario(self, scenario_id: int) -> bool:
+        """Use one of a counted scenario's remaining requests, atomically across processes:
+        False when another request took the last one (or it was cleared)."""
+        conn = self._conn()
+        row = conn.execute(
+            "UPDATE scenarios SET remaining = remaining - 1 WHERE id = ? AND remaining > 0"
+            " RETURNING remaining",
+            (scenario_id,),
+        ).fetchone()
+        if row is None:
+            return False
+        if row[0] == 0:
+            conn.execute("DELETE FROM scenarios WHERE id = ?", (scenario_id,))
+            self._bump_scenarios()
+        return True
+
+    def _bump_scenarios(self) -> None:
+        # A random value, not a counter: after `reset` a counter could come back to a value a
+        # process has cached, with other scenarios behind it.
+        self.set_setting(SCENARIO_VERSION, uuid.uuid4().hex)
+
     def reset(self) -> None:
-        """Forget everything: codes, tokens, sessions, consents, the log, the clock offset."""
+        """Forget everything: codes, tokens, sessions, consents, the log, the clock offset,
+        the scenarios set at run time."""
         conn = self._conn()
         conn.execute("DELETE FROM items")
         conn.execute("DELETE FROM request_log")
+        conn.execute("DELETE FROM scenarios")
         conn.execute("DELETE FROM settings")
+        self._bump_scenarios()

@@ -1,4 +1,5 @@
-"""The admin API for tests: the request log, reset, the clock and the active signing key.
+"""The admin API for tests: the request log, reset, the clock, the active signing key and
+the fault scenarios (`core.faults`).
 
 Off unless the mock was created with an admin key; every call must carry that key in the
 `X-Admin-Key` header, so the browser-facing pages can never reach it by accident.
@@ -11,6 +12,7 @@ import math
 
 from flask import Blueprint, Response, abort, request
 
+from mock_entra.core import faults
 from mock_entra.web.context import runtime
 from mock_entra.web.respond import json_response
 
@@ -91,3 +93,70 @@ def set_token_lifetime() -> Response:
         abort(400)
     runtime().store.set_setting("access_token_lifetime", str(seconds or ""))
     return json_response({"access_token_lifetime": seconds})
+
+
+# -- fault scenarios ------------------------------------------------------------------------------
+
+
+@bp.get("/scenarios")
+def list_scenarios() -> Response:
+    """The scenarios in force (config file and run time) and the catalogue."""
+    rt = runtime()
+    body = {"active": rt.faults.listing(), "catalogue": faults.catalogue_rows()}
+    return json_response(body, no_store=True)
+
+
+@bp.post("/scenarios")
+def add_scenario() -> Response:
+    """`{"name": "graph.throttled", "client_id"?, "user"?, "times"?, "seconds"?}`; an unknown
+    name or a bad scope is a 400 that lists the catalogue's names."""
+    rt = runtime()
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return _bad_scenario("expected a JSON object with a scenario `name`")
+    unknown = set(body) - {"name", "client_id", "user", "times", "seconds"}
+    if unknown:
+        return _bad_scenario(f"unknown fields: {', '.join(sorted(unknown))[:200]}")
+    typed = {
+        "name": str,
+        "client_id": str,
+        "user": str,
+        "times": int,
+        "seconds": (int, float),
+    }
+    for name, kind in typed.items():
+        value = body.get(name)
+        if (value is None and name != "name") or (
+            isinstance(value, kind) and not isinstance(value, bool)
+        ):
+            continue
+        return _bad_scenario(f"{name}: wrong type")
+    try:
+        activation = faults.Activation(**body, started=rt.clock.now())
+    except faults.ScenarioError as error:
+        return _bad_scenario(str(error))
+    added = faults.add(rt.store, activation)
+    response = json_response(added.describe(added.times), no_store=True)
+    response.status_code = 201
+    return response
+
+
+@bp.delete("/scenarios")
+def clear_scenarios() -> Response:
+    """Clear every scenario set at run time (the config file's stay)."""
+    return json_response({"cleared": runtime().store.delete_scenarios()}, no_store=True)
+
+
+@bp.delete("/scenarios/<int:scenario_id>")
+def clear_scenario(scenario_id: int) -> Response:
+    cleared = runtime().store.delete_scenarios(scenario_id)
+    if not cleared:
+        abort(404)
+    return json_response({"cleared": cleared}, no_store=True)
+
+
+def _bad_scenario(message: str) -> Response:
+    names = [row["name"] for row in faults.catalogue_rows()]
+    response = json_response({"error": message, "scenarios": names}, no_store=True)
+    response.status_code = 400
+    return response

@@ -23,6 +23,7 @@ from urllib.parse import parse_qs
 from mock_entra.core import cors, device_code
 from mock_entra.core.aadsts import AADSTS900561, AADSTS9002313, EntraError
 from mock_entra.core.discovery import jwks_issuer, metadata
+from mock_entra.core.faults import FaultResponse, JwksFault, KeyRotation
 from mock_entra.core.grants import exchange
 from mock_entra.core.runtime import Runtime
 from mock_entra.core.tenants import tenant_of
@@ -72,6 +73,11 @@ class Front:
         self._documents: dict[tuple[str, str, str], bytes] = {}
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        # The fault scenarios in force are read once per request, whichever hook asks.
+        with self.runtime.faults.request():
+            return self._route(environ, start_response)
+
+    def _route(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         path = path_of(environ)
         method = environ.get("REQUEST_METHOD", "GET")
         match = _DOCUMENT.match(path)
@@ -112,7 +118,11 @@ class Front:
                 start_response, 405, body, trace, ("Allow", _DOCUMENT_METHODS), *cors.DOCUMENTS
             )
         try:
-            body = self._document(base_url_of(environ), segment, which)
+            body = self._keys_fault(base_url_of(environ), segment, which)
+            if body is None:
+                body = self._document(base_url_of(environ), segment, which)
+        except FaultResponse as fault:
+            return self._fault(environ, start_response, fault, trace, cors.DOCUMENTS)
         except EntraError as error:
             return self._error(environ, start_response, error, trace, cors.DOCUMENTS)
         return _send(
@@ -136,6 +146,56 @@ class Front:
         if len(self._documents) < MAX_DOCUMENTS:
             self._documents[key] = body
         return body
+
+    def _keys_fault(self, base: str, segment: str, which: str) -> bytes | None:
+        """The JWKS as a scenario in force has it (down, or a rotation under way), else None."""
+        rt = self.runtime
+        if "keys" not in which or not rt.faults.any("jwks"):
+            return None
+        fault = rt.faults.find("jwks")
+        if fault is None:
+            return None
+        if isinstance(fault.scenario, JwksFault):
+            raise fault.scenario.response()
+        assert isinstance(fault.scenario, KeyRotation)
+        act = fault.activation
+        keys = fault.scenario.jwks_keys(rt.keys, act.started, rt.clock.now(), act.seconds)
+        tenant = tenant_of(rt.config, segment)
+        issuer = jwks_issuer(base, tenant) if which == "discovery/v2.0/keys" else None
+        return rt.keys.jwks_bytes(issuer, keys)
+
+    def _fault(
+        self,
+        environ: dict,
+        start_response: StartResponse,
+        fault: FaultResponse,
+        trace: str,
+        extra: cors.Headers = (),
+    ) -> Iterable[bytes]:
+        """A scenario's answer: Entra's error JSON with its headers, or its raw body."""
+        if fault.error is None:
+            body = fault.body or b""
+            start_response(
+                f"{fault.status} {_REASONS.get(fault.status, 'Error')}",
+                [
+                    ("Content-Type", fault.content_type),
+                    ("Content-Length", str(len(body))),
+                    *fault.headers,
+                    *extra,
+                    ("x-ms-request-id", trace),
+                ],
+            )
+            return [body]
+        payload = entra_error_json(
+            fault.error,
+            trace_id=trace,
+            correlation_id=correlation_for(client_request_id(environ), trace),
+            timestamp=entra_timestamp(self.runtime.clock.now()),
+            base_url=base_url_of(environ),
+        )
+        return _send(
+            start_response, fault.status, _json(payload), trace, *NO_STORE, *fault.headers, *extra
+        )
 
     # -- token -------------------------------------------------------------------------------
 
@@ -184,6 +244,8 @@ class Front:
             payload = handler(environ, segment, _form(environ, body))
         except EntraError as error:
             return self._error(environ, start_response, error, trace, cors.TOKEN)
+        except FaultResponse as fault:
+            return self._fault(environ, start_response, fault, trace, cors.TOKEN)
         except Exception:
             log.exception("unexpected error in the mock (trace id %s)", trace)
             body = _json(unexpected_error_json(trace))

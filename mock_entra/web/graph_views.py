@@ -39,7 +39,7 @@ _DIAGNOSTIC = json.dumps(
 def _caller() -> graph.Caller:
     rt = runtime()
     return graph.authenticate(
-        rt.config, rt.keys, request.headers.get("Authorization"), rt.clock.now()
+        rt.config, rt.keys, request.headers.get("Authorization"), rt.clock.now(), rt.faults
     )
 
 

@@ -31,6 +31,7 @@ SENSITIVE = {
 }
 HEADERS = (
     "Authorization",
+    "Origin",  # a browser's cross-origin request (a SPA's token requests)
     "Content-Type",
     "client-request-id",
     "x-client-sku",

@@ -59,6 +59,7 @@ def create_app(
     admin_key: str | None = None,
     log_requests: bool | None = None,
     access_log: bool = False,
+    test_controls: bool | None = None,
 ) -> MockApp:
     """Build a mock as a WSGI app. Example::
 
@@ -67,6 +68,8 @@ def create_app(
     The request log is on when the admin API is, unless `log_requests` says otherwise; the
     access log (one line per request to the `mock_entra.access` logger) when asked for.
     """
-    runtime = open_runtime(config, state_dir=state_dir, clock=clock, admin_key=admin_key)
+    runtime = open_runtime(
+        config, state_dir=state_dir, clock=clock, admin_key=admin_key, test_controls=test_controls
+    )
     logging_on = log_requests if log_requests is not None else admin_key is not None
     return MockApp(runtime, request_log=logging_on, access_log=access_log)

@@ -9,6 +9,7 @@ answers `docker version` is used, and its `DOCKER_HOST` is passed to every comma
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import shutil
 import subprocess
@@ -20,7 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 SANDBOX_HOST = "unix:///run/docker-sandbox/docker.sock"
 DEFAULT_SOCKET = "/var/run/docker.sock"
-IMAGE = "entra-lab:local"  # compose.yaml's image name
+# The image compose.yaml builds and runs (ENTRA_LAB_IMAGE): one name per checkout, so that
+# test runs in two checkouts on one engine never run each other's build.
+IMAGE = "entra-lab:test-" + hashlib.sha256(str(ROOT).encode()).hexdigest()[:10]
 PROBE_TIMEOUT = 10
 
 
@@ -40,7 +43,7 @@ class Engine:
         env = {k: v for k, v in os.environ.items() if k != "DOCKER_HOST"}
         if self.host:
             env["DOCKER_HOST"] = self.host
-        return {**env, **(extra or {})}
+        return {**env, "ENTRA_LAB_IMAGE": IMAGE, **(extra or {})}
 
     def run(
         self,

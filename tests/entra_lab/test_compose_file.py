@@ -2,7 +2,8 @@
 and its services' own commands, environments and healthchecks work together when started as
 local processes. (tests/containers runs the same file on a real engine.)
 
-The file's only variables are the host ports, `${MOCK_PORT:-8443}` and `${APP_PORT:-5000}`;
+The file's only variables are the host ports, `${MOCK_PORT:-8443}` and `${APP_PORT:-5000}`,
+and the image's name, `${ENTRA_LAB_IMAGE:-entra-lab:local}`;
 `interpolate` applies Compose's rules for the forms it uses (`${VAR:-default}`, `${VAR}`,
 `$$`). Starting the services locally substitutes only what makes sense inside Docker alone:
 
@@ -49,7 +50,8 @@ APP_VARIABLES = {"TENANT_ID", "CLIENT_ID", "CLIENT_SECRET", "AUTHORITY", "REDIRE
                  "TRUST_PROXY", "SESSION_DIR", "APP_ENV", "RESPONSE_MODE", "LOG_LEVEL"}  # fmt: skip
 
 
-VARIABLES = {"MOCK_PORT": str(MOCK_PORT), "APP_PORT": str(APP_PORT)}
+VARIABLES = {"MOCK_PORT": str(MOCK_PORT), "APP_PORT": str(APP_PORT),
+             "ENTRA_LAB_IMAGE": "entra-lab:local"}  # fmt: skip
 
 
 def interpolate(text: str, env: dict[str, str]) -> str:
@@ -117,7 +119,7 @@ def test_services_share_one_image_and_the_state_volume() -> None:
     (volume,) = [v.split(":")[0] for v in mock["volumes"] if v.split(":")[1] == STATE]
     assert volume in spec["volumes"]  # a named volume: the CA survives `docker compose down`
     assert f"{volume}:{STATE}:ro" in app["volumes"]
-    # The only variables are the host ports, each with its default.
+    # The only variables are the host ports and the image name, each with its default.
     raw = COMPOSE.read_text()
     used = set(re.findall(r"\$\{(\w+)", raw))
     assert used == set(VARIABLES)

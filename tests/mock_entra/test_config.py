@@ -377,12 +377,13 @@ def test_every_field_is_documented_in_docs_configuration():
     assert {Tenant, TestUser, AppRegistration} < set(classes)
     for cls in classes:
         for field in dataclasses.fields(cls):
-            row = re.search(rf"^\| `{field.name}` \|.*$", doc, re.M)
-            assert row, f"{cls.__name__}.{field.name} is not in docs/configuration.md"
+            # A name two tables share (`client_id`: an app's, a scenario's) has a row in each.
+            rows = re.findall(rf"^\| `{field.name}` \|.*$", doc, re.M)
+            assert rows, f"{cls.__name__}.{field.name} is not in docs/configuration.md"
             required = field.default is dataclasses.MISSING and (
                 field.default_factory is dataclasses.MISSING
             )
-            assert ("**required" in row.group(0)) == required, row.group(0)
+            assert any(("**required" in row) == required for row in rows), rows
 
 
 def test_the_docs_extension_example_loads(tmp_path: Path):

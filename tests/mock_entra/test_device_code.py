@@ -73,7 +73,7 @@ def enter_code(browser, user_code: str, *, confirm: str = "continue"):
     """The verification page in a (cookie-keeping) client, up to the username page."""
     page = browser.get("/devicelogin", base_url=BASE, follow_redirects=True)
     html = page.get_data(as_text=True)
-    assert 'id="otc"' in html and 'id="idSIButton9"' in html
+    assert 'name="otc" id="otc"' in html and 'id="idSIButton9"' in html
     confirm_page = browser.post(
         "/common/oauth2/deviceauth", base_url=BASE, data={"otc": user_code.lower()}
     )
