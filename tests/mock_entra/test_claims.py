@@ -225,13 +225,13 @@ def test_group_membership_claims_select_the_groups(mock):
 
 
 def test_the_default_config_sends_no_groups_unless_the_app_asks(tmp_path, key_template):
-    with MockEntraInterceptorFor(DEFAULT_CONFIG, tmp_path, key_template) as mock:
+    with interceptor_for(DEFAULT_CONFIG, tmp_path, key_template) as mock:
         result, _ = login(mock, web_app(), ["User.Read"])
         assert "groups" not in result["id_token_claims"]
         assert "roles" not in result["id_token_claims"]
 
 
-def MockEntraInterceptorFor(config, root, key_template):  # noqa: N802 - reads as a class
+def interceptor_for(config, root, key_template):
     import shutil
 
     from mock_entra.core.clock import FixedClock
