@@ -15,20 +15,14 @@ from playwright.sync_api import Browser, Page
 
 from conformance.trust import TrustingSession
 from mock_entra import MockEntra
-from mock_entra.core.config import DEFAULT_CONFIG, MockConfig, with_redirect_uris
+from mock_entra.core.config import DEFAULT_CONFIG, with_redirect_uris
 
 from .conftest import ADELE, MEGAN, b64json
-from .redirect_catcher import RedirectCatcher
+from .redirect_catcher import shared_catcher
 
-CATCHER = RedirectCatcher()
+CATCHER = shared_catcher()  # registered on the session's mock by this folder's conftest
 REDIRECT = CATCHER.url
 ARRIVED = "document.body.innerText.includes('captured')"
-
-
-@pytest.fixture(scope="session")
-def mock_entra_config() -> MockConfig:
-    """The default tenant, with the catcher registered as a redirect URI."""
-    return with_redirect_uris(DEFAULT_CONFIG, [REDIRECT])
 
 
 @pytest.fixture(scope="module")
