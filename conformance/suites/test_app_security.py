@@ -6,10 +6,12 @@ headers cannot change.
 
 from __future__ import annotations
 
+import html
 import re
 import secrets
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -101,6 +103,54 @@ def test_forged_callback_is_refused_with_4xx_and_signs_nobody_in(
     assert 'id="sign-in"' in home and 'id="user-name"' not in home
 
 
+@dataclass(frozen=True)
+class Callback:
+    """The authorization response as the browser brought it to the app: a GET with the
+    query (`response_mode=query`, the app over http) or a form POST (`form_post`, over https)."""
+
+    method: str
+    url: str
+    form: dict[str, str]
+
+    @property
+    def fields(self) -> dict[str, str]:
+        """The response's parameters, wherever they travelled."""
+        query = {k: v[0] for k, v in parse_qs(urlsplit(self.url).query).items()}
+        return query | self.form
+
+
+def catch_callbacks(page: Page, target: Target) -> list[Callback]:
+    """Record every request `page` makes to the app's redirect URI, in either response mode."""
+    callbacks: list[Callback] = []
+
+    def keep(request: Request) -> None:
+        if request.url == target.redirect_uri or request.url.startswith(target.redirect_uri + "?"):
+            form = {k: v[0] for k, v in parse_qs(request.post_data or "").items()}
+            callbacks.append(Callback(request.method, request.url, form))
+
+    page.on("request", keep)
+    return callbacks
+
+
+def replay(page: Page, callback: Callback) -> Response | None:
+    """Send `callback` again from `page`: the same URL, or the same form posted from another
+    site (as the IdP's form_post page posts it)."""
+    if callback.method == "GET":
+        return page.goto(callback.url)
+    fields = "".join(
+        f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+        for k, v in callback.form.items()
+    )
+    visit_attacker_page(
+        page,
+        f'<form method="post" action="{html.escape(callback.url)}">{fields}'
+        '<button id="go">continue</button></form>',
+    )
+    with page.expect_navigation() as navigation:
+        page.click("#go")
+    return navigation.value
+
+
 def test_replayed_callback_is_refused_and_signs_nobody_in(
     sso_page: Page,
     new_context: Callable[..., BrowserContext],
@@ -108,19 +158,14 @@ def test_replayed_callback_is_refused_and_signs_nobody_in(
     user: User,
     artifacts_dir: Path,
 ) -> None:
-    callbacks: list[str] = []
-
-    def keep(request: Request) -> None:
-        if request.url.startswith(target.redirect_uri + "?"):
-            callbacks.append(request.url)
-
-    sso_page.on("request", keep)
+    callbacks = catch_callbacks(sso_page, target)
     sign_in_to_app(sso_page, target, user, artifacts_dir=artifacts_dir)
-    assert callbacks and "code=" in callbacks[-1], callbacks
-    # An attacker who got hold of the callback URL (history, logs) replays it.
+    assert callbacks and "code" in callbacks[-1].fields, callbacks
+    # An attacker who got hold of the authorization response (history, logs, a proxy)
+    # replays it from another browser.
     attacker = new_context().new_page()
-    replay = attacker.goto(callbacks[-1])
-    assert replay is not None and 400 <= replay.status < 500, replay and replay.status
+    replayed = replay(attacker, callbacks[-1])
+    assert replayed is not None and 400 <= replayed.status < 500, replayed and replayed.status
     AppErrorPage(attacker).expect_error()
     HomePage(attacker, target).open().expect_signed_out()
 
