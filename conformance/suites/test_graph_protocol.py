@@ -272,7 +272,9 @@ def test_listing_users_needs_a_users_permission_beyond_user_read(
         assert error["message"] == "Insufficient privileges to complete the operation."
 
 
-@pytest.mark.mock_only  # User.ReadBasic.All: the live app registration need not have it
+@pytest.mark.mock_only(
+    reason="User.ReadBasic.All: a live test user's app registration need not have it"
+)
 def test_users_page_with_top_and_follow_the_next_link(
     graph_token: GraphTokens, graph: Callable[..., requests.Response], target: Target
 ) -> None:
@@ -304,7 +306,7 @@ def test_users_page_with_top_and_follow_the_next_link(
     assert len(seen) >= 2 and len(set(seen)) == len(seen), seen
 
 
-@pytest.mark.mock_only  # User.Read.All needs an admin's consent on a tenant
+@pytest.mark.mock_only(reason="User.Read.All needs an admin's consent on a tenant")
 def test_me_expand_manager_embeds_the_manager_as_a_user(
     graph_token: GraphTokens, graph: Callable[..., requests.Response]
 ) -> None:
