@@ -164,7 +164,8 @@ class MockEntraInterceptor:
 
     def stop(self) -> None:
         self._mock.stop()
-        self._mock.reset()
+        # Forget the calls but keep the routes: a stopped interceptor can be started again.
+        self._mock.calls.reset()
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None

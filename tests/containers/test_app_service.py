@@ -220,7 +220,7 @@ def _conformance_env(deployment: Deployment) -> dict[str, str]:
 KEY_TESTS = (
     "test_signing_in_shows_the_users_graph_profile",
     "test_signing_out_ends_the_app_session_and_returns_home",
-    "test_every_cookie_the_app_sets_is_httponly_and_samesite_lax",
+    "test_every_cookie_the_app_sets_is_httponly_with_the_samesite_its_response_mode_needs",
     "test_healthz_answers_200_anonymously_without_setting_cookies",
 )
 
