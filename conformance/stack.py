@@ -154,6 +154,7 @@ class LocalStack:
                 User(u["username"], u["password"], u["display_name"]) for u in info["users"]
             ),
             mock=mock,
+            **_api(mock),
         )
 
     def stop(self) -> None:
@@ -173,3 +174,17 @@ class LocalStack:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _api(mock: MockEntra) -> dict[str, object]:
+    """The sample API of the mock's config, when it has one: the API-token tests call it."""
+    from mock_entra.core.config import DEFAULT_API_URI
+
+    found = mock.config.resource_app(DEFAULT_API_URI)
+    if found is None or not found[1].exposed_scopes:
+        return {}
+    api = found[1]
+    return {
+        "api_scope": f"{DEFAULT_API_URI}/{api.exposed_scopes[0]}",
+        "api_token_version": api.token_version,
+    }

@@ -52,7 +52,7 @@ def on_behalf_of(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -
     user = c.tenant.user_by_id(str(claims.get("oid")))
     if user is None:
         raise EntraError(AADSTS50034, tenant_id=c.tenant.tenant_id)
-    scopes = parse_scopes(raw_scope, rt.config, tenant_name=c.tenant.display_name)
+    scopes = parse_scopes(raw_scope, rt.config, tenant_name=c.tenant.display_name, client=c.app)
     sid = claims.get("sid") if isinstance(claims.get("sid"), str) else None
     iat = claims.get("iat")
     auth_time = int(iat) if number(iat) else rt.now()
