@@ -80,6 +80,8 @@ class LocalStack:
                 "SESSION_DIR": str(workdir / "app-sessions"),
                 "APP_ENV": "development",
                 "LOG_LEVEL": "WARNING",
+                # Short, so that the robustness suite's stalled token endpoint costs seconds.
+                "HTTP_TIMEOUT": "3",
             }
             log = workdir / "client-app.log"
             with log.open("wb") as out:
