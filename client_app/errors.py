@@ -24,12 +24,21 @@ _MAX_DETAIL = 500
 class AppError(Exception):
     """A failure shown to the user as `status` + `title` + `detail` (+ `code` if known)."""
 
-    def __init__(self, status: int, title: str, detail: str, code: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        code: str | None = None,
+        *,
+        retry_after: int | None = None,
+    ) -> None:
         super().__init__(f"{status} {title}: {detail}")
         self.status = status
         self.title = title
         self.detail = detail[:_MAX_DETAIL]
         self.code = code
+        self.retry_after = retry_after  # seconds, passed on to the browser as Retry-After
 
     @property
     def aadsts(self) -> str | None:
@@ -43,7 +52,10 @@ class SignInError(AppError):
 
 
 class GraphError(AppError):
-    """Microsoft Graph refused or failed the call (shown as 502 with Graph's error code)."""
+    """Microsoft Graph refused or failed the call (shown as 502 with Graph's error code, or
+    503 with `Retry-After` when Graph is throttling or unavailable)."""
+
+    claims_challenge: str | None = None  # a CAE challenge's claims (JSON): sign in again
 
 
 def idp_error_message(description: str | None) -> str:
@@ -57,7 +69,7 @@ def register(app: Flask) -> None:
     """Render `AppError`, HTTP errors and unexpected exceptions with `error.html`."""
 
     @app.errorhandler(AppError)
-    def _app_error(error: AppError) -> tuple[str, int]:
+    def _app_error(error: AppError) -> Response:
         logger.info(
             "request failed: status=%s code=%s aadsts=%s title=%s",
             error.status,
@@ -65,7 +77,10 @@ def register(app: Flask) -> None:
             error.aadsts,
             error.title,
         )
-        return _render(error), error.status
+        response = make_response(_render(error), error.status)
+        if error.retry_after is not None:
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response:

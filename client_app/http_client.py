@@ -9,6 +9,7 @@ requests has no session-wide setting for and MSAL does not pass with a custom cl
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import requests
@@ -26,6 +27,7 @@ class AppHttpSession(requests.Session):
         adapter = HTTPAdapter(max_retries=1)
         self.mount("https://", adapter)
         self.mount("http://", adapter)
+        self._local = threading.local()
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
         """`requests.Session.request` with `verify=<CA_BUNDLE>` and a timeout unless given."""
@@ -33,7 +35,27 @@ class AppHttpSession(requests.Session):
             kwargs.setdefault("verify", self.ca_bundle)
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
-        return super().request(method, url, *args, **kwargs)
+        response = super().request(method, url, *args, **kwargs)
+        if response.status_code == 429 or response.status_code >= 500:
+            self._local.retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+        return response
+
+    def take_retry_after(self) -> int | None:
+        """The `Retry-After` of this thread's last 429/5xx answer (then forgotten): MSAL
+        returns the error body of a throttled token request but not its headers."""
+        value = getattr(self._local, "retry_after", None)
+        self._local.retry_after = None
+        return value
+
+
+MAX_RETRY_AFTER = 3600
+
+
+def retry_after_seconds(value: str | None) -> int | None:
+    """`Retry-After` as whole seconds (Entra and Graph send integers), capped; else None."""
+    if value is None or not value.strip().isdigit():
+        return None
+    return min(int(value.strip()), MAX_RETRY_AFTER)
 
 
 def build_http_session(ca_bundle: str | None, timeout: float) -> AppHttpSession:

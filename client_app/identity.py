@@ -14,6 +14,8 @@ import binascii
 import hmac
 import json
 import logging
+import math
+import time
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -35,12 +37,22 @@ FLOW = "auth_flow"
 NEXT = "login_next"
 USER = "user"
 TOKEN_CACHE = "token_cache"
+CLAIMS = "claims_challenge"  # claims a resource asked for (CAE): the next sign-in requests them
 
 PROMPTS = frozenset({"login", "select_account", "consent", "none"})
 # ID-token claims kept in the session to show who is signed in (never the token itself).
 USER_CLAIMS = ("name", "preferred_username", "oid", "tid", "sub")
 # OAuth errors that mean "the user or tenant said no" rather than "the request was bad".
 FORBIDDEN_ERRORS = frozenset({"access_denied"})
+# Silent-request errors that only an interactive sign-in fixes (Learn, "Handle errors and
+# exceptions in MSAL Python"): the refresh token expired or was revoked (invalid_grant:
+# AADSTS700082, AADSTS50173), MFA or consent is now required. Anything else (a 5xx, 429,
+# a timeout) is the identity provider's trouble: signing in again would not help.
+REAUTHENTICATE_ERRORS = frozenset(
+    {"invalid_grant", "interaction_required", "consent_required", "login_required"}
+)
+# Errors of an identity provider that is down or throttling (RFC 6749 §5.2 and §4.1.2.1).
+UNAVAILABLE_ERRORS = frozenset({"temporarily_unavailable", "server_error"})
 
 
 def invalid_request() -> SignInError:
@@ -53,13 +65,32 @@ def invalid_request() -> SignInError:
     )
 
 
-def _idp_unavailable(what: str) -> SignInError:
+def _idp_unavailable(what: str, *, retry_after: int | None = None, code: str | None = None):
+    """The IdP failed or throttled: 503 with its `Retry-After` when it sent one, else 502."""
+    if retry_after is not None:
+        return SignInError(
+            503,
+            "Identity provider busy",
+            f"The identity provider's {what} asked us to wait; try again in {retry_after} seconds.",
+            code=code or "idp_unavailable",
+            retry_after=retry_after,
+        )
     return SignInError(
         502,
         "Identity provider unavailable",
         f"The identity provider's {what} failed; try again later.",
-        code="idp_unavailable",
+        code=code or "idp_unavailable",
     )
+
+
+def _missing_scopes(wanted: tuple[str, ...], granted: object) -> list[str]:
+    """The app's scopes the token response did not grant (Entra returns Graph's scopes short:
+    `User.Read`; a resource's with its URI)."""
+    if not isinstance(granted, str):
+        return []  # no `scope` in the response: RFC 6749 §5.1 means "as requested"
+    have = {s.lower() for s in granted.split()}
+    have |= {s.rsplit("/", 1)[-1] for s in have if s.startswith("https://graph.microsoft.com/")}
+    return [s for s in wanted if s.lower() not in have]
 
 
 class Identity:
@@ -74,6 +105,9 @@ class Identity:
         # Shared by all MSAL apps of this Flask app: discovery is fetched once a day, not per
         # request. Per Flask app (not per process) so two apps never share cached responses.
         self.http_cache: dict[str, Any] = {}
+        # Until when the IdP asked us to wait (its Retry-After): MSAL then answers from its
+        # throttle cache without calling it, and without the header, so we remember it.
+        self._busy_until = 0.0
 
     # -- MSAL plumbing -----------------------------------------------------------------
 
@@ -113,14 +147,20 @@ class Identity:
         """The signed-in user's ID-token claims (a safe subset), or None."""
         return session.get(USER)
 
+    def request_claims(self, claims: str) -> None:
+        """Remember a resource's claims challenge: the next sign-in asks Entra for them."""
+        session[CLAIMS] = claims
+
     def begin_login(self, prompt: str | None = None, next_path: str = "/") -> str:
         """Start an auth-code flow (PKCE S256, state, nonce); return the authorize URL."""
         app = self._msal_app(msal.SerializableTokenCache())
+        claims = session.pop(CLAIMS, None)
         flow = app.initiate_auth_code_flow(
             list(self.settings.scopes),
             redirect_uri=self.settings.redirect_uri,
             response_mode=self.settings.response_mode,
             prompt=prompt if prompt in PROMPTS else None,
+            claims_challenge=claims if isinstance(claims, str) else None,
         )
         session[FLOW] = flow
         session[NEXT] = next_path
@@ -152,9 +192,15 @@ class Identity:
 
         cache = msal.SerializableTokenCache()  # a new sign-in never inherits old tokens
         app = self._msal_app(cache)
+        self._take_retry_after()
         result = self._acquire_by_auth_code(app, flow, response)
         if "error" in result:
             logger.warning("token endpoint returned error=%s", result.get("error"))
+            retry_after = self._retry_after()
+            if result.get("error") in UNAVAILABLE_ERRORS or retry_after is not None:
+                raise _idp_unavailable(
+                    "token endpoint", retry_after=retry_after, code=str(result["error"])
+                )
             raise SignInError(
                 502,
                 "Sign-in failed at the token endpoint",
@@ -170,6 +216,17 @@ class Identity:
                 code="invalid_id_token",
             )
         claims = self.validator.validate(id_token)
+        missing = _missing_scopes(self.settings.scopes, result.get("scope"))
+        if missing:
+            # As Microsoft's `identity` package does: a sign-in without the permissions the
+            # app needs would only fail later, on every Graph call.
+            raise SignInError(
+                403,
+                "Permissions not granted",
+                "The identity provider did not grant the permissions this app needs: "
+                f"{' '.join(missing)}. Ask an administrator to grant consent.",
+                code="invalid_scope",
+            )
 
         session[USER] = {k: claims[k] for k in USER_CLAIMS if k in claims}
         self._save_cache(cache)
@@ -179,9 +236,11 @@ class Identity:
             regenerate(session)
         logger.info("sign-in completed for oid=%s tid=%s", claims.get("oid"), claims.get("tid"))
 
-    @staticmethod
     def _acquire_by_auth_code(
-        app: msal.ConfidentialClientApplication, flow: dict[str, Any], response: dict[str, str]
+        self,
+        app: msal.ConfidentialClientApplication,
+        flow: dict[str, Any],
+        response: dict[str, str],
     ) -> dict[str, Any]:
         try:
             return app.acquire_token_by_auth_code_flow(flow, response)
@@ -194,6 +253,7 @@ class Identity:
                 code="invalid_nonce",
             ) from None
         except json.JSONDecodeError:
+            # A 5xx page from a proxy: MSAL parses every answer as JSON.
             raise _idp_unavailable("token endpoint (not JSON)") from None
         except binascii.Error:
             # Malformed client_info in the redirect.
@@ -201,8 +261,9 @@ class Identity:
         except ValueError:
             raise invalid_request() from None
         except (MsalServiceError, requests.RequestException) as error:
+            # MSAL raises for a 5xx (and a timeout); a 503's Retry-After is still worth telling.
             logger.warning("token request failed: %s", type(error).__name__)
-            raise _idp_unavailable("token endpoint") from None
+            raise _idp_unavailable("token endpoint", retry_after=self._take_retry_after()) from None
 
     @staticmethod
     def _idp_error(response: Mapping[str, str]) -> SignInError:
@@ -228,18 +289,41 @@ class Identity:
         accounts = app.get_accounts(username=user.get("preferred_username")) or app.get_accounts()
         if not accounts:
             return None
+        self._take_retry_after()
         try:
-            result = app.acquire_token_silent(
+            # `_with_error`: MSAL's `acquire_token_silent` answers None for every failure, and
+            # "sign in again" is the wrong answer to a throttled or failing token endpoint.
+            result = app.acquire_token_silent_with_error(
                 list(self.settings.scopes), account=accounts[0], force_refresh=force_refresh
             )
-        except (MsalServiceError, requests.RequestException) as error:
+        except (MsalServiceError, requests.RequestException, ValueError) as error:
             logger.warning("silent token request failed: %s", type(error).__name__)
             raise _idp_unavailable("token endpoint") from None
         self._save_cache(cache)
-        if not result or "access_token" not in result:
-            logger.info("no token without interaction: %s", (result or {}).get("error"))
+        if result and "access_token" in result:
+            return str(result["access_token"])
+        error = (result or {}).get("error")
+        if error is None or error in REAUTHENTICATE_ERRORS:
+            logger.info("no token without interaction: %s", error)
             return None
-        return str(result["access_token"])
+        logger.warning("silent token request failed: error=%s", error)
+        raise _idp_unavailable("token endpoint", retry_after=self._retry_after(), code=str(error))
+
+    def _take_retry_after(self) -> int | None:
+        take = getattr(self.http, "take_retry_after", None)
+        return take() if take is not None else None
+
+    def _retry_after(self) -> int | None:
+        """The wait the IdP asked for: its last answer's Retry-After, else what is left of
+        an earlier one (MSAL answered from its throttle cache)."""
+        now = time.monotonic()
+        seconds = self._take_retry_after()
+        if seconds is not None:
+            self._busy_until = now + seconds
+            return seconds
+        if self._busy_until > now:
+            return math.ceil(self._busy_until - now)
+        return None
 
     def logout_url(self) -> str:
         """Entra's v2 end-session URL, returning to POST_LOGOUT_REDIRECT_URI."""

@@ -66,6 +66,7 @@ ENV_VARIABLES = (
     "APP_ENV",
     "RESPONSE_MODE",
     "LOG_LEVEL",
+    "HTTP_TIMEOUT",
 )
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
@@ -121,7 +122,7 @@ class Settings:
     log_level: str = "INFO"
     """LOG_LEVEL: DEBUG, INFO, WARNING, ERROR or CRITICAL."""
     http_timeout: float = 10.0
-    """Seconds allowed for each outgoing HTTP call (not read from the environment)."""
+    """HTTP_TIMEOUT: seconds allowed for each outgoing HTTP call (1 to 120)."""
 
     @property
     def instance_discovery(self) -> bool:
@@ -235,6 +236,17 @@ class Settings:
         if response_mode not in ("query", "form_post"):
             problems.append(f"RESPONSE_MODE must be 'query' or 'form_post', got {response_mode!r}")
 
+        http_timeout = 10.0
+        if get("HTTP_TIMEOUT"):
+            try:
+                http_timeout = float(get("HTTP_TIMEOUT"))
+            except ValueError:
+                http_timeout = -1.0
+            if not 1 <= http_timeout <= 120:
+                problems.append(
+                    f"HTTP_TIMEOUT must be seconds from 1 to 120, got {get('HTTP_TIMEOUT')!r:.20}"
+                )
+
         log_level = get("LOG_LEVEL").upper() or "INFO"
         if log_level not in LOG_LEVELS:
             problems.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
@@ -257,6 +269,7 @@ class Settings:
             app_env=app_env,  # type: ignore[arg-type]  # checked above
             response_mode=response_mode,  # type: ignore[arg-type]  # checked above
             log_level=log_level,
+            http_timeout=http_timeout,
         )
 
 

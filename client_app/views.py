@@ -28,6 +28,11 @@ def profile() -> Response | str:
     try:
         me = get_me(identity.http, identity.settings.graph_endpoint, token)
     except GraphError as error:
+        if error.claims_challenge:
+            # Continuous access evaluation: the session was revoked or a policy changed; a
+            # refreshed token would be refused too. Sign in again, asking for the claims.
+            identity.request_claims(error.claims_challenge)
+            return redirect(url_for("auth.login", next=url_for("views.profile")))
         # MSAL judges expiry by this machine's clock; Graph by its own (and tokens can be
         # revoked). On InvalidAuthenticationToken, refresh once with the refresh token.
         if error.code != "InvalidAuthenticationToken":

@@ -12,8 +12,9 @@ own when it is installed):
   the tenant and deployed app described by `ENTRA_*` (see `conformance.targets`).
 * `--conformance-results PATH`: write outcomes, observations and artifact paths as JSON.
 
-Markers: `mock_only` (needs the mock's admin API or clock) and `live_only`; the other target
-skips them with the reason.
+Markers: `mock_only` (needs the mock's admin API or clock; `mock_only(reason=...)` says what
+else a live target cannot be assumed to allow) and `live_only`; the other target skips them
+with the reason.
 
 Fixtures here: `target` (session), `http` (session), `discovery` (session), `msal_app`
 (factory), `user` / `second_user`, `observe`, `mock_clock`. Browser fixtures live in
@@ -48,7 +49,8 @@ TRACING = ("on", "off", "retain-on-failure")
 # pytest-playwright's plugin: its entry point's name, or its module when given with -p.
 PYTEST_PLAYWRIGHT = ("playwright", "pytest_playwright.pytest_playwright")
 MARKERS = {
-    "mock_only": "needs the mock's admin API or clock; skipped with --target live",
+    "mock_only(reason=...)": "needs the mock's admin API or clock (or what `reason` says); "
+    "skipped with --target live",
     "live_only": "needs a real tenant and deployment; skipped with --target mock",
 }
 
@@ -141,8 +143,10 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Skip `mock_only` tests on the live target and `live_only` tests on the mock."""
     kind = target_kind(item.config)
-    if kind != "mock" and item.get_closest_marker("mock_only"):
-        pytest.skip("mock_only: needs the mock's admin API or clock")
+    mock_only = item.get_closest_marker("mock_only")
+    if kind != "mock" and mock_only:
+        reason = mock_only.kwargs.get("reason") or "needs the mock's admin API or clock"
+        pytest.skip(f"mock_only: {reason}")
     if kind != "live" and item.get_closest_marker("live_only"):
         pytest.skip("live_only: needs a real tenant and deployment (--target live)")
 

@@ -80,6 +80,8 @@ class LocalStack:
                 "SESSION_DIR": str(workdir / "app-sessions"),
                 "APP_ENV": "development",
                 "LOG_LEVEL": "WARNING",
+                # Short, so that the robustness suite's stalled token endpoint costs seconds.
+                "HTTP_TIMEOUT": "3",
             }
             log = workdir / "client-app.log"
             with log.open("wb") as out:
@@ -152,6 +154,7 @@ class LocalStack:
                 User(u["username"], u["password"], u["display_name"]) for u in info["users"]
             ),
             mock=mock,
+            **_api(mock),
         )
 
     def stop(self) -> None:
@@ -171,3 +174,17 @@ class LocalStack:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _api(mock: MockEntra) -> dict[str, object]:
+    """The sample API of the mock's config, when it has one: the API-token tests call it."""
+    from mock_entra.core.config import DEFAULT_API_URI
+
+    found = mock.config.resource_app(DEFAULT_API_URI)
+    if found is None or not found[1].exposed_scopes:
+        return {}
+    api = found[1]
+    return {
+        "api_scope": f"{DEFAULT_API_URI}/{api.exposed_scopes[0]}",
+        "api_token_version": api.token_version,
+    }

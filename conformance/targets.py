@@ -39,6 +39,9 @@ LIVE_OPTIONAL = {
     "ENTRA_GRAPH_ENDPOINT": f"default {DEFAULT_GRAPH_ENDPOINT}",
     "ENTRA_REDIRECT_URI": "default <ENTRA_APP_URL>/getAToken",
     "ENTRA_CA_BUNDLE": "PEM file to trust for the authority and Graph (a local stand-in tenant)",
+    "ENTRA_API_SCOPE": "a delegated scope of a web API the app may call, e.g. api://my-api/Read "
+    "(the API-token tests skip without it)",
+    "ENTRA_API_TOKEN_VERSION": "1 or 2: that API's accessTokenAcceptedVersion (default 1)",
 }
 
 
@@ -65,6 +68,8 @@ class Target:
     ca_bundle: str | None  # PEM trusted for the authority and Graph; None: system trust
     users: tuple[User, ...] = field(repr=False)
     mock: MockEntra | None = field(default=None, repr=False, compare=False)
+    api_scope: str | None = None  # a delegated scope of a web API the app may call
+    api_token_version: int = 1  # that API's accessTokenAcceptedVersion
 
     @property
     def authority_host(self) -> str:
@@ -148,6 +153,9 @@ def live_target_from_env(environ: Mapping[str, str] = os.environ) -> Target:
         users.append(User(*second))
     elif any(second):
         problems.append("ENTRA_USERNAME_2 and ENTRA_PASSWORD_2 must be set together")
+    api_version = get("ENTRA_API_TOKEN_VERSION") or "1"
+    if api_version not in ("1", "2"):
+        problems.append(f"ENTRA_API_TOKEN_VERSION must be 1 or 2, got {api_version!r}")
 
     if problems:
         raise TargetConfigError(problems)
@@ -162,6 +170,8 @@ def live_target_from_env(environ: Mapping[str, str] = os.environ) -> Target:
         graph_endpoint=graph,
         ca_bundle=ca_bundle,
         users=tuple(users),
+        api_scope=get("ENTRA_API_SCOPE") or None,
+        api_token_version=int(api_version) if api_version in ("1", "2") else 1,
     )
 
 
@@ -176,6 +186,8 @@ def describe(target: Target) -> dict[str, Any]:
         "redirect_uri": target.redirect_uri,
         "graph_endpoint": target.graph_endpoint,
         "users": [u.username for u in target.users],
+        "api_scope": target.api_scope,
+        "api_token_version": target.api_token_version,
     }
 
 
@@ -194,6 +206,9 @@ def live_env(target: Target) -> dict[str, str]:
         "ENTRA_USERNAME": target.users[0].username,
         "ENTRA_PASSWORD": target.users[0].password,
     }
+    if target.api_scope:
+        env["ENTRA_API_SCOPE"] = target.api_scope
+        env["ENTRA_API_TOKEN_VERSION"] = str(target.api_token_version)
     if len(target.users) > 1:
         env["ENTRA_USERNAME_2"] = target.users[1].username
         env["ENTRA_PASSWORD_2"] = target.users[1].password

@@ -52,6 +52,7 @@ APP_VARIABLES = (
     "APP_ENV",
     "RESPONSE_MODE",
     "LOG_LEVEL",
+    "HTTP_TIMEOUT",
 )
 # The mock reads MOCK_ENTRA_* (an inherited MOCK_ENTRA_ADMIN_KEY would switch its admin API on).
 MOCK_VARIABLE_PREFIX = "MOCK_ENTRA_"

@@ -33,6 +33,9 @@ LOGIN_HOST = "login.microsoftonline.com"
 GRAPH_HOST = "graph.microsoft.com"
 _CTX = re.compile(r'name="ctx" value="([^"]+)"')
 _HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
+# Every method goes to the mock, which answers each as Entra or Graph would (a PATCH of
+# `/me` gets Graph's error, not a `responses` "connection refused" naming no route).
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
 class MockEntraInterceptor:
@@ -62,7 +65,7 @@ class MockEntraInterceptor:
         self._mock = responses.RequestsMock(assert_all_requests_are_fired=False)
         for host in hosts:
             pattern = re.compile(rf"https://{re.escape(host)}(/.*)?$")
-            for method in ("GET", "POST"):
+            for method in METHODS:
                 self._mock.add_callback(method, pattern, callback=self._forward)
 
     def _forward(self, prepared: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
@@ -164,7 +167,8 @@ class MockEntraInterceptor:
 
     def stop(self) -> None:
         self._mock.stop()
-        self._mock.reset()
+        # Forget the calls but keep the routes: a stopped interceptor can be started again.
+        self._mock.calls.reset()
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None

@@ -331,6 +331,104 @@ def test_graph_access_token_is_a_v1_token_for_graph_about_the_same_user(
     assert claims["idtyp"] == "user"
 
 
+def test_returned_scope_lists_the_consented_scopes_in_the_requested_spelling(
+    code_flow: CodeFlow, observe: Callable[[str, Any], None]
+) -> None:
+    """Entra answers a `User.Read` request with "User.Read profile openid email": every scope
+    consented for the resource, then the OIDC ones, never `offline_access` (docs/claims.md)."""
+    scope = code_flow.result["scope"].split()
+    observe("token_response.scope", sorted(scope))
+    assert "User.Read" in scope  # as requested: MSAL's cache looks tokens up by this string
+    assert {"profile", "openid", "email"} <= set(scope)
+    assert "offline_access" not in scope
+    assert set(claims_of(code_flow.result["access_token"])["scp"].split()) >= {"User.Read"}
+
+
+def test_an_api_token_has_the_shape_of_the_apis_accepted_version(
+    get_code: Callable[..., tuple[dict[str, Any], dict[str, str]]],
+    msal_app: Callable[..., msal.ConfidentialClientApplication],
+    target: Target,
+    discovery: dict[str, Any],
+    http: TrustingSession,
+    observe: Callable[[str, Any], None],
+) -> None:
+    """An exposed API gets v1.0 tokens unless its manifest accepts 2; validated the way an API
+    validates them, issuer and audience per version (Learn, "Access tokens")."""
+    if not target.api_scope:
+        pytest.skip("no web API to call: set ENTRA_API_SCOPE (and ENTRA_API_TOKEN_VERSION)")
+    app = msal_app()
+    flow, response = get_code(app, scopes=[target.api_scope])
+    result = app.acquire_token_by_auth_code_flow(flow, response)
+    assert "access_token" in result, result
+    assert target.api_scope in result["scope"].split()
+    token = result["access_token"]
+    claims = claims_of(token)
+    observe("api_token.claims", sorted(claims))
+    resource = target.api_scope.rsplit("/", 1)[0]
+    if target.api_token_version == 1:
+        issuer, audience = f"https://sts.windows.net/{claims['tid']}/", resource
+        assert claims["ver"] == "1.0" and claims["appid"] == target.client_id
+        assert claims["upn"].lower() == target.users[0].username.lower()
+    else:
+        issuer = f"{target.authority_host}/{claims['tid']}/v2.0"
+        audience = claims["aud"]
+        assert re.fullmatch(GUID, audience), "a v2.0 token's aud is the API's client id"
+        assert claims["ver"] == "2.0" and claims["azp"] == target.client_id
+    kid = jwt.get_unverified_header(token)["kid"]
+    keys = {k["kid"]: k for k in http.get(discovery["jwks_uri"]).json()["keys"]}
+    jwt.decode(
+        token,
+        jwt.PyJWK(keys[kid]).key,
+        algorithms=["RS256"],
+        audience=audience,
+        issuer=issuer,
+        leeway=120,
+    )
+
+
+def test_a_code_redeemed_with_another_redirect_uri_is_refused_with_aadsts500112(
+    get_code: Callable[..., tuple[dict[str, Any], dict[str, str]]],
+    msal_app: Callable[..., msal.ConfidentialClientApplication],
+    target: Target,
+    discovery: dict[str, Any],
+    http: TrustingSession,
+    observe: Callable[[str, Any], None],
+) -> None:
+    flow, response = get_code(msal_app())
+    status, body = token_post(
+        http,
+        discovery,
+        client_id=target.client_id,
+        client_secret=target.client_secret,
+        grant_type="authorization_code",
+        code=response["code"],
+        redirect_uri=target.redirect_uri + "/other",
+        code_verifier=flow["code_verifier"],
+        scope=" ".join(flow["scope"]),
+    )
+    observe("error.redirect_uri_mismatch", error_facts(status, body))
+    assert_entra_error(status, body, http_status=401, error="invalid_client", code=500112)
+
+
+def test_a_malformed_claims_parameter_is_refused_with_aadsts50117(
+    target: Target,
+    discovery: dict[str, Any],
+    http: TrustingSession,
+    observe: Callable[[str, Any], None],
+) -> None:
+    status, body = token_post(
+        http,
+        discovery,
+        client_id=target.client_id,
+        client_secret=target.client_secret,
+        grant_type="client_credentials",
+        scope=GRAPH_DEFAULT_SCOPE,
+        claims="{not json",
+    )
+    observe("error.malformed_claims", error_facts(status, body))
+    assert_entra_error(status, body, http_status=400, error="invalid_request", code=50117)
+
+
 def test_refresh_token_grant_returns_a_new_access_token(code_flow: CodeFlow) -> None:
     account = code_flow.app.get_accounts()[0]
     refreshed = code_flow.app.acquire_token_silent(SCOPES, account=account, force_refresh=True)

@@ -275,6 +275,24 @@ AADSTS501481 = _E(
 )
 AADSTS501491 = _E(501491, "invalid_request", 400, "Invalid size of Code_Challenge parameter.")
 AADSTS70000 = _E(70000, "invalid_grant", 400, "Provided grant is invalid or malformed. {detail}")
+# A code redeemed with another redirect_uri than the authorize request's. Entra answered
+# "AADSTS70002: Error validating credentials. AADSTS50011: The reply address ... does not match
+# the reply address ... provided when requesting Authorization code." in 2018 captures; today's
+# code is AADSTS500112 (Learn error-code reference; quoted by apps hitting it behind proxies,
+# some with `invalid_client`).
+AADSTS500112 = _E(
+    500112,
+    "invalid_client",
+    401,
+    "The reply address '{got}' does not match the reply address '{expected}' provided when requesting Authorization code.",
+)
+# A `claims` parameter that is not a JSON object of objects (Learn error-code reference).
+AADSTS50117 = _E(
+    50117,
+    "invalid_request",
+    400,
+    "Failed to deserialize policy specified in the request's claim parameter.",
+)
 AADSTS9002313_GRANT = _E(
     9002313,
     "invalid_grant",

@@ -35,6 +35,7 @@ from mock_entra.core.signin_state import (
     ReplyTo,
     load,
 )
+from mock_entra.core.tokens import parse_claims_request
 
 RESPONSE_MODES = ("query", "form_post", "fragment")
 PROMPTS = ("none", "login", "consent", "select_account", "create")
@@ -88,7 +89,10 @@ def validate(
     if response_type != "code":
         raise reply.error(AADSTS700054, response_type=response_type)
     try:
-        scopes = parse_scopes(p.get("scope"), rt.config, tenant_name=app_tenant.display_name)
+        scopes = parse_scopes(
+            p.get("scope"), rt.config, tenant_name=app_tenant.display_name, client=app
+        )
+        parse_claims_request(p.get("claims"))  # malformed: AADSTS50117, back to the app
         challenge, method = pkce.check_challenge(
             p.get("code_challenge"), p.get("code_challenge_method")
         )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -200,7 +201,7 @@ def _check_claims(app: AppRegistration, claims: dict[str, Any], endpoint: Endpoi
     if not isinstance(aud, str) or not _is_token_endpoint(aud, endpoint):
         raise EntraError(AADSTS700023)
     exp, nbf = claims.get("exp"), claims.get("nbf")
-    if not _number(exp) or (nbf is not None and not _number(nbf)):
+    if not number(exp) or (nbf is not None and not number(nbf)):
         raise EntraError(AADSTS50027)
     if now >= exp + CLOCK_SKEW or (nbf is not None and nbf > now + CLOCK_SKEW):
         raise EntraError(
@@ -209,8 +210,9 @@ def _check_claims(app: AppRegistration, claims: dict[str, Any], endpoint: Endpoi
 
 
 def _is_token_endpoint(aud: str, endpoint: Endpoint) -> bool:
-    """The v2.0 token endpoint Learn names, or the v1.0 one older clients (ADAL) used, of
-    this host and of the request's tenant (by id, domain, or the segment the client used)."""
+    """The v2.0 token endpoint Learn names, or the v1.0 one older clients (ADAL) used (not
+    confirmed against a tenant), of this host and of the request's tenant (by id, domain, or
+    the segment the client used)."""
     parts = urlsplit(aud)
     here = urlsplit(endpoint.base_url)
     if parts.scheme != "https" or parts.netloc.lower() != here.netloc.lower() or parts.query:
@@ -245,8 +247,9 @@ def _thumbprint_hex(b64: str) -> str:
     return raw.hex().upper()
 
 
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+def number(value: Any) -> bool:
+    """A JSON number a time claim may hold (JSON parsers also read NaN and Infinity)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def entra_time(seconds: float) -> str:

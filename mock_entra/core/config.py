@@ -135,7 +135,10 @@ class TestUser:
     preferred_language: str | None = None
     business_phones: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()  # group object ids, emitted as `groups` when the app asks
-    roles: tuple[str, ...] = ()  # app role values assigned to the user, emitted as `roles`
+    # App role values assigned to the user. A value belongs to the apps whose `app_roles`
+    # define it, and goes into their tokens only (an API's access tokens, an app's own ID
+    # tokens), never into another app's (Learn, "Add app roles to your application").
+    roles: tuple[str, ...] = ()
     # More of Graph's user properties ($select-able; unset ones are `null` as Graph sends them).
     manager: str | None = None  # the object id of another user of the tenant (Graph `/manager`)
     has_photo: bool = True  # False: `/photo/$value` is Graph's 404 ImageNotFound
@@ -160,6 +163,7 @@ class TestUser:
     on_premises_sam_account_name: str | None = None
     on_premises_immutable_id: str | None = None
     on_premises_sync_enabled: bool | None = None
+    preferred_data_location: str | None = None  # Multi-Geo, e.g. "EUR": optional claim xms_pdl
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -176,6 +180,39 @@ class Group:
     description: str | None = None
     mail: str | None = None
     member_of: tuple[str, ...] = ()  # ids of the groups this group is a direct member of
+
+
+# The manifest's `groupMembershipClaims` (Learn, "Configure group claims for applications"):
+# which groups go into the `groups` claim of the app's ID tokens and of its access tokens as an
+# API. `true` (this field's old form) is "All", `false` is "None".
+GroupMembershipClaims = Literal["None", "SecurityGroup", "All", "ApplicationGroup", "DirectoryRole"]
+
+# Optional claims the mock can add (the manifest's `optionalClaims`; Learn, "Optional claims
+# reference"); `tokens.optional_claim` says where each value comes from.
+OptionalClaim = Literal[
+    "acct",
+    "auth_time",
+    "ctry",
+    "email",
+    "family_name",
+    "given_name",
+    "ipaddr",
+    "login_hint",
+    "sid",
+    "upn",
+    "xms_pdl",
+    "xms_pl",
+    "xms_tpl",
+]
+
+
+@dataclass(frozen=True, kw_only=True)
+class OptionalClaims:
+    """Optional claims per token type, as the manifest's `optionalClaims` (`idToken`,
+    `accessToken`): ID tokens of this app, and access tokens for this app as an API."""
+
+    id_token: tuple[OptionalClaim, ...] = ()
+    access_token: tuple[OptionalClaim, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -200,7 +237,7 @@ class AppRegistration:
     key_credentials: tuple[str, ...] = ()
     app_id_uri: str | None = None  # e.g. api://<client_id>: makes the app an API resource
     exposed_scopes: tuple[str, ...] = ()  # delegated scopes the API exposes, e.g. "Forecast.Read"
-    app_roles: tuple[str, ...] = ()  # role values the API defines
+    app_roles: tuple[str, ...] = ()  # role values the app defines (its tokens carry them)
     # The access token version this API gets (manifest `requestedAccessTokenVersion`):
     # None means 1, Entra's default.
     access_token_accepted_version: Literal[1, 2] | None = None
@@ -209,7 +246,18 @@ class AppRegistration:
     application_permissions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     require_consent: bool = True  # first use by a user shows the consent page
     service_principal_id: str = ""  # `oid` of app-only tokens; derived when empty
-    group_membership_claims: bool = False  # emit `groups` in ID tokens
+    # Which groups go into `groups` (ID tokens; access tokens for this app as an API).
+    group_membership_claims: bool | GroupMembershipClaims = False
+    assigned_groups: tuple[str, ...] = ()  # group ids assigned to the app ("ApplicationGroup")
+    # Delegated permissions the registration lists ("API permissions"), per resource:
+    # {"https://graph.microsoft.com": ["User.Read"], "api://other": ["Tasks.Read"]}. `/.default`
+    # asks for these; unset for a resource, Graph's is User.Read (the portal's default) and an
+    # API's is every scope it exposes.
+    required_resource_access: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # "Grant admin consent for {tenant}": every user has consented to all of
+    # `required_resource_access` (and to openid, profile, email, offline_access).
+    admin_consent_granted: bool = False
+    optional_claims: OptionalClaims = field(default_factory=OptionalClaims)
 
     def __post_init__(self) -> None:
         # Checked however the config is built (a file reports these with its field path).
@@ -239,6 +287,14 @@ class AppRegistration:
     @property
     def is_confidential(self) -> bool:
         return bool(self.client_secrets or self.key_credentials)
+
+    @property
+    def group_claims(self) -> str:
+        """`group_membership_claims` as the manifest spells it ("None" for false)."""
+        value = self.group_membership_claims
+        if isinstance(value, bool):
+            return "All" if value else "None"
+        return value
 
     @property
     def token_version(self) -> int:
@@ -278,6 +334,7 @@ class Tenant:
     display_name: str  # required
     domains: tuple[str, ...] = ()  # verified domains: also accepted in the authority's path
     region_scope: str = "WW"  # `tenant_region_scope` in discovery
+    preferred_language: str | None = None  # e.g. "en": optional claim xms_tpl
     users: tuple[TestUser, ...] = ()
     apps: tuple[AppRegistration, ...] = ()
     groups: tuple[Group, ...] = ()
@@ -294,6 +351,21 @@ class Tenant:
 
     def group(self, object_id: str) -> Group | None:
         return next((g for g in self.groups if g.object_id == object_id), None)
+
+    def transitive_group_ids(self, user: TestUser) -> list[str]:
+        """The user's groups and every group they are nested in (breadth first, no repeats):
+        what Graph's transitive calls and the tokens' `groups` claim list."""
+        seen: dict[str, None] = {}
+        queue = list(dict.fromkeys(user.groups))
+        while queue:
+            gid = queue.pop(0)
+            if gid in seen:
+                continue
+            seen[gid] = None
+            group = self.group(gid)
+            if group is not None:
+                queue.extend(g for g in group.member_of if g not in seen)
+        return list(seen)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -469,6 +541,7 @@ DEFAULT_CONFIG = MockConfig(
                     app_id_uri=DEFAULT_API_URI,
                     exposed_scopes=("Forecast.Read",),
                     app_roles=("Forecast.Read.All",),
+                    access_token_accepted_version=2,  # the sample API validates v2 tokens
                 ),
             ),
         ),

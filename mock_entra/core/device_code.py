@@ -76,7 +76,7 @@ def start(
     raw_scope = p.get("scope")
     if raw_scope is None and p.get("resource"):  # the v1 endpoint names a resource
         raw_scope = f"{p['resource'].rstrip('/')}/.default"
-    scopes = parse_scopes(raw_scope, rt.config, tenant_name=app_tenant.display_name)
+    scopes = parse_scopes(raw_scope, rt.config, tenant_name=app_tenant.display_name, client=app)
     device_code = opaque("DAQABAAEAAAD", 256)
     user_code = "".join(secrets.choice(_ALPHABET) for _ in range(USER_CODE_LENGTH))
     lifetime = rt.config.device_code_lifetime

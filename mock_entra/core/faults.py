@@ -244,9 +244,9 @@ class JwksFault(Scenario):
     hooks: ClassVar[frozenset[str]] = frozenset({"jwks"})
     scopable: ClassVar[bool] = False
 
-    def response(self) -> FaultResponse:
-        error = EntraError(AADSTS90033)
-        return FaultResponse(503, (("Retry-After", str(DEFAULT_RETRY_AFTER)),), error)
+    def response(self, seconds: float | None) -> FaultResponse:
+        wait = str(int(DEFAULT_RETRY_AFTER if seconds is None else seconds))
+        return FaultResponse(503, (("Retry-After", wait),), EntraError(AADSTS90033))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -671,12 +671,16 @@ class Faults:
         client_id: str | None = None,
         user: TestUser | None = None,
         grant_type: str | None = None,
+        kind: type[Scenario] = Scenario,
     ) -> Match | None:
-        """The first activation in force for this hook and caller; a counted one is used up
-        by the request that finds it (atomically: of two racing requests, one gets it)."""
+        """The first activation in force for this hook and caller (of this `kind`); a
+        counted one is used up by the request that finds it (atomically: of two racing
+        requests, one gets it)."""
         for activation in self.current():
             found = activation.scenario
-            if hook not in found.hooks or not activation.matches(client_id, user):
+            if hook not in found.hooks or not isinstance(found, kind):
+                continue
+            if not activation.matches(client_id, user):
                 continue
             if isinstance(found, TokenFault) and not found.applies(grant_type):
                 continue

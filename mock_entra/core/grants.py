@@ -18,6 +18,7 @@ from mock_entra.core.aadsts import (
     AADSTS70000,
     AADSTS70003,
     AADSTS70011,
+    AADSTS500112,
     AADSTS700016,
     AADSTS700082,
     AADSTS700084,
@@ -39,7 +40,14 @@ from mock_entra.core.runtime import CODE, REFRESH, Runtime
 from mock_entra.core.scopes import parse_scopes
 from mock_entra.core.signin_state import Account, CodeRecord, RefreshRecord, load
 from mock_entra.core.tenants import tenant_of
-from mock_entra.core.tokens import Issue, SignIn, app_access_token_claims, uti, v2_issuer
+from mock_entra.core.tokens import (
+    Issue,
+    SignIn,
+    app_access_token_claims,
+    parse_claims_request,
+    uti,
+    v2_issuer,
+)
 
 MAX_PARAM_LENGTH = 16 * 1024
 
@@ -114,12 +122,10 @@ def authorization_code(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Cli
     if record.platform == "spa" and record.code_challenge is None:
         raise EntraError(AADSTS9002325)
     if record.redirect_uri != redirect_uri:
-        raise EntraError(
-            AADSTS70000, detail="The redirect_uri does not match the one used to get the code."
-        )
+        raise EntraError(AADSTS500112, got=redirect_uri, expected=record.redirect_uri)
     pkce.verify(p.get("code_verifier"), record.code_challenge, record.method)
     if "scope" in p:  # an optional narrowing; it may not widen what was authorized
-        asked = parse_scopes(p["scope"], rt.config, tenant_name=c.tenant.display_name)
+        asked = parse_scopes(p["scope"], rt.config, tenant_name=c.tenant.display_name, client=c.app)
         if not set(asked.permissions) <= set(record.scopes.permissions):
             raise EntraError(AADSTS70011, scope=p["scope"])
     return rt.issue_user_tokens(
@@ -130,6 +136,7 @@ def authorization_code(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Cli
         want_client_info=p.get("client_info") == "1",
         max_age_sent=record.max_age_sent,
         platform=record.platform,
+        claims_request=parse_claims_request(p.get("claims")),
     )
 
 
@@ -148,7 +155,7 @@ def refresh_token(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) 
         raise EntraError(AADSTS70000, detail="The refresh token was issued to another client.")
     signin = _signin(c, record.account, record.sid)
     raw = p.get("scope") or " ".join(["openid", "profile", "offline_access"])
-    scopes = parse_scopes(raw, rt.config, tenant_name=c.tenant.display_name)
+    scopes = parse_scopes(raw, rt.config, tenant_name=c.tenant.display_name, client=c.app)
     require_consent(rt, signin, scopes)
     # Entra issues a new refresh token each time and does not revoke the old one.
     return rt.issue_user_tokens(
@@ -159,6 +166,7 @@ def refresh_token(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) 
         want_client_info=p.get("client_info") == "1",
         platform=record.platform,
         refresh_expires_at=record.expires_at,
+        claims_request=parse_claims_request(p.get("claims")),
     )
 
 
@@ -260,6 +268,7 @@ def token(rt: Runtime, req: TokenRequest) -> dict[str, Any]:
     params = _params(req)
     grant_type = params.get("grant_type") or _raise(missing("grant_type"))
     client = authenticate_client(rt, req, params)
+    parse_claims_request(params.get("claims"))  # malformed JSON: AADSTS50117, for every grant
     grant = GRANTS.get(grant_type)
     if grant is None:
         raise EntraError(AADSTS70003, grant_type=grant_type)

@@ -343,16 +343,7 @@ def direct_groups(tenant: Tenant, user: TestUser) -> list[Group]:
 
 def transitive_groups(tenant: Tenant, user: TestUser) -> list[Group]:
     """The user's groups and every group they are nested in (breadth first, no repeats)."""
-    seen: dict[str, Group] = {}
-    queue = list(dict.fromkeys(user.groups))
-    while queue:
-        gid = queue.pop(0)
-        if gid in seen:
-            continue
-        group = _group(tenant, gid)
-        seen[gid] = group
-        queue.extend(g for g in group.member_of if g not in seen)
-    return list(seen.values())
+    return [_group(tenant, gid) for gid in tenant.transitive_group_ids(user)]
 
 
 def _require_memberships(caller: Caller, is_self: bool) -> bool:

@@ -28,7 +28,7 @@ from mock_entra.core.aadsts import (
     EntraError,
     missing,
 )
-from mock_entra.core.client_auth import CLOCK_SKEW, Client, entra_time
+from mock_entra.core.client_auth import CLOCK_SKEW, Client, entra_time, number
 from mock_entra.core.consent import require_consent
 from mock_entra.core.runtime import Runtime
 from mock_entra.core.scopes import parse_scopes
@@ -52,11 +52,11 @@ def on_behalf_of(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -
     user = c.tenant.user_by_id(str(claims.get("oid")))
     if user is None:
         raise EntraError(AADSTS50034, tenant_id=c.tenant.tenant_id)
-    scopes = parse_scopes(raw_scope, rt.config, tenant_name=c.tenant.display_name)
+    scopes = parse_scopes(raw_scope, rt.config, tenant_name=c.tenant.display_name, client=c.app)
     sid = claims.get("sid") if isinstance(claims.get("sid"), str) else None
-    signin = SignIn(
-        c.tenant, user, c.app, sid or secrets.token_hex(16), int(claims.get("iat", rt.now()))
-    )
+    iat = claims.get("iat")
+    auth_time = int(iat) if number(iat) else rt.now()
+    signin = SignIn(c.tenant, user, c.app, sid or secrets.token_hex(16), auth_time)
     require_consent(rt, signin, scopes)
     # An ID token only when `openid` is asked: MSAL adds it "so that the calling app could use
     # id_token_claims" (msal's acquire_token_on_behalf_of); Learn's example asks no `openid`.

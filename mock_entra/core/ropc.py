@@ -49,7 +49,7 @@ def password(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> di
         raise EntraError(AADSTS50126)
     if not user.account_enabled:
         raise EntraError(AADSTS50057)
-    scopes = parse_scopes(raw_scope, rt.config, tenant_name=c.tenant.display_name)
+    scopes = parse_scopes(raw_scope, rt.config, tenant_name=c.tenant.display_name, client=c.app)
     signin = SignIn(c.tenant, user, c.app, secrets.token_hex(16), rt.now())
     require_consent(rt, signin, scopes)
     return rt.issue_user_tokens(

@@ -17,11 +17,14 @@ from mock_entra.core.scopes import Scopes
 from mock_entra.core.signin_state import Account, Consent, RefreshRecord, load
 from mock_entra.core.store import Limits, Store
 from mock_entra.core.tokens import (
+    ClaimsRequest,
+    Context,
     Issue,
     SignIn,
     api_access_token_claims,
     client_info,
     graph_access_token_claims,
+    graph_base,
     id_token_claims,
     lifetime,
     uti,
@@ -142,18 +145,28 @@ class Runtime:
         max_age_sent: bool = False,
         platform: str = "web",
         refresh_expires_at: int | None = None,
+        claims_request: ClaimsRequest | None = None,
     ) -> dict[str, Any]:
-        """The token response of the authorization-code and refresh-token grants."""
+        """The token response of the grants that issue tokens for a user. The token and the
+        response's `scope` carry every scope consented for the resource (`consent`)."""
+        from mock_entra.core import consent  # consent reads this runtime's store
+
+        scopes = consent.with_consented(self, signin, scopes)
+        context = Context(
+            graph_base=graph_base(base_url), claims_request=claims_request or ClaimsRequest()
+        )
         issue = Issue(self.now(), self.token_lifetime())
         token_uti = uti()
         kid = self.active_kid()
         issuer = v2_issuer(base_url, signin.tenant.tenant_id)
         if scopes.resource.is_graph:
-            claims = graph_access_token_claims(signin, scopes, issue, token_uti=token_uti)
+            claims = graph_access_token_claims(
+                signin, scopes, issue, token_uti=token_uti, context=context
+            )
             access_token = self.keys.sign_graph(claims, secrets.token_urlsafe(32), kid=kid)
         else:
             claims = api_access_token_claims(
-                signin, scopes, issue, issuer=issuer, token_uti=token_uti
+                signin, scopes, issue, issuer=issuer, token_uti=token_uti, context=context
             )
             access_token = self.keys.sign(claims, kid=kid)
         body: dict[str, Any] = {
@@ -176,6 +189,7 @@ class Runtime:
                 nonce=nonce,
                 token_uti=token_uti,
                 max_age_sent=max_age_sent,
+                context=context,
             )
             body["id_token"] = self.sign_id_token(id_claims, signin, kid)
         if want_client_info:

@@ -157,12 +157,12 @@ class Front:
         rt = self.runtime
         if "keys" not in which or not rt.faults.any("jwks"):
             return None
-        fault = rt.faults.find("jwks")
+        down = rt.faults.find("jwks", kind=JwksFault)  # down wins over a rotation under way
+        if down is not None:
+            raise down.scenario.response(down.activation.seconds)
+        fault = rt.faults.find("jwks", kind=KeyRotation)
         if fault is None:
             return None
-        if isinstance(fault.scenario, JwksFault):
-            raise fault.scenario.response()
-        assert isinstance(fault.scenario, KeyRotation)
         act = fault.activation
         keys = fault.scenario.jwks_keys(rt.keys, act.started, rt.clock.now(), act.seconds)
         tenant = tenant_of(rt.config, segment)

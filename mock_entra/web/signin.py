@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, redirect, render_template, request
 
 from mock_entra.core import authorize as core
-from mock_entra.core import codes, device_code
+from mock_entra.core import codes, consent, device_code
 from mock_entra.core.aadsts import (
     AADSTS16000,
     AADSTS50058,
@@ -152,10 +152,17 @@ def _page(view: str, ctx: str, pending: PendingSignIn, **extra: Any) -> Response
 
 
 def _consent_page(ctx: str, pending: PendingSignIn) -> Response:
+    """The permissions asked for; with incremental consent only those not granted yet
+    (`prompt=consent` asks again for all of them)."""
     scopes = pending.request.scopes
-    return _page(
-        "consent", ctx, pending, permissions=scopes.permissions or ("openid",), oidc=scopes.oidc
-    )
+    permissions: tuple[str, ...] = scopes.permissions
+    rt = runtime()
+    found = rt.config.find_app(pending.request.client_id)
+    if pending.chosen is not None and found is not None and pending.request.prompt != "consent":
+        tenant, app = found
+        missing = set(consent.missing_consent(rt, tenant, pending.chosen.oid, app, scopes))
+        permissions = tuple(p for p in permissions if f"{scopes.resource_key}/{p}" in missing)
+    return _page("consent", ctx, pending, permissions=permissions or ("openid",), oidc=scopes.oidc)
 
 
 def _picker(ctx: str, pending: PendingSignIn, tenant: Tenant, accounts: list[Account]) -> Response:
@@ -173,7 +180,7 @@ def _needs_consent(
         return True
     if not app.require_consent:
         return False
-    return not set(areq.scopes.consent_key()) <= rt.consented(tenant, oid, app.client_id)
+    return bool(consent.missing_consent(rt, tenant, oid, app, areq.scopes))
 
 
 def _finish(

@@ -94,7 +94,20 @@ def test_graph_non_json_error_is_a_502(client: FlaskClient, idp: FakeIdP) -> Non
     from client_app_fakes import GRAPH
 
     sign_in(client, idp)
-    idp.mock.replace("GET", f"{GRAPH}/me", status=503, body="Service Unavailable")
+    idp.mock.replace("GET", f"{GRAPH}/me", status=502, body="Bad Gateway")
     response = client.get("/profile")
     assert response.status_code == 502
     assert 'id="error-title">Microsoft Graph refused the request<' in response.text
+
+
+def test_graph_throttling_is_a_503_passing_on_retry_after(
+    client: FlaskClient, idp: FakeIdP
+) -> None:
+    from client_app_fakes import GRAPH
+
+    sign_in(client, idp)
+    body = {"error": {"code": "TooManyRequests", "message": "Too many requests."}}
+    idp.mock.replace("GET", f"{GRAPH}/me", status=429, json=body, headers={"Retry-After": "7"})
+    response = client.get("/profile")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "7"
+    assert 'id="error-retry-after">7<' in response.text

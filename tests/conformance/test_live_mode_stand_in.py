@@ -18,10 +18,15 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from conformance.stack import LocalStack
 from conformance.targets import live_env
 
 ROOT = Path(__file__).resolve().parents[2]
+
+# A second stack, a nested pytest and its browser: process-level (CI runs it; --run-slow).
+pytestmark = pytest.mark.slow
 
 
 def test_live_target_passes_the_suites_against_a_stand_in_tenant(tmp_path: Path) -> None:

@@ -33,6 +33,7 @@ def clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(("ENTRA_", "CONFORMANCE_"))}
 
 
+@pytest.mark.slow  # a nested pytest per case (the messages are checked in-process below)
 @pytest.mark.parametrize("how", [["--target", "live"], []], ids=["option", "CONFORMANCE_TARGET"])
 def test_live_target_without_variables_exits_once_naming_every_missing_variable(
     how: list[str],

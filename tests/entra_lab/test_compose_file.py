@@ -251,6 +251,7 @@ def wait_healthy(name: str, url: str, verify: str | bool, process: subprocess.Po
     assert check.returncode == 0, check.stderr
 
 
+@pytest.mark.slow  # starts both services as processes
 def test_services_started_from_the_compose_file_work_together(tmp_path: Path) -> None:
     state = tmp_path / "state"
     state.mkdir()  # the volume exists before the mock starts

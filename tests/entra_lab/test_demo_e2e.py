@@ -24,6 +24,9 @@ from tests.entra_lab.lab_procs import (
     wait_until_gone,
 )
 
+# The demo's processes and a browser of their own: process-level (CI runs it; --run-slow).
+pytestmark = pytest.mark.slow
+
 READY_BUDGET_SECONDS = 10.0  # the demo's promise on the 2-core reference machine
 USER, PASSWORD, DISPLAY_NAME = "adele@contoso.onmicrosoft.com", "Passw0rd!1", "Adele Vance"
 

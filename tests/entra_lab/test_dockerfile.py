@@ -183,6 +183,7 @@ def _run_step(step: Instruction, app: Path, env: dict[str, str], uv: str) -> Non
             (app / mount["target"]).unlink(missing_ok=True)
 
 
+@pytest.mark.slow  # builds a venv and serves from it
 def test_image_steps_build_and_serve_without_docker(tmp_path: Path) -> None:
     uv = _uv()
     app = tmp_path / "app"

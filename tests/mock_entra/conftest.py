@@ -7,6 +7,8 @@ import base64
 import hashlib
 import secrets
 import shutil
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -48,14 +50,52 @@ def state_dir(tmp_path: Path, key_template: Path) -> Path:
     return target
 
 
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock()
+@pytest.fixture(scope="session")
+def shared_interceptor(
+    tmp_path_factory: pytest.TempPathFactory, key_template: Path
+) -> Iterator[MockEntraInterceptor]:
+    """Scope: session. One in-process mock (DEFAULT_CONFIG, a `FixedClock`), built once:
+    building one per test (keys loaded and self-tested, a new SQLite file) cost more than most
+    tests. Use it through `interceptor`, which resets it before each test."""
+    state = tmp_path_factory.mktemp("shared-interceptor") / "state"
+    shutil.copytree(key_template, state, ignore=shutil.ignore_patterns("store.sqlite3*"))
+    mock = MockEntraInterceptor(DEFAULT_CONFIG, state_dir=state, clock=FixedClock())
+    yield mock
+    mock.stop()
 
 
 @pytest.fixture
-def interceptor(state_dir: Path, clock: FixedClock):
-    """An in-process mock (not started: use `.app` or `with interceptor:`)."""
+def clock(shared_interceptor: MockEntraInterceptor) -> FixedClock:
+    """The shared mock's `FixedClock`, set back to the wall clock's time (as a new one is)."""
+    shared = shared_interceptor.clock
+    assert isinstance(shared, FixedClock)
+    shared.advance(time.time() - shared.now())
+    return shared
+
+
+@pytest.fixture
+def interceptor(
+    shared_interceptor: MockEntraInterceptor, clock: FixedClock
+) -> Iterator[MockEntraInterceptor]:
+    """An in-process mock (not started: use `.app` or `with interceptor:`): the session's,
+    reset as new (no codes, tokens, sessions, consents, log or settings; store limits as built;
+    the clock at now). A test that needs its own state dir or config builds its own from
+    `state_dir` and `clock` (or uses `fresh_interceptor`)."""
+    mock = shared_interceptor
+    store = mock.runtime.store
+    limits = store.limits
+    mock.reset()
+    store.set_clock(clock.now)  # also restarts the periodic purge's schedule
+    mock.calls.clear()
+    yield mock
+    mock.stop()  # a test that left it started; stopping keeps its routes for the next test
+    store.limits = limits  # a test may have narrowed them
+
+
+@pytest.fixture
+def fresh_interceptor(state_dir: Path, clock: FixedClock) -> Iterator[MockEntraInterceptor]:
+    """An in-process mock of its own on this test's `state_dir` (a new store file): for tests
+    about the store's files, sizes or start-up."""
     mock = MockEntraInterceptor(DEFAULT_CONFIG, state_dir=state_dir, clock=clock)
     yield mock
     mock.stop()

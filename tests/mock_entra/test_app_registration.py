@@ -126,7 +126,10 @@ def test_a_file_without_the_new_fields_loads_as_before():
             "is_fallback_public_client",
             "sign_in_audience",
             "key_credentials",
-            "access_token_accepted_version",
+            "assigned_groups",
+            "required_resource_access",
+            "admin_consent_granted",
+            "optional_claims",
         ):
             del app[name]
     assert config_from_dict(raw) == DEFAULT_CONFIG

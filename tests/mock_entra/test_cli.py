@@ -69,6 +69,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow  # a `serve` process (the session's mock_entra_server starts one too)
 def test_serve_answers_over_https_and_stops_on_sigint(state_dir: Path):
     port = _free_port()
     process = subprocess.Popen(

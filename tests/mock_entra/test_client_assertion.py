@@ -275,3 +275,9 @@ def test_the_assertion_sent_to_an_app_with_only_secrets_is_not_a_secret(mock):
     )
     assert_entra_error(response, 401, "invalid_client", 700027)
     assert DEFAULT_CLIENT_SECRET not in response.get_data(as_text=True)
+
+
+def test_odd_time_claims_are_errors_not_crashes(mock):
+    """A string, a list, Infinity (JSON parsers read it) as a time: Entra's 50027, no 500."""
+    for claims in ({"exp": "soon"}, {"nbf": [1]}, {"exp": float("inf")}):
+        assert_entra_error(_post(mock, _assertion(claims=claims)), 400, "invalid_request", 50027)

@@ -157,7 +157,11 @@ def test_redirect_uri_different_from_the_authorize_one_is_refused(interceptor, c
     flow = new_flow()
     code = get_code(interceptor, flow)["code"]
     response = redeem(client, flow, code, redirect_uri=REDIRECT + "/other")
-    assert_entra_error(response, 400, "invalid_grant", 70000)
+    body = assert_entra_error(response, 401, "invalid_client", 500112)
+    assert (
+        f"'{REDIRECT}/other' does not match the reply address '{REDIRECT}'"
+        in (body["error_description"])
+    )
 
 
 def test_wrong_client_secret_is_refused_with_aadsts7000215(interceptor, client):

@@ -66,6 +66,9 @@ def msal_app() -> msal.ConfidentialClientApplication:
 
 
 def user_token(mock: MockEntraInterceptor, scopes: list[str], user=ADELE) -> str:
+    # A token with only these permissions: Entra's token carries every scope the user consented
+    # to for Graph before, so each starts from no consent.
+    mock.reset()
     app = msal_app()
     flow = app.initiate_auth_code_flow(scopes, redirect_uri=DEFAULT_REDIRECT_URI)
     result = app.acquire_token_by_auth_code_flow(flow, mock.sign_in(flow["auth_uri"], *user))

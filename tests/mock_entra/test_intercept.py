@@ -67,3 +67,60 @@ def test_unmatched_hosts_are_not_intercepted(mock_entra_intercept):
         assert "example.com" in str(exc)
     else:
         raise AssertionError("a request escaped the interceptor")
+
+
+def test_every_method_reaches_the_mock_graph(mock_entra_intercept):
+    app = msal.ConfidentialClientApplication(
+        CLIENT_ID, authority=AUTHORITY, client_credential=DEFAULT_CLIENT_SECRET
+    )
+    token = app.acquire_token_for_client(["https://graph.microsoft.com/.default"])["access_token"]
+    me = "https://graph.microsoft.com/v1.0/users/adele@contoso.onmicrosoft.com"
+    for method in ("PATCH", "PUT", "DELETE"):
+        response = requests.request(
+            method,
+            me,
+            json={"jobTitle": "x"} if method != "DELETE" else None,
+            headers={"Authorization": f"Bearer {token}", "client-request-id": method},
+            timeout=5,
+        )
+        # The mock's own answer (Graph's error JSON and headers), not a refused connection.
+        assert response.status_code == 405, (method, response.text)
+        assert response.json()["error"]["code"] == "Request_BadRequest"
+        assert response.headers["client-request-id"] == method
+    head = requests.head(me, headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    assert "request-id" in head.headers  # answered by the mock's Graph
+    methods = [r.method for r in mock_entra_intercept.calls if r.url == me]
+    assert methods == ["PATCH", "PUT", "DELETE", "HEAD"]
+
+
+def test_the_example_configs_groups_manager_and_photo_are_served_by_graph():
+    from pathlib import Path
+
+    from mock_entra.core.config_load import load_config
+    from mock_entra.intercept import MockEntraInterceptor
+
+    config = load_config(Path(__file__).parents[2] / "examples" / "mock-entra.toml")
+    fabrikam = config.default_tenant
+    web = fabrikam.apps[0]
+    with MockEntraInterceptor(config) as mock:
+        app = msal.ConfidentialClientApplication(
+            web.client_id, authority=mock.authority, client_credential=web.client_secrets[0]
+        )
+        token = app.acquire_token_for_client(["https://graph.microsoft.com/.default"])
+        headers = {"Authorization": f"Bearer {token['access_token']}"}
+        diego = "https://graph.microsoft.com/v1.0/users/diego@fabrikam.onmicrosoft.com"
+
+        def get(path: str) -> requests.Response:
+            return requests.get(diego + path, headers=headers, timeout=5)
+
+        assert get("/manager").json()["userPrincipalName"] == "alex@fabrikam.onmicrosoft.com"
+        marketing, everyone = (g.object_id for g in fabrikam.groups)
+        direct = get("/memberOf").json()["value"]
+        assert [g["id"] for g in direct] == [marketing]
+        # User.Read.All without a group permission: Graph's "limited information" objects.
+        assert direct[0]["@odata.type"] == "#microsoft.graph.group"
+        assert direct[0]["displayName"] is None
+        transitive = get("/transitiveMemberOf").json()["value"]
+        assert [g["id"] for g in transitive] == [marketing, everyone]
+        photo = get("/photo/$value")
+        assert photo.status_code == 404 and photo.json()["error"]["code"] == "ImageNotFound"

@@ -217,6 +217,7 @@ def test_invalid_scope_at_authorize_comes_back_to_msal(mock_entra, page):
     assert result["error_description"].startswith("AADSTS70011")
 
 
+@pytest.mark.slow  # a second server process (in-process: test_concurrency.py)
 def test_one_code_redeemed_concurrently_over_https_by_two_workers(
     tmp_path, page, mock_entra_server
 ):

@@ -33,6 +33,12 @@ MAX_STORE_BYTES = 5 * 1024 * 1024
 SCOPE = "User.Read offline_access openid profile"
 
 
+@pytest.fixture
+def interceptor(fresh_interceptor):
+    """A mock of its own: these tests look at the store's files and sizes."""
+    return fresh_interceptor
+
+
 def store_files(rt) -> list[Path]:
     base = Path(rt.store.path)
     return [p for p in (base, Path(f"{base}-wal"), Path(f"{base}-shm")) if p.exists()]
