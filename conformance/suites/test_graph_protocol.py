@@ -206,7 +206,6 @@ def test_responses_carry_request_id_and_echo_client_request_id(
     # Without one, Graph still answers with a client-request-id of its own.
     response = graph("me", token)
     assert GUID.match(response.headers.get("client-request-id", "")), response.headers
-    assert response.headers["request-id"] != sent
 
 
 # -- memberships, photo ----------------------------------------------------------------------
@@ -230,8 +229,6 @@ def test_me_member_of_lists_directory_objects_with_their_type_and_id(
         assert GUID.match(item["id"]), item
         if item["@odata.type"] == "#microsoft.graph.group":
             assert {"displayName", "securityEnabled", "mailEnabled"} <= set(item), item
-    if target.mock is not None:
-        assert body["value"], "the mock's first user is in groups"
 
 
 def test_me_photo_value_is_an_image_or_graphs_image_not_found(

@@ -1,0 +1,51 @@
+"""The groups overage followed with Microsoft's Graph SDK (`msgraph-sdk`) against the live
+HTTPS mock: its own module, since `test_claims`'s in-process interceptor would answer every
+`requests` call, the live server's readiness check included."""
+
+from __future__ import annotations
+
+import pytest
+
+from mock_entra.core.config import DEFAULT_REDIRECT_URI
+
+from .test_claims import GREG, GREG_ID, MANY_GROUPS, claims_config
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, key_template):
+    import shutil
+
+    from mock_entra import MockEntra
+
+    state = tmp_path_factory.mktemp("claims-served") / "state"
+    shutil.copytree(key_template, state, ignore=shutil.ignore_patterns("store.sqlite3*"))
+    with MockEntra.start(claims_config(), state_dir=state, timeout=60) as mock:
+        yield mock
+
+
+@pytest.mark.slow  # starts the mock as a process
+@pytest.mark.filterwarnings("ignore:GetQueryParameters is deprecated:DeprecationWarning")
+@pytest.mark.filterwarnings("ignore:This class is deprecated:DeprecationWarning")
+def test_msgraph_sdk_follows_the_overage_claim_source(served):
+    """An app that finds `_claim_names` in the ID token POSTs to the `_claim_sources`
+    endpoint with the user's Graph token (Learn's overage samples), here with msgraph-sdk."""
+    from conformance.trust import TrustingSession
+
+    from .test_graph_msgraph_sdk import member_objects, msal_app, sign_in, with_sdk
+
+    with TrustingSession(served.ca_bundle) as http:
+        app = msal_app(served, http)
+        flow = app.initiate_auth_code_flow(["User.Read"], redirect_uri=DEFAULT_REDIRECT_URI)
+        result = app.acquire_token_by_auth_code_flow(flow, sign_in(served, flow["auth_uri"], *GREG))
+    assert "access_token" in result, result
+    id_claims = result["id_token_claims"]
+    assert "groups" not in id_claims and id_claims["_claim_names"] == {"groups": "src1"}
+    endpoint = id_claims["_claim_sources"]["src1"]["endpoint"]
+    assert endpoint == f"{served.graph_endpoint}/users/{GREG_ID}/getMemberObjects"
+
+    async def scenario(client):
+        body = member_objects.GetMemberObjectsPostRequestBody(security_enabled_only=True)
+        request = client.users.by_user_id(GREG_ID).get_member_objects.with_url(endpoint)
+        return (await request.post(body)).value
+
+    assert sorted(with_sdk(served, result["access_token"], scenario)) == sorted(MANY_GROUPS)
