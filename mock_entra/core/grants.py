@@ -227,6 +227,7 @@ def device_code_grant(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Clie
         nonce=None,
         want_client_info=p.get("client_info") == "1",
         platform="public",
+        claims_request=parse_claims_request(p.get("claims")),
     )
 
 

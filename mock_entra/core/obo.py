@@ -32,7 +32,7 @@ from mock_entra.core.client_auth import CLOCK_SKEW, Client, entra_time, number
 from mock_entra.core.consent import require_consent
 from mock_entra.core.runtime import Runtime
 from mock_entra.core.scopes import parse_scopes
-from mock_entra.core.tokens import SignIn
+from mock_entra.core.tokens import SignIn, parse_claims_request
 
 if TYPE_CHECKING:
     from mock_entra.core.grants import TokenRequest
@@ -66,6 +66,7 @@ def on_behalf_of(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -
         base_url=req.base_url,
         nonce=None,
         want_client_info=p.get("client_info") == "1",
+        claims_request=parse_claims_request(p.get("claims")),
     )
 
 

@@ -28,7 +28,7 @@ from mock_entra.core.client_auth import Client
 from mock_entra.core.consent import require_consent
 from mock_entra.core.runtime import Runtime
 from mock_entra.core.scopes import parse_scopes
-from mock_entra.core.tokens import SignIn
+from mock_entra.core.tokens import SignIn, parse_claims_request
 
 if TYPE_CHECKING:
     from mock_entra.core.grants import TokenRequest
@@ -58,6 +58,9 @@ def password(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> di
         base_url=req.base_url,
         nonce=None,
         want_client_info=p.get("client_info") == "1",
+        claims_request=parse_claims_request(p.get("claims")),
+        # A public client flow's refresh tokens are redeemed without a credential too.
+        platform="web" if c.confidential else "public",
     )
 
 

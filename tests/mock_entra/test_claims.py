@@ -326,6 +326,12 @@ def test_client_capabilities_reach_the_access_token_as_xms_cc(mock):
     result, _ = login(mock, app, ["User.Read"])
     assert claims_of(result["access_token"])["xms_cc"] == ["CP1"]
     assert "xms_cc" not in claims_of(login(mock, web_app(), ["User.Read"])[0]["access_token"])
+    # The other grants carry it too: refresh (MSAL's silent call), username/password.
+    account = app.get_accounts()[0]
+    refreshed = app.acquire_token_silent(["User.Read"], account=account, force_refresh=True)
+    assert claims_of(refreshed["access_token"])["xms_cc"] == ["CP1"]
+    ropc = app.acquire_token_by_username_password(*ADELE, scopes=["User.Read"])
+    assert claims_of(ropc["access_token"])["xms_cc"] == ["CP1"], ropc
 
 
 @pytest.mark.parametrize("claims", ["{not json", "[1, 2]", '{"access_token": 5}'])

@@ -23,6 +23,7 @@ from mock_entra.core.config import DEFAULT_CONFIG, AppRegistration, MockConfig
 
 from .conftest import ADELE, b64json
 
+pytestmark = pytest.mark.slow  # a mock server process and Chromium (--run-slow; CI runs it)
 CLI = "7d1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
 SPA = "8d1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
 SPA_PATH = "/spa/"
