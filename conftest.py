@@ -13,18 +13,20 @@ Shared session fixtures, so a run starts each expensive thing once:
 | `mock_entra_server` | session | the plugin's live mock, its state started from `key_template` |
 | `lab_playwright` | session | the one Playwright driver of the run |
 | `lab_browser` | session | the one Chromium of the run; the suites' `browser` is this one |
+| `pinned_browser` | function | factory: a Chromium of its own, trusting given SPKI pins |
 
 `lab_browser` trusts (SPKI pins, never `ignore_https_errors`) the TLS key of `key_template`,
 which every mock started from a copy serves, and the conformance target's hosts when the run
 has tests that use the target. A test that needs a browser of its own (other pins, other
-launch flags) launches one.
+launch flags) gets one from `pinned_browser`: never from a second `sync_playwright()`, which
+Playwright refuses while the run's driver is up.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -130,3 +132,25 @@ def lab_browser(
     browser = launch_chromium(lab_playwright, pytestconfig, sorted(set(pins)))
     yield browser
     browser.close()
+
+
+@pytest.fixture
+def pinned_browser(
+    lab_playwright: Playwright, pytestconfig: pytest.Config
+) -> Iterator[Callable[[list[str]], Browser]]:
+    """Scope: function. Factory: `pinned_browser(pins)` is a Chromium of its own, launched on
+    the run's driver, trusting exactly the SPKI `pins` (from `conformance.trust.spki_pins`);
+    closed after the test. For servers whose keys are not `key_template`'s (a demo, a
+    container)."""
+    from conformance.browser_fixtures import launch_chromium
+
+    launched: list[Browser] = []
+
+    def launch(pins: list[str]) -> Browser:
+        launched.append(launch_chromium(lab_playwright, pytestconfig, pins))
+        return launched[-1]
+
+    yield launch
+    for browser in launched:
+        if browser.is_connected():
+            browser.close()
