@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from conformance.browser import ensure_browser, launch_browser
 from conformance.trust import TrustingSession, spki_pins
 from mock_entra import MockEntra
-from mock_entra.core.config import DEFAULT_CONFIG, MockConfig, with_redirect_uris
+from mock_entra.core.config import DEFAULT_CONFIG, with_redirect_uris
 
 from .conftest import ADELE, MEGAN, b64json
 from .redirect_catcher import RedirectCatcher
@@ -26,10 +26,15 @@ REDIRECT = CATCHER.url
 ARRIVED = "document.body.innerText.includes('captured')"
 
 
-@pytest.fixture(scope="session")
-def mock_entra_config() -> MockConfig:
-    """The default tenant, with the catcher registered as a redirect URI."""
-    return with_redirect_uris(DEFAULT_CONFIG, [REDIRECT])
+@pytest.fixture(scope="module")
+def mock_entra_server(tmp_path_factory, key_template) -> Iterator[MockEntra]:
+    """This module's own live mock: the default tenant with the catcher registered as a
+    redirect URI (the plugin's session server takes the config of whichever module asks
+    first, and tests/mock_entra/test_faults_live.py asks for it on the default config)."""
+    state = tmp_path_factory.mktemp("msal-live") / "state"
+    shutil.copytree(key_template, state, ignore=shutil.ignore_patterns("store.sqlite3*"))
+    with MockEntra.start(with_redirect_uris(DEFAULT_CONFIG, [REDIRECT]), state_dir=state) as mock:
+        yield mock
 
 
 @pytest.fixture(scope="module")
