@@ -219,3 +219,29 @@ def test_public_client_flows_of_a_confidential_app_refresh_without_the_secret(st
             },
         )
         assert refreshed.status_code == 200, refreshed.get_json()
+
+
+def test_a_device_code_from_consumers_refuses_work_accounts(state_dir, clock):
+    tenant = DEFAULT_CONFIG.default_tenant
+    both = AppRegistration(
+        client_id=CLI,
+        display_name="Both",
+        is_fallback_public_client=True,
+        sign_in_audience="AzureADandPersonalMicrosoftAccount",
+        require_consent=False,
+    )
+    config = dataclasses.replace(
+        DEFAULT_CONFIG, tenants=(dataclasses.replace(tenant, apps=(*tenant.apps, both)),)
+    )
+    with MockEntraInterceptor(config, state_dir=state_dir, clock=clock) as mock:
+        client = mock.app.test_client()
+        flow = start(client, segment="consumers").get_json()
+        browser = mock.app.test_client()
+        page = enter_code(browser, flow["user_code"])
+        page = browser.post(
+            "/common/login",
+            base_url=BASE,
+            data={"ctx": ctx_of(page), "step": "username", "loginfmt": ADELE[0]},
+        )
+        html = page.get_data(as_text=True)
+        assert 'id="usernameError"' in html and "work or school account" in html

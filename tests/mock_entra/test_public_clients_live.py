@@ -50,7 +50,9 @@ def live_config() -> MockConfig:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory, key_template: Path) -> Iterator[MockEntra]:
-    state = tmp_path_factory.mktemp("live") / "state"
+    """This module's own mock (its apps), started from `key_template` so that the run's
+    Chromium (`lab_browser`) trusts its TLS key."""
+    state = tmp_path_factory.mktemp("public-clients") / "state"
     shutil.copytree(key_template, state, ignore=shutil.ignore_patterns("store.sqlite3*"))
     with MockEntra.start(live_config(), state_dir=state) as mock:
         yield mock
@@ -58,8 +60,6 @@ def live(tmp_path_factory: pytest.TempPathFactory, key_template: Path) -> Iterat
 
 @pytest.fixture(scope="module")
 def browser(live: MockEntra, lab_browser: Browser) -> Browser:
-    """The run's one Chromium (root conftest): it trusts `key_template`'s TLS key, which
-    `live` serves."""
     return lab_browser
 
 
