@@ -61,7 +61,28 @@ def run_slow(config: pytest.Config) -> bool:
     return bool(config.getoption("--run-slow") or os.environ.get("CI"))
 
 
+# Fixtures that start the run's Playwright driver (directly or through a browser fixture).
+BROWSER_FIXTURES = frozenset({"lab_playwright", "lab_browser", "pinned_browser", "playwright"})
+
+
+def browser_modules_last(items: list[pytest.Item]) -> None:
+    """Move the modules that use the browser after all others, keeping every other order.
+
+    Playwright's sync driver marks the thread's event loop as running while it is up (so
+    `asyncio.run` fails), and one driver serves the whole run from its first browser test
+    on; with those modules last, no test without a browser ever runs next to it."""
+
+    def uses_browser(item: pytest.Item) -> bool:
+        return bool(BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+    browser_files = {item.path for item in items if uses_browser(item)}
+    items[:] = [i for i in items if i.path not in browser_files] + [
+        i for i in items if i.path in browser_files
+    ]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    browser_modules_last(items)
     if run_slow(config):
         return
     skip = pytest.mark.skip(reason="slow process-level test: run with --run-slow (CI runs it)")
