@@ -174,6 +174,7 @@ _ENDPOINTS = (
     "end_session_endpoint",
     "jwks_uri",
     "userinfo_endpoint",
+    "device_authorization_endpoint",
 )
 
 
@@ -195,7 +196,11 @@ def _tenant_overview(tenant: Tenant, base_url: str) -> dict[str, Any]:
                 "display_name": app.display_name,
                 "confidential": app.is_confidential,
                 "redirect_uris": list(app.redirect_uris),
+                "spa_redirect_uris": list(app.spa_redirect_uris),
+                "public_client_redirect_uris": list(app.public_client_redirect_uris),
                 "post_logout_redirect_uris": list(app.post_logout_redirect_uris),
+                "is_fallback_public_client": app.is_fallback_public_client,
+                "sign_in_audience": app.sign_in_audience,
                 "app_id_uri": app.app_id_uri,
                 "exposed_scopes": list(app.exposed_scopes),
             }

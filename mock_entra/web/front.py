@@ -6,6 +6,11 @@ costs more than the token's claims; see README "Performance"). Every other path 
 pages, Graph, logout, instance discovery, the admin API) goes to the Flask app, built on first
 use: importing Flask is most of a cold start, and a client's first requests are discovery and
 JWKS. `wsgi.MockApp` composes `Front` the same way in every mode.
+
+The device authorization endpoint (`/oauth2/v2.0/devicecode`) is a form post answered with
+JSON like the token endpoint, so it shares its handling. CORS (`core.cors`): discovery and
+JWKS for any origin; the token endpoint for any origin too, the grant deciding who may redeem
+cross-origin (`grants.check_platform`).
 """
 
 from __future__ import annotations
