@@ -4,13 +4,39 @@
 times). A plain `uv run pytest` skips them so the suite stays quick on a laptop; `--run-slow`,
 or `CI` set in the environment (as CI sets it), runs them too. `docker` tests skip themselves
 when no container engine answers.
+
+Shared session fixtures, so a run starts each expensive thing once:
+
+| fixture | scope | what |
+|---|---|---|
+| `key_template` | session | a mock state dir (CA, TLS cert, signing keys) made once: copy it |
+| `mock_entra_server` | session | the plugin's live mock, its state started from `key_template` |
+| `lab_playwright` | session | the one Playwright driver of the run |
+| `lab_browser` | session | the one Chromium of the run; the suites' `browser` is this one |
+| `pinned_browser` | function | factory: a Chromium of its own, trusting given SPKI pins |
+
+`lab_browser` trusts (SPKI pins, never `ignore_https_errors`) the TLS key of `key_template`,
+which every mock started from a copy serves, and the conformance target's hosts when the run
+has tests that use the target. A test that needs a browser of its own (other pins, other
+launch flags) gets one from `pinned_browser`: never from a second `sync_playwright()`, which
+Playwright refuses while the run's driver is up.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Playwright
+
+    from mock_entra.core.config import MockConfig
+    from mock_entra.server import MockEntra
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -42,3 +68,89 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+# -- shared session fixtures -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def key_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Scope: session. Keys and certificates made once; copy them into a state dir (with
+    `shutil.copytree(key_template, dest, ignore=shutil.ignore_patterns("store.sqlite3*"))`)
+    instead of making new ones (RSA generation is slow)."""
+    from mock_entra.core.pki import ensure_state
+
+    return ensure_state(tmp_path_factory.mktemp("keys")).root
+
+
+@pytest.fixture(scope="session")
+def mock_entra_server(
+    mock_entra_config: MockConfig, tmp_path_factory: pytest.TempPathFactory, key_template: Path
+) -> Iterator[MockEntra]:
+    """Scope: session. The plugin's `mock_entra_server` (a live HTTPS mock, admin API on),
+    its state dir started from `key_template`: `lab_browser` trusts it without a launch of
+    its own."""
+    from mock_entra.server import MockEntra
+
+    state = tmp_path_factory.mktemp("mock-entra") / "state"
+    shutil.copytree(key_template, state, ignore=shutil.ignore_patterns("store.sqlite3*"))
+    with MockEntra.start(mock_entra_config, state_dir=state) as mock:
+        yield mock
+
+
+@pytest.fixture(scope="session")
+def lab_playwright() -> Iterator[Playwright]:
+    """Scope: session. The run's one Playwright driver (the suites' `playwright` is this)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def lab_browser(
+    request: pytest.FixtureRequest,
+    lab_playwright: Playwright,
+    key_template: Path,
+    pytestconfig: pytest.Config,
+) -> Iterator[Browser]:
+    """Scope: session. The run's one Chromium. It trusts the TLS key every mock started from
+    `key_template` serves, and the conformance target when a test of the run uses it (the
+    target then starts here, before the first browser test, instead of later). Give each
+    test its own context (`browser.new_context()`): contexts are cheap, launches are not."""
+    from cryptography import x509
+
+    from conformance.browser_fixtures import launch_chromium, target_pins
+    from conformance.trust import certificate_pin
+    from mock_entra.core.pki import StatePaths
+
+    server_cert = x509.load_pem_x509_certificate(StatePaths(key_template).server_cert.read_bytes())
+    pins = [certificate_pin(server_cert)]
+    used = {name for item in request.session.items for name in getattr(item, "fixturenames", ())}
+    if "target" in used:
+        pins += target_pins(request.getfixturevalue("target"))
+    browser = launch_chromium(lab_playwright, pytestconfig, sorted(set(pins)))
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def pinned_browser(
+    lab_playwright: Playwright, pytestconfig: pytest.Config
+) -> Iterator[Callable[[list[str]], Browser]]:
+    """Scope: function. Factory: `pinned_browser(pins)` is a Chromium of its own, launched on
+    the run's driver, trusting exactly the SPKI `pins` (from `conformance.trust.spki_pins`);
+    closed after the test. For servers whose keys are not `key_template`'s (a demo, a
+    container)."""
+    from conformance.browser_fixtures import launch_chromium
+
+    launched: list[Browser] = []
+
+    def launch(pins: list[str]) -> Browser:
+        launched.append(launch_chromium(lab_playwright, pytestconfig, pins))
+        return launched[-1]
+
+    yield launch
+    for browser in launched:
+        if browser.is_connected():
+            browser.close()

@@ -62,28 +62,40 @@ def slug(nodeid: str) -> str:
 # -- browser ---------------------------------------------------------------------------------
 
 
+def shared_fixture(request: pytest.FixtureRequest, name: str) -> Any:
+    """The session fixture `name` when a conftest above the suites provides one, else None.
+    entra-lab's own test run provides `lab_playwright` and `lab_browser` in its root
+    `conftest.py`, so the suites and the mock's browser tests share one Chromium."""
+    try:
+        return request.getfixturevalue(name)
+    except pytest.FixtureLookupError:
+        return None
+
+
 @pytest.fixture(scope="session")
-def playwright() -> Iterator[Playwright]:
+def playwright(request: pytest.FixtureRequest) -> Iterator[Playwright]:
     """Scope: session. The Playwright driver (sync API)."""
+    shared = shared_fixture(request, "lab_playwright")
+    if shared is not None:
+        yield shared
+        return
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
-def browser(
-    playwright: Playwright, target: Target, pytestconfig: pytest.Config
-) -> Iterator[Browser]:
-    """Scope: session. Chromium (see `conformance.browser` for which one), trusting the
-    target's authority and Graph hosts when a CA bundle is configured."""
+def launch_chromium(
+    playwright: Playwright, pytestconfig: pytest.Config, pins: list[str]
+) -> Browser:
+    """Chromium as the options ask (see `conformance.browser` for which one), trusting the
+    certificate keys `pins` beyond the system's; a missing browser stops the run."""
     from conformance.browser import (
         BrowserChoice,
         BrowserNotFound,
         ensure_browser,
         launch_browser,
     )
-    from conformance.trust import spki_pins
 
     channel = pytestconfig.getoption("--browser-channel")
     try:
@@ -94,14 +106,37 @@ def browser(
         )
     except BrowserNotFound as error:
         pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
-    pins = spki_pins([target.authority, target.graph_endpoint], target.ca_bundle)
-    browser = launch_browser(
+    return launch_browser(
         playwright,
         choice,
         headed=pytestconfig.getoption("--headed"),
         slowmo=pytestconfig.getoption("--slowmo"),
         spki_pins=pins,
     )
+
+
+def target_pins(target: Target) -> list[str]:
+    """Pins of the target's authority and Graph hosts (none without a CA bundle)."""
+    from conformance.trust import spki_pins
+
+    return spki_pins([target.authority, target.graph_endpoint], target.ca_bundle)
+
+
+@pytest.fixture(scope="session")
+def browser(
+    playwright: Playwright,
+    target: Target,
+    pytestconfig: pytest.Config,
+    request: pytest.FixtureRequest,
+) -> Iterator[Browser]:
+    """Scope: session. Chromium (see `conformance.browser` for which one), trusting the
+    target's authority and Graph hosts when a CA bundle is configured (the shared
+    `lab_browser` when a conftest above provides one: it trusts the target too)."""
+    shared = shared_fixture(request, "lab_browser")
+    if shared is not None:
+        yield shared
+        return
+    browser = launch_chromium(playwright, pytestconfig, target_pins(target))
     yield browser
     browser.close()
 

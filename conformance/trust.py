@@ -58,10 +58,13 @@ def spki_pin(url: str, ca_bundle: str, timeout: float = 10.0) -> str:
         raise TrustError(f"cannot verify TLS of {host}:{port} with {ca_bundle}: {error}") from None
     if der is None:  # pragma: no cover - a verified handshake always has a peer certificate
         raise TrustError(f"{host}:{port} sent no certificate")
-    spki = (
-        x509.load_der_x509_certificate(der)
-        .public_key()
-        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return certificate_pin(x509.load_der_x509_certificate(der))
+
+
+def certificate_pin(certificate: x509.Certificate) -> str:
+    """The base64 SHA-256 of `certificate`'s SubjectPublicKeyInfo (Chromium's SPKI pin)."""
+    spki = certificate.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     return base64.b64encode(hashlib.sha256(spki).digest()).decode("ascii")
 

@@ -85,6 +85,7 @@ def start(
         tenant_id=app_tenant.tenant_id,
         scopes=scopes,
         user_code=user_code,
+        consumers=audience.consumers_only(tenant, segment),
     )
     rt.store.put(DEVICE, device_code, record.to_json(), ttl=lifetime)
     rt.store.put(USER_CODE, user_code, device_code, ttl=lifetime)

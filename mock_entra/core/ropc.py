@@ -59,6 +59,8 @@ def password(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> di
         nonce=None,
         want_client_info=p.get("client_info") == "1",
         claims_request=parse_claims_request(p.get("claims")),
+        # A public client flow's refresh tokens are redeemed without a credential too.
+        platform="web" if c.confidential else "public",
     )
 
 

@@ -356,6 +356,7 @@ class DeviceCodeRecord:
     account: Account | None = None
     sid: str | None = None
     last_poll: float | None = None
+    consumers: bool = False  # asked through /consumers: personal accounts only
 
     def evolve(self, **changes: Any) -> DeviceCodeRecord:
         return replace(self, **changes)
@@ -371,6 +372,7 @@ class DeviceCodeRecord:
                 "account": self.account._data() if self.account else None,
                 "sid": self.sid,
                 "last_poll": self.last_poll,
+                "consumers": self.consumers,
             }
         )
 
@@ -386,6 +388,7 @@ class DeviceCodeRecord:
             account=_account_or_none(d["account"]),
             sid=d["sid"],
             last_poll=d["last_poll"],
+            consumers=bool(d.get("consumers", False)),
         )
 
 

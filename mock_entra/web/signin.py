@@ -417,6 +417,7 @@ def deviceauth() -> Response:
         scopes=record.scopes,
         platform="public",
         device_code=code,
+        consumers=record.consumers,  # /consumers: work accounts are refused on the page
     )
     flow, cookies = _flow_cookie()
     sid, _ = _session(rt)

@@ -14,12 +14,13 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import requests
+from playwright.sync_api import Browser
 
 from conformance.targets import Target, User
 from mock_entra.core.config import DEFAULT_CONFIG
@@ -111,11 +112,8 @@ def test_both_services_are_healthy_and_run_as_non_root(stack: Stack) -> None:
 
 
 def test_a_browser_signs_in_through_the_stack_and_sees_the_graph_profile(
-    stack: Stack, tmp_path: Path
+    stack: Stack, tmp_path: Path, pinned_browser: Callable[[list[str]], Browser]
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
-    from conformance.browser import ensure_browser, launch_browser
     from conformance.flows import sign_in_to_app
     from conformance.pages.app import HomePage, ProfilePage
     from conformance.trust import spki_pins
@@ -141,19 +139,14 @@ def test_a_browser_signs_in_through_the_stack_and_sees_the_graph_profile(
     )
     # Chromium trusts exactly the key the mock's CA vouches for (verified here first).
     pins = spki_pins([authority], str(ca))
-    with sync_playwright() as driver:
-        choice = ensure_browser(driver.chromium.executable_path)
-        browser = launch_browser(driver, choice, spki_pins=pins)
-        try:
-            page = browser.new_context(locale="en-US").new_page()
-            user = users[0]
-            views = sign_in_to_app(page, target, user, artifacts_dir=tmp_path)
-            assert page.url.startswith(app_url + "/")
-            assert views, "the mock's sign-in pages were not shown"
-            HomePage(page, target).expect_signed_in(user.username, user.display_name)
-            ProfilePage(page, target).open().expect_user(user.username, user.display_name)
-        finally:
-            browser.close()
+    browser = pinned_browser(pins)  # on the run's one Playwright driver; closed after the test
+    page = browser.new_context(locale="en-US").new_page()
+    user = users[0]
+    views = sign_in_to_app(page, target, user, artifacts_dir=tmp_path)
+    assert page.url.startswith(app_url + "/")
+    assert views, "the mock's sign-in pages were not shown"
+    HomePage(page, target).expect_signed_in(user.username, user.display_name)
+    ProfilePage(page, target).open().expect_user(user.username, user.display_name)
 
 
 def _fingerprints(stack: Stack) -> dict[str, str]:

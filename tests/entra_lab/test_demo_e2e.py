@@ -7,12 +7,13 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
+from playwright.sync_api import Browser
 
 from tests.entra_lab.lab_procs import (
     LineReader,
@@ -93,42 +94,39 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
         process.wait()
 
 
-def sign_in(demo: Demo) -> tuple[str, str]:
+def sign_in(demo: Demo, pinned_browser: Callable[[list[str]], Browser]) -> tuple[str, str]:
     """Sign in as Adele in Chromium through the mock's pages; return (home name, profile name)."""
-    from playwright.sync_api import sync_playwright
-
-    from conformance.browser import ensure_browser, launch_browser
     from conformance.trust import spki_pins
 
     # Chromium trusts exactly the mock's key, verified here against the mock's CA.
     pins = spki_pins([demo.authority], demo.ca_file)
-    with sync_playwright() as playwright:
-        choice = ensure_browser(playwright.chromium.executable_path)
-        browser = launch_browser(playwright, choice, spki_pins=pins)
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(10_000)
-            page.goto(demo.app_url + "/")
-            page.click("#sign-in")
-            page.wait_for_url(demo.authority + "/**")
-            page.fill("#i0116", USER)
-            page.click("#idSIButton9")
-            page.wait_for_selector("#idA_PWD_ForgotPassword")
-            page.fill("#i0118", PASSWORD)
-            page.click("#idSIButton9")
-            page.click("#idBtn_Back")  # "Stay signed in?" No
-            page.get_by_role("heading", name="Permissions requested").wait_for()
-            page.click("#idSIButton9")  # Accept
-            page.wait_for_url(demo.app_url + "/**")
-            home_name = page.locator("#user-name").inner_text()
-            page.goto(demo.app_url + "/profile")
-            profile_name = page.locator("#profile-displayName").inner_text()
-        finally:
-            browser.close()
+    browser = pinned_browser(pins)  # on the run's one Playwright driver
+    try:
+        page = browser.new_page()
+        page.set_default_timeout(10_000)
+        page.goto(demo.app_url + "/")
+        page.click("#sign-in")
+        page.wait_for_url(demo.authority + "/**")
+        page.fill("#i0116", USER)
+        page.click("#idSIButton9")
+        page.wait_for_selector("#idA_PWD_ForgotPassword")
+        page.fill("#i0118", PASSWORD)
+        page.click("#idSIButton9")
+        page.click("#idBtn_Back")  # "Stay signed in?" No
+        page.get_by_role("heading", name="Permissions requested").wait_for()
+        page.click("#idSIButton9")  # Accept
+        page.wait_for_url(demo.app_url + "/**")
+        home_name = page.locator("#user-name").inner_text()
+        page.goto(demo.app_url + "/profile")
+        profile_name = page.locator("#profile-displayName").inner_text()
+    finally:
+        browser.close()
     return home_name, profile_name
 
 
-def test_demo_serves_signs_in_and_stops_without_leftovers(demo: Demo) -> None:
+def test_demo_serves_signs_in_and_stops_without_leftovers(
+    demo: Demo, pinned_browser: Callable[[list[str]], Browser]
+) -> None:
     assert demo.ready_seconds < READY_BUDGET_SECONDS, demo.output.text()
     assert demo.app_url.startswith("http://localhost:")
     assert demo.authority.startswith("https://localhost:")
@@ -147,7 +145,7 @@ def test_demo_serves_signs_in_and_stops_without_leftovers(demo: Demo) -> None:
     assert len(started) >= 4, started  # two gunicorn masters, at least one worker each
     assert demo.process.pid not in groups  # each service leads its own process group
 
-    assert sign_in(demo) == (DISPLAY_NAME, DISPLAY_NAME)
+    assert sign_in(demo, pinned_browser) == (DISPLAY_NAME, DISPLAY_NAME)
 
     demo.process.send_signal(signal.SIGINT)
     assert demo.process.wait(15) == 0

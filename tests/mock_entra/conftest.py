@@ -23,10 +23,13 @@ from mock_entra.core.config import (
     DEFAULT_CONFIG,
     DEFAULT_REDIRECT_URI,
     DEFAULT_TENANT_ID,
+    MockConfig,
+    with_redirect_uris,
 )
-from mock_entra.core.pki import ensure_state
 from mock_entra.intercept import MockEntraInterceptor
 from mock_entra.web.wsgi import MockApp
+
+from .redirect_catcher import shared_catcher
 
 BASE = "https://localhost:8443"
 TENANT = DEFAULT_TENANT_ID
@@ -37,10 +40,15 @@ ADELE = ("adele@contoso.onmicrosoft.com", "Passw0rd!1")
 MEGAN = ("megan@contoso.onmicrosoft.com", "Passw0rd!2")
 
 
+# `key_template` (keys made once per session) is in the root conftest.py.
+
+
 @pytest.fixture(scope="session")
-def key_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Keys and certificates made once; each test copies them (RSA generation is slow)."""
-    return ensure_state(tmp_path_factory.mktemp("keys")).root
+def mock_entra_config() -> MockConfig:
+    """The session's live mock (`mock_entra_server`, `mock_entra`) serves the default tenant
+    with the MSAL live tests' redirect catcher registered: one server for every module here,
+    whichever starts it first."""
+    return with_redirect_uris(DEFAULT_CONFIG, [shared_catcher().url])
 
 
 @pytest.fixture

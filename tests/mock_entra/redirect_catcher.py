@@ -3,6 +3,7 @@ keeps the parameters the browser brought (query string or form_post body)."""
 
 from __future__ import annotations
 
+import functools
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -44,3 +45,10 @@ class RedirectCatcher:
         """Forget what came before; the dict returned fills when the next request lands."""
         self._latest = {}
         return self._latest
+
+
+@functools.cache
+def shared_catcher() -> RedirectCatcher:
+    """The one catcher of the run: its URL is registered on the session's live mock (see
+    `mock_entra_config` in this folder's conftest), whichever module starts that mock first."""
+    return RedirectCatcher()

@@ -185,3 +185,63 @@ def test_a_single_tenant_app_through_common_is_aadsts50194(client):
 
 def test_an_unknown_scope_is_refused_at_devicecode(client):
     assert_entra_error(start(client, scope="Nope.Nope"), 400, "invalid_scope", 70011)
+
+
+def test_public_client_flows_of_a_confidential_app_refresh_without_the_secret(state_dir, clock):
+    """An app with a secret and "Allow public client flows": what it got through a public
+    flow (device code, username/password) it refreshes as a public client."""
+    tenant = DEFAULT_CONFIG.default_tenant
+    web = dataclasses.replace(tenant.apps[0], is_fallback_public_client=True)
+    config = dataclasses.replace(
+        DEFAULT_CONFIG, tenants=(dataclasses.replace(tenant, apps=(web, *tenant.apps[1:])),)
+    )
+    with MockEntraInterceptor(config, state_dir=state_dir, clock=clock) as mock:
+        client = mock.app.test_client()
+        password = client.post(
+            f"/{TENANT}/oauth2/v2.0/token",
+            base_url=BASE,
+            data={
+                "client_id": CLIENT_ID,
+                "grant_type": "password",
+                "username": ADELE[0],
+                "password": ADELE[1],
+                "scope": "openid profile offline_access",
+            },
+        )
+        assert password.status_code == 200, password.get_json()
+        refreshed = client.post(
+            f"/{TENANT}/oauth2/v2.0/token",
+            base_url=BASE,
+            data={
+                "client_id": CLIENT_ID,
+                "grant_type": "refresh_token",
+                "refresh_token": password.get_json()["refresh_token"],
+            },
+        )
+        assert refreshed.status_code == 200, refreshed.get_json()
+
+
+def test_a_device_code_from_consumers_refuses_work_accounts(state_dir, clock):
+    tenant = DEFAULT_CONFIG.default_tenant
+    both = AppRegistration(
+        client_id=CLI,
+        display_name="Both",
+        is_fallback_public_client=True,
+        sign_in_audience="AzureADandPersonalMicrosoftAccount",
+        require_consent=False,
+    )
+    config = dataclasses.replace(
+        DEFAULT_CONFIG, tenants=(dataclasses.replace(tenant, apps=(*tenant.apps, both)),)
+    )
+    with MockEntraInterceptor(config, state_dir=state_dir, clock=clock) as mock:
+        client = mock.app.test_client()
+        flow = start(client, segment="consumers").get_json()
+        browser = mock.app.test_client()
+        page = enter_code(browser, flow["user_code"])
+        page = browser.post(
+            "/common/login",
+            base_url=BASE,
+            data={"ctx": ctx_of(page), "step": "username", "loginfmt": ADELE[0]},
+        )
+        html = page.get_data(as_text=True)
+        assert 'id="usernameError"' in html and "work or school account" in html

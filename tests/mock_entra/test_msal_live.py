@@ -11,35 +11,25 @@ from concurrent.futures import ThreadPoolExecutor
 
 import msal
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from conformance.browser import ensure_browser, launch_browser
-from conformance.trust import TrustingSession, spki_pins
+from conformance.trust import TrustingSession
 from mock_entra import MockEntra
-from mock_entra.core.config import DEFAULT_CONFIG, MockConfig, with_redirect_uris
+from mock_entra.core.config import DEFAULT_CONFIG, with_redirect_uris
 
 from .conftest import ADELE, MEGAN, b64json
-from .redirect_catcher import RedirectCatcher
+from .redirect_catcher import shared_catcher
 
-CATCHER = RedirectCatcher()
+CATCHER = shared_catcher()  # registered on the session's mock by this folder's conftest
 REDIRECT = CATCHER.url
 ARRIVED = "document.body.innerText.includes('captured')"
 
 
-@pytest.fixture(scope="session")
-def mock_entra_config() -> MockConfig:
-    """The default tenant, with the catcher registered as a redirect URI."""
-    return with_redirect_uris(DEFAULT_CONFIG, [REDIRECT])
-
-
 @pytest.fixture(scope="module")
-def browser(mock_entra_server: MockEntra) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        choice = ensure_browser(playwright.chromium.executable_path)
-        pins = spki_pins([mock_entra_server.base_url], mock_entra_server.ca_bundle)
-        browser = launch_browser(playwright, choice, spki_pins=pins)
-        yield browser
-        browser.close()
+def browser(mock_entra_server: MockEntra, lab_browser: Browser) -> Browser:
+    """The run's one Chromium (root conftest): it trusts the session mock's TLS key, which
+    comes from `key_template` (the mock starts first: MSAL's discovery needs it anyway)."""
+    return lab_browser
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import queue
+import shutil
 import threading
 import webbrowser
 from collections.abc import Iterator
@@ -14,10 +15,9 @@ from pathlib import Path
 
 import msal
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from conformance.browser import ensure_browser, launch_browser
-from conformance.trust import TrustingSession, spki_pins
+from conformance.trust import TrustingSession
 from mock_entra import MockEntra
 from mock_entra.core.config import DEFAULT_CONFIG, AppRegistration, MockConfig
 
@@ -49,19 +49,18 @@ def live_config() -> MockConfig:
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockEntra]:
-    with MockEntra.start(live_config(), state_dir=tmp_path_factory.mktemp("live")) as mock:
+def live(tmp_path_factory: pytest.TempPathFactory, key_template: Path) -> Iterator[MockEntra]:
+    """This module's own mock (its apps), started from `key_template` so that the run's
+    Chromium (`lab_browser`) trusts its TLS key."""
+    state = tmp_path_factory.mktemp("public-clients") / "state"
+    shutil.copytree(key_template, state, ignore=shutil.ignore_patterns("store.sqlite3*"))
+    with MockEntra.start(live_config(), state_dir=state) as mock:
         yield mock
 
 
 @pytest.fixture(scope="module")
-def browser(live: MockEntra) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        choice = ensure_browser(playwright.chromium.executable_path)
-        pins = spki_pins([live.base_url], live.ca_bundle)
-        browser = launch_browser(playwright, choice, spki_pins=pins)
-        yield browser
-        browser.close()
+def browser(live: MockEntra, lab_browser: Browser) -> Browser:
+    return lab_browser
 
 
 @pytest.fixture
