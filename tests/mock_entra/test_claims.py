@@ -364,3 +364,27 @@ def test_a_malformed_claims_parameter_is_aadsts50117(mock, claims):
     assert location.status_code == 302
     query = parse_qs(urlsplit(location.headers["Location"]).query)
     assert query["error"] == ["invalid_request"] and "AADSTS50117" in query["error_description"][0]
+
+
+# -- the config fields -------------------------------------------------------------------------
+
+
+def test_group_membership_claims_keeps_its_old_true_false_form_and_checks_the_names():
+    from mock_entra.core.config import ConfigError, config_from_dict, config_to_dict
+
+    raw = config_to_dict(DEFAULT_CONFIG)
+    apps = raw["tenants"][0]["apps"]
+    apps[0]["group_membership_claims"] = True
+    apps[1]["group_membership_claims"] = "SecurityGroup"
+    apps[1]["optional_claims"] = {"access_token": ["email", "xms_pdl"]}
+    config = config_from_dict(raw)
+    client, api = config.default_tenant.apps
+    assert client.group_claims == "All" and api.group_claims == "SecurityGroup"
+    assert api.optional_claims.access_token == ("email", "xms_pdl")
+    apps[1]["group_membership_claims"] = "Everything"
+    apps[1]["optional_claims"] = {"id_token": ["shoe_size"]}
+    with pytest.raises(ConfigError) as caught:
+        config_from_dict(raw)
+    paths = [path for path, _ in caught.value.problems]
+    assert any("group_membership_claims" in p for p in paths), paths
+    assert any("optional_claims" in p for p in paths), paths

@@ -166,7 +166,10 @@ def test_advancing_the_clock_expires_an_access_token_then_a_refresh_works(live: 
 
 
 @pytest.fixture(scope="module")
-def two_app_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockEntra]:
+def mock_entra_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockEntra]:
+    """The plugin's `mock_entra` fixture (reset, clock) over this module's own server: two
+    apps, two worker processes. Its own, because the session's is shared with modules that
+    override `mock_entra_config`."""
     tenant = DEFAULT_CONFIG.default_tenant
     second = AppRegistration(
         client_id=SECOND_CLIENT,
@@ -182,8 +185,8 @@ def two_app_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockEntra
         yield mock
 
 
-def test_two_scenarios_for_two_clients_from_parallel_threads_do_not_interfere(two_app_mock):
-    mock = two_app_mock
+def test_two_scenarios_for_two_clients_from_parallel_threads_do_not_interfere(mock_entra):
+    mock = mock_entra
     first = DEFAULT_CONFIG.default_tenant.apps[0]
     token_url = f"{mock.authority}/oauth2/v2.0/token"
     users = f"{mock.base_url}/v1.0/users"
@@ -234,8 +237,8 @@ def test_two_scenarios_for_two_clients_from_parallel_threads_do_not_interfere(tw
     assert again.status_code == 200
 
 
-def test_a_delay_past_the_clients_timeout_times_it_out(two_app_mock):
-    mock = two_app_mock
+def test_a_delay_past_the_clients_timeout_times_it_out(mock_entra):
+    mock = mock_entra
     first = DEFAULT_CONFIG.default_tenant.apps[0]
     form = {
         "grant_type": "client_credentials",

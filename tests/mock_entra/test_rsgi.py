@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +58,13 @@ class Protocol:
         self.answered.append((status, dict(headers), body))
 
 
+def run_loop(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run on a fresh event loop in its own thread: the run-wide Playwright driver keeps a
+    loop running in the main thread, where `asyncio.run` refuses to start."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
+
+
 def echo(environ: dict, start_response) -> list[bytes]:
     seen = {k: v for k, v in environ.items() if isinstance(v, str)}
     seen["body"] = environ["wsgi.input"].read().decode()
@@ -64,7 +73,7 @@ def echo(environ: dict, start_response) -> list[bytes]:
 
 
 def run(scope: Scope, protocol: Protocol, **kwargs: Any) -> tuple[int, dict, bytes]:
-    asyncio.run(BufferedWSGI(echo, **kwargs).__rsgi__(scope, protocol))
+    run_loop(BufferedWSGI(echo, **kwargs).__rsgi__(scope, protocol))
     (answer,) = protocol.answered
     return answer
 
@@ -128,5 +137,5 @@ def test_a_client_that_leaves_mid_body_is_not_an_error(caplog):
             raise Closed("RSGI transport is closed")
 
     gone = Gone([])
-    asyncio.run(BufferedWSGI(echo).__rsgi__(Scope(Headers([("content-length", "5")])), gone))
+    run_loop(BufferedWSGI(echo).__rsgi__(Scope(Headers([("content-length", "5")])), gone))
     assert gone.answered == [] and not caplog.records
