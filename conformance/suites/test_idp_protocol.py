@@ -730,7 +730,7 @@ class _MockPortSession(TrustingSession):
         return super().request(method, url, *args, **kwargs)
 
 
-# -- redirect URIs, CORS and device code (issue 11) ------------------------------------------
+# -- redirect URIs, CORS and device code -----------------------------------------------------
 
 
 def test_a_localhost_redirect_uri_matches_on_any_port(

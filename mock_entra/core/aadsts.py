@@ -8,6 +8,7 @@ JSON, a redirect back to the client, or Entra's error page; `GraphError` as Grap
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -493,6 +494,14 @@ class EntraError(Exception):
 
 def missing(name: str) -> EntraError:
     return EntraError(AADSTS900144, name=name)
+
+
+def required(params: Mapping[str, str], name: str) -> str:
+    """The value of a request parameter that must be there and not empty (else AADSTS900144)."""
+    value = params.get(name)
+    if not value:
+        raise missing(name)
+    return value
 
 
 @dataclass

@@ -30,7 +30,7 @@ from mock_entra.core.aadsts import (
     AADSTS7000218,
     AADSTS9002313,
     EntraError,
-    missing,
+    required,
 )
 from mock_entra.core.config import AppRegistration
 from mock_entra.core.runtime import DEVICE, USER_CODE, Runtime, opaque
@@ -66,7 +66,7 @@ def start(
     """The device authorization response for `/{segment}/oauth2[/v2.0]/devicecode`."""
     tenant = tenant_of(rt.config, segment)
     p = _single(form)
-    client_id = p.get("client_id") or _raise(missing("client_id"))
+    client_id = required(p, "client_id")
     found = rt.config.find_app(client_id)
     if found is None or (tenant is not None and found[0] is not tenant):
         name = tenant.display_name if tenant else segment
@@ -168,7 +168,3 @@ def require_client(app: AppRegistration, authenticated: bool) -> None:
         return
     if not authenticated or not app.is_confidential:
         raise EntraError(AADSTS7000218)
-
-
-def _raise(error: EntraError) -> str:
-    raise error

@@ -31,13 +31,14 @@ from mock_entra.core.aadsts import (
     AADSTS9002327,
     EntraError,
     missing,
+    required,
 )
 from mock_entra.core.client_auth import Client, Endpoint, basic_credentials, verify_credential
 from mock_entra.core.config import GRAPH_RESOURCE, Tenant
 from mock_entra.core.consent import require_consent
 from mock_entra.core.faults import TokenContext, TokenFault
 from mock_entra.core.runtime import CODE, REFRESH, Runtime
-from mock_entra.core.scopes import parse_scopes
+from mock_entra.core.scopes import Scopes, parse_scopes
 from mock_entra.core.signin_state import Account, CodeRecord, RefreshRecord, load
 from mock_entra.core.tenants import tenant_of
 from mock_entra.core.tokens import (
@@ -62,6 +63,32 @@ class TokenRequest:
     authorization: str | None  # the Authorization header, for client_secret_basic
     base_url: str  # scheme://host[:port] the client called: the issuer's host
     origin: str | None = None  # the Origin header: a browser's cross-origin request
+
+    def user_tokens(
+        self,
+        rt: Runtime,
+        p: Mapping[str, str],
+        signin: SignIn,
+        scopes: Scopes,
+        *,
+        nonce: str | None = None,
+        max_age_sent: bool = False,
+        platform: str = "web",
+        refresh_expires_at: int | None = None,
+    ) -> dict[str, Any]:
+        """`Runtime.issue_user_tokens` with what every user grant takes from the request: the
+        issuer's host, `client_info=1` and the `claims` parameter (client capabilities)."""
+        return rt.issue_user_tokens(
+            signin,
+            scopes,
+            base_url=self.base_url,
+            nonce=nonce,
+            want_client_info=p.get("client_info") == "1",
+            max_age_sent=max_age_sent,
+            platform=platform,
+            refresh_expires_at=refresh_expires_at,
+            claims_request=parse_claims_request(p.get("claims")),
+        )
 
 
 def _params(req: TokenRequest) -> dict[str, str]:
@@ -113,8 +140,8 @@ def check_platform(req: TokenRequest, c: Client, platform: str) -> None:
 
 
 def authorization_code(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> dict:
-    code = p.get("code") or _raise(missing("code"))
-    redirect_uri = p.get("redirect_uri") or _raise(missing("redirect_uri"))
+    code = required(p, "code")
+    redirect_uri = required(p, "redirect_uri")
     record = codes.redeem(rt, code)
     if record.client_id != c.app.client_id or record.account.tenant_id != c.tenant.tenant_id:
         raise EntraError(AADSTS70000, detail="The code was issued to another client.")
@@ -128,20 +155,19 @@ def authorization_code(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Cli
         asked = parse_scopes(p["scope"], rt.config, tenant_name=c.tenant.display_name, client=c.app)
         if not set(asked.permissions) <= set(record.scopes.permissions):
             raise EntraError(AADSTS70011, scope=p["scope"])
-    return rt.issue_user_tokens(
+    return req.user_tokens(
+        rt,
+        p,
         _signin(c, record.account, record.sid),
         record.scopes,
-        base_url=req.base_url,
         nonce=record.nonce,
-        want_client_info=p.get("client_info") == "1",
         max_age_sent=record.max_age_sent,
         platform=record.platform,
-        claims_request=parse_claims_request(p.get("claims")),
     )
 
 
 def refresh_token(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> dict:
-    token = p.get("refresh_token") or _raise(missing("refresh_token"))
+    token = required(p, "refresh_token")
     found = rt.store.get_with_expiry(REFRESH, token)
     record = load(RefreshRecord, found[0] if found else None, rt.config)
     if found is None or record is None:
@@ -158,15 +184,13 @@ def refresh_token(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) 
     scopes = parse_scopes(raw, rt.config, tenant_name=c.tenant.display_name, client=c.app)
     require_consent(rt, signin, scopes)
     # Entra issues a new refresh token each time and does not revoke the old one.
-    return rt.issue_user_tokens(
+    return req.user_tokens(
+        rt,
+        p,
         signin,
         scopes,
-        base_url=req.base_url,
-        nonce=None,
-        want_client_info=p.get("client_info") == "1",
         platform=record.platform,
         refresh_expires_at=record.expires_at,
-        claims_request=parse_claims_request(p.get("claims")),
     )
 
 
@@ -178,7 +202,7 @@ def client_credentials(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Cli
     check_platform(req, c, "web")  # a confidential client's grant, never from a browser
     if not c.confidential:  # a public client has no identity of its own to get a token for
         raise EntraError(AADSTS7000218)
-    raw = p.get("scope") or _raise(missing("scope"))
+    raw = required(p, "scope")
     parts = raw.split()
     if len(parts) != 1 or not parts[0].endswith("/.default"):
         raise EntraError(AADSTS1002012, scope=raw)
@@ -215,19 +239,17 @@ def client_credentials(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Cli
 
 def device_code_grant(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> dict:
     """A poll of the device authorization grant (`device_code`)."""
-    code = p.get("device_code") or _raise(missing("device_code"))
+    code = required(p, "device_code")
     device_code.require_client(c.app, c.authenticated)
     check_platform(req, c, "public")  # a device polls; never cross-origin
     record = device_code.poll(rt, c.app.client_id, code)
     assert record.account is not None and record.sid is not None  # approved
-    return rt.issue_user_tokens(
+    return req.user_tokens(
+        rt,
+        p,
         _signin(c, record.account, record.sid),
         record.scopes,
-        base_url=req.base_url,
-        nonce=None,
-        want_client_info=p.get("client_info") == "1",
         platform="public",
-        claims_request=parse_claims_request(p.get("claims")),
     )
 
 
@@ -267,7 +289,7 @@ def exchange(
 def token(rt: Runtime, req: TokenRequest) -> dict[str, Any]:
     """Run a token request; returns the success body or raises `EntraError`."""
     params = _params(req)
-    grant_type = params.get("grant_type") or _raise(missing("grant_type"))
+    grant_type = required(params, "grant_type")
     client = authenticate_client(rt, req, params)
     parse_claims_request(params.get("claims"))  # malformed JSON: AADSTS50117, for every grant
     grant = GRANTS.get(grant_type)
@@ -297,7 +319,3 @@ def _token_fault(rt: Runtime, grant_type: str, params: dict[str, str], client: C
             client.app.client_id, client.app.display_name, grant_type, rt.clock.now()
         )
         fault.scenario.intervene(context, fault.activation.seconds)
-
-
-def _raise(error: EntraError) -> str:
-    raise error

@@ -26,13 +26,13 @@ from mock_entra.core.aadsts import (
     AADSTS500133,
     AADSTS7000218,
     EntraError,
-    missing,
+    required,
 )
 from mock_entra.core.client_auth import CLOCK_SKEW, Client, entra_time, number
 from mock_entra.core.consent import require_consent
 from mock_entra.core.runtime import Runtime
 from mock_entra.core.scopes import parse_scopes
-from mock_entra.core.tokens import SignIn, parse_claims_request
+from mock_entra.core.tokens import SignIn
 
 if TYPE_CHECKING:
     from mock_entra.core.grants import TokenRequest
@@ -43,11 +43,11 @@ JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 def on_behalf_of(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> dict:
     if not c.confidential:  # Learn: OBO is for confidential clients (secret or certificate)
         raise EntraError(AADSTS7000218)
-    use = p.get("requested_token_use") or _raise(missing("requested_token_use"))
+    use = required(p, "requested_token_use")
     if use != "on_behalf_of":
         raise EntraError(AADSTS90100, name="requested_token_use")
-    assertion = p.get("assertion") or _raise(missing("assertion"))
-    raw_scope = p.get("scope") or _raise(missing("scope"))
+    assertion = required(p, "assertion")
+    raw_scope = required(p, "scope")
     claims = _user_assertion(rt, assertion, c)
     user = c.tenant.user_by_id(str(claims.get("oid")))
     if user is None:
@@ -60,14 +60,7 @@ def on_behalf_of(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -
     require_consent(rt, signin, scopes)
     # An ID token only when `openid` is asked: MSAL adds it "so that the calling app could use
     # id_token_claims" (msal's acquire_token_on_behalf_of); Learn's example asks no `openid`.
-    return rt.issue_user_tokens(
-        signin,
-        scopes,
-        base_url=req.base_url,
-        nonce=None,
-        want_client_info=p.get("client_info") == "1",
-        claims_request=parse_claims_request(p.get("claims")),
-    )
+    return req.user_tokens(rt, p, signin, scopes)
 
 
 def _user_assertion(rt: Runtime, assertion: str, c: Client) -> dict[str, Any]:
@@ -114,7 +107,3 @@ def _user_assertion(rt: Runtime, assertion: str, c: Client) -> dict[str, Any]:
             )
         raise EntraError(AADSTS240002)  # an ID token: no scp, no roles
     return claims
-
-
-def _raise(error: EntraError) -> str:
-    raise error

@@ -22,13 +22,13 @@ from mock_entra.core.aadsts import (
     AADSTS7000218,
     AADSTS9001023,
     EntraError,
-    missing,
+    required,
 )
 from mock_entra.core.client_auth import Client
 from mock_entra.core.consent import require_consent
 from mock_entra.core.runtime import Runtime
 from mock_entra.core.scopes import parse_scopes
-from mock_entra.core.tokens import SignIn, parse_claims_request
+from mock_entra.core.tokens import SignIn
 
 if TYPE_CHECKING:
     from mock_entra.core.grants import TokenRequest
@@ -39,9 +39,9 @@ def password(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> di
         raise EntraError(AADSTS9001023)
     if not c.confidential and not c.app.is_fallback_public_client:
         raise EntraError(AADSTS7000218)
-    username = p.get("username") or _raise(missing("username"))
-    secret = p.get("password") or _raise(missing("password"))
-    raw_scope = p.get("scope") or _raise(missing("scope"))
+    username = required(p, "username")
+    secret = required(p, "password")
+    raw_scope = required(p, "scope")
     user = c.tenant.user_by_username(username)
     if user is None:
         raise EntraError(AADSTS50034, tenant_id=c.tenant.tenant_id)
@@ -52,17 +52,11 @@ def password(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> di
     scopes = parse_scopes(raw_scope, rt.config, tenant_name=c.tenant.display_name, client=c.app)
     signin = SignIn(c.tenant, user, c.app, secrets.token_hex(16), rt.now())
     require_consent(rt, signin, scopes)
-    return rt.issue_user_tokens(
+    return req.user_tokens(
+        rt,
+        p,
         signin,
         scopes,
-        base_url=req.base_url,
-        nonce=None,
-        want_client_info=p.get("client_info") == "1",
-        claims_request=parse_claims_request(p.get("claims")),
         # A public client flow's refresh tokens are redeemed without a credential too.
         platform="web" if c.confidential else "public",
     )
-
-
-def _raise(error: EntraError) -> str:
-    raise error

@@ -3,7 +3,7 @@ body read in full, under a deadline and a size bound, before the app sees the re
 
 Under granian's WSGI interface a body is read from the app's own thread: a client sending its
 body at one byte a second holds that thread, and two such clients held both workers of
-`mock-entra serve` (issue 9). Here the body arrives on the worker's event loop, which waits
+`mock-entra serve`. Here the body arrives on the worker's event loop, which waits
 for any number of slow clients at once; the app runs only once the body is complete (or
 answers 408 after `body_timeout`, 413 over `MAX_BODY_BYTES`). Slow headers never reach Python:
 granian's HTTP/1 header read timeout (see `server.serve`) closes them.

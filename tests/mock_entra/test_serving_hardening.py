@@ -1,4 +1,4 @@
-"""`mock-entra serve` under faults (issue 9): a killed worker is replaced and the mock keeps
+"""`mock-entra serve` under faults: a killed worker is replaced and the mock keeps
 answering; SIGTERM stops it whatever its workers do; slow clients (bodies at one byte a second,
 headers that never end) do not keep others from being answered. Process-level: marked slow."""
 
