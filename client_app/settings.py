@@ -136,12 +136,6 @@ class Settings:
         return urlsplit(self.redirect_uri).path
 
     @property
-    def home_url(self) -> str:
-        """The app's home page: REDIRECT_URI's origin + "/"."""
-        parts = urlsplit(self.redirect_uri)
-        return f"{parts.scheme}://{parts.netloc}/"
-
-    @property
     def secure_cookies(self) -> bool:
         """Session cookies are `Secure` when the app is served over https."""
         return urlsplit(self.redirect_uri).scheme == "https"

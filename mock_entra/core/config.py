@@ -48,17 +48,6 @@ GRAPH_DELEGATED_SCOPES = frozenset(
         "People.Read",
     }
 )
-GRAPH_APPLICATION_PERMISSIONS = frozenset(
-    {
-        "User.Read.All",
-        "User.ReadBasic.All",  # an application permission too since 2024 (Learn)
-        "Directory.Read.All",
-        "Group.Read.All",
-        "GroupMember.Read.All",
-        "Mail.Read",
-        "Files.Read.All",
-    }
-)
 
 
 class ConfigError(ValueError):

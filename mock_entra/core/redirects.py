@@ -33,8 +33,6 @@ Platform = Literal["web", "spa", "public"]
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
 MAX_URI_LENGTH = 256
 FORBIDDEN_CHARACTERS = "!$'(),;"
-# Redirect URIs of the mobile and desktop platform that are not URLs of a web server.
-NATIVE_CLIENT_URIS = ("https://login.microsoftonline.com/common/oauth2/nativeclient",)
 
 
 @dataclass(frozen=True)
