@@ -24,6 +24,7 @@ from mock_entra.core.aadsts import (
     AADSTS9002313,
     EntraError,
     missing,
+    single_values,
 )
 from mock_entra.core.config import AppRegistration, Tenant
 from mock_entra.core.runtime import CONTEXT, Runtime, opaque
@@ -43,22 +44,12 @@ MAX_PARAM_LENGTH = 8 * 1024
 MAX_CTX_LENGTH = 256
 
 
-def _single(params: Mapping[str, list[str]]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for name, values in params.items():
-        if len(values) > 1 or any(len(v) > MAX_PARAM_LENGTH for v in values):
-            raise EntraError(AADSTS9002313)
-        if values and values[0] != "":
-            out[name] = values[0]
-    return out
-
-
 def validate(
     rt: Runtime, tenant: Tenant | None, segment: str, raw: Mapping[str, list[str]]
 ) -> tuple[AuthorizeRequest, Tenant, AppRegistration]:
     """Check an authorization request; raise `EntraError` (page or redirect). The scopes
     are parsed here, once, and travel in the request."""
-    p = _single(raw)
+    p = single_values(raw, MAX_PARAM_LENGTH)
     client_id = p.get("client_id")
     if not client_id:
         raise missing("client_id")

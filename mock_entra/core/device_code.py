@@ -28,9 +28,9 @@ from mock_entra.core.aadsts import (
     AADSTS70019,
     AADSTS700016,
     AADSTS7000218,
-    AADSTS9002313,
     EntraError,
     required,
+    single_values,
 )
 from mock_entra.core.config import AppRegistration
 from mock_entra.core.runtime import DEVICE, USER_CODE, Runtime, opaque
@@ -46,16 +46,6 @@ MAX_USER_CODE_LENGTH = 64
 MAX_PARAM_LENGTH = 8 * 1024
 
 
-def _single(form: Mapping[str, list[str]]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for name, values in form.items():
-        if len(values) > 1 or any(len(v) > MAX_PARAM_LENGTH for v in values):
-            raise EntraError(AADSTS9002313)
-        if values and values[0] != "":
-            out[name] = values[0]
-    return out
-
-
 def allows_public_polling(app: AppRegistration) -> bool:
     return app.is_fallback_public_client or bool(app.public_client_redirect_uris)
 
@@ -65,7 +55,7 @@ def start(
 ) -> dict[str, object]:
     """The device authorization response for `/{segment}/oauth2[/v2.0]/devicecode`."""
     tenant = tenant_of(rt.config, segment)
-    p = _single(form)
+    p = single_values(form, MAX_PARAM_LENGTH)
     client_id = required(p, "client_id")
     found = rt.config.find_app(client_id)
     if found is None or (tenant is not None and found[0] is not tenant):

@@ -32,6 +32,7 @@ from mock_entra.core.aadsts import (
     EntraError,
     missing,
     required,
+    single_values,
 )
 from mock_entra.core.client_auth import Client, Endpoint, basic_credentials, verify_credential
 from mock_entra.core.config import GRAPH_RESOURCE, Tenant
@@ -89,16 +90,6 @@ class TokenRequest:
             refresh_expires_at=refresh_expires_at,
             claims_request=parse_claims_request(p.get("claims")),
         )
-
-
-def _params(req: TokenRequest) -> dict[str, str]:
-    params: dict[str, str] = {}
-    for name, values in req.form.items():
-        if len(values) > 1 or any(len(v) > MAX_PARAM_LENGTH for v in values):
-            raise EntraError(AADSTS9002313)
-        if values and values[0] != "":
-            params[name] = values[0]
-    return params
 
 
 def authenticate_client(rt: Runtime, req: TokenRequest, params: dict[str, str]) -> Client:
@@ -288,7 +279,7 @@ def exchange(
 
 def token(rt: Runtime, req: TokenRequest) -> dict[str, Any]:
     """Run a token request; returns the success body or raises `EntraError`."""
-    params = _params(req)
+    params = single_values(req.form, MAX_PARAM_LENGTH)
     grant_type = required(params, "grant_type")
     client = authenticate_client(rt, req, params)
     parse_claims_request(params.get("claims"))  # malformed JSON: AADSTS50117, for every grant
