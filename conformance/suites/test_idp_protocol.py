@@ -80,6 +80,22 @@ def generic(value: Any, target: Target, tenant: str) -> Any:
     return value
 
 
+def redemption_form(
+    target: Target, flow: dict[str, Any], code: str, **overrides: str
+) -> dict[str, str]:
+    """The form MSAL posts to redeem `code` of `flow` (client_secret_post), with `overrides`."""
+    form = {
+        "client_id": target.client_id,
+        "client_secret": target.client_secret,
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": target.redirect_uri,
+        "code_verifier": flow["code_verifier"],
+        "scope": " ".join(flow["scope"]),
+    }
+    return form | overrides
+
+
 def token_post(http: TrustingSession, discovery: dict[str, Any], **form: str) -> tuple[int, Any]:
     """POST the token endpoint directly (to see the HTTP status MSAL hides)."""
     response = http.post(discovery["token_endpoint"], data=form)
@@ -395,17 +411,10 @@ def test_a_code_redeemed_with_another_redirect_uri_is_refused_with_aadsts500112(
     observe: Callable[[str, Any], None],
 ) -> None:
     flow, response = get_code(msal_app())
-    status, body = token_post(
-        http,
-        discovery,
-        client_id=target.client_id,
-        client_secret=target.client_secret,
-        grant_type="authorization_code",
-        code=response["code"],
-        redirect_uri=target.redirect_uri + "/other",
-        code_verifier=flow["code_verifier"],
-        scope=" ".join(flow["scope"]),
+    form = redemption_form(
+        target, flow, response["code"], redirect_uri=target.redirect_uri + "/other"
     )
+    status, body = token_post(http, discovery, **form)
     observe("error.redirect_uri_mismatch", error_facts(status, body))
     assert_entra_error(status, body, http_status=401, error="invalid_client", code=500112)
 
@@ -480,15 +489,7 @@ def test_second_redemption_of_a_code_is_refused_with_aadsts54005(
     observe: Callable[[str, Any], None],
 ) -> None:
     flow, response = get_code(msal_app())
-    form = {
-        "client_id": target.client_id,
-        "client_secret": target.client_secret,
-        "grant_type": "authorization_code",
-        "code": response["code"],
-        "redirect_uri": target.redirect_uri,
-        "code_verifier": flow["code_verifier"],
-        "scope": " ".join(flow["scope"]),
-    }
+    form = redemption_form(target, flow, response["code"])
     first_status, first = token_post(http, discovery, **form)
     assert first_status == 200 and "access_token" in first, first
     status, body = token_post(http, discovery, **form)
@@ -507,17 +508,8 @@ def test_wrong_pkce_verifier_is_refused_with_aadsts501481(
     flow, response = get_code(msal_app())
     wrong_verifier = base64.urlsafe_b64encode(hashlib.sha256(b"wrong").digest()).decode()[:43]
     assert wrong_verifier != flow["code_verifier"]
-    status, body = token_post(
-        http,
-        discovery,
-        client_id=target.client_id,
-        client_secret=target.client_secret,
-        grant_type="authorization_code",
-        code=response["code"],
-        redirect_uri=target.redirect_uri,
-        code_verifier=wrong_verifier,
-        scope=" ".join(flow["scope"]),
-    )
+    form = redemption_form(target, flow, response["code"], code_verifier=wrong_verifier)
+    status, body = token_post(http, discovery, **form)
     observe("error.pkce_mismatch", error_facts(status, body))
     assert_entra_error(status, body, http_status=400, error="invalid_grant", code=501481)
 
@@ -773,15 +765,7 @@ def test_a_web_code_redeemed_cross_origin_is_refused_with_aadsts9002326(
 ) -> None:
     """Only a code sent to a `spa` redirect URI may be redeemed from a browser (`Origin`)."""
     flow, response = get_code(msal_app())
-    form = {
-        "client_id": target.client_id,
-        "client_secret": target.client_secret,
-        "grant_type": "authorization_code",
-        "code": response["code"],
-        "redirect_uri": target.redirect_uri,
-        "code_verifier": flow["code_verifier"],
-        "scope": " ".join(flow["scope"]),
-    }
+    form = redemption_form(target, flow, response["code"])
     answer = http.post(
         discovery["token_endpoint"], data=form, headers={"Origin": "https://spa.example"}
     )
