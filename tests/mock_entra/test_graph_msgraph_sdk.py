@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
 import ssl
 import time
 import warnings
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -23,7 +22,6 @@ from azure.core.credentials import AccessToken
 from conformance.trust import TrustingSession
 from mock_entra import MockEntra
 from mock_entra.core.config import (
-    DEFAULT_CONFIG,
     DEFAULT_GROUP_ALL_ID,
     DEFAULT_GROUP_RETAIL_ID,
     DEFAULT_GROUP_SALES_ID,
@@ -162,14 +160,8 @@ def with_sdk(
     return asyncio.run(main())
 
 
-@pytest.fixture(scope="module")
-def mock_entra_server(tmp_path_factory, key_template) -> Iterator[MockEntra]:
-    """This module's own live mock on the default config (the plugin's session server takes
-    the config of whichever module asks first, and other modules override it)."""
-    state = tmp_path_factory.mktemp("graph-sdk") / "state"
-    shutil.copytree(key_template, state, ignore=shutil.ignore_patterns("store.sqlite3*"))
-    with MockEntra.start(DEFAULT_CONFIG, state_dir=state) as mock:
-        yield mock
+# `mock_entra_server` is the session's live mock (root conftest; its config is this folder's
+# `mock_entra_config`, whichever module starts it first).
 
 
 @pytest.fixture(scope="module")
