@@ -27,6 +27,7 @@ import responses
 from mock_entra.core.clock import Clock, FixedClock
 from mock_entra.core.config import DEFAULT_CONFIG, MockConfig
 from mock_entra.core.faults import Activation, switched_on
+from mock_entra.core.runtime import fix_token_lifetime
 from mock_entra.web.wsgi import create_app
 
 LOGIN_HOST = "login.microsoftonline.com"
@@ -119,8 +120,9 @@ class MockEntraInterceptor:
         )
 
     def set_access_token_lifetime(self, seconds: int | None) -> None:
-        """Fix the lifetime of the access tokens issued from now on (None: as configured)."""
-        self.runtime.store.set_setting("access_token_lifetime", str(seconds or ""))
+        """Fix the lifetime of the access tokens issued from now on (None: as configured; 1 s to
+        one day, else ValueError)."""
+        fix_token_lifetime(self.runtime.store, seconds)
 
     def sign_in(
         self, auth_uri: str, username: str, password: str, *, consent: bool = True

@@ -29,6 +29,7 @@ from mock_entra.core.clock import OffsetClock
 from mock_entra.core.config import DEFAULT_CONFIG, MockConfig, config_to_dict
 from mock_entra.core.faults import Activation, switched_on
 from mock_entra.core.pki import StatePaths, ensure_state
+from mock_entra.core.runtime import fix_token_lifetime
 from mock_entra.core.store import Store
 from mock_entra.info import info
 
@@ -218,10 +219,11 @@ class MockEntra:
         return self.store.requests()
 
     def set_access_token_lifetime(self, seconds: int | None) -> None:
-        """Fix the lifetime of the access tokens issued from now on (None: as configured).
+        """Fix the lifetime of the access tokens issued from now on (None: as configured; 1 s to
+        one day, else ValueError).
         Under 300 s, MSAL treats a token as expired and refreshes on the next silent call."""
         self._require_controls("set_access_token_lifetime()")
-        self.store.set_setting("access_token_lifetime", str(seconds or ""))
+        fix_token_lifetime(self.store, seconds)
 
     def scenario(
         self,

@@ -34,6 +34,10 @@ from mock_entra.core.tokens import (
 SPA_REFRESH_LIFETIME = 24 * 3600  # fixed, not extended by redeeming (Learn, "Refresh tokens")
 
 # Store kinds
+# A test control: the access-token lifetime fixed at run time (store setting), at most one day
+# (Entra's configurable maximum).
+TOKEN_LIFETIME_SETTING = "access_token_lifetime"
+MAX_TOKEN_LIFETIME = 24 * 3600
 CODE = "code"
 REFRESH = "refresh_token"
 CONTEXT = "signin_context"
@@ -97,7 +101,7 @@ class Runtime:
         """Access-token lifetime: the config's, unless a test set one through the admin API
         (e.g. under MSAL's 300 s threshold, so that the next silent call refreshes)."""
         if self.controls:
-            override = self.store.setting("access_token_lifetime")
+            override = self.store.setting(TOKEN_LIFETIME_SETTING)
             if override:
                 return int(override)
         return lifetime(self.config.access_token_lifetime)
@@ -264,3 +268,15 @@ def open_runtime(
         admin_key=admin_key,
         controls=controls,
     )
+
+
+def fix_token_lifetime(store: Store, seconds: int | None) -> None:
+    """Fix the lifetime of the access tokens issued from now on (None: as configured); any
+    other value than a whole number of seconds from 1 to one day is a ValueError."""
+    if seconds is not None and (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, int)
+        or not 0 < seconds <= MAX_TOKEN_LIFETIME
+    ):
+        raise ValueError(f"an access-token lifetime is 1 to {MAX_TOKEN_LIFETIME} seconds or None")
+    store.set_setting(TOKEN_LIFETIME_SETTING, str(seconds or ""))

@@ -13,10 +13,9 @@ import math
 from flask import Blueprint, Response, abort, request
 
 from mock_entra.core import faults
+from mock_entra.core.runtime import fix_token_lifetime
 from mock_entra.web.context import runtime
 from mock_entra.web.respond import json_response
-
-MAX_LIFETIME = 24 * 3600  # Entra's configurable maximum is one day
 
 bp = Blueprint("admin", __name__, url_prefix="/_admin")
 
@@ -87,11 +86,10 @@ def set_token_lifetime() -> Response:
     """`{"seconds": 120}` fixes the lifetime of the next access tokens; `null` restores it."""
     body = request.get_json(silent=True)
     seconds = body.get("seconds") if isinstance(body, dict) else None
-    if seconds is not None and (
-        isinstance(seconds, bool) or not isinstance(seconds, int) or not 0 < seconds <= MAX_LIFETIME
-    ):
+    try:
+        fix_token_lifetime(runtime().store, seconds)
+    except ValueError:
         abort(400)
-    runtime().store.set_setting("access_token_lifetime", str(seconds or ""))
     return json_response({"access_token_lifetime": seconds})
 
 

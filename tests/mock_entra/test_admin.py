@@ -148,3 +148,18 @@ def test_token_lifetime_must_be_a_sane_whole_number(admin_client, seconds):
         json={"seconds": seconds},
     )
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("seconds", [0, -5, 10**30, 1.5])
+def test_the_python_control_refuses_the_lifetimes_the_admin_api_refuses(interceptor, seconds):
+    interceptor.set_access_token_lifetime(120)
+    with pytest.raises(ValueError, match="access-token lifetime"):
+        interceptor.set_access_token_lifetime(seconds)
+    assert interceptor.runtime.token_lifetime() == 120  # unchanged
+
+
+def test_the_python_control_fixes_the_lifetime_and_none_restores_it(interceptor):
+    interceptor.set_access_token_lifetime(120)
+    assert interceptor.runtime.token_lifetime() == 120
+    interceptor.set_access_token_lifetime(None)
+    assert interceptor.runtime.token_lifetime() >= 3600  # Entra's 60-90 minutes again
