@@ -7,7 +7,6 @@ refresh), "... client credentials flow". Client authentication: `client_secret_p
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -34,7 +33,13 @@ from mock_entra.core.aadsts import (
     required,
     single_values,
 )
-from mock_entra.core.client_auth import Client, Endpoint, basic_credentials, verify_credential
+from mock_entra.core.client_auth import (
+    Client,
+    Endpoint,
+    basic_credentials,
+    entra_time,
+    verify_credential,
+)
 from mock_entra.core.config import GRAPH_RESOURCE, Tenant
 from mock_entra.core.consent import require_consent
 from mock_entra.core.faults import TokenContext, TokenFault
@@ -165,9 +170,9 @@ def refresh_token(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) 
         raise EntraError(AADSTS9002313_GRANT)
     check_platform(req, c, record.platform)
     if record.expires_at is not None and record.expires_at <= rt.now():
-        raise EntraError(AADSTS700084, issued=_entra_time(record.issued_at))
+        raise EntraError(AADSTS700084, issued=entra_time(record.issued_at))
     if found[1] <= rt.now():
-        raise EntraError(AADSTS700082, issued=record.issued_at, inactive="90.00:00:00")
+        raise EntraError(AADSTS700082, issued=entra_time(record.issued_at), inactive="90.00:00:00")
     if record.client_id != c.app.client_id:
         raise EntraError(AADSTS70000, detail="The refresh token was issued to another client.")
     signin = _signin(c, record.account, record.sid)
@@ -183,10 +188,6 @@ def refresh_token(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) 
         platform=record.platform,
         refresh_expires_at=record.expires_at,
     )
-
-
-def _entra_time(epoch: int) -> str:
-    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%m/%d/%Y %H:%M:%S")
 
 
 def client_credentials(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> dict:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from mock_entra.core.config import DEFAULT_API_CLIENT_ID, GRAPH_RESOURCE
 
 from .conftest import (
@@ -62,7 +64,15 @@ def test_refresh_for_unconsented_scopes_is_refused_with_aadsts65001(interceptor,
 def test_refresh_after_ninety_days_of_inactivity_is_refused(interceptor, client, clock):
     tokens = first_tokens(interceptor, client)
     clock.advance(91 * 24 * 3600)
-    assert_entra_error(refresh(client, tokens["refresh_token"]), 400, "invalid_grant", 700082)
+    body = assert_entra_error(
+        refresh(client, tokens["refresh_token"]), 400, "invalid_grant", 700082
+    )
+    # As captured from Entra: "The token was issued on 2021-02-20T02:58:17.0350262Z and was
+    # inactive for 90.00:00:00."
+    assert re.search(
+        r"issued on \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z and was inactive for 90\.00:00:00\.",
+        body["error_description"],
+    ), body["error_description"]
 
 
 def test_garbage_refresh_token_is_bad_token(client):

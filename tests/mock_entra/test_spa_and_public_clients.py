@@ -6,6 +6,7 @@ redemption with PKCE and no secret; CORS on discovery, JWKS, instance discovery 
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 
@@ -134,6 +135,8 @@ def test_spa_refresh_tokens_end_24_hours_after_sign_in(mock, client, clock):
     clock.advance(3600 + 1)
     body = assert_entra_error(refresh(second), 400, "invalid_grant", 700084)
     assert "1.00:00:00" in body["error_description"]
+    # Entra's time format there: "The token was issued on 2023-12-11T12:31:44.1947275Z."
+    assert re.search(r"issued on \d{4}-\d\d-\d\dT[\d:]{8}\.\d{7}Z\.", body["error_description"])
     assert_entra_error(refresh(first), 400, "invalid_grant", 700084)
 
 
