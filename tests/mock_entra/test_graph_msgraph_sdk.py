@@ -5,7 +5,6 @@ SDK gets them through an azure-core `TokenCredential`, as it would from azure-id
 
 from __future__ import annotations
 
-import asyncio
 import re
 import ssl
 import time
@@ -28,6 +27,7 @@ from mock_entra.core.config import (
     DEFAULT_MEGAN_ID,
     DEFAULT_REDIRECT_URI,
 )
+from tests.event_loop import run_coroutine
 
 from .conftest import ADELE
 
@@ -157,7 +157,7 @@ def with_sdk(
             await http.aclose()
             await transport.aclose()
 
-    return asyncio.run(main())
+    return run_coroutine(main())
 
 
 # `mock_entra_server` is the session's live mock (root conftest; its config is this folder's

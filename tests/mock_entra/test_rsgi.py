@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Coroutine
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from mock_entra.web.rsgi import BufferedWSGI
 from mock_entra.web.wire import MAX_BODY_BYTES
+from tests.event_loop import run_coroutine
 
 
 class Headers(dict):
@@ -58,13 +57,6 @@ class Protocol:
         self.answered.append((status, dict(headers), body))
 
 
-def run_loop(coroutine: Coroutine[Any, Any, None]) -> None:
-    """Run on a fresh event loop in its own thread: the run-wide Playwright driver keeps a
-    loop running in the main thread, where `asyncio.run` refuses to start."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, coroutine).result()
-
-
 def echo(environ: dict, start_response) -> list[bytes]:
     seen = {k: v for k, v in environ.items() if isinstance(v, str)}
     seen["body"] = environ["wsgi.input"].read().decode()
@@ -73,7 +65,7 @@ def echo(environ: dict, start_response) -> list[bytes]:
 
 
 def run(scope: Scope, protocol: Protocol, **kwargs: Any) -> tuple[int, dict, bytes]:
-    run_loop(BufferedWSGI(echo, **kwargs).__rsgi__(scope, protocol))
+    run_coroutine(BufferedWSGI(echo, **kwargs).__rsgi__(scope, protocol))
     (answer,) = protocol.answered
     return answer
 
@@ -137,5 +129,5 @@ def test_a_client_that_leaves_mid_body_is_not_an_error(caplog):
             raise Closed("RSGI transport is closed")
 
     gone = Gone([])
-    run_loop(BufferedWSGI(echo).__rsgi__(Scope(Headers([("content-length", "5")])), gone))
+    run_coroutine(BufferedWSGI(echo).__rsgi__(Scope(Headers([("content-length", "5")])), gone))
     assert gone.answered == [] and not caplog.records
