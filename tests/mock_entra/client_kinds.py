@@ -38,6 +38,15 @@ class Certificate:
         return {"private_key": self.key_pem, "thumbprint": self.sha1_hex}
 
     @property
+    def sha256_hex(self) -> str:
+        """The certificate's SHA-256 thumbprint (msal-node's `thumbprintSha256`)."""
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes
+
+        cert = x509.load_pem_x509_certificate(self.cert_pem.encode())
+        return cert.fingerprint(hashes.SHA256()).hex()
+
+    @property
     def msal_certificate(self) -> dict[str, str]:
         """MSAL's `client_credential` with the certificate (PS256, `x5t#S256`, `x5c`)."""
         return {"private_key": self.key_pem, "public_certificate": self.cert_pem}

@@ -13,8 +13,13 @@ Two things differ from the in-process interceptor:
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,7 +30,12 @@ from azure.identity import CertificateCredential, OnBehalfOfCredential, Username
 
 from conformance.trust import TrustingSession
 from mock_entra import MockEntra
-from mock_entra.core.config import DEFAULT_API_CLIENT_ID, DEFAULT_TENANT_ID
+from mock_entra.core.config import (
+    DEFAULT_API_CLIENT_ID,
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_TENANT_ID,
+)
 
 from .client_kinds import (
     API_SCOPE,
@@ -163,3 +173,44 @@ def test_azure_identity_credentials(mock):
     )
     graph = obo.get_token("https://graph.microsoft.com/User.Read")
     assert claims_of(graph.token)["oid"] == ADELE_OID
+
+
+NODE_CLIENT = Path(__file__).parent / "node"
+
+
+def msal_node(mock: MockEntra, **request: Any) -> dict[str, Any]:
+    """Run `node/client_credentials.mjs` (@azure/msal-node) against the live mock."""
+    if shutil.which("node") is None or not (NODE_CLIENT / "node_modules").is_dir():
+        pytest.skip("@azure/msal-node not installed: run `npm ci` in tests/mock_entra/node")
+    done = subprocess.run(
+        ["node", str(NODE_CLIENT / "client_credentials.mjs")],
+        input=json.dumps({"authority": mock.authority, **request}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "NODE_EXTRA_CA_CERTS": str(mock.ca_file)},
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_msal_node_daemon_with_a_secret_and_with_a_certificate(mock):
+    graph = ["https://graph.microsoft.com/.default"]
+    with_secret = msal_node(
+        mock, clientId=DEFAULT_CLIENT_ID, clientSecret=DEFAULT_CLIENT_SECRET, scopes=graph
+    )
+    assert with_secret["ok"], with_secret
+    assert claims_of(with_secret["accessToken"])["appid"] == DEFAULT_CLIENT_ID
+    cert = certificate()
+    with_certificate = msal_node(
+        mock,
+        clientId=DAEMON_ID,
+        certificate={"thumbprintSha256": cert.sha256_hex, "privateKey": cert.key_pem},
+        scopes=graph,
+    )
+    assert with_certificate["ok"], with_certificate
+    assert claims_of(with_certificate["accessToken"])["appid"] == DAEMON_ID
+    wrong = msal_node(mock, clientId=DEFAULT_CLIENT_ID, clientSecret="wrong", scopes=graph)
+    assert not wrong["ok"]
+    assert wrong["errorCode"] == "invalid_client"
+    assert "AADSTS7000215" in wrong["message"]
