@@ -9,9 +9,10 @@ tenant, against its `sign_in_audience` (Learn, "Application manifest: signInAudi
 | AzureADandPersonalMicrosoftAccount | yes    | yes            | yes      | yes (1)    |
 | PersonalMicrosoftAccount           | 9002331| 9002331        | 9002331  | yes (1)    |
 
-(1) `/consumers` signs in personal Microsoft accounts only, whose tokens come from the
-personal-account tenant `PERSONAL_TENANT_ID`. The mock has work accounts only: there a work
-account is refused on the sign-in page, as Entra's consumer sign-in refuses it.
+(1) `/consumers` signs in personal Microsoft accounts only: the users of the tenant
+`PERSONAL_TENANT_ID` in the config, whose tokens carry that `tid` and issuer. A work account
+is refused there on the sign-in page, as Entra's consumer sign-in refuses it; a personal
+account is refused everywhere else.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from __future__ import annotations
 from mock_entra.core.aadsts import AADSTS50194, AADSTS9002331, AADSTS9002332, EntraError
 from mock_entra.core.config import AppRegistration, Tenant
 
-PERSONAL_TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"  # `tid` of personal accounts
 WORK_ONLY = ("AzureADMyOrg", "AzureADMultipleOrgs")
 
 

@@ -409,6 +409,11 @@ class MockConfig:
                 return tenant
         return None
 
+    @property
+    def personal_tenant(self) -> Tenant | None:
+        """The personal Microsoft accounts' tenant, when the config has one."""
+        return self.tenant(PERSONAL_TENANT_ID)
+
     def find_app(self, client_id: str) -> tuple[Tenant, AppRegistration] | None:
         for tenant in self.tenants:
             app = tenant.app(client_id)
@@ -426,6 +431,10 @@ class MockConfig:
 
 
 DEFAULT_TENANT_ID = "8eaef023-2b34-4da1-9baa-8bc8c9d6a490"
+# The tenant of every personal Microsoft account: its users sign in only through /consumers
+# (and /common) to apps whose sign_in_audience allows personal accounts; their tokens carry
+# this `tid` and the issuer `.../9188040d-.../v2.0` (Learn, "ID token claims reference": `tid`).
+PERSONAL_TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 DEFAULT_CLIENT_ID = "6731de76-14a6-49ae-97bc-6eba6914391e"
 DEFAULT_CLIENT_SECRET = "entra-lab~local-demo-secret"
 DEFAULT_REDIRECT_URI = "http://localhost:5000/getAToken"
@@ -531,6 +540,23 @@ DEFAULT_CONFIG = MockConfig(
                     exposed_scopes=("Forecast.Read",),
                     app_roles=("Forecast.Read.All",),
                     access_token_accepted_version=2,  # the sample API validates v2 tokens
+                ),
+            ),
+        ),
+        # Personal Microsoft accounts: no apps of their own; they sign in to apps whose
+        # sign_in_audience allows them. Their `oid`s have the 00000000-0000-0000-… form.
+        Tenant(
+            tenant_id=PERSONAL_TENANT_ID,
+            display_name="Microsoft Accounts",
+            users=(
+                TestUser(
+                    username="alex.personal@outlook.com",
+                    password="Passw0rd!1",
+                    display_name="Alex Personal",
+                    object_id="00000000-0000-0000-6a3c-2f81b9d4e507",
+                    given_name="Alex",
+                    surname="Personal",
+                    mail="alex.personal@outlook.com",
                 ),
             ),
         ),

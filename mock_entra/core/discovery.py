@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mock_entra.core.config import MockConfig, Tenant
+from mock_entra.core.config import PERSONAL_TENANT_ID, MockConfig, Tenant
 from mock_entra.core.tenants import ALIASES
 
 MICROSOFT_CLOUDS = [
@@ -126,8 +126,16 @@ def _shared(root: str, region: str | None) -> dict[str, Any]:
     }
 
 
+def _issuer_tid(segment: str) -> str:
+    """The tenant in a document's `issuer`: `/consumers` names the personal accounts' tenant
+    (its tokens all come from there), the other aliases a `{tenantid}` template."""
+    if segment == "consumers":
+        return PERSONAL_TENANT_ID
+    return "{tenantid}" if segment in ALIASES else segment
+
+
 def v2_document(base: str, segment: str, region: str | None) -> dict[str, Any]:
-    tid = "{tenantid}" if segment in ALIASES else segment
+    tid = _issuer_tid(segment)
     root = f"{base}/{segment}"
     fields = {
         "token_endpoint": f"{root}/oauth2/v2.0/token",
@@ -151,7 +159,7 @@ def v2_document(base: str, segment: str, region: str | None) -> dict[str, Any]:
 
 
 def v1_document(base: str, segment: str, region: str | None) -> dict[str, Any]:
-    tid = "{tenantid}" if segment in ALIASES else segment
+    tid = _issuer_tid(segment)
     root = f"{base}/{segment}"
     fields = {
         "token_endpoint": f"{root}/oauth2/token",

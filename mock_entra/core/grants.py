@@ -40,7 +40,7 @@ from mock_entra.core.client_auth import (
     entra_time,
     verify_credential,
 )
-from mock_entra.core.config import GRAPH_RESOURCE, Tenant
+from mock_entra.core.config import GRAPH_RESOURCE, MockConfig, Tenant
 from mock_entra.core.consent import require_consent
 from mock_entra.core.faults import TokenContext, TokenFault
 from mock_entra.core.runtime import CODE, REFRESH, Runtime
@@ -114,11 +114,23 @@ def authenticate_client(rt: Runtime, req: TokenRequest, params: dict[str, str]) 
     return verify_credential(tenant, app, params, basic, endpoint, rt.now())
 
 
-def _signin(client: Client, account: Account, sid: str) -> SignIn:
-    user = client.tenant.user_by_id(account.oid)
-    if user is None:  # the user was removed from the config since
+def _user_tenant(config: MockConfig, client: Client, account: Account) -> Tenant | None:
+    """Where the account lives: the app's tenant, or the personal accounts' tenant (a
+    personal account signed in through /consumers: its tokens carry that `tid`)."""
+    if account.tenant_id == client.tenant.tenant_id:
+        return client.tenant
+    personal = config.personal_tenant
+    if personal is not None and account.tenant_id == personal.tenant_id:
+        return personal
+    return None
+
+
+def _signin(config: MockConfig, client: Client, account: Account, sid: str) -> SignIn:
+    tenant = _user_tenant(config, client, account)
+    user = tenant.user_by_id(account.oid) if tenant is not None else None
+    if tenant is None or user is None:  # the user was removed from the config since
         raise EntraError(AADSTS70000, detail="The user could not be found.")
-    return SignIn(client.tenant, user, client.app, sid, account.auth_time, account.kmsi)
+    return SignIn(tenant, user, client.app, sid, account.auth_time, account.kmsi)
 
 
 def check_platform(req: TokenRequest, c: Client, platform: str) -> None:
@@ -139,7 +151,7 @@ def authorization_code(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Cli
     code = required(p, "code")
     redirect_uri = required(p, "redirect_uri")
     record = codes.redeem(rt, code)
-    if record.client_id != c.app.client_id or record.account.tenant_id != c.tenant.tenant_id:
+    if record.client_id != c.app.client_id or _user_tenant(rt.config, c, record.account) is None:
         raise EntraError(AADSTS70000, detail="The code was issued to another client.")
     check_platform(req, c, record.platform)
     if record.platform == "spa" and record.code_challenge is None:
@@ -154,7 +166,7 @@ def authorization_code(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Cli
     return req.user_tokens(
         rt,
         p,
-        _signin(c, record.account, record.sid),
+        _signin(rt.config, c, record.account, record.sid),
         record.scopes,
         nonce=record.nonce,
         max_age_sent=record.max_age_sent,
@@ -175,7 +187,7 @@ def refresh_token(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) 
         raise EntraError(AADSTS700082, issued=entra_time(record.issued_at), inactive="90.00:00:00")
     if record.client_id != c.app.client_id:
         raise EntraError(AADSTS70000, detail="The refresh token was issued to another client.")
-    signin = _signin(c, record.account, record.sid)
+    signin = _signin(rt.config, c, record.account, record.sid)
     raw = p.get("scope") or " ".join(["openid", "profile", "offline_access"])
     scopes = parse_scopes(raw, rt.config, tenant_name=c.tenant.display_name, client=c.app)
     require_consent(rt, signin, scopes)
@@ -239,7 +251,7 @@ def device_code_grant(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Clie
     return req.user_tokens(
         rt,
         p,
-        _signin(c, record.account, record.sid),
+        _signin(rt.config, c, record.account, record.sid),
         record.scopes,
         platform="public",
     )
@@ -302,7 +314,8 @@ def _token_fault(rt: Runtime, grant_type: str, params: dict[str, str], client: C
     elif grant_type == "refresh_token" and params.get("refresh_token"):
         found = rt.store.get_with_expiry(REFRESH, params["refresh_token"])
         record = load(RefreshRecord, found[0] if found else None, rt.config)
-    user = client.tenant.user_by_id(record.account.oid) if record is not None else None
+    tenant = _user_tenant(rt.config, client, record.account) if record is not None else None
+    user = tenant.user_by_id(record.account.oid) if tenant and record is not None else None
     fault = rt.faults.find(
         "token", client_id=client.app.client_id, user=user, grant_type=grant_type
     )

@@ -31,7 +31,7 @@ from mock_entra.core.aadsts import (
     AADSTS9002313,
     EntraError,
 )
-from mock_entra.core.config import AppRegistration, Tenant
+from mock_entra.core.config import AppRegistration, MockConfig, Tenant
 from mock_entra.core.runtime import SESSION, Runtime
 from mock_entra.core.signin_state import (
     Account,
@@ -62,9 +62,13 @@ USERNAME_UNKNOWN = (
     "This username may be incorrect. Make sure you typed it correctly. "
     "Otherwise, contact your admin."
 )
-# /consumers signs in personal Microsoft accounts only; the mock has work accounts only.
+# /consumers signs in personal Microsoft accounts only (the personal accounts' tenant);
+# every other authority work accounts only.
 WORK_ACCOUNT_AT_CONSUMERS = (
     "You can't sign in here with a work or school account. Use your personal account instead."
+)
+PERSONAL_ACCOUNT_AT_WORK = (
+    "You can't sign in here with a personal account. Use your work or school account instead."
 )
 PASSWORD_EMPTY = "Please enter your password."
 PASSWORD_WRONG = (
@@ -199,6 +203,9 @@ def _finish(
         if ctx:
             core.drop(rt, ctx)
         return _with(_device_end("device_done", areq.client_id), cookies)
+    personal = rt.config.personal_tenant  # a personal account's code carries its `utid`
+    if personal is not None and account.tenant_id == personal.tenant_id:
+        tenant = personal
     answer = codes.issue(rt, areq, tenant, account, sid=sid)
     if ctx:
         core.drop(rt, ctx)
@@ -281,6 +288,27 @@ def _check_origin() -> None:
         raise EntraError(AADSTS90100, name="flowToken")
 
 
+def _home_tenant(config: MockConfig, tenant: Tenant, consumers: bool) -> Tenant | None:
+    """Whose users may sign in here: the personal accounts' tenant at /consumers, else the
+    app's tenant."""
+    return config.personal_tenant if consumers else tenant
+
+
+def _account_refusal(
+    config: MockConfig, tenant: Tenant, consumers: bool, username: str
+) -> str | None:
+    """The username page's error for `username`, or None when the user may go on: a work
+    account at /consumers and a personal account elsewhere are refused by name, as Entra's
+    pages refuse them."""
+    home = _home_tenant(config, tenant, consumers)
+    if home is not None and home.user_by_username(username) is not None:
+        return None
+    other = tenant if consumers else config.personal_tenant
+    if other is not None and other.user_by_username(username) is not None:
+        return WORK_ACCOUNT_AT_CONSUMERS if consumers else PERSONAL_ACCOUNT_AT_WORK
+    return USERNAME_UNKNOWN
+
+
 @bp.route("/login", methods=["POST"])
 def login() -> Response:
     """Every sign-in form posts here, as Entra's do (`$Config.urlPost`)."""
@@ -299,18 +327,9 @@ def login() -> Response:
         username = request.form.get("loginfmt", "").strip()[:113]
         if not username:
             return _page("username", ctx, pending, username=username, username_error=USERNAME_EMPTY)
-        if tenant.user_by_username(username) is None:
-            return _page(
-                "username", ctx, pending, username=username, username_error=USERNAME_UNKNOWN
-            )
-        if pending.request.consumers:
-            return _page(
-                "username",
-                ctx,
-                pending,
-                username=username,
-                username_error=WORK_ACCOUNT_AT_CONSUMERS,
-            )
+        refusal = _account_refusal(rt.config, tenant, pending.request.consumers, username)
+        if refusal is not None:
+            return _page("username", ctx, pending, username=username, username_error=refusal)
         pending = pending.evolve(username=username)
         core.save(rt, ctx, pending)
         return _page("password", ctx, pending)
@@ -318,15 +337,16 @@ def login() -> Response:
     if step == "password":
         if "back" in request.form:
             return _page("username", ctx, pending)
-        user = tenant.user_by_username(pending.username)
+        home = _home_tenant(rt.config, tenant, pending.request.consumers)
+        user = home.user_by_username(pending.username) if home is not None else None
         password = request.form.get("passwd", "")
-        if user is None:
+        if home is None or user is None:
             return _page("username", ctx, pending, username_error=USERNAME_UNKNOWN)
         if not password:
             return _page("password", ctx, pending, password_error=PASSWORD_EMPTY)
         if password != user.password:
             return _page("password", ctx, pending, password_error=PASSWORD_WRONG)
-        pending = pending.evolve(verified=Account(user.object_id, tenant.tenant_id, rt.now()))
+        pending = pending.evolve(verified=Account(user.object_id, home.tenant_id, rt.now()))
         core.save(rt, ctx, pending)
         return _page("kmsi", ctx, pending)
 
