@@ -282,7 +282,7 @@ def test_extends_updates_a_matching_entry_field_by_field_and_adds_tenants():
     }
     config = config_from_dict(raw, source="inline")
     assert config.code_lifetime == 60
-    assert [t.display_name for t in config.tenants] == ["Contoso", "Fabrikam"]
+    assert [t.display_name for t in config.tenants] == ["Contoso", "Microsoft Accounts", "Fabrikam"]
     adele = config.default_tenant.users[0]
     assert adele.password == "new" and adele.display_name == "Adele Vance"
     assert config.default_tenant.apps == DEFAULT_CONFIG.default_tenant.apps
