@@ -1,7 +1,7 @@
 """A Docker engine for the container tests: found once, driven through the `docker` CLI.
 
-Which engine: `DOCKER_HOST` when set, else the docker-sandbox's socket (what
-`../shared/tools/docker-sandbox env` exports), else the CLI's default socket; the first that
+Which engine: `DOCKER_HOST` when set, else the socket of the Docker sandbox that CI starts when
+a machine has no engine of its own, else the CLI's default socket; the first that
 answers `docker version` is used, and its `DOCKER_HOST` is passed to every command (so
 `docker compose` and the conformance subprocesses talk to the same engine).
 """
@@ -125,8 +125,8 @@ def find_engine() -> Engine | str:
             return engine
     names = ", ".join(host or f"unix://{DEFAULT_SOCKET} (default)" for host in tried)
     return (
-        f"no Docker engine answers `docker version` (tried {names}); start Docker, or run "
-        "../shared/tools/docker-sandbox up"
+        f"no Docker engine answers `docker version` (tried {names}); start Docker, or point "
+        "DOCKER_HOST at one"
     )
 
 
