@@ -22,6 +22,8 @@ from pathlib import Path
 # keep-alive connections for up to graceful_timeout (10 s in client-app).
 STOP_SIGNAL = signal.SIGINT
 STOP_GRACE_SECONDS = 5.0
+# After STOP_SIGNAL to a whole group, how long before SIGKILL.
+KILL_AFTER_SECONDS = 1.0
 _PR_SET_PDEATHSIG = 1
 
 
@@ -85,14 +87,19 @@ class Child:
             os.killpg(self.pid, signum)
 
     def group_alive(self) -> bool:
-        """Whether any process of the child's group still exists (its workers included)."""
+        """Whether any process of the child's group still runs (its workers included).
+
+        An exited process that its parent has not reaped yet (a zombie) counts as gone: it
+        holds no port, file or memory any more. An orphaned worker's zombie waits for the
+        system's init to reap it, which some container inits do only every second or two
+        (and an init that never reaps would keep it forever)."""
         try:
             os.killpg(self.pid, 0)
         except ProcessLookupError:
             return False
         except PermissionError:  # pragma: no cover - a pid reused by another user's process
             return False
-        return True
+        return _group_runs(self.pid)
 
     def log_tail(self, lines: int = 40) -> str:
         """The last `lines` lines of the child's output."""
@@ -103,14 +110,18 @@ class Child:
         return "\n".join(text.splitlines()[-lines:]) or "(no output)"
 
 
-def stop_all(children: Sequence[Child], grace: float = STOP_GRACE_SECONDS) -> None:
+def stop_all(
+    children: Sequence[Child],
+    grace: float = STOP_GRACE_SECONDS,
+    kill_after: float = KILL_AFTER_SECONDS,
+) -> None:
     """Stop every child and everything in its process group; return when all are gone.
 
     1. STOP_SIGNAL to each leader only: a gunicorn master stops its own workers (signalling
        the workers too races with the master's SIGQUIT and can leave one hanging until the
        master SIGKILLs it, seconds later);
     2. after up to `grace` s, STOP_SIGNAL to whatever is left in each group (orphans, or a
-       leader that would not stop), and SIGKILL one second later.
+       leader that would not stop), and SIGKILL `kill_after` s later.
     """
     for child in children:
         if child.poll() is None:
@@ -119,7 +130,7 @@ def stop_all(children: Sequence[Child], grace: float = STOP_GRACE_SECONDS) -> No
     for child in children:
         with contextlib.suppress(subprocess.TimeoutExpired):
             child.process.wait(max(0.0, deadline - time.monotonic()))
-    for signum, wait in ((STOP_SIGNAL, 1.0), (signal.SIGKILL, 2.0)):
+    for signum, wait in ((STOP_SIGNAL, kill_after), (signal.SIGKILL, 2.0)):
         left = [c for c in children if c.poll() is None or c.group_alive()]
         if not left:
             return
@@ -134,3 +145,25 @@ def _wait_gone(children: Sequence[Child], deadline: float) -> None:
             child.process.wait(max(0.0, deadline - time.monotonic()))
     while any(c.group_alive() for c in children) and time.monotonic() < deadline:
         time.sleep(0.02)
+
+
+def _group_runs(pgid: int) -> bool:
+    """Whether a process of group `pgid` runs (is not a zombie), from /proc; True where there
+    is no /proc to tell (the group exists, so something may run)."""
+    try:
+        entries = os.listdir("/proc")
+    except OSError:  # pragma: no cover - not Linux
+        return True
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
+                raw = stat.read()
+        except OSError:  # gone since listdir
+            continue
+        # "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
+        fields = raw[raw.rindex(")") + 2 :].split()
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False

@@ -106,7 +106,7 @@ def test_app_dying_during_start_stops_the_mock_and_exits_1_with_its_output(
 def test_mock_dying_after_ready_stops_the_app(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    plan = fake_plan(tmp_path, ("mock crashed", 1.0, 4), ("app up", 60, 0))
+    plan = fake_plan(tmp_path, ("mock crashed", 0.5, 4), ("app up", 60, 0))  # after ready
 
     code, out, err = demo_in_process(monkeypatch, plan, ready=True)
 

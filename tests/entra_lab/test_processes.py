@@ -58,12 +58,27 @@ def test_stop_all_kills_a_child_that_ignores_sigint(tmp_path: Path) -> None:
     child, pids = start_family(tmp_path, "ignore-int")
     started = time.monotonic()
 
-    stop_all([child], grace=0.5)
+    stop_all([child], grace=0.3, kill_after=0.3)  # the production waits are 5 s and 1 s
 
-    # 0.5 s grace, 1 s after SIGINT to the group, then SIGKILL (plus reaping the orphans)
-    assert time.monotonic() - started < 6
-    assert child.poll() is not None
+    # 0.3 s grace, 0.3 s after SIGINT to the group, then SIGKILL (plus reaping the orphans)
+    assert time.monotonic() - started < 5
+    assert child.poll() == -signal.SIGKILL  # only SIGKILL stopped it
     assert not any(running(pid) for pid in pids)
+
+
+def test_a_group_of_exited_processes_not_yet_reaped_is_not_alive(tmp_path: Path) -> None:
+    """A zombie (exited, its status not collected yet) holds nothing: `stop_all` must not
+    wait for a slow init to reap an orphaned worker's."""
+    child = Child.start("quick", [sys.executable, "-c", "pass"], dict(os.environ),
+                        tmp_path / "quick.log")  # fmt: skip
+    deadline = time.monotonic() + 10
+    while running(child.pid):  # never polled: the exited leader stays a zombie
+        assert time.monotonic() < deadline, "the child did not exit"
+        time.sleep(0.02)
+    assert os.path.exists(f"/proc/{child.pid}")  # still there, unreaped
+
+    assert not child.group_alive()
+    assert child.poll() == 0
 
 
 # A launcher that starts one sleeping child with Child.start and prints the child's pid.
