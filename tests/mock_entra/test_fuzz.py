@@ -8,6 +8,8 @@ from urllib.parse import urlencode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.hypothesis_profiles import examples
+
 from .conftest import BASE, CLIENT_ID, REDIRECT, SECRET, TENANT
 
 NAMES = [
@@ -77,7 +79,9 @@ text = st.one_of(
 )
 params = st.lists(st.tuples(st.sampled_from(NAMES), text), max_size=12)
 SETTINGS = settings(
-    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(120),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 
 

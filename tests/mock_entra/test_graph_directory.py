@@ -30,6 +30,7 @@ from mock_entra.core.config import (
     MockConfig,
 )
 from mock_entra.intercept import MockEntraInterceptor
+from tests.hypothesis_profiles import examples
 
 from .conftest import ADELE, CLIENT_ID, TENANT
 
@@ -625,7 +626,7 @@ FILTER_WORDS = st.sampled_from(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     option=OPTION,
     value=st.one_of(st.text(max_size=40), st.lists(FILTER_WORDS, max_size=12).map(" ".join)),

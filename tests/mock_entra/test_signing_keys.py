@@ -34,6 +34,7 @@ from mock_entra.core.pki import (
     load_state,
     write_atomic,
 )
+from tests.hypothesis_profiles import examples
 
 ISSUER = "https://login.example/tenant/v2.0"
 REGISTERED = {"iss", "sub", "aud", "exp", "nbf", "iat", "jti"}
@@ -74,7 +75,7 @@ def test_the_keys_on_disk_are_ordinary_two_prime_rsa_2048(paths: StatePaths):
         assert numbers.p * numbers.q == numbers.public_numbers.n
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(
     # Any private claims (registered ones are checked by PyJWT, and set by the mock itself).
     claims=st.dictionaries(
