@@ -14,7 +14,9 @@ unique, so they sit next to any other plugin).
 from __future__ import annotations
 
 import contextlib
+import shutil
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -61,13 +63,29 @@ def mock_entra(mock_entra_server: MockEntra) -> MockEntra:
     return mock_entra_server
 
 
+@pytest.fixture(scope="session")
+def _mock_entra_key_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A state dir (CA, TLS and signing keys) made once per session: each test's interceptor
+    starts from a copy, with a store of its own, instead of making five RSA keys."""
+    from mock_entra.core.pki import ensure_state
+
+    return ensure_state(tmp_path_factory.mktemp("mock-entra-keys")).root
+
+
 @pytest.fixture
-def mock_entra_intercept(mock_entra_config: MockConfig) -> Iterator[MockEntraInterceptor]:
+def mock_entra_intercept(
+    mock_entra_config: MockConfig, _mock_entra_key_template: Path, tmp_path: Path
+) -> Iterator[MockEntraInterceptor]:
     """Answer `https://login.microsoftonline.com` and `https://graph.microsoft.com` in-process
-    (via `responses`) for the duration of the test; `.clock` is a `FixedClock`."""
+    (via `responses`) for the duration of the test; `.clock` is a `FixedClock`. Each test gets
+    an empty store; the keys are the session's."""
     from mock_entra.intercept import MockEntraInterceptor
 
-    with MockEntraInterceptor(mock_entra_config) as interceptor:
+    state = tmp_path / "mock-entra-state"
+    shutil.copytree(
+        _mock_entra_key_template, state, ignore=shutil.ignore_patterns("store.sqlite3*")
+    )
+    with MockEntraInterceptor(mock_entra_config, state_dir=state) as interceptor:
         yield interceptor
 
 

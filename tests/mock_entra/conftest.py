@@ -51,6 +51,12 @@ def mock_entra_config() -> MockConfig:
     return with_redirect_uris(DEFAULT_CONFIG, [shared_catcher().url])
 
 
+@pytest.fixture(scope="session")
+def _mock_entra_key_template(key_template: Path) -> Path:
+    """The plugin's `mock_entra_intercept` starts from the session's `key_template` too."""
+    return key_template
+
+
 @pytest.fixture
 def state_dir(tmp_path: Path, key_template: Path) -> Path:
     target = tmp_path / "state"

@@ -93,7 +93,7 @@ def test_msal_reuses_its_assertion_and_the_mock_accepts_it(mock):
 
 
 def test_msal_with_an_unregistered_certificate_gets_aadsts700027(mock):
-    other = certificate("not-registered")
+    other = certificate("stranger")  # any certificate the app has not registered
     app = msal.ConfidentialClientApplication(
         DAEMON_ID, authority=AUTHORITY, client_credential=other.msal_thumbprint
     )

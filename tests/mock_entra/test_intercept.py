@@ -93,7 +93,7 @@ def test_every_method_reaches_the_mock_graph(mock_entra_intercept):
     assert methods == ["PATCH", "PUT", "DELETE", "HEAD"]
 
 
-def test_the_example_configs_groups_manager_and_photo_are_served_by_graph():
+def test_the_example_configs_groups_manager_and_photo_are_served_by_graph(state_dir):
     from pathlib import Path
 
     from mock_entra.core.config_load import load_config
@@ -102,7 +102,7 @@ def test_the_example_configs_groups_manager_and_photo_are_served_by_graph():
     config = load_config(Path(__file__).parents[2] / "examples" / "mock-entra.toml")
     fabrikam = config.default_tenant
     web = fabrikam.apps[0]
-    with MockEntraInterceptor(config) as mock:
+    with MockEntraInterceptor(config, state_dir=state_dir) as mock:
         app = msal.ConfidentialClientApplication(
             web.client_id, authority=mock.authority, client_credential=web.client_secrets[0]
         )

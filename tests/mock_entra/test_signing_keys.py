@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import multiprocessing
+import shutil
 import stat
 from pathlib import Path
 
@@ -40,9 +41,16 @@ ISSUER = "https://login.example/tenant/v2.0"
 REGISTERED = {"iss", "sub", "aud", "exp", "nbf", "iat", "jti"}
 
 
+def copy_of(key_template: Path, root: Path) -> StatePaths:
+    """A complete state dir as `ensure_state` made it: a copy of the session's `key_template`
+    (itself `ensure_state`'s work, modes kept), instead of five more RSA keys made here."""
+    shutil.copytree(key_template, root, ignore=shutil.ignore_patterns("store.sqlite3*"))
+    return StatePaths(root)
+
+
 @pytest.fixture(scope="module")
-def paths(tmp_path_factory: pytest.TempPathFactory) -> StatePaths:
-    return ensure_state(tmp_path_factory.mktemp("state"))
+def paths(tmp_path_factory: pytest.TempPathFactory, key_template: Path) -> StatePaths:
+    return copy_of(key_template, tmp_path_factory.mktemp("state") / "state")
 
 
 @pytest.fixture(scope="module")
@@ -217,25 +225,20 @@ def test_write_atomic_replaces_whole_files_with_the_mode_asked(tmp_path: Path):
     assert [p.name for p in tmp_path.iterdir()] == ["f.pem"]
 
 
-def write_state_of_the_previous_version(root: Path) -> bytes:
+def write_state_of_the_previous_version(root: Path, key_template: Path) -> bytes:
     """A state dir as version 0.1 left it: four-prime keys as private JWKs (`oth`) beside
-    certificates for them, no lock file. Returns the first key's certificate."""
+    certificates for them, no lock file. Returns the first key's certificate. (Its keys are
+    the session's `key_template` keys, rewritten: what matters is the old layout.)"""
     root.mkdir()
-    ca = mint.make_ca()
-    server = mint.make_server_cert(ca)
-    for name, data in [
-        ("ca.pem", ca.cert_pem),
-        ("ca-key.pem", ca.key_pem),
-        ("ca-bundle.pem", ca.cert_pem),
-        ("server.pem", server.cert_pem),
-        ("server-key.pem", server.key_pem),
-    ]:
-        (root / name).write_bytes(data)
+    template = StatePaths(key_template)
+    for name in ("ca.pem", "ca-key.pem", "ca-bundle.pem", "server.pem", "server-key.pem"):
+        shutil.copy2(key_template / name, root / name)
     certs = []
     for n in (1, 2):
-        old = mint.make_signing_key()
-        assert isinstance(old.key, rsa.RSAPrivateKey)
-        numbers = old.key.private_numbers()
+        old_key = serialization.load_pem_private_key(template.signing_key(n).read_bytes(), None)
+        old_cert = template.signing_cert(n).read_bytes()
+        assert isinstance(old_key, rsa.RSAPrivateKey)
+        numbers = old_key.private_numbers()
 
         def member(value: int) -> str:
             return b64url(value.to_bytes((value.bit_length() + 7) // 8, "big"))
@@ -253,16 +256,16 @@ def write_state_of_the_previous_version(root: Path) -> bytes:
             "oth": [{"r": member(numbers.p), "d": member(numbers.d), "t": member(numbers.q)}],
         }
         (root / f"signing-{n}-key.jwk").write_text(json.dumps(jwk))
-        (root / f"signing-{n}.pem").write_bytes(old.cert_pem)
-        certs.append(old.cert_pem)
+        (root / f"signing-{n}.pem").write_bytes(old_cert)
+        certs.append(old_cert)
     return certs[0]
 
 
 def test_a_state_dir_of_the_previous_version_gets_new_keys_said_once(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, key_template: Path
 ):
     root = tmp_path / "old"
-    old_cert = write_state_of_the_previous_version(root)
+    old_cert = write_state_of_the_previous_version(root, key_template)
     ca_before = (root / "ca.pem").read_bytes()
     with caplog.at_level(logging.INFO, logger="mock_entra"):
         paths = ensure_state(root)
@@ -277,8 +280,8 @@ def test_a_state_dir_of_the_previous_version_gets_new_keys_said_once(
     load_state(root)
 
 
-def test_a_tls_certificate_from_another_ca_is_made_again(tmp_path: Path):
-    paths = ensure_state(tmp_path / "state")
+def test_a_tls_certificate_from_another_ca_is_made_again(tmp_path: Path, key_template: Path):
+    paths = copy_of(key_template, tmp_path / "state")
     # What the unlocked start-up race of earlier versions could leave behind.
     stranger = mint.make_server_cert(mint.make_ca())
     paths.server_cert.write_bytes(stranger.cert_pem)
@@ -289,9 +292,9 @@ def test_a_tls_certificate_from_another_ca_is_made_again(tmp_path: Path):
 
 
 def test_a_damaged_signing_key_is_made_again_and_said(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, key_template: Path
 ):
-    paths = ensure_state(tmp_path / "state")
+    paths = copy_of(key_template, tmp_path / "state")
     old_kid = KeySet.load(paths).keys[1].kid
     paths.signing_key(2).write_bytes(paths.signing_key(2).read_bytes()[:100])
     with pytest.raises(StateError):
