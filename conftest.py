@@ -5,14 +5,15 @@ times). A plain `uv run pytest` skips them so the suite stays quick on a laptop;
 or `CI` set in the environment (as CI sets it), runs them too. `docker` tests skip themselves
 when no container engine answers.
 
-Shared session fixtures, so a run starts each expensive thing once:
+Shared session fixtures, so a run starts each expensive thing once per process (the run is
+spread over pytest-xdist workers, see `addopts`; each worker is a process of its own):
 
 | fixture | scope | what |
 |---|---|---|
 | `key_template` | session | a mock state dir (CA, TLS cert, signing keys) made once: copy it |
 | `mock_entra_server` | session | the plugin's live mock, its state started from `key_template` |
-| `lab_playwright` | session | the one Playwright driver of the run |
-| `lab_browser` | session | the one Chromium of the run; the suites' `browser` is this one |
+| `lab_playwright` | session | the one Playwright driver of the process |
+| `lab_browser` | session | the one Chromium of the process; the suites' `browser` is this one |
 | `pinned_browser` | function | factory: a Chromium of its own, trusting given SPKI pins |
 
 `lab_browser` trusts (SPKI pins, never `ignore_https_errors`) the TLS key of `key_template`,
@@ -31,6 +32,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
+pytest_plugins = ("pytester",)  # tests of the pytest plugins run pytest themselves
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Playwright
@@ -65,24 +68,32 @@ def run_slow(config: pytest.Config) -> bool:
 BROWSER_FIXTURES = frozenset({"lab_playwright", "lab_browser", "pinned_browser", "playwright"})
 
 
-def browser_modules_last(items: list[pytest.Item]) -> None:
-    """Move the modules that use the browser after all others, keeping every other order.
+def browser_modules_first(items: list[pytest.Item]) -> None:
+    """Move the modules that use the browser before all others, keeping every other order.
 
-    Playwright's sync driver marks the thread's event loop as running while it is up (so
-    `asyncio.run` fails), and one driver serves the whole run from its first browser test
-    on; with those modules last, no test without a browser ever runs next to it."""
+    They are the long ones (sign-ins, waits on real timers): started first, they overlap with
+    the many short tests, which then even out the pytest-xdist workers' ends. (Code that
+    needs an event loop of its own gets one in a thread: `tests/event_loop.run_coroutine`.)"""
 
     def uses_browser(item: pytest.Item) -> bool:
         return bool(BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())))
 
     browser_files = {item.path for item in items if uses_browser(item)}
-    items[:] = [i for i in items if i.path not in browser_files] + [
-        i for i in items if i.path in browser_files
+    items[:] = [i for i in items if i.path in browser_files] + [
+        i for i in items if i.path not in browser_files
     ]
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the `xdist_group` marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    browser_modules_last(items)
+    browser_modules_first(items)
+    # Tests that mostly wait on real timers first (marker: conformance.plugin), so that the
+    # other pytest-xdist workers work meanwhile; a stable sort keeps every other order.
+    items.sort(key=lambda item: "waits" not in item.keywords)
+    for item in items:
+        if "docker" in item.keywords:
+            # One engine, shared image tags and compose projects: one worker runs them all.
+            item.add_marker(pytest.mark.xdist_group("docker"))
     if run_slow(config):
         return
     skip = pytest.mark.skip(reason="slow process-level test: run with --run-slow (CI runs it)")
@@ -121,7 +132,7 @@ def mock_entra_server(
 
 @pytest.fixture(scope="session")
 def lab_playwright() -> Iterator[Playwright]:
-    """Scope: session. The run's one Playwright driver (the suites' `playwright` is this)."""
+    """Scope: session. The process's one Playwright driver (the suites' `playwright`)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as driver:
@@ -135,7 +146,7 @@ def lab_browser(
     key_template: Path,
     pytestconfig: pytest.Config,
 ) -> Iterator[Browser]:
-    """Scope: session. The run's one Chromium. It trusts the TLS key every mock started from
+    """Scope: session. The process's one Chromium. It trusts the TLS key every mock started from
     `key_template` serves, and the conformance target when a test of the run uses it (the
     target then starts here, before the first browser test, instead of later). Give each
     test its own context (`browser.new_context()`): contexts are cheap, launches are not."""

@@ -2,8 +2,10 @@
 
 Order: `CONFORMANCE_BROWSER` (an explicit choice always wins), then the Chromium that
 `playwright install` manages, then a system Chromium (`chromium`, `chromium-browser`,
-`/usr/bin/chromium`). When none exists, `ensure_browser` runs `python -m playwright install
-chromium` once, and only if that fails too stops with one message saying what to do.
+`/usr/bin/chromium`); a headless run first tries the system's `chromium-headless-shell`, the
+build Playwright itself runs headless (it needs about a third of full Chromium's CPU). When
+none exists, `ensure_browser` runs `python -m playwright install chromium` once, and only if
+that fails too stops with one message saying what to do.
 `--browser-channel NAME` (pytest-playwright's option) skips the search and launches that
 Playwright channel.
 """
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 
 ENV_BROWSER = "CONFORMANCE_BROWSER"
 SYSTEM_BROWSERS = ("chromium", "chromium-browser", "/usr/bin/chromium")
+HEADLESS_SHELLS = ("chromium-headless-shell", "/usr/lib/chromium/chromium-headless-shell")
 # Chromium's own background traffic (updates, sync, safe browsing) fails slowly on a closed
 # network; the sandbox needs user namespaces that containers often lack.
 LAUNCH_ARGS = (
@@ -52,6 +55,7 @@ class BrowserChoice:
 def find_browser(
     managed_path: str | None,
     *,
+    headless: bool = True,
     environ: Mapping[str, str] = os.environ,
     which: Callable[[str], str | None] = shutil.which,
     exists: Callable[[str], bool] = os.path.exists,
@@ -69,7 +73,7 @@ def find_browser(
         return BrowserChoice(path, ENV_BROWSER)
     if managed_path and exists(managed_path):
         return BrowserChoice(None, "playwright")
-    for name in SYSTEM_BROWSERS:
+    for name in (HEADLESS_SHELLS if headless else ()) + SYSTEM_BROWSERS:
         path = which(name)
         if path:
             return BrowserChoice(path, "system")

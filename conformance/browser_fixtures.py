@@ -98,18 +98,19 @@ def launch_chromium(
     )
 
     channel = pytestconfig.getoption("--browser-channel")
+    headed = bool(pytestconfig.getoption("--headed"))
     try:
         choice = (
             BrowserChoice(None, "channel", channel)
             if channel
-            else ensure_browser(playwright.chromium.executable_path)
+            else ensure_browser(playwright.chromium.executable_path, headless=not headed)
         )
     except BrowserNotFound as error:
         pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
     return launch_browser(
         playwright,
         choice,
-        headed=pytestconfig.getoption("--headed"),
+        headed=headed,
         slowmo=pytestconfig.getoption("--slowmo"),
         spki_pins=pins,
     )

@@ -38,6 +38,10 @@ def pytest_command(target: str, report: Path, extra: Sequence[str]) -> list[str]
     """The pytest command line `run` uses."""
     return [
         sys.executable, "-m", "pytest", str(SUITES), "-v", "-p", "no:cacheprovider",
+        # One process, whatever a project's pytest options say (entra-lab's own spread tests
+        # over pytest-xdist workers): a live tenant sees one sign-in at a time, and the
+        # progress lines keep their shape.
+        "-o", "addopts=",
         "-p", "conformance.plugin", f"--target={target}",
         f"--junitxml={report / JUNIT}",
         f"--conformance-results={report / RESULTS}",

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 FORMAT = "conformance-results/1"
+WORKER_OUTPUT = "conformance-results"  # key of a pytest-xdist worker's `workeroutput`
 MAX_MESSAGE = 2000
 
 
@@ -103,11 +104,39 @@ class RunRecorder:
                 rec.message = text[:MAX_MESSAGE]
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        """Write the results file (only when a path was given and tests ran)."""
+        """Write the results file (only when a path was given and tests ran). A pytest-xdist
+        worker hands its observations and artifacts to the controller instead, which writes
+        the one file (outcomes reach the controller as reports anyway)."""
+        workeroutput = getattr(session.config, "workeroutput", None)
+        if workeroutput is not None:
+            workeroutput[WORKER_OUTPUT] = self.worker_output()
+            return
         if self.path is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.write_text(json.dumps(self.to_dict(int(exitstatus)), indent=2))
+
+    def worker_output(self) -> dict[str, Any]:
+        """What a pytest-xdist worker saw beyond outcomes: observations, artifacts, target."""
+        seen = {
+            nodeid: {"observations": rec.observations, "artifacts": rec.artifacts}
+            for nodeid, rec in self.records.items()
+            if rec.observations or rec.artifacts
+        }
+        return {"target": jsonable(self.target), "records": seen}
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """pytest-xdist, on the controller: fold in what a finished worker saw."""
+        output = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT)
+        if not output:
+            return
+        if output["target"] and not self.target:
+            self.target = output["target"]
+        for nodeid, seen in output["records"].items():
+            rec = self.record(nodeid)
+            rec.observations.update(seen["observations"])
+            rec.artifacts.extend(a for a in seen["artifacts"] if a not in rec.artifacts)
 
     def to_dict(self, exit_status: int) -> dict[str, Any]:
         """The results file's content."""

@@ -192,6 +192,7 @@ def test_a_rotated_signing_key_is_fetched_once_and_accepted(
     outcomes.assert_all_passed()
 
 
+@pytest.mark.waits
 def test_a_failing_token_endpoint_is_reported_with_retry_after_and_no_session(
     fresh_page: Callable[[], Page], target: Target, mock: Any, outcomes: Outcomes
 ) -> None:
@@ -271,6 +272,7 @@ def test_a_refused_silent_refresh_sends_the_user_to_sign_in_again(
     outcomes.assert_all_passed()
 
 
+@pytest.mark.waits
 def test_graph_failures_are_shown_clearly_and_a_revoked_token_is_renewed(
     fresh_page: Callable[[], Page], target: Target, user: User, mock: Any, outcomes: Outcomes
 ) -> None:

@@ -45,6 +45,18 @@ def test_system_chromium_names_are_tried_in_order() -> None:
     assert find_browser(MANAGED, **kwargs) == BrowserChoice("/a/chromium", "system")
 
 
+def test_a_headless_run_prefers_the_systems_headless_shell_and_a_headed_one_chromium() -> None:
+    on_path = {"chromium": "/usr/bin/chromium", "chromium-headless-shell": "/usr/bin/shell"}
+    kwargs = fake_fs(on_path=on_path)
+    assert find_browser(MANAGED, **kwargs) == BrowserChoice("/usr/bin/shell", "system")
+    assert find_browser(MANAGED, headless=False, **kwargs) == BrowserChoice(
+        "/usr/bin/chromium", "system"
+    )
+    # Playwright picks its own headless build for its managed Chromium.
+    kwargs = fake_fs(MANAGED, on_path=on_path)
+    assert find_browser(MANAGED, **kwargs) == BrowserChoice(None, "playwright")
+
+
 def test_no_chromium_runs_playwright_install_then_uses_what_it_installed() -> None:
     installed: list[str] = []
 

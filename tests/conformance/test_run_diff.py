@@ -107,3 +107,20 @@ def test_diff_command_exits_1_on_differences_0_when_equal_2_on_bad_input(
     assert "A: mock" in out and "B: live" in out and "AADSTS650053" in out
     assert main(["diff", str(mock), str(mock / "results.json")]) == 0
     assert main(["diff", str(mock), str(tmp_path / "nowhere")]) == 2
+
+
+@pytest.mark.slow
+def test_run_on_the_mock_writes_a_report_with_progress_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # In this repository, whose pytest options spread tests over pytest-xdist workers: `run`
+    # is one process whatever they say, so its progress lines and results keep their shape.
+    report = tmp_path / "report"
+    status = main(["run", "--report", str(report), "--", "-k", "discovery"])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "PASSED  test_idp_protocol::test_discovery_document_lists" in out, out
+    results = json.loads((report / "results.json").read_text())
+    observed = [t for t in results["tests"] if t["observations"]]
+    assert observed and results["target"]["kind"] == "mock", results["target"]
+    assert (report / "report.html").exists() and (report / "junit.xml").exists()
