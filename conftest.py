@@ -29,7 +29,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -84,22 +84,61 @@ def browser_modules_first(items: list[pytest.Item]) -> None:
     ]
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the `xdist_group` marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     browser_modules_first(items)
     # Tests that mostly wait on real timers first (marker: conformance.plugin), so that the
     # other pytest-xdist workers work meanwhile; a stable sort keeps every other order.
     items.sort(key=lambda item: "waits" not in item.keywords)
-    for item in items:
-        if "docker" in item.keywords:
-            # One engine, shared image tags and compose projects: one worker runs them all.
-            item.add_marker(pytest.mark.xdist_group("docker"))
     if run_slow(config):
         return
     skip = pytest.mark.skip(reason="slow process-level test: run with --run-slow (CI runs it)")
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+# -- pytest-xdist ------------------------------------------------------------------------------
+
+# Tests under these paths run on one worker each (the scheduler sees node ids, not marks; and
+# `xdist_group` marks are lost on pytest 9.2, pytest-xdist issue 1386):
+SAME_WORKER = {
+    # One engine: one image build per run, not one per worker.
+    "tests/containers/": "containers",
+    # The SDK's first parsed response imports ~1,250 generated modules; pay it once.
+    "tests/mock_entra/test_graph_msgraph_sdk.py": "msgraph_sdk",
+}
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """`--dist loadgroup` with the groups of `SAME_WORKER`; every other test on its own."""
+    if config.getoption("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class PathGroups(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            for prefix, group in SAME_WORKER.items():
+                if nodeid.startswith(prefix):
+                    return group
+            return nodeid
+
+    return PathGroups(config, log)
+
+
+SUMMARY_LINES = pytest.StashKey[list[str]]()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """Lines a worker's conftest wants in the run's summary (`workeroutput["summary_lines"]`):
+    the controller loads no conftest below the test paths."""
+    lines = node.config.stash.setdefault(SUMMARY_LINES, [])
+    lines.extend(getattr(node, "workeroutput", {}).get("summary_lines", []))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for line in terminalreporter.config.stash.get(SUMMARY_LINES, []):
+        terminalreporter.write_line(line)
 
 
 # -- shared session fixtures -------------------------------------------------------------------

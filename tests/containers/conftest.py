@@ -35,12 +35,25 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             pytest.skip(found)
 
 
+def figures_line() -> str | None:
+    """The measured figures (image size, build and start times) as one line, if any."""
+    return "containers: " + ", ".join(f"{k} {v}" for k, v in FIGURES.items()) if FIGURES else None
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On a pytest-xdist worker: hand the figures to the controller (the root conftest prints
+    what workers hand over; this conftest is not loaded there)."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    line = figures_line()
+    if workeroutput is not None and line:
+        workeroutput.setdefault("summary_lines", []).append(line)
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """The measured figures (image size, build and start times)."""
-    if FIGURES:
-        terminalreporter.write_line(
-            "containers: " + ", ".join(f"{k} {v}" for k, v in FIGURES.items())
-        )
+    """The figures, in a run without workers."""
+    line = figures_line()
+    if line:
+        terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

@@ -35,14 +35,11 @@ from .conftest import ADELE
 # module loads (at import, and lazily on a request builder's first use); the suite turns
 # warnings into errors, so those two warnings, and only those, are silenced here.
 SDK_DEPRECATIONS = ("GetQueryParameters is deprecated", "This class is deprecated")
-# One pytest-xdist worker runs the module: the SDK's first response parsed imports ~1,250 of
-# its generated modules (~1.5 s of CPU), and `tokens` signs in twice; two workers would pay both.
+# One pytest-xdist worker runs the module (the root conftest's SAME_WORKER): the SDK's first
+# response parsed imports ~1,250 of its generated modules, and `tokens` signs in twice.
 pytestmark = [
-    pytest.mark.xdist_group("msgraph_sdk"),
-    *(
-        pytest.mark.filterwarnings(f"ignore:{message}:DeprecationWarning")
-        for message in SDK_DEPRECATIONS
-    ),
+    pytest.mark.filterwarnings(f"ignore:{message}:DeprecationWarning")
+    for message in SDK_DEPRECATIONS
 ]
 with warnings.catch_warnings():
     for message in SDK_DEPRECATIONS:
