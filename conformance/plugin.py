@@ -52,6 +52,7 @@ MARKERS = {
     "mock_only(reason=...)": "needs the mock's admin API or clock (or what `reason` says); "
     "skipped with --target live",
     "live_only": "needs a real tenant and deployment; skipped with --target mock",
+    "slow": "takes seconds of waiting or processes; a project may leave it out of quick runs",
     "waits": "mostly waits on real timers (Retry-After, MSAL's throttle, HTTP timeouts): "
     "worth starting first when tests run in parallel",
 }
