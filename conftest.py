@@ -104,8 +104,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 SAME_WORKER = {
     # One engine: one image build per run, not one per worker.
     "tests/containers/": "containers",
-    # The SDK's first parsed response imports ~1,250 generated modules; pay it once.
-    "tests/mock_entra/test_graph_msgraph_sdk.py": "msgraph_sdk",
+    # The modules on the session's live mock (`mock_entra_server`, a `serve` process) and on a
+    # second one for two apps: one worker starts them, not each. (And the SDK's first parsed
+    # response imports ~1,250 generated modules: paid once.)
+    "tests/mock_entra/test_graph_msgraph_sdk.py": "live_mock",
+    "tests/mock_entra/test_msal_live.py": "live_mock",
+    "tests/mock_entra/test_faults_live.py": "live_mock",
 }
 
 
