@@ -1,8 +1,11 @@
 """Repository-wide test options: the `slow` and `docker` markers.
 
 `slow` marks process-level tests (servers started as processes, fresh venvs, races run many
-times). A plain `uv run pytest` skips them so the suite stays quick on a laptop; `--run-slow`,
-or `CI` set in the environment (as CI sets it), runs them too. `docker` tests skip themselves
+times) and the few that wait out real timers for many seconds (an HTTP timeout, MSAL's throttle
+window). A plain `uv run pytest` skips them so the suite stays quick on a laptop; `--run-slow`,
+or `CI` set in the environment (as CI sets it), runs them too. `waits` (registered by the
+conformance plugin) marks tests that mostly sleep on such timers: they start first, so that the
+other pytest-xdist workers work meanwhile. `docker` tests skip themselves
 when no container engine answers.
 
 Shared session fixtures, so a run starts each expensive thing once per process (the run is

@@ -150,9 +150,11 @@ def test_serve_and_info_together_on_a_fresh_state_dir(tmp_path: Path):
     print(f"{ATTEMPTS} attempts: " + ", ".join(f"{outcomes.count(o)} {o}" for o in set(outcomes)))
 
 
-def test_serving_a_state_dir_of_the_previous_version_says_so_once(tmp_path: Path):
+def test_serving_a_state_dir_of_the_previous_version_says_so_once(
+    tmp_path: Path, key_template: Path
+):
     root = tmp_path / "old"
-    write_state_of_the_previous_version(root)
+    write_state_of_the_previous_version(root, key_template)
     paths = StatePaths(root.resolve())
     port = free_port()
     log = tmp_path / "serve.log"
