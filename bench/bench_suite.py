@@ -46,6 +46,7 @@ class Timing:
     cpu: float
     summary: str
     status: int
+    failed: tuple[str, ...] = ()
 
 
 def variants(full_chromium: bool) -> list[Variant]:
@@ -73,7 +74,9 @@ def run(variant: Variant, extra: list[str]) -> Timing:
         (m["text"] for line in done.stdout.splitlines() if (m := SUMMARY.match(line.strip()))),
         done.stdout.strip().splitlines()[-1] if done.stdout.strip() else "(no output)",
     )
-    return Timing(variant.name, round(wall, 1), round(cpu, 1), summary, done.returncode)
+    lines = done.stdout.splitlines()
+    failed = tuple(line for line in lines if line.startswith(("FAILED", "ERROR")))
+    return Timing(variant.name, round(wall, 1), round(cpu, 1), summary, done.returncode, failed)
 
 
 def main() -> int:
@@ -94,6 +97,8 @@ def main() -> int:
                 f"cpu {timing.cpu:6.1f} s  exit {timing.status}  {timing.summary}",
                 flush=True,
             )
+            for line in timing.failed:
+                print(f"    {line}", flush=True)
     print()
     for variant in variants(args.full_chromium):
         walls = [t.wall for t in timings if t.variant == variant.name]

@@ -212,6 +212,12 @@ def _script(block: Block, box: Sandbox) -> str:
     return box.substitute(text)
 
 
+_CTRL_C_AGAIN = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execvp(sys.argv[1], sys.argv[1:])"
+)
+
+
 def start(block: Block, box: Sandbox) -> subprocess.Popen[bytes]:
     """Start one block in its own process group."""
     if block.lang == "python" and "pytest" in block.directives:
@@ -224,6 +230,10 @@ def start(block: Block, box: Sandbox) -> subprocess.Popen[bytes]:
         argv = [sys.executable, path.name]
     else:
         argv = ["bash", "-e", "-o", "pipefail", "-c", _script(block, box)]
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        # Started from a shell's background job (`cmd &`): SIGINT is ignored, and an ignored
+        # signal stays ignored across exec. A terminal's Ctrl-C must reach the block.
+        argv = [sys.executable, "-c", _CTRL_C_AGAIN, *argv]
     # Output to a file, not a pipe: a process a block leaves in the background would hold a
     # pipe open, and the block would look unfinished.
     output = tempfile.TemporaryFile()  # noqa: SIM115  (closed by `output_of`)
