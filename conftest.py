@@ -116,6 +116,42 @@ SAME_WORKER = {
 }
 
 
+ONE_PROCESS = pytest.StashKey[str]()
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """`-n auto`: a worker per core (pytest-xdist decides), unless the run drives a container
+    engine: creating a compose network changes the host's addresses, and Chromium then aborts
+    the requests it has in flight (ERR_NETWORK_CHANGED) in every other worker."""
+    if not _container_tests_selected(config):
+        return None
+    from tests.containers.engine import find_engine
+
+    if isinstance(find_engine(), str):
+        return None  # no engine: they skip
+    config.stash[ONE_PROCESS] = (
+        "one process (not pytest-xdist workers): the container tests run, and the networks "
+        "they create would abort Chromium's requests in other workers"
+    )
+    return 0
+
+
+def _container_tests_selected(config: pytest.Config) -> bool:
+    markers = config.option.markexpr or ""
+    if "not docker" in markers:
+        return False
+    containers = config.rootpath / "tests" / "containers"
+    for arg in config.args:
+        path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
+        if path == containers or path in containers.parents or containers in path.parents:
+            return True
+    return False
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    return config.stash.get(ONE_PROCESS, None)
+
+
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     """`--dist loadgroup` with the groups of `SAME_WORKER`; every other test on its own."""
     if config.getoption("dist") != "loadgroup":
