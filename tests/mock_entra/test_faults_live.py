@@ -7,16 +7,13 @@ admin API; and test controls that refuse to do nothing."""
 from __future__ import annotations
 
 import dataclasses
-import html
 import os
-import re
 import secrets
 import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import msal
 import pytest
@@ -29,36 +26,11 @@ from mock_entra.core.pki import ensure_state
 from mock_entra.server import MockControlError, _free_port
 
 from .conftest import ADELE
+from .signin_http import http_sign_in
 
 SECOND_CLIENT = "3c1a6a4e-0f1b-4f5e-9a55-2f8e7d9c1b02"
 SECOND_SECRET = "second-app-secret"
 REDIRECT = "http://localhost:5000/getAToken"
-_CTX = re.compile(r'name="ctx" value="([^"]+)"')
-
-
-def http_sign_in(http: requests.Session, base: str, auth_uri: str, user=ADELE) -> dict:
-    """Walk the sign-in pages over HTTP (no browser); the redirect's query parameters."""
-    page = http.get(auth_uri, allow_redirects=False)
-    tenant = urlsplit(auth_uri).path.strip("/").split("/")[0]
-    steps = [
-        ("username", {"loginfmt": user[0]}),
-        ("password", {"passwd": user[1]}),
-        ("kmsi", {"choice": "no"}),
-        ("consent", {"choice": "accept"}),
-    ]
-    for step, fields in steps:
-        if page.status_code == 302:
-            break
-        if f'name="step" value="{step}"' not in page.text:
-            continue
-        ctx = html.unescape(_CTX.search(page.text).group(1))
-        page = http.post(
-            f"{base}/{tenant}/login",
-            data={"ctx": ctx, "step": step, **fields},
-            allow_redirects=False,
-        )
-    assert page.status_code == 302, page.text[:300]
-    return {k: v[0] for k, v in parse_qs(urlsplit(page.headers["Location"]).query).items()}
 
 
 def msal_sign_in(base: str, authority: str, ca: str, client_id: str, secret: str):
@@ -71,7 +43,7 @@ def msal_sign_in(base: str, authority: str, ca: str, client_id: str, secret: str
         instance_discovery=False,
     )
     flow = app.initiate_auth_code_flow(["User.Read"], redirect_uri=REDIRECT, response_mode="query")
-    return app, flow, http_sign_in(http, base, flow["auth_uri"])
+    return app, flow, http_sign_in(http, base, flow["auth_uri"], ADELE)
 
 
 # -- the clock: the fixtures' mock and a `mock-entra serve` driven over its admin API ----------

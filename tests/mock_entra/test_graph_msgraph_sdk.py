@@ -5,13 +5,12 @@ SDK gets them through an azure-core `TokenCredential`, as it would from azure-id
 
 from __future__ import annotations
 
-import re
 import ssl
 import time
 import warnings
 from collections.abc import Callable, Coroutine
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 import msal
@@ -30,6 +29,7 @@ from mock_entra.core.config import (
 from tests.event_loop import run_coroutine
 
 from .conftest import ADELE
+from .signin_http import http_sign_in
 
 # msgraph-sdk 1.65 and kiota 1.16 warn about their own deprecated generated classes when a
 # module loads (at import, and lazily on a request builder's first use); the suite turns
@@ -57,8 +57,6 @@ with warnings.catch_warnings():
     from msgraph.graph_request_adapter import options as sdk_options
     from msgraph_core import GraphClientFactory
 
-_CTX = re.compile(r'name="ctx" value="([^"]+)"')
-
 
 class StaticCredential:
     """An azure-core `TokenCredential` handing the SDK a token MSAL acquired."""
@@ -74,34 +72,7 @@ def sign_in(mock: MockEntra, auth_uri: str, username: str, password: str) -> dic
     """Walk the mock's sign-in pages over HTTPS (no browser) and return what the browser would
     bring to the redirect URI."""
     with TrustingSession(mock.ca_bundle) as http:
-        return _walk(mock, http, auth_uri, username, password)
-
-
-def _walk(
-    mock: MockEntra, http: TrustingSession, auth_uri: str, username: str, password: str
-) -> dict[str, str]:
-    tenant = urlsplit(auth_uri).path.strip("/").split("/")[0]
-    page = http.get(auth_uri, allow_redirects=False)
-    steps = [
-        ("username", {"loginfmt": username}),
-        ("password", {"passwd": password}),
-        ("kmsi", {"choice": "no"}),
-        ("consent", {"choice": "accept"}),
-    ]
-    for step, fields in steps:
-        if page.status_code == 302:
-            break
-        if f'name="step" value="{step}"' not in page.text:
-            continue
-        ctx = _CTX.search(page.text)
-        assert ctx, page.text[:500]
-        page = http.post(
-            f"{mock.base_url}/{tenant}/login",
-            data={"ctx": ctx.group(1), "step": step, **fields},
-            allow_redirects=False,
-        )
-    assert page.status_code == 302, page.text[:500]
-    return {k: v[0] for k, v in parse_qs(urlsplit(page.headers["Location"]).query).items()}
+        return http_sign_in(http, mock.base_url, auth_uri, (username, password))
 
 
 def msal_app(mock: MockEntra, http: TrustingSession) -> msal.ConfidentialClientApplication:
