@@ -20,6 +20,7 @@ from mock_entra.core.config import DEFAULT_CONFIG, ConfigError, MockConfig, load
 from mock_entra.core.pki import ensure_state
 from mock_entra.info import find_state, info, server_status, summary_text
 from mock_entra.server import ServeOptions, public_host, serve
+from mock_entra.web.hosts import Hosts, PublicUrlError, parse_public_url
 
 DEFAULT_STATE_DIR = ".mock-entra"
 DISTRIBUTION = "entra-lab"
@@ -65,6 +66,15 @@ def _common(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get("MOCK_ENTRA_STATE_DIR", DEFAULT_STATE_DIR),
         help="where the CA, TLS and signing keys and the store are kept "
         f"(default {DEFAULT_STATE_DIR})",
+    )
+    parser.add_argument(
+        "--public-url",
+        default=os.environ.get("MOCK_ENTRA_PUBLIC_URL") or None,
+        metavar="URL",
+        help="https://host[:port] that clients use (behind a proxy or a published port): the "
+        "base of every URL the mock hands out (default: the host the client called, if it is "
+        "localhost, 127.0.0.1, [::1], --host or a name in the TLS certificate, at --port; "
+        "other hosts get 400)",
     )
     parser.add_argument(
         "--admin-key",
@@ -160,13 +170,16 @@ def _info(args: argparse.Namespace, config: MockConfig) -> int:
             file=sys.stderr,
         )
         return 2
-    base_url = f"https://{public_host(args.host)}:{args.port}"
+    local_url = f"https://{public_host(args.host)}:{args.port}"  # where this machine reaches it
     tenant_id = config.default_tenant.tenant_id
-    status = server_status(base_url, tenant_id, paths.ca_cert)
+    probe = functools.partial(
+        server_status, local_url, tenant_id, paths.ca_cert, public_url=args.public_url
+    )
+    status = probe()
     while args.check and not status.running and time.monotonic() < deadline:
         time.sleep(0.2)
-        status = server_status(base_url, tenant_id, paths.ca_cert)
-    data = info(config, paths, base_url, args.admin_key)
+        status = probe()
+    data = info(config, paths, args.public_url or local_url, args.admin_key)
     if args.json:
         print(json.dumps({**data, "server_running": status.running}, indent=2))
     else:
@@ -186,7 +199,11 @@ def _port_free(host: str, port: int) -> bool:
 
 
 def _build_app(
-    config: MockConfig, state_dir: Path, admin_key: str | None, access_log: bool = False
+    config: MockConfig,
+    state_dir: Path,
+    admin_key: str | None,
+    access_log: bool = False,
+    hosts: Hosts | None = None,
 ) -> Any:
     """What `mock-entra serve` runs: the mock (`wsgi.create_app`, as everywhere) for granian's
     RSGI interface, request bodies read in full before the app sees them."""
@@ -194,7 +211,9 @@ def _build_app(
     from mock_entra.web.rsgi import BufferedWSGI
     from mock_entra.web.wsgi import create_app
 
-    mock = create_app(config, state_dir=state_dir, admin_key=admin_key, access_log=access_log)
+    mock = create_app(
+        config, state_dir=state_dir, admin_key=admin_key, access_log=access_log, hosts=hosts
+    )
     return BufferedWSGI(mock)
 
 
@@ -207,10 +226,20 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"mock-entra: config error: {exc}", file=sys.stderr)
         return 2
+    if args.public_url is not None:
+        try:
+            args.public_url = parse_public_url(args.public_url)
+        except PublicUrlError as exc:
+            print(f"mock-entra: --public-url: {exc}", file=sys.stderr)
+            return 2
     if args.command == "info":
         return _info(args, config)
     paths = ensure_state(Path(args.state_dir))
-    base_url = f"https://{public_host(args.host)}:{args.port}"
+    local_url = f"https://{public_host(args.host)}:{args.port}"
+    base_url = args.public_url or local_url
+    hosts = Hosts.serving(
+        args.host, args.port, certificate=paths.server_cert, public_url=args.public_url
+    )
     if not _port_free(args.host, args.port):
         print(
             f"mock-entra: port {args.port} on {args.host} is already in use. "
@@ -220,7 +249,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     tenant = config.default_tenant
     print(
-        f"mock-entra: serving https on {base_url} (authority {base_url}/{tenant.tenant_id},"
+        f"mock-entra: serving https on {local_url}"
+        + (f" as {base_url}" if base_url != local_url else "")
+        + f" (authority {base_url}/{tenant.tenant_id},"
         f" CA {paths.ca_cert})",
         file=sys.stderr,
         flush=True,
@@ -233,7 +264,9 @@ def main(argv: list[str] | None = None) -> int:
         access_log=args.access_log,
     )
     # A partial of a module-level function: it pickles, should workers be spawned.
-    build = functools.partial(_build_app, config, paths.root, args.admin_key, options.access_log)
+    build = functools.partial(
+        _build_app, config, paths.root, args.admin_key, options.access_log, hosts
+    )
     try:
         serve(build, paths, options)
     except OSError as exc:

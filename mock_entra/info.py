@@ -70,10 +70,16 @@ class ServerStatus:
 
 
 def server_status(
-    base_url: str, tenant_id: str, ca_file: Path, timeout: float = CHECK_TIMEOUT
+    base_url: str,
+    tenant_id: str,
+    ca_file: Path,
+    timeout: float = CHECK_TIMEOUT,
+    *,
+    public_url: str | None = None,
 ) -> ServerStatus:
     """GET the tenant's discovery document over HTTPS, verified against `ca_file`: only this
-    state dir's server (same CA, same tenant) counts as running."""
+    state dir's server (same CA, same tenant, its issuer under `public_url` when it serves
+    under one, else under `base_url`) counts as running."""
     import http.client  # here: serving imports this module and never needs them
     import ssl
 
@@ -106,7 +112,7 @@ def server_status(
     if response.status == 200:
         with contextlib.suppress(ValueError, AttributeError):  # not JSON, or not an object
             issuer = json.loads(body).get("issuer")
-    if issuer != f"{base_url}/{tenant_id}/v2.0":
+    if issuer != f"{public_url or base_url}/{tenant_id}/v2.0":
         return ServerStatus(
             False,
             f"a server answers at {base_url}, but not for this config (tenant {tenant_id}'s "
