@@ -100,9 +100,16 @@ def _accounts(session: SsoSession, tenant: Tenant) -> list[Account]:
 
 
 def _remember(rt: Runtime, account: Account, cookies: Cookies) -> str:
-    """Add the account to the browser's SSO session (a new one if it has none)."""
-    sid, session = _session(rt)
-    sid = sid or str(uuid.uuid4())
+    """After a credential sign-in: the browser's SSO session, with the account, under a new
+    id. Never the id the browser brought: cookies ignore ports, so a page on any
+    http://localhost port can plant an `ESTSAUTH` of its own, and a sign-in that joined it
+    would hand the planter the user's session (session fixation; OWASP "Session Management
+    Cheat Sheet": renew the session id after any authentication). The accounts already
+    signed in move to the new id (the account picker keeps them); the old id ends."""
+    old, session = _session(rt)
+    if old is not None:
+        rt.store.delete(SESSION, old)
+    sid = str(uuid.uuid4())
     ttl = KMSI_TTL if account.kmsi else SESSION_TTL
     rt.store.put(SESSION, sid, session.with_account(account).to_json(), ttl=ttl)
     cookies.append(
