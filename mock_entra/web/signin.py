@@ -32,6 +32,7 @@ from mock_entra.core.aadsts import (
     EntraError,
 )
 from mock_entra.core.config import AppRegistration, MockConfig, Tenant
+from mock_entra.core.lockout import Verdict, check_password
 from mock_entra.core.runtime import SESSION, Runtime
 from mock_entra.core.signin_state import (
     Account,
@@ -73,6 +74,12 @@ PERSONAL_ACCOUNT_AT_WORK = (
 PASSWORD_EMPTY = "Please enter your password."
 PASSWORD_WRONG = (
     "Your account or password is incorrect. If you don't remember your password, reset it now."
+)
+# Smart lockout's message on the password page (Learn, "Protect user accounts from attacks
+# with Microsoft Entra smart lockout"); the token endpoint's twin is AADSTS50053.
+ACCOUNT_LOCKED = (
+    "Your account is temporarily locked to prevent unauthorized use. Try again later, and if "
+    "you still have trouble, contact your admin."
 )
 
 DEVICE_CODE_WRONG = "That code didn't work. Check the code and try again."
@@ -351,7 +358,10 @@ def login() -> Response:
             return _page("username", ctx, pending, username_error=USERNAME_UNKNOWN)
         if not password:
             return _page("password", ctx, pending, password_error=PASSWORD_EMPTY)
-        if password != user.password:
+        verdict = check_password(rt, home.tenant_id, user, password)
+        if verdict is Verdict.LOCKED:
+            return _page("password", ctx, pending, password_error=ACCOUNT_LOCKED)
+        if verdict is Verdict.WRONG:
             return _page("password", ctx, pending, password_error=PASSWORD_WRONG)
         pending = pending.evolve(verified=Account(user.object_id, home.tenant_id, rt.now()))
         core.save(rt, ctx, pending)
