@@ -382,6 +382,11 @@ class MockConfig:
     device_code_lifetime: Seconds = 900  # a device code's `expires_in`; Entra: 15 minutes
     # A device code's polling `interval`; Entra: 5. Tests lower it to poll quickly.
     device_code_interval: Annotated[int, Bounds(1, 60, "seconds")] = 5
+    # Smart lockout (Learn, "Protect user accounts from attacks with Microsoft Entra smart
+    # lockout"): this many failed sign-ins lock a user for `lockout_duration` seconds, longer
+    # at each lockout after; Entra's defaults, 10 and 60 (`lockout`).
+    lockout_threshold: Annotated[int, Bounds(1, 1_000_000, "failed sign-ins")] = 10
+    lockout_duration: Seconds = 60
     # Fault scenarios in force from the start, for every request they match: `[[scenarios]]`.
     scenarios: tuple[ScenarioSetting, ...] = ()
 

@@ -10,7 +10,7 @@ JWKS. `wsgi.MockApp` composes `Front` the same way in every mode.
 The device authorization endpoint (`/oauth2/v2.0/devicecode`) is a form post answered with
 JSON like the token endpoint, so it shares its handling. CORS (`core.cors`): discovery and
 JWKS for any origin; the token endpoint for any origin too, the grant deciding who may redeem
-cross-origin (`grants.check_platform`).
+cross-origin (`grants.check_platform`), except the password grant (`cors.token_headers`).
 """
 
 from __future__ import annotations
@@ -240,6 +240,7 @@ class Front:
         posts answered with JSON, Entra's errors, CORS for any origin."""
         handler = handler or self._exchange
         trace = str(uuid.uuid4())
+        headers = cors.TOKEN  # until the form says which grant it is
         if method == "OPTIONS":  # a CORS preflight (msal-browser's requests are simple ones)
             headers = cors.preflight(
                 "POST, OPTIONS", environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"), cors.TOKEN
@@ -255,18 +256,20 @@ class Front:
                     413,
                     _json(http_error_json(413, _TOO_LARGE, trace)),
                     trace,
-                    *cors.TOKEN,
+                    *headers,
                 )
-            payload = handler(environ, segment, _form(environ, body))
+            form = _form(environ, body)
+            headers = cors.token_headers(form)
+            payload = handler(environ, segment, form)
         except EntraError as error:
-            return self._error(environ, start_response, error, trace, cors.TOKEN)
+            return self._error(environ, start_response, error, trace, headers)
         except FaultResponse as fault:
-            return self._fault(environ, start_response, fault, trace, cors.TOKEN)
+            return self._fault(environ, start_response, fault, trace, headers)
         except Exception:
             log.exception("unexpected error in the mock (trace id %s)", trace)
             body = _json(unexpected_error_json(trace))
-            return _send(start_response, 500, body, trace, *cors.TOKEN)
-        return _send(start_response, 200, _json(payload), trace, *NO_STORE, *cors.TOKEN)
+            return _send(start_response, 500, body, trace, *headers)
+        return _send(start_response, 200, _json(payload), trace, *NO_STORE, *headers)
 
     def _error(
         self,
