@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from mock_entra.core.config import MockConfig, Tenant
+from mock_entra.core.config import AppRegistration, MockConfig, Tenant
 from mock_entra.core.discovery import metadata
 from mock_entra.core.pki import StateError, StatePaths, load_state, write_atomic
 
@@ -280,6 +280,25 @@ _ENDPOINTS = (
 )
 
 
+def app_kind(app: AppRegistration) -> str:
+    """What an app registration is, in a few words: a client (confidential or public), a web
+    API (it has an app id URI), both, or neither."""
+    kinds = []
+    if app.is_confidential:
+        kinds.append("confidential client (secret or certificate)")
+    elif (
+        app.redirect_uris
+        or app.spa_redirect_uris
+        or app.public_client_redirect_uris
+        or app.is_fallback_public_client
+    ):
+        kinds.append("public client (no secret)")
+    if app.app_id_uri:
+        scopes = ", ".join(app.exposed_scopes)
+        kinds.append(f"web API exposing {scopes}" if scopes else "web API")
+    return "; ".join(kinds) or "no credentials and no redirect URIs: nothing signs in with it"
+
+
 def _tenant_overview(tenant: Tenant, base_url: str) -> dict[str, Any]:
     document = metadata("v2", base_url, tenant, tenant.tenant_id)
     authority = f"{base_url}/{tenant.tenant_id}"
@@ -297,6 +316,7 @@ def _tenant_overview(tenant: Tenant, base_url: str) -> dict[str, Any]:
                 "client_id": app.client_id,
                 "display_name": app.display_name,
                 "confidential": app.is_confidential,
+                "kind": app_kind(app),
                 "redirect_uris": list(app.redirect_uris),
                 "spa_redirect_uris": list(app.spa_redirect_uris),
                 "public_client_redirect_uris": list(app.public_client_redirect_uris),
