@@ -94,3 +94,19 @@ def test_links_resolve_inside_the_repository(name):
 def test_no_words_about_how_the_project_was_made(name):
     said = re.findall(r"\bissue's\b|\bthe issues?\b|\.\./shared|/work/", PAGES[name])
     assert not said, f"{name} says {said}"
+
+
+def test_run_against_your_tenant_names_the_application_permission_the_live_suite_needs():
+    from mock_entra.core.config import DEFAULT_CONFIG, GRAPH_RESOURCE
+
+    section = README[README.index("## Run against your tenant") :].split("\n## ", 1)[0]
+    suite = (ROOT / "conformance" / "suites" / "test_idp_protocol.py").read_text()
+    assert "no roles: grant the app an application permission" in suite  # what a live run says
+    # The one the README names is one the mock's sample app holds, as the tenant's app must.
+    granted = DEFAULT_CONFIG.default_tenant.apps[0].application_permissions[GRAPH_RESOURCE]
+    assert "**application** permission `User.Read.All`" in section and "User.Read.All" in granted
+    assert "Grant admin consent" in section and '"no roles"' in section
+    assert "User.Read.All" in (ROOT / ".env.example").read_text()
+    # Where the post-logout URI goes: a Web redirect URI, not the front-channel logout URL.
+    assert "two **Redirect URIs**" in section and "https://<your-app>/`" in section
+    assert "ENTRA_APP_URL=http://localhost:5000" in section  # the live suites, a local app
