@@ -107,7 +107,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 1
 
-    app = create_app(settings)
+    try:
+        app = create_app(settings)  # refuses a SESSION_DIR that is not the app's own
+    except SettingsError as error:
+        print(f"client-app: {error}", file=sys.stderr)
+        return 2
     url = f"http://{args.host}:{args.port}"
 
     def when_ready(_server: object) -> None:
