@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -108,18 +109,48 @@ def _log_to_stderr() -> None:
 @dataclass
 class _Loader:
     """Hands each worker the app: the one built before a fork, or a new one after a spawn
-    (the app itself does not pickle, so it is left behind)."""
+    (the app itself does not pickle, so it is left behind). Called in each worker as it
+    starts: ties the worker's life to the server process's (`exit_with_parent`)."""
 
     app: Any
     build: Callable[[], Any]
+    server_pid: int = field(default_factory=os.getpid)
 
     def __call__(self) -> Any:
+        exit_with_parent(self.server_pid)
         if self.app is None:
             self.app = self.build()
         return self.app
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"app": None, "build": self.build}
+        return {"app": None, "build": self.build, "server_pid": self.server_pid}
+
+
+PR_SET_PDEATHSIG = 1  # prctl(2), <linux/prctl.h>
+
+
+def exit_with_parent(parent: int) -> None:
+    """End this worker when `parent`, the server process, dies, however it dies: granian stops
+    its workers when it is stopped, but a server killed outright (SIGKILL, the OOM killer)
+    would leave them serving the port, and a restart would find it taken. On Linux, the
+    kernel sends SIGKILL (prctl PR_SET_PDEATHSIG: the fork came from the server's main thread,
+    which lives as long as it does); elsewhere a thread watches for a new parent."""
+    if sys.platform == "linux":
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    else:
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # it died before the line above: nobody will signal
+        os._exit(1)
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(1)
 
 
 class MockControlError(RuntimeError):
