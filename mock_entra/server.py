@@ -9,6 +9,7 @@ sessions and the clock live in the SQLite store, never in a process's memory.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import logging
 import multiprocessing
@@ -129,19 +130,27 @@ class _Loader:
 PR_SET_PDEATHSIG = 1  # prctl(2), <linux/prctl.h>
 
 
+def _load_prctl() -> Callable[..., int] | None:
+    # Looked up at import, in the server process: a dlopen in a freshly forked child of a
+    # process with threads (granian's watchers) can deadlock.
+    if sys.platform != "linux":
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl  # type: ignore[no-any-return]
+    except (OSError, AttributeError):  # pragma: no cover - a libc without prctl
+        return None
+
+
+_PRCTL = _load_prctl()
+
+
 def exit_with_parent(parent: int) -> None:
     """End this worker when `parent`, the server process, dies, however it dies: granian stops
     its workers when it is stopped, but a server killed outright (SIGKILL, the OOM killer)
     would leave them serving the port, and a restart would find it taken. On Linux, the
     kernel sends SIGKILL (prctl PR_SET_PDEATHSIG: the fork came from the server's main thread,
     which lives as long as it does); elsewhere a thread watches for a new parent."""
-    if sys.platform == "linux":
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
-    else:
+    if _PRCTL is None or _PRCTL(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
         threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     if os.getppid() != parent:  # it died before the line above: nobody will signal
         os._exit(1)
