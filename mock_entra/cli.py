@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mock_entra.core.config import DEFAULT_CONFIG, ConfigError, MockConfig, load_config
-from mock_entra.core.pki import ensure_state
+from mock_entra.core.pki import StateDirError, ensure_state
 from mock_entra.info import find_state, info, server_status, summary_text
 from mock_entra.server import ServeOptions, public_host, serve
 
@@ -209,6 +209,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "info":
         return _info(args, config)
+    try:
+        return _serve(args, config)
+    except StateDirError as exc:  # not a directory, read-only, full, damaged
+        print(f"mock-entra: {exc}", file=sys.stderr)
+        return 2
+
+
+def _serve(args: argparse.Namespace, config: MockConfig) -> int:
     paths = ensure_state(Path(args.state_dir))
     base_url = f"https://{public_host(args.host)}:{args.port}"
     if not _port_free(args.host, args.port):
@@ -219,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     tenant = config.default_tenant
-    print(
+    announce = functools.partial(
+        print,
         f"mock-entra: serving https on {base_url} (authority {base_url}/{tenant.tenant_id},"
         f" CA {paths.ca_cert})",
         file=sys.stderr,
@@ -235,7 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     # A partial of a module-level function: it pickles, should workers be spawned.
     build = functools.partial(_build_app, config, paths.root, args.admin_key, options.access_log)
     try:
-        serve(build, paths, options)
+        serve(build, paths, options, announce)  # opens the store: maybe `StateDirError`
+    except StateDirError:
+        raise
     except OSError as exc:
         print(
             f"mock-entra: cannot listen on {args.host}:{args.port}: {exc.strerror}. "

@@ -47,12 +47,18 @@ class ServeOptions:
     access_log: bool = False  # one line per request on stderr (`wsgi.MockApp` adds it)
 
 
-def serve(build_app: Callable[[], Any], paths: StatePaths, options: ServeOptions) -> None:
+def serve(
+    build_app: Callable[[], Any],
+    paths: StatePaths,
+    options: ServeOptions,
+    announce: Callable[[], None] = lambda: None,
+) -> None:
     """Serve the RSGI app that `build_app` makes (`rsgi.BufferedWSGI` around the mock) over
     TLS until SIGINT/SIGTERM (blocks). A worker that dies is replaced.
 
     The app is built once in the main process before the workers fork, so keys are loaded
-    once and a bad config fails before any worker starts.
+    once and a bad config or an unusable store fails before any worker starts (and before
+    `announce` says the server is starting).
     """
     from granian.constants import HTTPModes, Interfaces, SSLProtocols
     from granian.http import HTTP1Settings
@@ -61,6 +67,7 @@ def serve(build_app: Callable[[], Any], paths: StatePaths, options: ServeOptions
 
     _log_to_stderr()
     app = build_app()
+    announce()
     if sys.platform == "linux":
         # Workers inherit the built app (granian follows the default start method, which
         # Python 3.14 makes forkserver). Elsewhere they are spawned and build their own.
