@@ -22,6 +22,7 @@ from gunicorn.app.base import BaseApplication
 
 from client_app import create_app, gunicorn_conf
 from client_app.identity import quiet_query_mode_advice
+from client_app.logs import configure_logging
 from client_app.settings import Settings, SettingsError
 
 logger = logging.getLogger("client_app")
@@ -82,15 +83,6 @@ def port_is_free(host: str, port: int) -> bool:
                 return False
             raise
     return True
-
-
-def configure_logging(level: str) -> None:
-    """Plain stderr logging at LOG_LEVEL; MSAL stays at INFO or above (its DEBUG is chatty)."""
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    numeric = logging.getLevelName(level)
-    logging.getLogger("msal").setLevel(max(numeric, logging.INFO))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -25,11 +25,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from mock_entra.core.clock import OffsetClock
 from mock_entra.core.config import DEFAULT_CONFIG, MockConfig, config_to_dict
 from mock_entra.core.faults import Activation, switched_on
+from mock_entra.core.logline import OneLineFormatter
 from mock_entra.core.pki import StatePaths, ensure_state
 from mock_entra.core.runtime import fix_token_lifetime
 from mock_entra.core.store import Store
@@ -104,14 +105,20 @@ def serve(
 
 def _log_to_stderr() -> None:
     """The mock's loggers (errors, the access log) to stderr, one line each."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        logging.Formatter("[%(asctime)s] %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S")
-    )
     logger = logging.getLogger("mock_entra")
-    logger.addHandler(handler)
+    logger.addHandler(log_handler(sys.stderr))
     logger.setLevel(logging.INFO)
     logger.propagate = False
+
+
+def log_handler(stream: TextIO) -> logging.Handler:
+    """What `serve` logs through: one line per record, control characters escaped (a path
+    with `%0A` in it cannot forge a line)."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(
+        OneLineFormatter("[%(asctime)s] %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S")
+    )
+    return handler
 
 
 @dataclass

@@ -35,6 +35,17 @@ def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
     return environ
 
 
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    # `cli.main` sets up logging (a handler on the root logger) as it would in its process.
+    root, msal_logger = logging.getLogger(), logging.getLogger("msal")
+    handlers, levels = list(root.handlers), (root.level, msal_logger.level)
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(levels[0])
+    msal_logger.setLevel(levels[1])
+
+
 @pytest.fixture
 def busy_port() -> Iterator[int]:
     with socket.socket() as sock:
@@ -72,13 +83,8 @@ def test_taken_port_is_named_and_exits_1(
 
 def test_msal_debug_logging_is_clamped_to_info() -> None:
     # MSAL's DEBUG log contains the auth code and PKCE verifier.
-    msal_logger = logging.getLogger("msal")
-    before = msal_logger.level
-    try:
-        cli.configure_logging("DEBUG")
-        assert msal_logger.level == logging.INFO
-    finally:
-        msal_logger.setLevel(before)
+    cli.configure_logging("DEBUG")
+    assert logging.getLogger("msal").level == logging.INFO
 
 
 def test_serves_healthz_and_stops_cleanly_on_sigint(app_env: dict[str, str]) -> None:
