@@ -32,6 +32,7 @@ from mock_entra.core.faults import FaultResponse, JwksFault, KeyRotation
 from mock_entra.core.grants import exchange
 from mock_entra.core.runtime import Runtime
 from mock_entra.core.tenants import tenant_of
+from mock_entra.web.errorlog import log_unexpected
 from mock_entra.web.wire import (
     JSON_TYPE,
     MAX_BODY_BYTES,
@@ -252,7 +253,7 @@ class Front:
         except FaultResponse as fault:
             return self._fault(environ, start_response, fault, trace, cors.TOKEN)
         except Exception:
-            log.exception("unexpected error in the mock (trace id %s)", trace)
+            log_unexpected(log, trace)
             body = _json(unexpected_error_json(trace))
             return _send(start_response, 500, body, trace, *cors.TOKEN)
         return _send(start_response, 200, _json(payload), trace, *NO_STORE, *cors.TOKEN)
