@@ -88,8 +88,8 @@ class FilterContext:
 # src/Microsoft.OData.Core/Microsoft.OData.Core.txt, UriQueryExpressionParser_TooDeep);
 # Graph prefixes its filter errors with "Invalid filter clause: ". OData's default limit is 800
 # recursion steps (ODataUriParserSettings.DefaultFilterLimit, OData/odata.net#957), each
-# nesting level costing several; the mock counts nesting levels and allows 64. Real filters nest a few levels; without a
-# limit ~340 parentheses overflowed the mock's recursive parser (a 500).
+# nesting level costing several; the mock counts nesting levels and allows 64. Real filters
+# nest a few levels; without a limit ~340 parentheses overflowed the recursive parser (a 500).
 MAX_NESTING = 64
 _TOO_DEEP = "Invalid filter clause: Recursion depth exceeded allowed limit."
 
