@@ -1,17 +1,20 @@
-"""Time the test suite as a developer runs it (not a test; figures go in docs/performance.md).
+"""Time the test suite as a developer runs it and as CI runs it (not a test; figures go in
+docs/performance.md).
 
-`uv run pytest` (the default: pytest-xdist workers, the headless shell), side by side in one
-sitting with the same run in one process (`-n 0`) and, with `--full-chromium`, with the full
-Chromium instead of `chromium-headless-shell`. Variants alternate, `--rounds` times, so that
-drift on a shared machine hits them all alike. Container tests are left out (`-m "not
-docker"`), as on a machine without an engine; `CI` is unset, so `slow` tests are skipped as a
-plain run skips them.
+Side by side, in one sitting: `uv run pytest` as a developer runs it (the default: `CI` unset,
+so `slow` and container tests are skipped; pytest-xdist workers, the headless shell) and CI's
+run (`CI=true`: every test, the container tests too when an engine answers: `DOCKER_HOST`, or
+the Docker sandbox's socket, as `tests/containers/engine.py` finds it; the line before the
+timings says which). `--one-process` adds the default run in one process (`-n 0`),
+`--full-chromium` the default run with the full Chromium instead of `chromium-headless-shell`,
+`--no-ci` leaves CI's run out. Variants alternate, `--rounds` times, so that drift on a shared
+machine hits them all alike.
 
 Per run: wall seconds, CPU seconds of every process the run waited for (pytest, its workers,
 the servers and browsers they started), and pytest's summary line.
 
-    uv run python bench/bench_suite.py [--rounds 2] [--full-chromium] [--json out.json]
-        [-- extra pytest arguments]
+    uv run python bench/bench_suite.py [--rounds 2] [--one-process] [--full-chromium] [--no-ci]
+        [--json out.json] [-- extra pytest arguments]
 """
 
 from __future__ import annotations
@@ -49,11 +52,24 @@ class Timing:
     failed: tuple[str, ...] = ()
 
 
-def variants(full_chromium: bool) -> list[Variant]:
-    found = [Variant("default (xdist workers)", ()), Variant("one process (-n 0)", ("-n", "0"))]
-    if full_chromium:
+def variants(args: argparse.Namespace) -> list[Variant]:
+    found = [Variant("default (uv run pytest)", ())]
+    if not args.no_ci:
+        found.append(Variant("CI (CI=true uv run pytest)", (), (("CI", "true"),)))
+    if args.one_process:
+        found.append(Variant("default, one process (-n 0)", ("-n", "0")))
+    if args.full_chromium:
         found.append(Variant("default, full Chromium", (), (("CONFORMANCE_BROWSER", "chromium"),)))
     return found
+
+
+def engine_line() -> str:
+    """Which container engine CI's run would drive, or why none."""
+    sys.path.insert(0, str(ROOT))
+    from tests.containers.engine import find_engine
+
+    found = find_engine()
+    return f"container engine: {found if isinstance(found, str) else found.host or 'default'}"
 
 
 def children_cpu() -> float:
@@ -64,9 +80,15 @@ def children_cpu() -> float:
 def run(variant: Variant, extra: list[str]) -> Timing:
     env = {k: v for k, v in os.environ.items() if k != "CI"} | dict(variant.env)
     command = [
-        sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not docker",
-        *variant.args, *extra,
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        *variant.args,
+        *extra,
+    ]
     cpu, started = children_cpu(), time.monotonic()
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     wall, cpu = time.monotonic() - started, children_cpu() - cpu
@@ -82,29 +104,32 @@ def run(variant: Variant, extra: list[str]) -> Timing:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--one-process", action="store_true")
     parser.add_argument("--full-chromium", action="store_true")
+    parser.add_argument("--no-ci", action="store_true", help="leave CI's run out")
     parser.add_argument("--json", type=Path, help="also write the timings here")
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")
     args = parser.parse_args()
 
+    print(engine_line(), flush=True)
     timings: list[Timing] = []
     for round_ in range(1, args.rounds + 1):
-        for variant in variants(args.full_chromium):
+        for variant in variants(args):
             timing = run(variant, args.pytest_args)
             timings.append(timing)
             print(
-                f"round {round_}  {timing.variant:26} wall {timing.wall:6.1f} s  "
+                f"round {round_}  {timing.variant:28} wall {timing.wall:6.1f} s  "
                 f"cpu {timing.cpu:6.1f} s  exit {timing.status}  {timing.summary}",
                 flush=True,
             )
             for line in timing.failed:
                 print(f"    {line}", flush=True)
     print()
-    for variant in variants(args.full_chromium):
+    for variant in variants(args):
         walls = [t.wall for t in timings if t.variant == variant.name]
         cpus = [t.cpu for t in timings if t.variant == variant.name]
         print(
-            f"{variant.name:26} wall median {statistics.median(walls):6.1f} s "
+            f"{variant.name:28} wall median {statistics.median(walls):6.1f} s "
             f"(min {min(walls):.1f}, max {max(walls):.1f})  "
             f"cpu median {statistics.median(cpus):.1f} s"
         )
