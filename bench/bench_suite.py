@@ -12,10 +12,11 @@ CI's run (minutes with an engine) can take fewer rounds: `--ci-rounds` (0, or `-
 leaves it out). The end of the output is each variant's median.
 
 Per run: wall seconds, CPU seconds of every process the run waited for (pytest, its workers,
-the servers and browsers they started), pytest's summary line and, when an engine answers,
-what happened on it meanwhile (`docker events` by kind, e.g. `image tag`, `network create`;
-any client's: the engine may be shared): a default run should show none, CI's its builds and
-networks.
+the servers and browsers they started), the 1-minute load average as it ended (the run itself
+keeps about one runnable process per core: much more means other work shared the machine),
+pytest's summary line and, when an engine answers, what happened on it meanwhile (`docker
+events` by kind, e.g. `image tag`, `network create`; any client's, should the engine be
+shared): a default run should show none, CI's its builds and networks.
 
     uv run python bench/bench_suite.py [--rounds 3] [--ci-rounds 1 | --no-ci] [--one-process]
         [--full-chromium] [--json out.json] [-- extra pytest arguments]
@@ -62,6 +63,7 @@ class Timing:
     status: int
     failed: tuple[str, ...] = ()
     engine_events: str = ""  # "" without an engine; "none", or "3 image tag, 2 network create"
+    load: float = 0.0  # the 1-minute load average as the run ended: other work on the machine
 
 
 def variants(args: argparse.Namespace) -> list[Variant]:
@@ -127,7 +129,7 @@ def run(variant: Variant, extra: list[str], engine: Engine | str) -> Timing:
     cpu, started, since = children_cpu(), time.monotonic(), time.time()
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     wall, cpu = time.monotonic() - started, children_cpu() - cpu
-    events = engine_events(engine, since, time.time())
+    events, load = engine_events(engine, since, time.time()), os.getloadavg()[0]
     summary = next(
         (m["text"] for line in done.stdout.splitlines() if (m := SUMMARY.match(line.strip()))),
         done.stdout.strip().splitlines()[-1] if done.stdout.strip() else "(no output)",
@@ -135,8 +137,9 @@ def run(variant: Variant, extra: list[str], engine: Engine | str) -> Timing:
     lines = done.stdout.splitlines()
     failed = tuple(line for line in lines if line.startswith(("FAILED", "ERROR")))
     return Timing(
-        variant.name, round(wall, 1), round(cpu, 1), summary, done.returncode, failed, events
-    )
+        variant.name, round(wall, 1), round(cpu, 1), summary, done.returncode, failed, events,
+        round(load, 1),
+    )  # fmt: skip
 
 
 def main() -> int:
@@ -160,7 +163,8 @@ def main() -> int:
             timings.append(timing)
             print(
                 f"round {round_}  {timing.variant:28} wall {timing.wall:6.1f} s  "
-                f"cpu {timing.cpu:6.1f} s  exit {timing.status}  {timing.summary}",
+                f"cpu {timing.cpu:6.1f} s  load {timing.load:4.1f}  exit {timing.status}  "
+                f"{timing.summary}",
                 flush=True,
             )
             if timing.engine_events:
