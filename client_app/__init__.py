@@ -12,18 +12,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import partial
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from cachelib import FileSystemCache
-from flask import Flask, Response
-from flask_session import Session
-from werkzeug.middleware.proxy_fix import ProxyFix
-
-from client_app import auth, csrf, errors, views
-from client_app.http_client import build_http_session
-from client_app.id_token import IdTokenValidator
-from client_app.identity import Identity
 from client_app.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from flask import Flask, Response
 
 __all__ = ["Settings", "SettingsError", "create_app"]
 
@@ -53,6 +48,19 @@ def create_app(settings: Settings) -> Flask:
 
     Example (tests): ``create_app(dataclasses.replace(settings, session_dir=str(tmp_path)))``.
     """
+    # Imported here, not at the top: the package itself stays light and imports on a mock-only
+    # install (no `entra-lab[app]` extra: cachelib, flask-session, MSAL), so that `client-app`,
+    # `conformance` and `entra-lab demo` can check for the extra first (`client_app.extra`).
+    from cachelib import FileSystemCache
+    from flask import Flask
+    from flask_session import Session
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from client_app import auth, csrf, errors, views
+    from client_app.http_client import build_http_session
+    from client_app.id_token import IdTokenValidator
+    from client_app.identity import Identity
+
     app = Flask(__name__)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

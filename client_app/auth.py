@@ -15,6 +15,9 @@ from werkzeug.wrappers import Response
 from client_app import csrf
 from client_app.identity import get_identity
 
+SIGNED_OUT_COOKIE = "entra_lab_signed_out"
+SIGNED_OUT_SECONDS = 300  # the way to Entra's logout page and back
+
 
 def safe_next_path(value: str | None) -> str | None:
     """`value` if it is a local path ("/x", not "//host", no scheme, no backslash), else None.
@@ -65,6 +68,18 @@ def create_blueprint(redirect_path: str) -> Blueprint:
         """Check the CSRF token, forget the user locally, then end the Entra session too."""
         csrf.check(request)
         session.clear()
-        return redirect(get_identity().logout_url())
+        identity = get_identity()
+        response = redirect(identity.logout_url())
+        # Entra returns to the home page, which then says "You are signed out" once. A cookie
+        # of its own, not the session: the session is gone, and its cookie with it.
+        response.set_cookie(
+            SIGNED_OUT_COOKIE,
+            "1",
+            max_age=SIGNED_OUT_SECONDS,
+            httponly=True,
+            secure=identity.settings.secure_cookies,
+            samesite="Lax",  # sent on Entra's redirect back: a top-level GET navigation
+        )
+        return response
 
     return bp

@@ -1,6 +1,7 @@
 """`client-app [--host 127.0.0.1] [--port 5000] [--workers N]`: serve the app with gunicorn.
 
-Reads the configuration once (a `SettingsError` is printed and exits 2), refuses to start on a
+Without the `entra-lab[app]` extra it says so in one line and exits 2. Reads the
+configuration once (a `SettingsError` is printed and exits 2), refuses to start on a
 port that is already taken (exit 1), and serves with the gunicorn settings of
 `client_app.gunicorn_conf` (threaded workers, timeouts). gunicorn's arbiter handles SIGINT
 (quick) and SIGTERM (graceful) shutdown and exits 0.
@@ -15,32 +16,12 @@ import os
 import socket
 import sys
 from collections.abc import Sequence
-from typing import Any
 
-from flask import Flask
-from gunicorn.app.base import BaseApplication
-
-from client_app import create_app, gunicorn_conf
-from client_app.identity import quiet_query_mode_advice
+from client_app import gunicorn_conf
+from client_app.extra import missing_extra
 from client_app.settings import Settings, SettingsError
 
 logger = logging.getLogger("client_app")
-
-
-class _GunicornServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no types
-    """gunicorn's documented "custom application": our options, our already-built app."""
-
-    def __init__(self, app: Flask, options: dict[str, Any]) -> None:
-        self._app = app
-        self._options = options
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self._options.items():
-            self.cfg.set(key, value)
-
-    def load(self) -> Flask:
-        return self._app
 
 
 def _version() -> str:
@@ -96,6 +77,15 @@ def configure_logging(level: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `client-app` console script; returns the exit status."""
     args = parse_args(argv)
+    problem = missing_extra("client-app", "app")
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    # Only now: the `app` extra's packages (gunicorn, MSAL, flask-session) are there.
+    from client_app import create_app
+    from client_app.identity import quiet_query_mode_advice
+    from client_app.serving import GunicornServer
+
     try:
         settings = Settings.from_env(os.environ)
     except SettingsError as error:
@@ -130,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "loglevel": settings.log_level.lower(),
         "when_ready": when_ready,
     }
-    _GunicornServer(app, options).run()
+    GunicornServer(app, options).run()
     return 0
 
 

@@ -24,6 +24,10 @@ _MAX_DETAIL = 500
 class AppError(Exception):
     """A failure shown to the user as `status` + `title` + `detail` (+ `code` if known)."""
 
+    # Whether the page offers "Sign in again": only where a new sign-in can help (a failed
+    # sign-in, a token Graph refused), not on a 404, a refused form or an unexpected error.
+    offers_sign_in = False
+
     def __init__(
         self,
         status: int,
@@ -50,12 +54,15 @@ class AppError(Exception):
 class SignInError(AppError):
     """A sign-in that cannot complete; the session holds nothing from it."""
 
+    offers_sign_in = True
+
 
 class GraphError(AppError):
     """Microsoft Graph refused or failed the call (shown as 502 with Graph's error code, or
     503 with `Retry-After` when Graph is throttling or unavailable)."""
 
     claims_challenge: str | None = None  # a CAE challenge's claims (JSON): sign in again
+    offers_sign_in = True
 
 
 def idp_error_message(description: str | None) -> str:

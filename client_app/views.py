@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from client_app.auth import SIGNED_OUT_COOKIE
 from client_app.errors import GraphError
 from client_app.graph import PROFILE_FIELDS, get_me
 from client_app.identity import get_identity
@@ -13,9 +14,17 @@ bp = Blueprint("views", __name__)
 
 
 @bp.get("/")
-def home() -> str:
-    """Signed out: a Sign-in link. Signed in: the user's name, Profile and Sign-out links."""
-    return render_template("home.html", user=get_identity().user)
+def home() -> Response:
+    """Signed out: a Sign-in link ("You are signed out" once, right after Sign out). Signed
+    in: the user's name and Profile; Sign out in the header, as on every signed-in page."""
+    identity = get_identity()
+    signed_out = SIGNED_OUT_COOKIE in request.cookies
+    page = render_template("home.html", user=identity.user, signed_out=signed_out)
+    response = make_response(page)
+    if signed_out:
+        secure = identity.settings.secure_cookies
+        response.delete_cookie(SIGNED_OUT_COOKIE, secure=secure, httponly=True, samesite="Lax")
+    return response
 
 
 @bp.get("/profile")

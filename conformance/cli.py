@@ -1,13 +1,15 @@
 """`conformance run` and `conformance diff`.
 
-    conformance run [--target mock|live] [--report DIR] [-- extra pytest args]
+    conformance run [--target mock|live] [--report DIR] [pytest options, e.g. --run-slow -k X]
     conformance diff A B
 
 `run` runs pytest on the suites in a subprocess (so the plugin, options and exit codes are
 exactly those of `pytest --target …`), shows one progress line per test, then writes
 JUnit XML, the results file and a self-contained `report.html` into DIR, and prints a
-summary table and the suite's wall time. Its exit status is pytest's.
+summary table and the suite's wall time. Its exit status is pytest's. Options it does not
+know go to pytest as they are (after `--` too, as before).
 `diff` compares two report folders (or results files); it exits 1 when they disagree.
+Both need the `entra-lab[conformance]` extra; without it they say so in one line (exit 2).
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from conformance.diff import diff_runs, format_diff
-from conformance.report import HTML, JUNIT, RESULTS, load_run, summary_table, write_report
+from client_app.extra import missing_extra
+from conformance.targets import LIVE_OPTIONAL, LIVE_REQUIRED
 
 SUITES = Path(__file__).parent / "suites"
 DEFAULT_REPORT = "conformance-report"
@@ -36,6 +39,8 @@ _PROGRESS = re.compile(
 
 def pytest_command(target: str, report: Path, extra: Sequence[str]) -> list[str]:
     """The pytest command line `run` uses."""
+    from conformance.report import JUNIT, RESULTS
+
     return [
         sys.executable, "-m", "pytest", str(SUITES), "-v", "-p", "no:cacheprovider",
         # One process, whatever a project's pytest options say (entra-lab's own spread tests
@@ -64,6 +69,8 @@ def progress_line(line: str) -> str | None:
 
 def run(target: str, report: Path, extra: Sequence[str]) -> int:
     """Run the suites against `target`, write the report into `report`, print the summary."""
+    from conformance.report import HTML, JUNIT, RESULTS, load_run, summary_table, write_report
+
     report.mkdir(parents=True, exist_ok=True)
     for stale in (JUNIT, RESULTS, HTML, OUTPUT):
         (report / stale).unlink(missing_ok=True)
@@ -101,6 +108,9 @@ def run(target: str, report: Path, extra: Sequence[str]) -> int:
 
 def diff(a: Path, b: Path) -> int:
     """Print where runs `a` and `b` disagree; 0 when they agree, 1 otherwise."""
+    from conformance.diff import diff_runs, format_diff
+    from conformance.report import load_run
+
     run_a, run_b = load_run(a), load_run(b)
     label_a = f"A: {run_a.target.get('kind', a.name)}"
     label_b = f"B: {run_b.target.get('kind', b.name)}"
@@ -124,21 +134,66 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="conformance", description=__doc__.split("\n")[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("run", help="run the suites and write a report")
-    r.add_argument("--target", choices=("mock", "live"), default="mock")
-    r.add_argument("--report", default=DEFAULT_REPORT, help=f"folder (default {DEFAULT_REPORT})")
-    r.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")
+    r = sub.add_parser(
+        "run",
+        help="run the suites and write a report",
+        description=textwrap.fill(
+            "Run the conformance suites (pytest + Playwright) against the local mock stack or "
+            "a live tenant, then write junit.xml, results.json and report.html into the report "
+            "folder and print a summary. Any other option goes to pytest as it is (--run-slow, "
+            "-k EXPR, -x, --headed, --tracing on...), with or without `--` before it.",
+            width=88,
+        ),
+        epilog=_LIVE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        usage="%(prog)s [-h] [--target {mock,live}] [--report DIR] [pytest options...]",
+        allow_abbrev=False,  # a pytest option must never be taken for an abbreviation of ours
+    )
+    r.add_argument(
+        "--target",
+        choices=("mock", "live"),
+        default="mock",
+        help="mock: start the local mock and app (default); live: the tenant and deployed app "
+        "the ENTRA_* variables describe",
+    )
+    r.add_argument(
+        "--report",
+        default=DEFAULT_REPORT,
+        metavar="DIR",
+        help=f"the report folder (default {DEFAULT_REPORT})",
+    )
     d = sub.add_parser("diff", help="show where two reports disagree")
     d.add_argument("a", type=Path, help="report folder or results.json (e.g. the mock run)")
     d.add_argument("b", type=Path, help="report folder or results.json (e.g. the live run)")
     return parser
 
 
+def _live_epilog() -> str:
+    width = max(len(name) for name in (*LIVE_REQUIRED, *LIVE_OPTIONAL))
+    lines = ["--target live reads (see .env.example):", "  required:"]
+    lines += [f"    {name.ljust(width)}  {text}" for name, text in LIVE_REQUIRED.items()]
+    lines.append("  optional:")
+    lines += [f"    {name.ljust(width)}  {text}" for name, text in LIVE_OPTIONAL.items()]
+    return "\n".join(lines)
+
+
+_LIVE_EPILOG = _live_epilog()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `conformance` console script."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, passed_on = parser.parse_known_args(argv)
+    if args.command != "run" and passed_on:
+        parser.error(f"unrecognized arguments: {' '.join(passed_on)}")
+    problem = missing_extra("conformance", "conformance")
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     if args.command == "run":
-        return run(args.target, Path(args.report), args.pytest_args)
+        if "--" in passed_on:  # the separator of earlier versions: what follows goes on as is
+            passed_on.remove("--")
+        return run(args.target, Path(args.report), passed_on)
     try:
         return diff(args.a, args.b)
     except (OSError, ValueError) as error:

@@ -32,7 +32,14 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from conformance.results import RunRecorder
-from conformance.targets import Target, TargetConfigError, User, describe, live_target_from_env
+from conformance.targets import (
+    Target,
+    TargetConfigError,
+    User,
+    describe,
+    live_target_from_env,
+    unreachable,
+)
 
 if TYPE_CHECKING:
     import msal
@@ -133,10 +140,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[TARGET_KEY] = kind
     if kind == "live" and not config.getoption("help"):
         try:
-            config.stash[LIVE_KEY] = live_target_from_env(os.environ)
+            live = live_target_from_env(os.environ)
         except TargetConfigError as error:
             # One message naming everything that is missing, not a failure per test.
             raise pytest.UsageError(str(error)) from None
+        problem = None if config.getoption("collectonly") else unreachable(live)
+        if problem:
+            # Once, here: with no network every test would fail on its own name lookup.
+            raise pytest.UsageError(f"--target live cannot start: {problem}")
+        config.stash[LIVE_KEY] = live
     results = config.getoption("--conformance-results")
     recorder = RunRecorder(Path(results) if results else None)
     config.stash[RECORDER_KEY] = recorder

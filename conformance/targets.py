@@ -3,12 +3,15 @@
 The suites never ask which kind of target they have, except through the `mock_only` and
 `live_only` markers: everything they need (authority, app URL, users, CA bundle) is here.
 `live_target_from_env` reads the environment once and raises one `TargetConfigError` naming
-every missing or malformed variable.
+every missing, malformed or placeholder variable; `unreachable` then checks, once, that the
+authority's and the app's hosts answer at all (not 51 failed tests when the network is down).
 """
 
 from __future__ import annotations
 
 import os
+import re
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
@@ -43,6 +46,45 @@ LIVE_OPTIONAL = {
     "(the API-token tests skip without it)",
     "ENTRA_API_TOKEN_VERSION": "1 or 2: that API's accessTokenAcceptedVersion (default 1)",
 }
+
+
+GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+# Values a copied, unfilled .env.example holds: `<your-...>` and the all-zero GUID.
+_PLACEHOLDER = re.compile(r"<[^<>]*>|^0{8}-0{4}-0{4}-0{4}-0{12}$")
+REACH_TIMEOUT = 5.0  # seconds to open a TCP connection: a live tenant answers in well under 1
+
+
+def placeholder_problems(environ: Mapping[str, str]) -> list[str]:
+    """A problem per ENTRA_* variable still holding .env.example's placeholder value."""
+    found = []
+    for name in (*LIVE_REQUIRED, *LIVE_OPTIONAL):
+        value = environ.get(name, "").strip()
+        if value and _PLACEHOLDER.search(value):
+            found.append(f"{name} is still a placeholder ({value!r}): put in your own value")
+    return found
+
+
+def unreachable(target: Target, timeout: float = REACH_TIMEOUT) -> str | None:
+    """None when a TCP connection opens to the authority's host and to the app's; else one
+    line naming each host that cannot be reached and why (checked once, before any test)."""
+    failures = []
+    for url in dict.fromkeys((target.authority, target.app_url)):
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            socket.create_connection((host, port), timeout=timeout).close()
+        except socket.gaierror:
+            failures.append(f"{host} (the name does not resolve: no network, or a DNS problem)")
+        except TimeoutError:
+            failures.append(f"{host}:{port} (no answer within {timeout:g} s)")
+        except OSError as error:
+            failures.append(f"{host}:{port} ({error.strerror or error})")
+    if not failures:
+        return None
+    return (
+        f"cannot reach {'; '.join(failures)}: check the network, ENTRA_AUTHORITY and ENTRA_APP_URL"
+    )
 
 
 class User(NamedTuple):
@@ -128,6 +170,15 @@ def live_target_from_env(environ: Mapping[str, str] = os.environ) -> Target:
     missing = [name for name in LIVE_REQUIRED if not get(name)]
     if missing:
         problems.append("missing environment variables: " + ", ".join(missing))
+    placeholders = placeholder_problems(environ)
+    problems += placeholders
+    if placeholders:  # the checks below would only repeat them in other words
+        raise TargetConfigError(problems)
+    client_id = get("ENTRA_CLIENT_ID")
+    if client_id and not GUID.match(client_id):
+        problems.append(
+            f"ENTRA_CLIENT_ID must be the application (client) id, a GUID, got {client_id!r}"
+        )
 
     tenant_id = get("ENTRA_TENANT_ID")
     app_url = get("ENTRA_APP_URL").rstrip("/")

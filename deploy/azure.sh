@@ -7,7 +7,8 @@
 #     [--plan PLAN] [--sku B1] [--tag TAG] [--dry-run] [--no-smoke-test]
 #
 # Every flag also reads from the environment (shown by --help). Needs: az (logged in: `az
-# login`), docker (BuildKit), curl; uv for the smoke test. Steps, in order:
+# login`), docker (BuildKit), curl, python3; uv for the smoke test (checked first: one line
+# naming what is missing, exit 2; a dry run needs only python3). Steps, in order:
 #   1. resource group; 2. container registry (ACR); 3. the image, built for linux/amd64 and
 #   pushed; 4. Linux App Service plan; 5. Web App for Containers running that image, pulling it
 #   with its system-assigned managed identity (AcrPull on the registry); 6. app settings
@@ -74,6 +75,19 @@ while (($#)); do
     *) usage >&2; die "unknown option: $1" ;;
   esac
 done
+
+# -- tools, before anything else: one line naming every one that is missing -------------------
+# A dry run runs nothing but python3 (the settings file); a deployment needs the rest, and uv
+# for the live suites of the smoke test.
+tools=(python3)
+((DRY_RUN)) || tools+=(az docker curl)
+if ((!DRY_RUN && SMOKE)) && [[ -n ${ENTRA_USERNAME:-} && -n ${ENTRA_PASSWORD:-} ]]; then tools+=(uv); fi
+absent=()
+for tool in "${tools[@]}"; do command -v "$tool" >/dev/null 2>&1 || absent+=("$tool"); done
+if ((${#absent[@]})); then
+  echo "deploy/azure.sh: not found on PATH: ${absent[*]} (install: az https://learn.microsoft.com/cli/azure/install-azure-cli, docker with BuildKit, curl, python3, uv https://docs.astral.sh/uv/)" >&2
+  exit 2
+fi
 
 # -- parameters: every problem at once ---------------------------------------------------------
 problems=()

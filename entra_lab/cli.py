@@ -83,6 +83,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Process groups and gunicorn: POSIX only (use WSL on Windows).
         print("entra-lab: `demo` needs Linux or macOS (on Windows, use WSL).", file=sys.stderr)
         return 2
+    # The demo runs `client-app`: said here, before the mock starts, not in the app's log.
+    from client_app.extra import missing_extra
+
+    problem = missing_extra("entra-lab demo", "app")
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     # Imported here so `--help` does not pay for the mock's imports.
     from entra_lab.demo import DemoOptions, run_demo
 

@@ -13,15 +13,30 @@ import os
 import socket
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mock_entra.core.config import DEFAULT_CONFIG, ConfigError, MockConfig, load_config
-from mock_entra.core.pki import ensure_state
-from mock_entra.info import find_state, info, server_status, summary_text
+from mock_entra.core.pki import StatePaths, ensure_state
+from mock_entra.info import (
+    ServerStatus,
+    ServingRecord,
+    find_state,
+    info,
+    read_serving,
+    remove_serving,
+    server_status,
+    summary_text,
+    write_serving,
+)
 from mock_entra.server import ServeOptions, public_host, serve
+from mock_entra.web.hosts import Hosts, PublicUrlError, parse_public_url
 
 DEFAULT_STATE_DIR = ".mock-entra"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8443
+DEFAULT_WORKERS = ServeOptions.workers
 DISTRIBUTION = "entra-lab"
 
 
@@ -43,34 +58,114 @@ class VersionAction(argparse.Action):
         parser.exit()
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
+def _state_dir(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--state-dir",
+        default=os.environ.get("MOCK_ENTRA_STATE_DIR") or DEFAULT_STATE_DIR,
+        help=f"{what} (default {DEFAULT_STATE_DIR}; env MOCK_ENTRA_STATE_DIR)",
+    )
+
+
+def _serve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--host",
-        default=os.environ.get("MOCK_ENTRA_HOST", "127.0.0.1"),
-        help="address to listen on (default 127.0.0.1)",
+        default=os.environ.get("MOCK_ENTRA_HOST") or DEFAULT_HOST,
+        help="address to listen on (default 127.0.0.1; env MOCK_ENTRA_HOST)",
     )
     parser.add_argument(
         "--port",
         type=int,
-        default=int(os.environ.get("MOCK_ENTRA_PORT", 8443)),
-        help="HTTPS port (default 8443)",
+        default=_env_int("MOCK_ENTRA_PORT") or DEFAULT_PORT,
+        help=f"HTTPS port to listen on (default {DEFAULT_PORT}; env MOCK_ENTRA_PORT)",
     )
     parser.add_argument(
         "--config",
         default=os.environ.get("MOCK_ENTRA_CONFIG"),
-        help="TOML or JSON file with tenants, apps and users (default: the embedded demo tenant)",
+        metavar="FILE",
+        help="TOML or JSON file with tenants, apps and users (default: the embedded demo "
+        "tenant; env MOCK_ENTRA_CONFIG)",
     )
+    _state_dir(parser, "where the CA, TLS and signing keys and the store are kept")
     parser.add_argument(
-        "--state-dir",
-        default=os.environ.get("MOCK_ENTRA_STATE_DIR", DEFAULT_STATE_DIR),
-        help="where the CA, TLS and signing keys and the store are kept "
-        f"(default {DEFAULT_STATE_DIR})",
+        "--public-url",
+        default=os.environ.get("MOCK_ENTRA_PUBLIC_URL") or None,
+        metavar="URL",
+        help="https://host[:port] that clients use (behind a proxy or a published port): the "
+        "base of every URL the mock hands out (default: the host the client called, if it is "
+        "localhost, 127.0.0.1, [::1], --host or a name in the TLS certificate, at --port; "
+        "other hosts get 400)",
     )
     parser.add_argument(
         "--admin-key",
         default=os.environ.get("MOCK_ENTRA_ADMIN_KEY") or None,
-        help="turn the admin API on, protected by this key (default: off)",
+        metavar="KEY",
+        help="turn the admin API on, protected by this key (default: off; env "
+        "MOCK_ENTRA_ADMIN_KEY). The key is never written to the state dir",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=_env_int("MOCK_ENTRA_WORKERS") or DEFAULT_WORKERS,
+        help=f"worker processes (default {DEFAULT_WORKERS}; env MOCK_ENTRA_WORKERS); they "
+        "share the store in the state dir",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=_env_int("MOCK_ENTRA_THREADS") or 1,
+        help="server threads per worker (default 1: the Python work is CPU-bound; env "
+        "MOCK_ENTRA_THREADS)",
+    )
+    parser.add_argument(
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="log one line per request to stderr, secrets redacted (default: off)",
+    )
+
+
+def _info_options(parser: argparse.ArgumentParser) -> None:
+    # Not given (None): what the running server recorded in the state dir, else the default.
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("MOCK_ENTRA_HOST") or None,
+        help="the address the server listens on (default: what `serve` recorded in the state "
+        "dir, else 127.0.0.1; env MOCK_ENTRA_HOST)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=_env_int("MOCK_ENTRA_PORT"),
+        help=f"the server's HTTPS port (default: what `serve` recorded, else {DEFAULT_PORT}; "
+        "env MOCK_ENTRA_PORT)",
+    )
+    parser.add_argument(
+        "--config",
+        default=os.environ.get("MOCK_ENTRA_CONFIG"),
+        metavar="FILE",
+        help="the config the server serves (default: what `serve` recorded, else the embedded "
+        "demo tenant; env MOCK_ENTRA_CONFIG)",
+    )
+    _state_dir(parser, "the state dir the server uses, read only")
+    parser.add_argument(
+        "--public-url",
+        default=os.environ.get("MOCK_ENTRA_PUBLIC_URL") or None,
+        metavar="URL",
+        help="the https://host[:port] the server was given with serve --public-url (default: "
+        "what `serve` recorded; env MOCK_ENTRA_PUBLIC_URL)",
+    )
+    parser.add_argument(
+        "--admin-key",
+        default=os.environ.get("MOCK_ENTRA_ADMIN_KEY") or None,
+        metavar="KEY",
+        help="the admin API's key, shown as admin_key (the server never records it; env "
+        "MOCK_ENTRA_ADMIN_KEY)",
+    )
+
+
+def _env_int(name: str) -> int | None:
+    value = os.environ.get(name)
+    return int(value) if value else None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,28 +174,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action=VersionAction)
     sub = parser.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("serve", help="serve the mock over HTTPS")
-    _common(s)
-    s.add_argument("--workers", type=int, default=int(os.environ.get("MOCK_ENTRA_WORKERS", 2)))
-    s.add_argument(
-        "--threads",
-        type=int,
-        default=int(os.environ.get("MOCK_ENTRA_THREADS", 1)),
-        help="server threads per worker (default 1: the Python work is CPU-bound)",
+    s = sub.add_parser(
+        "serve",
+        help="serve the mock over HTTPS",
+        description="Serve the mock (sign-in pages, tokens, discovery, a fake Microsoft Graph) "
+        "over HTTPS until Ctrl-C. The state dir is made on first use: a CA to trust, TLS and "
+        "signing keys, the store, a .gitignore of everything; while serving, serving.json in "
+        "it says what is served (ports, config file, whether the admin API is on) for "
+        "`mock-entra info`.",
     )
-    s.add_argument(
-        "--access-log",
-        action=argparse.BooleanOptionalAction,
-        default=False,
-        help="log one line per request to stderr, secrets redacted (default: off)",
-    )
+    _serve_options(s)
     i = sub.add_parser(
         "info",
         help="print what a client needs to use the mock, and whether it is running",
         description="Read the state dir that `mock-entra serve` made (never create one) and "
-        "print the authority, client, users and CA, and whether the server answers.",
+        "print the authority, client, users and CA, and whether the server answers. The "
+        "running server's host, port and config are read from the state dir unless given.",
     )
-    _common(i)
+    _info_options(i)
     i.add_argument("--json", action="store_true", help="one JSON object instead of a summary")
     i.add_argument(
         "--check", action="store_true", help="exit 1 unless the server answers (HTTPS, via the CA)"
@@ -119,7 +210,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--config gives after checking and merging, as TOML that --config accepts.",
     )
     c.add_argument("--defaults", action="store_true", help="the embedded defaults")
-    c.add_argument("--config", default=os.environ.get("MOCK_ENTRA_CONFIG"), help="a config file")
+    c.add_argument(
+        "--config",
+        default=os.environ.get("MOCK_ENTRA_CONFIG"),
+        metavar="FILE",
+        help="a config file to check and print (env MOCK_ENTRA_CONFIG)",
+    )
     c.add_argument("--json", action="store_true", help="JSON instead of TOML")
     return parser
 
@@ -146,7 +242,42 @@ def _print_config(args: argparse.Namespace) -> int:
     return 0
 
 
-def _info(args: argparse.Namespace, config: MockConfig) -> int:
+@dataclass(frozen=True)
+class _InfoTarget:
+    """The server `info` describes: its options as given, else as the running `serve`
+    recorded them in the state dir (`serving.json`), else the defaults."""
+
+    served: ServingRecord | None
+    base_url: str  # where this machine reaches it
+    config_file: str | None
+    config: MockConfig
+    public_url: str | None = None  # what clients are told, when serve has one
+
+    @classmethod
+    def of(cls, args: argparse.Namespace, paths: StatePaths) -> _InfoTarget:
+        served = read_serving(paths)
+        host = args.host or (served.host if served else DEFAULT_HOST)
+        port = args.port or (served.port if served else DEFAULT_PORT)
+        if served and (served.port != port or public_host(served.host) != public_host(host)):
+            served = None  # the record is of a server elsewhere: not the one asked about
+        config_file = args.config or (served.config_file if served else None)
+        config = _config(config_file)  # a ConfigError is reported by `main`
+        base_url = f"https://{public_host(host)}:{port}"
+        public_url = args.public_url or (
+            served.base_url if served and served.base_url != base_url else None
+        )
+        return cls(served, base_url, config_file, config, public_url)
+
+    def status(self, paths: StatePaths) -> ServerStatus:
+        return server_status(
+            self.base_url,
+            self.config.default_tenant.tenant_id,
+            paths.ca_cert,
+            public_url=self.public_url,
+        )
+
+
+def _info(args: argparse.Namespace) -> int:
     deadline = time.monotonic() + max(args.wait, 0.0)
     state = Path(args.state_dir)
     paths = find_state(state)
@@ -160,13 +291,23 @@ def _info(args: argparse.Namespace, config: MockConfig) -> int:
             file=sys.stderr,
         )
         return 2
-    base_url = f"https://{public_host(args.host)}:{args.port}"
-    tenant_id = config.default_tenant.tenant_id
-    status = server_status(base_url, tenant_id, paths.ca_cert)
+    target = _InfoTarget.of(args, paths)
+    status = target.status(paths)
     while args.check and not status.running and time.monotonic() < deadline:
+        if status.other and (target.served or args.port):
+            break  # another server answers where this one is said to be: waiting won't help
         time.sleep(0.2)
-        status = server_status(base_url, tenant_id, paths.ca_cert)
-    data = info(config, paths, base_url, args.admin_key)
+        target = _InfoTarget.of(args, paths)  # a server starting meanwhile records itself
+        status = target.status(paths)
+    config_file = target.config_file
+    data = info(
+        target.config,
+        paths,
+        target.public_url or target.base_url,
+        args.admin_key,
+        config_file=str(Path(config_file).resolve()) if config_file else None,
+        admin_api=target.served.admin_api if target.served else None,
+    )
     if args.json:
         print(json.dumps({**data, "server_running": status.running}, indent=2))
     else:
@@ -186,7 +327,11 @@ def _port_free(host: str, port: int) -> bool:
 
 
 def _build_app(
-    config: MockConfig, state_dir: Path, admin_key: str | None, access_log: bool = False
+    config: MockConfig,
+    state_dir: Path,
+    admin_key: str | None,
+    access_log: bool = False,
+    hosts: Hosts | None = None,
 ) -> Any:
     """What `mock-entra serve` runs: the mock (`wsgi.create_app`, as everywhere) for granian's
     RSGI interface, request bodies read in full before the app sees them."""
@@ -194,23 +339,39 @@ def _build_app(
     from mock_entra.web.rsgi import BufferedWSGI
     from mock_entra.web.wsgi import create_app
 
-    mock = create_app(config, state_dir=state_dir, admin_key=admin_key, access_log=access_log)
+    mock = create_app(
+        config, state_dir=state_dir, admin_key=admin_key, access_log=access_log, hosts=hosts
+    )
     return BufferedWSGI(mock)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "public_url", None) is not None:
+        try:
+            args.public_url = parse_public_url(args.public_url)
+        except PublicUrlError as exc:
+            print(f"mock-entra: --public-url: {exc}", file=sys.stderr)
+            return 2
     try:
         if args.command == "config":
             return _print_config(args)
+        if args.command == "info":
+            return _info(args)
         config = _config(args.config)
     except ConfigError as exc:
         print(f"mock-entra: config error: {exc}", file=sys.stderr)
         return 2
-    if args.command == "info":
-        return _info(args, config)
+    return _serve(args, config)
+
+
+def _serve(args: argparse.Namespace, config: MockConfig) -> int:
     paths = ensure_state(Path(args.state_dir))
-    base_url = f"https://{public_host(args.host)}:{args.port}"
+    local_url = f"https://{public_host(args.host)}:{args.port}"
+    base_url = args.public_url or local_url
+    hosts = Hosts.serving(
+        args.host, args.port, certificate=paths.server_cert, public_url=args.public_url
+    )
     if not _port_free(args.host, args.port):
         print(
             f"mock-entra: port {args.port} on {args.host} is already in use. "
@@ -220,7 +381,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     tenant = config.default_tenant
     print(
-        f"mock-entra: serving https on {base_url} (authority {base_url}/{tenant.tenant_id},"
+        f"mock-entra: serving https on {local_url}"
+        + (f" as {base_url}" if base_url != local_url else "")
+        + f" (authority {base_url}/{tenant.tenant_id},"
         f" CA {paths.ca_cert})",
         file=sys.stderr,
         flush=True,
@@ -233,7 +396,17 @@ def main(argv: list[str] | None = None) -> int:
         access_log=args.access_log,
     )
     # A partial of a module-level function: it pickles, should workers be spawned.
-    build = functools.partial(_build_app, config, paths.root, args.admin_key, options.access_log)
+    build = functools.partial(
+        _build_app, config, paths.root, args.admin_key, options.access_log, hosts
+    )
+    record = ServingRecord.now(
+        host=args.host,
+        port=args.port,
+        base_url=base_url,
+        config_file=args.config,
+        admin_api=args.admin_key is not None,
+    )
+    write_serving(paths, record)  # for `mock-entra info`; never the admin key
     try:
         serve(build, paths, options)
     except OSError as exc:
@@ -243,6 +416,8 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    finally:
+        remove_serving(paths, record)
     return 0
 
 

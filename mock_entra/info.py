@@ -2,28 +2,44 @@
 landing page at `/` and the demo's banner all read it from here.
 
 Nothing here generates state: `find_state` only looks for the files `mock-entra serve` makes.
+The one file written here is `serving.json`, what a running `mock-entra serve` serves (host,
+port, config file, whether the admin API is on; never the admin key): `serve` writes it at
+start and removes it when it stops, and `info` reads it, so that `info` describes that server
+without being given its options again.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
-from dataclasses import dataclass
+import os
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from mock_entra.core.config import MockConfig, Tenant
+from mock_entra.core.config import AppRegistration, MockConfig, Tenant
 from mock_entra.core.discovery import metadata
-from mock_entra.core.pki import StateError, StatePaths, load_state
+from mock_entra.core.pki import StateError, StatePaths, load_state, write_atomic
 
 CHECK_TIMEOUT = 2.0  # seconds: a local server answers discovery in milliseconds
 
 
 def info(
-    config: MockConfig, paths: StatePaths, base_url: str, admin_key: str | None
+    config: MockConfig,
+    paths: StatePaths,
+    base_url: str,
+    admin_key: str | None,
+    *,
+    config_file: str | None = None,
+    admin_api: bool | None = None,
 ) -> dict[str, Any]:
-    """What a client needs (`mock-entra info --json`); the key names are a contract."""
+    """What a client needs (`mock-entra info --json`); the key names are a contract.
+
+    `admin_key` is the key the caller knows (it is never recorded); `admin_api` whether the
+    server has its admin API on (None: not known, no `serving.json`); `config_file` the config
+    it serves (None: the embedded defaults)."""
     tenant = config.default_tenant
     app = tenant.apps[0] if tenant.apps else None  # a tenant may have none: keys stay, empty
     return {
@@ -42,7 +58,78 @@ def info(
         ],
         "base_url": base_url,
         "admin_key": admin_key,
+        "admin_api": admin_api,
+        "config_file": config_file,
     }
+
+
+# --- what a running `mock-entra serve` serves ----------------------------------------------------
+
+SERVING_FILE = "serving.json"
+
+
+@dataclass(frozen=True)
+class ServingRecord:
+    """What `mock-entra serve` serves, kept in its state dir while it runs. No secret: the
+    admin API's key is never written, only whether the API is on."""
+
+    pid: int
+    host: str  # the address it listens on
+    port: int
+    base_url: str
+    config_file: str | None  # absolute path; None: the embedded defaults
+    admin_api: bool
+    started: str  # ISO 8601, UTC
+
+    @classmethod
+    def now(
+        cls, *, host: str, port: int, base_url: str, config_file: str | None, admin_api: bool
+    ) -> ServingRecord:
+        started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        config = str(Path(config_file).resolve()) if config_file else None
+        return cls(os.getpid(), host, port, base_url, config, admin_api, started)
+
+
+def write_serving(paths: StatePaths, record: ServingRecord) -> None:
+    """Record what this process serves (replacing the record of an earlier server)."""
+    write_atomic(paths.root / SERVING_FILE, json.dumps(asdict(record)).encode(), 0o600)
+
+
+def remove_serving(paths: StatePaths, record: ServingRecord) -> None:
+    """Forget `record` when it is still the state dir's (another server may have replaced it)."""
+    if read_serving(paths, alive_only=False) == record:
+        (paths.root / SERVING_FILE).unlink(missing_ok=True)
+
+
+def read_serving(paths: StatePaths, *, alive_only: bool = True) -> ServingRecord | None:
+    """The record of the server using this state dir; None when there is none, it cannot be
+    read, or (`alive_only`) its process is gone (a server killed before it could remove it)."""
+    try:
+        raw = json.loads((paths.root / SERVING_FILE).read_text())
+        record = ServingRecord(
+            pid=int(raw["pid"]),
+            host=str(raw["host"]),
+            port=int(raw["port"]),
+            base_url=str(raw["base_url"]),
+            config_file=None if raw["config_file"] is None else str(raw["config_file"]),
+            admin_api=bool(raw["admin_api"]),
+            started=str(raw["started"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if alive_only and not _alive(record.pid):
+        return None
+    return record
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only "does it exist"
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 # --- the state dir, read only ------------------------------------------------------------------
@@ -67,13 +154,22 @@ class ServerStatus:
 
     running: bool
     detail: str
+    # Something else answers there (another state dir's mock, another config): waiting for
+    # this one to come up is pointless.
+    other: bool = False
 
 
 def server_status(
-    base_url: str, tenant_id: str, ca_file: Path, timeout: float = CHECK_TIMEOUT
+    base_url: str,
+    tenant_id: str,
+    ca_file: Path,
+    timeout: float = CHECK_TIMEOUT,
+    *,
+    public_url: str | None = None,
 ) -> ServerStatus:
     """GET the tenant's discovery document over HTTPS, verified against `ca_file`: only this
-    state dir's server (same CA, same tenant) counts as running."""
+    state dir's server (same CA, same tenant, its issuer under `public_url` when it serves
+    under one, else under `base_url`) counts as running."""
     import http.client  # here: serving imports this module and never needs them
     import ssl
 
@@ -94,6 +190,7 @@ def server_status(
             False,
             f"a server answers at {base_url}, but its certificate is not from {ca_file} "
             f"({exc.verify_message}): another mock or another state dir",
+            other=True,
         )
     except (OSError, http.client.HTTPException) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
@@ -106,11 +203,12 @@ def server_status(
     if response.status == 200:
         with contextlib.suppress(ValueError, AttributeError):  # not JSON, or not an object
             issuer = json.loads(body).get("issuer")
-    if issuer != f"{base_url}/{tenant_id}/v2.0":
+    if issuer != f"{public_url or base_url}/{tenant_id}/v2.0":
         return ServerStatus(
             False,
             f"a server answers at {base_url}, but not for this config (tenant {tenant_id}'s "
-            f"discovery: HTTP {response.status})",
+            f"discovery: HTTP {response.status}): pass the --config it serves",
+            other=True,
         )
     return ServerStatus(True, f"answers at {base_url} (TLS verified against {ca_file.name})")
 
@@ -123,6 +221,8 @@ def summary_text(data: dict[str, Any], status: ServerStatus, state_dir: Path) ->
     users = [f"{u['username']} / {u['password']}  ({u['display_name']})" for u in data["users"]]
     rows = [
         ("server", ("up: " if status.running else "down: ") + status.detail),
+        ("config", data["config_file"] or "the embedded defaults"),
+        *((("admin API", _admin_text(data)),) if data["admin_api"] is not None else ()),
         ("authority", data["authority"]),
         ("client id", data["client_id"] or "(no app in the default tenant)"),
         ("client secret", data["client_secret"] or "(none: a public client)"),
@@ -138,6 +238,14 @@ def summary_text(data: dict[str, Any], status: ServerStatus, state_dir: Path) ->
     width = max(len(name) for name, _ in rows)
     lines = [f"{name.ljust(width)}  {value}" for name, value in rows]
     return "\n".join(["mock-entra", *(f"  {line}" for line in lines)])
+
+
+def _admin_text(data: dict[str, Any]) -> str:
+    if not data["admin_api"]:
+        return "off"
+    if data["admin_key"]:
+        return f"on, key {data['admin_key']}"
+    return "on (the key is never recorded: pass --admin-key or MOCK_ENTRA_ADMIN_KEY to show it)"
 
 
 def overview(
@@ -178,6 +286,25 @@ _ENDPOINTS = (
 )
 
 
+def app_kind(app: AppRegistration) -> str:
+    """What an app registration is, in a few words: a client (confidential or public), a web
+    API (it has an app id URI), both, or neither."""
+    kinds = []
+    if app.is_confidential:
+        kinds.append("confidential client (secret or certificate)")
+    elif (
+        app.redirect_uris
+        or app.spa_redirect_uris
+        or app.public_client_redirect_uris
+        or app.is_fallback_public_client
+    ):
+        kinds.append("public client (no secret)")
+    if app.app_id_uri:
+        scopes = ", ".join(app.exposed_scopes)
+        kinds.append(f"web API exposing {scopes}" if scopes else "web API")
+    return "; ".join(kinds) or "no credentials and no redirect URIs: nothing signs in with it"
+
+
 def _tenant_overview(tenant: Tenant, base_url: str) -> dict[str, Any]:
     document = metadata("v2", base_url, tenant, tenant.tenant_id)
     authority = f"{base_url}/{tenant.tenant_id}"
@@ -195,6 +322,7 @@ def _tenant_overview(tenant: Tenant, base_url: str) -> dict[str, Any]:
                 "client_id": app.client_id,
                 "display_name": app.display_name,
                 "confidential": app.is_confidential,
+                "kind": app_kind(app),
                 "redirect_uris": list(app.redirect_uris),
                 "spa_redirect_uris": list(app.spa_redirect_uris),
                 "public_client_redirect_uris": list(app.public_client_redirect_uris),

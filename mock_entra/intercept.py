@@ -28,6 +28,7 @@ from mock_entra.core.clock import Clock, FixedClock
 from mock_entra.core.config import DEFAULT_CONFIG, MockConfig
 from mock_entra.core.faults import Activation, switched_on
 from mock_entra.core.runtime import fix_token_lifetime
+from mock_entra.web.hosts import Hosts
 from mock_entra.web.wsgi import create_app
 
 LOGIN_HOST = "login.microsoftonline.com"
@@ -56,9 +57,16 @@ class MockEntraInterceptor:
             state_dir = self._tmp.name
         self.clock = clock if clock is not None else FixedClock()
         self.config = config
-        # The same composed app `mock-entra serve` runs (`wsgi.MockApp`), request log on.
+        # The same composed app `mock-entra serve` runs (`wsgi.MockApp`), request log on,
+        # answering the intercepted hosts (and, for tests that call `app` directly, the
+        # loopback names): another Host gets 400, as from `mock-entra serve`.
         self.app = create_app(
-            config, state_dir=state_dir, clock=self.clock, log_requests=True, test_controls=True
+            config,
+            state_dir=state_dir,
+            clock=self.clock,
+            log_requests=True,
+            test_controls=True,
+            hosts=Hosts.of(hosts, port=443),
         )
         self.runtime = self.app.runtime
         self.hosts = hosts

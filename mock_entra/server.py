@@ -210,7 +210,15 @@ class MockEntra:
         return self.base_url + ("" if path.startswith("/") else "/") + path
 
     def info(self) -> dict[str, Any]:
-        return info(self.config, self.paths, self.base_url, self.admin_key)
+        config_file = str(self.paths.root / "config.json")  # what `start` wrote
+        return info(
+            self.config,
+            self.paths,
+            self.base_url,
+            self.admin_key,
+            config_file=config_file,
+            admin_api=self.admin_key is not None,
+        )
 
     # -- test controls (straight to the shared store) ---------------------------------------
 

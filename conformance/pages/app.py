@@ -1,9 +1,11 @@
 """Page objects for the client app (client_app/templates): home, profile and error page.
 
-Element ids are the app's contract with the suites: `#sign-in` (signed out), `#user-name` and
-`#sign-out` (signed in: the submit button of `#sign-out-form`, a POST to `/logout` with a
-hidden CSRF token), `#confirm-sign-out` (what a GET of `/logout` shows), `#profile-<Graph
-property>`, `#error-title`, `#error-code`, `#error-aadsts`, `#error-status`.
+Element ids are the app's contract with the suites: `#sign-in` (signed out), `#signed-out`
+(once, right after Sign out), `#user-name` and `#sign-out` (signed in: the submit button of
+`#sign-out-form`, a POST to `/logout` with a hidden CSRF token, in the page's `header` on every
+signed-in page), `#confirm-sign-out` (what a GET of `/logout` shows), `#profile-<Graph
+property>`, `#error-title`, `#error-code`, `#error-aadsts`, `#error-status`, `#try-again`
+(only where a new sign-in can help), `#error-home`.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class HomePage:
         self.profile_link = page.locator("#profile-link")
         self.sign_out_form = page.locator("#sign-out-form")
         self.sign_out_button = page.locator("#sign-out")
+        self.signed_out_notice = page.locator("#signed-out")
 
     def open(self) -> HomePage:
         """Go to the home page."""
@@ -58,12 +61,17 @@ class HomePage:
         expect(self.user_username).to_have_text(username, ignore_case=True)
         if display_name:
             expect(self.user_name).to_have_text(display_name)
-        expect(self.sign_out_button).to_be_visible()
+        expect(self.page.locator("header #sign-out")).to_be_visible()  # where profile has it
 
-    def expect_signed_out(self) -> None:
-        """Assert the home page offers Sign in and names nobody."""
+    def expect_signed_out(self, *, just_now: bool = False) -> None:
+        """Assert the home page offers Sign in and names nobody; `just_now`: and says "You
+        are signed out" (the page Entra's logout returns to)."""
         expect(self.sign_in_link).to_be_visible()
         expect(self.user_name).to_have_count(0)
+        if just_now:
+            expect(self.signed_out_notice).to_have_text("You are signed out.")
+        else:
+            expect(self.signed_out_notice).to_have_count(0)
 
 
 class ProfilePage:
@@ -87,6 +95,7 @@ class ProfilePage:
         """Assert the page shows Graph's profile of `username`."""
         expect(self.field("userPrincipalName")).to_have_text(username, ignore_case=True)
         expect(self.field("id")).to_have_text(GUID)  # Graph's `id` is the object id
+        expect(self.page.locator("header #sign-out")).to_be_visible()  # as on the home page
         if display_name:
             expect(self.field("displayName")).to_have_text(display_name)
         else:
@@ -104,6 +113,7 @@ class AppErrorPage:
         self.code = page.locator("#error-code")
         self.aadsts = page.locator("#error-aadsts")
         self.try_again = page.locator("#try-again")
+        self.home = page.locator("#error-home")
 
     def expect_error(self, *, code: str | None = None, aadsts: str | None = None) -> None:
         """Assert the error page shows, with the given protocol error / AADSTS code."""

@@ -40,7 +40,8 @@ def test_signing_out_ends_the_app_session_and_returns_home(
     home = HomePage(page, target)
     home.expect_signed_in(user.username, user.display_name)
     sign_out_of_app(page, target, user, artifacts_dir=artifacts_dir)
-    home.expect_signed_out()
+    home.expect_signed_out(just_now=True)
+    home.open().expect_signed_out()  # said once
     # The profile now needs a new sign-in at Entra: neither the app nor Entra kept a session.
     page.goto(target.app("/profile"))
     assert page.url.startswith(target.authority_host), page.url
@@ -134,3 +135,12 @@ def test_two_users_signed_in_at_once_each_see_only_their_own_profile(
     ProfilePage(first, target).open().expect_user(user.username, user.display_name)
     ProfilePage(second, target).open().expect_user(second_user.username, second_user.display_name)
     ProfilePage(first, target).open().expect_user(user.username, user.display_name)
+
+
+def test_a_page_that_does_not_exist_offers_home_not_a_sign_in(page: Page, target: Target) -> None:
+    response = page.goto(target.app("/no-such-page"))
+    assert response is not None and response.status == 404
+    error = AppErrorPage(page)
+    expect(error.status).to_have_text("404")
+    expect(error.try_again).to_have_count(0)  # signing in would not make the page exist
+    expect(error.home).to_have_attribute("href", "/")

@@ -231,6 +231,16 @@ AADSTS50057 = _E(
     "The user account is disabled. The user object in Active Directory backing this account has "
     "been disabled. An admin can re-enable this account through PowerShell",
 )
+# Smart lockout (Learn, "Protect user accounts from attacks with Microsoft Entra smart lockout";
+# 50053 "IdsLocked" in Learn's error-code reference), with the text Entra's token endpoint
+# answers (AzureAD/microsoft-authentication-library-for-python#211).
+AADSTS50053 = _E(
+    50053,
+    "invalid_grant",
+    400,
+    "The account is locked, you've tried to sign in too many times with an incorrect user ID or "
+    "password.",
+)
 AADSTS9001023 = _E(
     9001023,
     "invalid_request",

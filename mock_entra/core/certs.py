@@ -48,7 +48,7 @@ def parse_key_credential(pem: str) -> KeyCredential:
         raise ValueError(f"longer than {MAX_PEM_CHARS} characters; not one PEM certificate")
     if "-----BEGIN CERTIFICATE-----" not in pem:
         hint = " (that is a private key: register the certificate)" if "PRIVATE KEY" in pem else ""
-        raise ValueError(f"expected a PEM certificate (-----BEGIN CERTIFICATE-----){hint}")
+        raise ValueError(f"no -----BEGIN CERTIFICATE----- in it{hint}")
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec, rsa

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_type_hints
+from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
 
 # Who may sign in to an app (Entra's manifest `signInAudience`): this tenant only, any work
 # tenant, any work tenant and personal Microsoft accounts, personal accounts only.
@@ -52,16 +53,30 @@ GRAPH_DELEGATED_SCOPES = frozenset(
 
 class ConfigError(ValueError):
     """A config file or value that the mock cannot use; the message names the file (when
-    there is one) and the field path. `problems` lists (field path, message) pairs."""
+    there is one) and the field path. `problems` lists (field path, message) pairs: the
+    path relative to the object that raised it, joined onto the file's path by the checker
+    (`config_load`), so every line of a file's error reads `file: tenants[0].apps[1].x: ...`."""
 
     def __init__(self, message: str, problems: tuple[tuple[str, str], ...] = ()) -> None:
         super().__init__(message)
         self.problems = problems
 
+    @classmethod
+    def of(cls, problems: Iterable[tuple[str, str]]) -> ConfigError:
+        """One error listing every (path, message) problem, a line each."""
+        found = tuple(problems)
+        return cls("\n".join(f"{p}: {m}" if p else m for p, m in found), found)
+
+
+# --- rules on single values, checked wherever a config is built ------------------------------
+# A rule rides on a field's type (`Annotated[int, Bounds(...)]`, `Guid`): a config file's
+# checker (`config_load`) applies it to the value it reads, reporting every problem with its
+# path; the dataclasses' `__post_init__` apply it to configs built in Python.
+
 
 @dataclass(frozen=True)
 class Bounds:
-    """Inclusive limits of a number field, checked wherever a config is built."""
+    """Inclusive limits of a number field."""
 
     low: int
     high: int
@@ -74,9 +89,71 @@ class Bounds:
             and (self.low <= value <= self.high)
         )
 
+    def problem(self, value: object) -> str | None:
+        """None when `value` is fine; else why not, beyond `describe` ("": nothing to add)."""
+        return None if self.accepts(value) else ""
+
     def describe(self) -> str:
         unit = f" {self.unit}" if self.unit else ""
         return f"a whole number of{unit} from {self.low} to {self.high}"
+
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+
+
+@dataclass(frozen=True)
+class GuidRule:
+    """Entra's ids are GUIDs: tenant ids, object ids (users, groups, service principals) and
+    application (client) ids (Learn: "Application and service principal objects")."""
+
+    empty_ok: bool = False  # `service_principal_id`: "" means "derive one"
+
+    def problem(self, value: object) -> str | None:
+        if isinstance(value, str) and (_GUID.match(value) or (self.empty_ok and value == "")):
+            return None
+        return ""
+
+    def describe(self) -> str:
+        return f"a GUID, e.g. {DEFAULT_TENANT_ID}"
+
+
+@dataclass(frozen=True)
+class RedirectRule:
+    """A redirect URI Entra would let be registered on this platform (`redirects.problem`)."""
+
+    platform: Literal["web", "spa", "public"]
+
+    def problem(self, value: object) -> str | None:
+        from mock_entra.core import redirects  # Entra's registration rules for redirect URIs
+
+        return redirects.problem(value, self.platform) if isinstance(value, str) else ""
+
+    def describe(self) -> str:
+        names = {"web": "web", "spa": "single-page application", "public": "public client"}
+        return f"a {names[self.platform]} redirect URI"
+
+
+@dataclass(frozen=True)
+class CertificateRule:
+    """A certificate whose key may sign client assertions (`certs.parse_key_credential`)."""
+
+    def problem(self, value: object) -> str | None:
+        from mock_entra.core.certs import parse_key_credential  # cryptography only when used
+
+        if not isinstance(value, str):
+            return ""
+        try:
+            parse_key_credential(value)
+        except ValueError as exc:
+            return str(exc)
+        return None
+
+    def describe(self) -> str:
+        return "a PEM certificate"
+
+
+FieldRule = Bounds | GuidRule | RedirectRule | CertificateRule
+Guid = Annotated[str, GuidRule()]
 
 
 MAX_SECONDS = 10 * 365 * 24 * 3600  # ten years: far beyond any Entra lifetime, and no overflow
@@ -88,21 +165,47 @@ Seconds = Annotated[int, Bounds(1, MAX_SECONDS, "seconds")]
 KEY: Mapping[str, bool] = {"key": True}
 
 
-def _bounded_fields(cls: type) -> list[tuple[str, Bounds]]:
-    found = _BOUNDED.get(cls)
+def rule_of(hint: Any) -> FieldRule | None:
+    """The rule an `Annotated` type carries, if any."""
+    return next((m for m in getattr(hint, "__metadata__", ()) if isinstance(m, FieldRule)), None)
+
+
+def _ruled_fields(cls: type) -> list[tuple[str, FieldRule, bool]]:
+    """(field, rule, whether the field is a tuple of ruled values) for each ruled field."""
+    found = _RULED.get(cls)
     if found is None:
         found = []
         for name, hint in get_type_hints(cls, include_extras=True).items():
-            for part in (hint, *get_args(hint)):  # `Seconds | None` too
-                bounds = [m for m in getattr(part, "__metadata__", ()) if isinstance(m, Bounds)]
-                if bounds:
-                    found.append((name, bounds[0]))
+            # `Seconds`, `Seconds | None`, `tuple[Guid, ...]`, `tuple[Guid, ...] | None`
+            for part in (hint, *get_args(hint)):
+                rule = rule_of(part)
+                if rule is not None:
+                    found.append((name, rule, False))
                     break
-        _BOUNDED[cls] = found
+                items = get_args(part) if get_origin(part) is tuple else ()
+                if items and rule_of(items[0]) is not None:
+                    found.append((name, rule_of(items[0]), True))  # type: ignore[arg-type]
+                    break
+        _RULED[cls] = found
     return found
 
 
-_BOUNDED: dict[type, list[tuple[str, Bounds]]] = {}
+_RULED: dict[type, list[tuple[str, FieldRule, bool]]] = {}
+
+
+def _rule_problems(obj: Any) -> list[tuple[str, str]]:
+    """Every value of `obj`'s ruled fields that breaks its rule, as (path, message)."""
+    found = []
+    for name, rule, many in _ruled_fields(type(obj)):
+        value = getattr(obj, name)
+        for path, item in (
+            ((f"{name}[{i}]", v) for i, v in enumerate(value)) if many else ((name, value),)
+        ):
+            reason = None if item is None else rule.problem(item)
+            if reason is not None:
+                text = f"expected {rule.describe()}, got {item!r:.80}"
+                found.append((path, f"{text}: {reason}" if reason else text))
+    return found
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,7 +217,7 @@ class TestUser:
     username: str = field(metadata=KEY)  # required: the UPN, e.g. adele@contoso.onmicrosoft.com
     password: str  # required
     display_name: str  # required: `name` in ID tokens, `displayName` in Graph
-    object_id: str  # required: a GUID; `oid` in tokens, `id` in Graph
+    object_id: Guid  # required: `oid` in tokens, `id` in Graph
     given_name: str | None = None
     surname: str | None = None
     job_title: str | None = None
@@ -123,13 +226,13 @@ class TestUser:
     office_location: str | None = None
     preferred_language: str | None = None
     business_phones: tuple[str, ...] = ()
-    groups: tuple[str, ...] = ()  # group object ids, emitted as `groups` when the app asks
+    groups: tuple[Guid, ...] = ()  # group object ids, emitted as `groups` when the app asks
     # App role values assigned to the user. A value belongs to the apps whose `app_roles`
     # define it, and goes into their tokens only (an API's access tokens, an app's own ID
     # tokens), never into another app's (Learn, "Add app roles to your application").
     roles: tuple[str, ...] = ()
     # More of Graph's user properties ($select-able; unset ones are `null` as Graph sends them).
-    manager: str | None = None  # the object id of another user of the tenant (Graph `/manager`)
+    manager: Guid | None = None  # the object id of another user of the tenant (Graph `/manager`)
     has_photo: bool = True  # False: `/photo/$value` is Graph's 404 ImageNotFound
     account_enabled: bool = True
     user_type: str = "Member"  # or "Guest"
@@ -154,6 +257,11 @@ class TestUser:
     on_premises_sync_enabled: bool | None = None
     preferred_data_location: str | None = None  # Multi-Geo, e.g. "EUR": optional claim xms_pdl
 
+    def __post_init__(self) -> None:
+        problems = _rule_problems(self)
+        if problems:
+            raise ConfigError.of(problems)
+
 
 @dataclass(frozen=True, kw_only=True)
 class Group:
@@ -162,13 +270,18 @@ class Group:
     Users point at groups by id (`TestUser.groups`); a group inside other groups lists
     their ids in `member_of`, which Graph's transitive calls follow."""
 
-    object_id: str = field(metadata=KEY)  # required: the group's object id, a GUID
+    object_id: Guid = field(metadata=KEY)  # required: the group's object id
     display_name: str  # required
     security_enabled: bool = True
     mail_enabled: bool = False
     description: str | None = None
     mail: str | None = None
-    member_of: tuple[str, ...] = ()  # ids of the groups this group is a direct member of
+    member_of: tuple[Guid, ...] = ()  # ids of the groups this group is a direct member of
+
+    def __post_init__(self) -> None:
+        problems = _rule_problems(self)
+        if problems:
+            raise ConfigError.of(problems)
 
 
 # The manifest's `groupMembershipClaims` (Learn, "Configure group claims for applications"):
@@ -212,18 +325,19 @@ class AppRegistration:
     to decides how it may be redeemed (web: with client authentication; spa: cross-origin, with
     PKCE, no secret; public client: PKCE, no secret)."""
 
-    client_id: str = field(metadata=KEY)  # required: the application (client) id, a GUID
+    client_id: Guid = field(metadata=KEY)  # required: the application (client) id
     display_name: str  # required
     client_secrets: tuple[str, ...] = ()  # none and no key_credentials: a public client
-    redirect_uris: tuple[str, ...] = ()  # the web platform
-    spa_redirect_uris: tuple[str, ...] = ()  # the single-page application platform (CORS)
-    public_client_redirect_uris: tuple[str, ...] = ()  # mobile and desktop (public client)
+    redirect_uris: tuple[Annotated[str, RedirectRule("web")], ...] = ()  # the web platform
+    # The single-page application platform (CORS), and mobile and desktop (public client).
+    spa_redirect_uris: tuple[Annotated[str, RedirectRule("spa")], ...] = ()
+    public_client_redirect_uris: tuple[Annotated[str, RedirectRule("public")], ...] = ()
     post_logout_redirect_uris: tuple[str, ...] = ()
     # "Allow public client flows": device code (and ROPC) without client authentication.
     is_fallback_public_client: bool = False
     sign_in_audience: SignInAudience = "AzureADMyOrg"
     # PEM certificates (client assertions are signed with their keys); see `certificates`.
-    key_credentials: tuple[str, ...] = ()
+    key_credentials: tuple[Annotated[str, CertificateRule()], ...] = ()
     app_id_uri: str | None = None  # e.g. api://<client_id>: makes the app an API resource
     exposed_scopes: tuple[str, ...] = ()  # delegated scopes the API exposes, e.g. "Forecast.Read"
     app_roles: tuple[str, ...] = ()  # role values the app defines (its tokens carry them)
@@ -234,10 +348,11 @@ class AppRegistration:
     # {"https://graph.microsoft.com": ["User.Read.All"], "api://other": ["Tasks.All"]}
     application_permissions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     require_consent: bool = True  # first use by a user shows the consent page
-    service_principal_id: str = ""  # `oid` of app-only tokens; derived when empty
+    # `oid` of app-only tokens, a GUID; derived from the client id when empty.
+    service_principal_id: Annotated[str, GuidRule(empty_ok=True)] = ""
     # Which groups go into `groups` (ID tokens; access tokens for this app as an API).
     group_membership_claims: bool | GroupMembershipClaims = False
-    assigned_groups: tuple[str, ...] = ()  # group ids assigned to the app ("ApplicationGroup")
+    assigned_groups: tuple[Guid, ...] = ()  # group ids assigned to the app ("ApplicationGroup")
     # Delegated permissions the registration lists ("API permissions"), per resource:
     # {"https://graph.microsoft.com": ["User.Read"], "api://other": ["Tasks.Read"]}. `/.default`
     # asks for these; unset for a resource, Graph's is User.Read (the portal's default) and an
@@ -250,26 +365,16 @@ class AppRegistration:
 
     def __post_init__(self) -> None:
         # Checked however the config is built (a file reports these with its field path).
+        problems = _rule_problems(self)
         if self.sign_in_audience not in SIGN_IN_AUDIENCES:
-            raise ConfigError(
-                f"sign_in_audience: expected one of {', '.join(SIGN_IN_AUDIENCES)}, "
-                f"got {self.sign_in_audience!r:.60}"
-            )
+            expected = f"expected one of {', '.join(SIGN_IN_AUDIENCES)}"
+            problems.append(("sign_in_audience", f"{expected}, got {self.sign_in_audience!r:.60}"))
         if self.access_token_accepted_version not in (None, 1, 2) or isinstance(
             self.access_token_accepted_version, bool
         ):
-            raise ConfigError("access_token_accepted_version: expected 1 or 2, or leave it out")
-        from mock_entra.core import redirects  # Entra's registration rules for redirect URIs
-
-        for name, platform in (
-            ("redirect_uris", "web"),
-            ("spa_redirect_uris", "spa"),
-            ("public_client_redirect_uris", "public"),
-        ):
-            for i, uri in enumerate(getattr(self, name)):
-                problem = redirects.problem(uri, platform)
-                if problem:
-                    raise ConfigError(f"{name}[{i}]: {uri!r:.80}: {problem}")
+            problems.append(("access_token_accepted_version", "expected 1 or 2, or leave it out"))
+        if problems:
+            raise ConfigError.of(problems)
         if self.key_credentials:
             self.certificates  # noqa: B018 - parse now: a bad certificate is a config error
 
@@ -300,7 +405,7 @@ class AppRegistration:
             try:
                 parsed.append(parse_key_credential(pem))
             except ValueError as exc:
-                raise ConfigError(f"key_credentials[{i}]: {exc}") from None
+                raise ConfigError.of([(f"key_credentials[{i}]", str(exc))]) from None
         return tuple(parsed)
 
     def certificate(self, x5t: str | None = None, x5t_s256: str | None = None) -> Any | None:
@@ -319,7 +424,7 @@ class AppRegistration:
 class Tenant:
     """A directory: its GUID, verified domains, users and app registrations."""
 
-    tenant_id: str = field(metadata=KEY)  # required: the directory (tenant) id, a GUID
+    tenant_id: Guid = field(metadata=KEY)  # required: the directory (tenant) id
     display_name: str  # required
     domains: tuple[str, ...] = ()  # verified domains: also accepted in the authority's path
     region_scope: str = "WW"  # `tenant_region_scope` in discovery
@@ -327,6 +432,11 @@ class Tenant:
     users: tuple[TestUser, ...] = ()
     apps: tuple[AppRegistration, ...] = ()
     groups: tuple[Group, ...] = ()
+
+    def __post_init__(self) -> None:
+        problems = _rule_problems(self)
+        if problems:
+            raise ConfigError.of(problems)
 
     def user_by_username(self, username: str) -> TestUser | None:
         wanted = username.strip().lower()
@@ -363,10 +473,15 @@ class ScenarioSetting:
     and what each does: docs/scenarios.md. Checked when the mock starts."""
 
     name: str  # required: a scenario of the catalogue, e.g. "graph.throttled"
-    client_id: str | None = None  # only for this app (default: every app)
+    client_id: Guid | None = None  # only for this app (default: every app)
     user: str | None = None  # only for this user: username or object id
     times: int | None = None  # only the next N matching requests (default: until stopped)
     seconds: float | None = None  # Retry-After, a delay, or a rotation's grace period
+
+    def __post_init__(self) -> None:
+        problems = _rule_problems(self)
+        if problems:
+            raise ConfigError.of(problems)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -382,20 +497,24 @@ class MockConfig:
     device_code_lifetime: Seconds = 900  # a device code's `expires_in`; Entra: 15 minutes
     # A device code's polling `interval`; Entra: 5. Tests lower it to poll quickly.
     device_code_interval: Annotated[int, Bounds(1, 60, "seconds")] = 5
+    # Smart lockout (Learn, "Protect user accounts from attacks with Microsoft Entra smart
+    # lockout"): this many failed sign-ins lock a user for `lockout_duration` seconds, longer
+    # at each lockout after; Entra's defaults, 10 and 60 (`lockout`).
+    lockout_threshold: Annotated[int, Bounds(1, 1_000_000, "failed sign-ins")] = 10
+    lockout_duration: Seconds = 60
     # Fault scenarios in force from the start, for every request they match: `[[scenarios]]`.
     scenarios: tuple[ScenarioSetting, ...] = ()
 
     def __post_init__(self) -> None:
         # Bounded numbers are checked however the config is built (a file, or Python code).
-        for name, bounds in _bounded_fields(type(self)):
-            value = getattr(self, name)
-            if value is not None and not bounds.accepts(value):
-                raise ConfigError(f"{name}: expected {bounds.describe()}, got {value!r:.40}")
+        problems = _rule_problems(self)
         if not self.tenants:
-            raise ConfigError("tenants: at least one tenant is required")
+            problems.append(("tenants", "at least one tenant is required"))
         ids = [t.tenant_id for t in self.tenants]
         if len(set(ids)) != len(ids):
-            raise ConfigError("tenants: duplicate tenant_id")
+            problems.append(("tenants", "duplicate tenant_id"))
+        if problems:
+            raise ConfigError.of(problems)
 
     @property
     def default_tenant(self) -> Tenant:

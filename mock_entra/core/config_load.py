@@ -7,10 +7,16 @@ dataclasses of strings, integers, booleans, tuples and one mapping, and the walk
 messages this project wants (file, field path, expected type, "did you mean") in ~200 lines
 with no dependency in the mock's cold start.
 
-Every problem is collected (up to `MAX_PROBLEMS`) and raised as one `ConfigError`:
+Every problem is collected (up to `MAX_PROBLEMS`) and raised as one `ConfigError`, each
+line naming the file and the field's path in one style (`tenants[0].apps[1].redirect_uris[2]`),
+including the problems a dataclass's own checks find (their paths are joined onto its path):
 
-    mock.toml: tenants[0].users[1].object_id: missing; required (a string)
+    mock.toml: tenants[0].users[1].object_id: required, but missing (expected a GUID, e.g. ...)
     mock.toml: code_lifetime: expected a whole number of seconds from 1 to 315360000, got 'ten'
+
+Rules on single values (GUIDs, bounds, redirect URIs) ride on the fields' types
+(`config.FieldRule`) and are checked here for every value, so that a bad tenant id does not
+hide a bad redirect URI further down.
 
 A file is refused before parsing when larger than `MAX_FILE_BYTES`, and after parsing when
 nested deeper than `MAX_DEPTH` (the schema needs five levels).
@@ -33,7 +39,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mock_entra.core.config import DEFAULT_CONFIG, Bounds, ConfigError, MockConfig
+from mock_entra.core.config import DEFAULT_CONFIG, ConfigError, FieldRule, MockConfig, rule_of
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 32
@@ -199,13 +205,14 @@ def _build(
     try:
         return dataclasses.replace(base, **values) if base is not None else cls(**values)
     except ConfigError as exc:  # a rule across fields, from the dataclass's __post_init__
-        problems.add(path, str(exc))
+        for where, message in exc.problems or (("", str(exc)),):
+            problems.add(_subpath(path, where), message)
         return _BAD
 
 
 def _convert(hint: Any, value: Any, path: str, problems: _Problems, current: Any = None) -> Any:
     """`value` checked against the type hint (and converted: lists become tuples)."""
-    hint, bounds = _annotation(hint)
+    hint, rule = _annotation(hint)
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
     if origin in (typing.Union, types.UnionType):
@@ -236,12 +243,16 @@ def _convert(hint: Any, value: Any, path: str, problems: _Problems, current: Any
             for k, v in value.items()
         }
         return _BAD if _BAD in converted or _BAD in converted.values() else converted
+    reason = ""
     if origin is typing.Literal:
         if value in args and type(value) in {type(a) for a in args}:
             return value
-    elif _scalar_ok(hint, value) and (bounds is None or bounds.accepts(value)):
-        return value
-    problems.add(path, f"expected {_describe(hint, bounds)}, got {_got(value)}")
+    elif _scalar_ok(hint, value):
+        found = rule.problem(value) if rule is not None else None
+        if found is None:
+            return value
+        reason = f": {found}" if found else ""
+    problems.add(path, f"expected {_describe(hint, rule)}, got {_got(value)}{reason}")
     return _BAD
 
 
@@ -304,15 +315,20 @@ def _norm(key: Any) -> Any:
     return key.lower() if isinstance(key, str) else None
 
 
-def _annotation(hint: Any) -> tuple[Any, Bounds | None]:
-    metadata = getattr(hint, "__metadata__", None)
-    if metadata is None:
+def _annotation(hint: Any) -> tuple[Any, FieldRule | None]:
+    if getattr(hint, "__metadata__", None) is None:
         return hint, None
-    bounds = next((m for m in metadata if isinstance(m, Bounds)), None)
-    return hint.__origin__, bounds
+    return hint.__origin__, rule_of(hint)
 
 
 # --- messages ----------------------------------------------------------------------------------
+
+
+def _subpath(path: str, sub: str) -> str:
+    """`sub` (a path such as `redirect_uris[2]`, from a dataclass's own check) under `path`."""
+    if not sub:
+        return path
+    return f"{path}.{sub}" if path else sub
 
 
 def _join(path: str, key: str) -> str:
@@ -332,12 +348,12 @@ def _unknown(key: str, known: list[str]) -> str:
 _NAMES = {str: "a string", int: "an integer", bool: "true or false", float: "a number"}
 
 
-def _describe(hint: Any, bounds: Bounds | None = None) -> str:
+def _describe(hint: Any, rule: FieldRule | None = None) -> str:
     """What a value of this type looks like, in the words of a config file."""
     hint, own = _annotation(hint)
-    bounds = bounds or own
-    if bounds is not None:
-        return bounds.describe()
+    rule = rule or own
+    if rule is not None:
+        return rule.describe()
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin in (typing.Union, types.UnionType):
         options = [a for a in args if a is not type(None)]

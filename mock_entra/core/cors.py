@@ -5,12 +5,16 @@ Entra serves its metadata (discovery, JWKS, instance discovery) to any origin
 login.microsoftonline.com), and its token endpoint to any origin too: who may redeem
 cross-origin is decided by the grant (`grants.check_platform`: only a code or refresh token of
 a `spa` redirect URI, else AADSTS9002326), and the browser must be able to read that error.
+Except for the password grant (ROPC), which is never for a browser: Entra answers it without
+CORS headers (MicrosoftDocs/azure-docs#75699), so a web page cannot read whether a password
+was right (`token_headers`).
 Graph allows CORS from any origin for bearer-token calls (no cookies: no credentials mode).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 
 Headers = tuple[tuple[str, str], ...]
 
@@ -31,6 +35,11 @@ GRAPH_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 PREFLIGHT_MAX_AGE = "86400"
 _TOKEN_LIST = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+(\s*,\s*[A-Za-z0-9!#$%&'*+.^_`|~-]+)*$")
 MAX_REQUESTED_HEADERS = 1024
+
+
+def token_headers(form: Mapping[str, Sequence[str]]) -> Headers:
+    """The CORS headers of a token endpoint answer to this form: none for a password grant."""
+    return () if "password" in form.get("grant_type", ()) else TOKEN
 
 
 def preflight(methods: str, requested_headers: str | None, base: Headers) -> Headers:

@@ -5,7 +5,9 @@ Files: `ca.pem` (the CA clients trust), `ca-bundle.pem` (system CAs + that CA: p
 `REQUESTS_CA_BUNDLE` at it, since requests lets that variable override a Session's `verify`),
 `server.pem`/`server-key.pem` (localhost, 127.0.0.1, ::1), `signing-N.pem`/`signing-N-key.pem`
 (the token-signing keys, RSA-2048, with certificates self-signed as Entra's are, so JWKS can
-carry `x5c`/`x5t`). Private keys are 0600, certificates 0644.
+carry `x5c`/`x5t`). Private keys are 0600, certificates 0644. A state dir this module makes
+(or finds empty) gets a `.gitignore` of `*`, as pytest's and ruff's caches do: it holds the
+CA's private key and never belongs in the project's repository.
 
 Two functions, one job each:
 - `ensure_state` is the only one that makes anything. It holds an exclusive lock (`flock` on
@@ -51,6 +53,10 @@ class StatePaths:
     @property
     def lock(self) -> Path:
         return self.root / ".lock"
+
+    @property
+    def gitignore(self) -> Path:
+        return self.root / ".gitignore"
 
     @property
     def ca_cert(self) -> Path:
@@ -151,10 +157,32 @@ def ensure_state(root: str | Path) -> StatePaths:
     paths = StatePaths(Path(root).resolve())
     paths.root.mkdir(parents=True, exist_ok=True)
     with _locked(paths.lock, fcntl.LOCK_EX, create=True):
+        _ignore_in_git(paths)
         replaced = _complete(paths)
     if replaced:
         log.warning("mock-entra: state dir %s: %s", paths.root, "; ".join(replaced))
     return paths
+
+
+GITIGNORE = "# made by mock-entra: this folder holds private keys; keep it out of git\n*\n"
+
+
+# What else the mock's tools keep in a state dir: the store (SQLite and its journal files),
+# `serving.json` (`mock-entra serve`), the demo's logs, `MockEntra`'s config file.
+_OURS = ("store.sqlite3", "serving.json", "logs", "config.json", ".lock")
+
+
+def _ignore_in_git(paths: StatePaths) -> None:
+    """Write `.gitignore` into a state dir that holds nothing but the mock's own files (a new
+    one, or one made before this file was): never into a folder holding anything else, as
+    `--state-dir .` would (git must not ignore someone's project)."""
+    if paths.gitignore.exists():
+        return
+    material = {p.name for p in paths.material()}
+    for entry in paths.root.iterdir():
+        if entry.name not in material and not entry.name.startswith(_OURS):
+            return
+    write_atomic(paths.gitignore, GITIGNORE.encode(), 0o644)
 
 
 def _complete(paths: StatePaths) -> list[str]:

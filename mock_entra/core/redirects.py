@@ -1,20 +1,27 @@
 """Redirect URIs as Entra registers and matches them.
 
-Learn, "Redirect URI (reply URL) restrictions and limitations":
+Learn, "Redirect URI (reply URL) restrictions and limitations"
+(https://learn.microsoft.com/entra/identity-platform/reply-url):
 - a redirect URI starts with `https`; `http` only for `localhost` (loopback) URIs;
 - "Localhost exceptions": for `localhost` and `127.0.0.1` the port is ignored when matching
   (RFC 8252 §7.3: a native app listens on an ephemeral port), so `http://localhost/cb`
   registered matches `http://localhost:53117/cb` asked; the IPv6 loopback `[::1]` is "not
   currently supported" (no port rule for it);
-- URIs are case-sensitive (the path; scheme and host are not, as in any URL), and a URI
-  registered without a path is returned with a trailing slash (`https://contoso.com` ->
-  `https://contoso.com/`), so with or without the slash it is the same URI; a URI with a path
-  matches only with the same trailing slash or none;
+- URIs are case-sensitive, and a URI registered without a path is returned with a trailing
+  slash (`https://contoso.com` -> `https://contoso.com/`), so with or without the slash it is
+  the same URI; a URI with a path matches only with the same trailing slash or none;
 - wildcards (`https://*.contoso.com`) are not supported for apps that sign in personal
   accounts and discouraged for the others: the mock matches no wildcard (a config with one is
   refused); at most 256 characters; none of `! $ ' ( ) , ;`.
 - "Don't register multiple redirect URIs where only the port differs": Entra then picks one
   of them and its platform; the mock prefers an exact match, then the first registered one.
+
+Beyond those two exceptions the asked URI is compared with the registered string as it is:
+no URL parsing, which would read `http://evil.example\\@localhost/` as localhost (a browser
+goes to evil.example), strip a leading space or newline, drop an empty `?`, or lower-case a
+scheme. Entra does the same: "Reply address did not match because of case sensitivity" for
+a host or scheme too (microsoftgraph/microsoft-graph-explorer-v4#540; "Server doesn't allow
+case insensitive comparison", AzureAD/azure-activedirectory-library-for-objc#995).
 
 The platform the matched URI is registered under (web, spa, public client) decides how a
 code sent there may be redeemed (`grants`).
@@ -22,9 +29,9 @@ code sent there may be redeemed (`grants`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
-from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from mock_entra.core.config import AppRegistration
@@ -34,6 +41,17 @@ LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
 MAX_URI_LENGTH = 256
 FORBIDDEN_CHARACTERS = "!$'(),;"
 
+# scheme "://" authority, then the rest (path, query) as written.
+_HIERARCHICAL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*)")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+# A registrable authority: a DNS name or an IP literal, and a port (no user info, no "\").
+_AUTHORITY = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?"
+)
+# A loopback URI's scheme, host and port, the port's digits alone in group 1. The scheme and
+# host are matched in any case only to recognise the form: the rest is compared as written.
+_LOOPBACK = re.compile(r"http://(?:localhost|127\.0\.0\.1)(?::(\d{1,5}))?(?=[/?]|$)", re.IGNORECASE)
+
 
 @dataclass(frozen=True)
 class Registered:
@@ -41,38 +59,6 @@ class Registered:
 
     uri: str
     platform: Platform
-
-
-@dataclass(frozen=True)
-class _Key:
-    scheme: str
-    host: str
-    port: int | None
-    path: str
-    query: str
-
-    @property
-    def loopback(self) -> bool:
-        return self.host in LOOPBACK_HOSTS
-
-
-def _key(uri: str) -> _Key | None:
-    try:
-        parts = urlsplit(uri)
-        port = parts.port
-    except ValueError:
-        return None
-    if not parts.scheme or parts.fragment:
-        return None
-    scheme = parts.scheme.lower()
-    default = {"https": 443, "http": 80}.get(scheme)
-    return _Key(
-        scheme=scheme,
-        host=(parts.hostname or "").lower(),
-        port=None if port == default else port,
-        path=parts.path or "/",  # no path: the same URI as with "/" (the trailing-slash rule)
-        query=parts.query,
-    )
 
 
 def registered(app: AppRegistration) -> list[Registered]:
@@ -86,32 +72,54 @@ def registered(app: AppRegistration) -> list[Registered]:
 
 def match(app: AppRegistration, asked: str) -> Registered | None:
     """The registered URI that `asked` matches, or None (AADSTS50011)."""
-    if len(asked) > 2 * MAX_URI_LENGTH:  # longer than anything that can be registered
-        return None
-    want = _key(asked)
-    if want is None:
+    if len(asked) > 2 * MAX_URI_LENGTH or not _printable(asked):
         return None
     candidates = registered(app)
+    want = with_slash(asked)
     for entry in candidates:
-        if _key(entry.uri) == want:
+        if with_slash(entry.uri) == want:
             return entry
-    if want.loopback:  # Learn: "the port component ... is ignored" for localhost
+    want_portless = _without_port(want)
+    if want_portless is not None:  # Learn: "the port component ... is ignored" for localhost
         for entry in candidates:
-            have = _key(entry.uri)
-            if have is not None and have.loopback and _same_but_port(have, want):
+            if _without_port(with_slash(entry.uri)) == want_portless:
                 return entry
     return None
 
 
-def _same_but_port(a: _Key, b: _Key) -> bool:
-    return (a.scheme, a.host, a.path, a.query) == (b.scheme, b.host, b.path, b.query)
+def with_slash(uri: str) -> str:
+    """The URI with the "/" Entra gives one without a path (`https://contoso.com` and
+    `https://contoso.com?x=1` are `https://contoso.com/` and `https://contoso.com/?x=1`); any
+    other URI as it is."""
+    head = _HIERARCHICAL.match(uri)
+    if head is not None and uri[head.end() : head.end() + 1] in ("", "?"):
+        return f"{uri[: head.end()]}/{uri[head.end() :]}"
+    return uri
+
+
+def _without_port(uri: str) -> str | None:
+    """A loopback URI without its port (as written otherwise); None for any other URI."""
+    found = _LOOPBACK.match(uri)
+    if found is None:
+        return None
+    port = found.group(1)
+    if port is None:
+        return uri
+    if not 0 < int(port) < 65536:
+        return None
+    return uri[: found.start(1) - 1] + uri[found.end(1) :]
+
+
+def _printable(uri: str) -> bool:
+    """No whitespace, control characters or backslash: a browser strips, drops or rewrites
+    them (WHATWG URL), so a URI with one would not go where its text says."""
+    return uri.isprintable() and " " not in uri and "\\" not in uri
 
 
 def reply_to(asked: str) -> str:
     """Where the answer goes: the URI the client asked for (with its own port), with the
     trailing slash Entra adds to a URI without a path (Learn: query and fragment modes)."""
-    parts = urlsplit(asked)
-    return parts._replace(path="/").geturl() if not parts.path else asked
+    return with_slash(asked)
 
 
 def problem(uri: str, platform: Platform) -> str | None:
@@ -123,13 +131,19 @@ def problem(uri: str, platform: Platform) -> str | None:
     bad = sorted({c for c in uri if c in FORBIDDEN_CHARACTERS})
     if bad:
         return f"the characters {' '.join(bad)} are not supported in redirect URIs"
-    key = _key(uri)
-    if key is None:
-        return "not an absolute URI without a fragment"
-    if platform == "public" and key.scheme not in ("http", "https"):
-        return None  # a custom scheme of a mobile or desktop app, e.g. msal<client id>://auth
-    if key.scheme == "https" and key.host:
+    if not _printable(uri):
+        return "spaces, control characters and backslashes are not supported"
+    if "#" in uri:
+        return "a redirect URI has no fragment (#)"
+    head = _HIERARCHICAL.match(uri)
+    if head is None or head.group(1).lower() not in ("http", "https"):
+        if platform == "public" and _SCHEME.match(uri):
+            return None  # a custom scheme of a mobile or desktop app, e.g. msal<client id>://auth
+        return "must start with https:// (http:// only for localhost or 127.0.0.1)"
+    if not _AUTHORITY.fullmatch(head.group(2)):
+        return "not a host name or IP address with an optional port (no user@, no empty port)"
+    if head.group(1).lower() == "https":
         return None
-    if key.scheme == "http" and key.loopback:
+    if _LOOPBACK.match(uri) is not None:
         return None
     return "must start with https:// (http:// only for localhost or 127.0.0.1)"

@@ -6,26 +6,34 @@ Learn "Microsoft identity platform and OAuth 2.0 Resource Owner Password Credent
 only (AADSTS9001023 on `/common` and `/consumers`). Nothing interactive can happen, so a
 missing consent is AADSTS65001 (`consent_required`). A wrong password is AADSTS50126, an
 unknown user AADSTS50034, a disabled one AADSTS50057; a client that neither authenticates nor
-allows public client flows gets AADSTS7000218.
+allows public client flows gets AADSTS7000218. Passwords are checked by smart lockout
+(`lockout`): too many wrong ones and the account is locked, AADSTS50053.
+
+ROPC is not for browsers: a request with an `Origin` is refused before anything is checked
+(AADSTS9002326, the error Entra answers it with, and without CORS headers: `cors.token_headers`;
+MicrosoftDocs/azure-docs#75699), so no web page can use its visitors' browsers to guess
+passwords, nor lock their accounts.
 """
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from typing import TYPE_CHECKING
 
 from mock_entra.core.aadsts import (
     AADSTS50034,
+    AADSTS50053,
     AADSTS50057,
     AADSTS50126,
     AADSTS7000218,
     AADSTS9001023,
+    AADSTS9002326,
     EntraError,
     required,
 )
 from mock_entra.core.client_auth import Client
 from mock_entra.core.consent import require_consent
+from mock_entra.core.lockout import Verdict, check_password
 from mock_entra.core.runtime import Runtime
 from mock_entra.core.scopes import parse_scopes
 from mock_entra.core.tokens import SignIn
@@ -35,6 +43,8 @@ if TYPE_CHECKING:
 
 
 def password(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> dict:
+    if req.origin is not None:
+        raise EntraError(AADSTS9002326, origin=req.origin)
     if req.tenant_segment.lower() in ("common", "consumers"):
         raise EntraError(AADSTS9001023)
     if not c.confidential and not c.app.is_fallback_public_client:
@@ -45,7 +55,10 @@ def password(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> di
     user = c.tenant.user_by_username(username)
     if user is None:
         raise EntraError(AADSTS50034, tenant_id=c.tenant.tenant_id)
-    if not hmac.compare_digest(secret.encode(), user.password.encode()):
+    verdict = check_password(rt, c.tenant.tenant_id, user, secret)
+    if verdict is Verdict.LOCKED:
+        raise EntraError(AADSTS50053)
+    if verdict is Verdict.WRONG:
         raise EntraError(AADSTS50126)
     if not user.account_enabled:
         raise EntraError(AADSTS50057)

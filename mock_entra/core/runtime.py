@@ -45,6 +45,7 @@ SESSION = "sso_session"
 CONSENT = "consent"
 DEVICE = "device_code"  # device_code -> DeviceCodeRecord
 USER_CODE = "device_user_code"  # user_code -> device_code
+LOCKOUT = "lockout"  # tenant|user -> lockout.Failures (one per user of the config)
 
 # How big the store may grow (see `store.Limits`): a mock left running in CI, or flooded
 # with anonymous authorize requests, keeps a bounded file.
@@ -57,6 +58,7 @@ STORE_LIMITS = Limits(
         CONSENT: 10_000,
         DEVICE: 1000,
         USER_CODE: 1000,
+        LOCKOUT: 10_000,
     },
     # Entra keeps a refresh token valid after issuing the next; a client only ever uses its
     # newest, so the 16 newest of one sign-in (client, user, session) are plenty.

@@ -19,6 +19,7 @@ Values are JSON text; the typed records (`signin_state`) serialize themselves.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -26,7 +27,7 @@ import os
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -186,6 +187,20 @@ class Store:
             .fetchone()
         )
         return row is not None
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the reads and writes inside as one write transaction (`BEGIN IMMEDIATE`: other
+        writers, in this process or another, wait), for a read-modify-write that must not
+        interleave with another (counting failed sign-ins)."""
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
     def count(self, kind: str) -> int:
         return (

@@ -7,7 +7,7 @@ import uuid
 from flask import current_app, g, request
 
 from mock_entra.core.runtime import Runtime
-from mock_entra.web.wire import client_request_id, correlation_for, entra_timestamp
+from mock_entra.web.wire import base_url_of, client_request_id, correlation_for, entra_timestamp
 
 EXTENSION = "mock_entra"
 
@@ -17,8 +17,8 @@ def runtime() -> Runtime:
 
 
 def base_url() -> str:
-    """scheme://host[:port] as the client called it: the host in issuers and endpoints."""
-    return request.host_url.rstrip("/")
+    """scheme://host[:port] in issuers and endpoints (`wire.base_url_of`)."""
+    return base_url_of(request.environ)
 
 
 def trace_id() -> str:

@@ -10,7 +10,7 @@ JWKS. `wsgi.MockApp` composes `Front` the same way in every mode.
 The device authorization endpoint (`/oauth2/v2.0/devicecode`) is a form post answered with
 JSON like the token endpoint, so it shares its handling. CORS (`core.cors`): discovery and
 JWKS for any origin; the token endpoint for any origin too, the grant deciding who may redeem
-cross-origin (`grants.check_platform`).
+cross-origin (`grants.check_platform`), except the password grant (`cors.token_headers`).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from mock_entra.core.faults import FaultResponse, JwksFault, KeyRotation
 from mock_entra.core.grants import exchange
 from mock_entra.core.runtime import Runtime
 from mock_entra.core.tenants import tenant_of
+from mock_entra.web.hosts import Hosts, check
 from mock_entra.web.wire import (
     JSON_TYPE,
     MAX_BODY_BYTES,
@@ -58,7 +59,7 @@ _DOCUMENT = re.compile(
 _TOKEN = re.compile(r"^/([^/]+)/oauth2/v2\.0/token$")
 _DEVICECODE = re.compile(r"^/([^/]+)/oauth2/(?:v2\.0/)?devicecode$")
 MAX_FIELDS = 200
-MAX_DOCUMENTS = 256  # bounded: the Host header is the client's to choose
+MAX_DOCUMENTS = 256  # bounded: a public URL or a served host, by tenant segment and path
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
 _DAY = (("Cache-Control", "max-age=86400, private"),)
 _DOCUMENT_METHODS = "GET, HEAD, OPTIONS"
@@ -70,14 +71,24 @@ _TOO_LARGE = "The data value transmitted exceeds the capacity limit."
 class Front:
     """Discovery, JWKS and token requests answered here; the rest handed to `flask`."""
 
-    def __init__(self, runtime: Runtime, build_flask: Callable[[Runtime], WSGIApp]) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        build_flask: Callable[[Runtime], WSGIApp],
+        hosts: Hosts | None = None,
+    ) -> None:
         self.runtime = runtime
+        self.hosts = hosts if hosts is not None else Hosts()
         self._build_flask = build_flask
         self._flask: WSGIApp | None = None
         self._lock = threading.Lock()
         self._documents: dict[tuple[str, str, str], bytes] = {}
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        # Every request, whichever endpoint: a Host the mock does not answer gets 400 here.
+        refused = check(self.hosts, environ, start_response)
+        if refused is not None:
+            return refused
         # The fault scenarios in force are read once per request, whichever hook asks.
         with self.runtime.faults.request():
             return self._route(environ, start_response)
@@ -229,6 +240,7 @@ class Front:
         posts answered with JSON, Entra's errors, CORS for any origin."""
         handler = handler or self._exchange
         trace = str(uuid.uuid4())
+        headers = cors.TOKEN  # until the form says which grant it is
         if method == "OPTIONS":  # a CORS preflight (msal-browser's requests are simple ones)
             headers = cors.preflight(
                 "POST, OPTIONS", environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"), cors.TOKEN
@@ -244,18 +256,20 @@ class Front:
                     413,
                     _json(http_error_json(413, _TOO_LARGE, trace)),
                     trace,
-                    *cors.TOKEN,
+                    *headers,
                 )
-            payload = handler(environ, segment, _form(environ, body))
+            form = _form(environ, body)
+            headers = cors.token_headers(form)
+            payload = handler(environ, segment, form)
         except EntraError as error:
-            return self._error(environ, start_response, error, trace, cors.TOKEN)
+            return self._error(environ, start_response, error, trace, headers)
         except FaultResponse as fault:
-            return self._fault(environ, start_response, fault, trace, cors.TOKEN)
+            return self._fault(environ, start_response, fault, trace, headers)
         except Exception:
             log.exception("unexpected error in the mock (trace id %s)", trace)
             body = _json(unexpected_error_json(trace))
-            return _send(start_response, 500, body, trace, *cors.TOKEN)
-        return _send(start_response, 200, _json(payload), trace, *NO_STORE, *cors.TOKEN)
+            return _send(start_response, 500, body, trace, *headers)
+        return _send(start_response, 200, _json(payload), trace, *NO_STORE, *headers)
 
     def _error(
         self,

@@ -14,6 +14,7 @@ import hashlib
 from pathlib import Path
 
 from flask import Blueprint, Response, render_template, request
+from markupsafe import Markup, escape
 
 from mock_entra.core.pki import StatePaths
 from mock_entra.core.tenants import tenant_of
@@ -23,9 +24,12 @@ from mock_entra.web.respond import json_response
 
 bp = Blueprint("landing", __name__)
 
+# URLs wrap only after a "/" (the `breakable` filter's <wbr>), never mid-word; what still does
+# not fit scrolls sideways in its table's box instead of being cut anywhere.
 STYLE = (
     "body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem}"
-    "code{background:#f3f3f3;padding:0 .25rem;overflow-wrap:anywhere}"
+    "code{background:#f3f3f3;padding:0 .25rem;overflow-wrap:normal;word-break:normal}"
+    ".scroll{overflow-x:auto}"
     "table{border-collapse:collapse;margin:.5rem 0 1rem}"
     "td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}"
 )
@@ -40,6 +44,15 @@ _PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
+
+
+@bp.app_template_filter("breakable")
+def breakable(url: object) -> Markup:
+    """`url` escaped, with a line-break opportunity after each "/" (and "?", "&")."""
+    text = escape(url)
+    for mark in ("/", "?", "&amp;"):
+        text = text.replace(Markup(mark), Markup(f"{mark}<wbr>"))
+    return text
 
 
 @bp.get("/healthz")

@@ -32,6 +32,7 @@ from mock_entra.core.aadsts import (
     EntraError,
 )
 from mock_entra.core.config import AppRegistration, MockConfig, Tenant
+from mock_entra.core.lockout import Verdict, check_password
 from mock_entra.core.runtime import SESSION, Runtime
 from mock_entra.core.signin_state import (
     Account,
@@ -74,6 +75,12 @@ PASSWORD_EMPTY = "Please enter your password."
 PASSWORD_WRONG = (
     "Your account or password is incorrect. If you don't remember your password, reset it now."
 )
+# Smart lockout's message on the password page (Learn, "Protect user accounts from attacks
+# with Microsoft Entra smart lockout"); the token endpoint's twin is AADSTS50053.
+ACCOUNT_LOCKED = (
+    "Your account is temporarily locked to prevent unauthorized use. Try again later, and if "
+    "you still have trouble, contact your admin."
+)
 
 DEVICE_CODE_WRONG = "That code didn't work. Check the code and try again."
 
@@ -100,9 +107,16 @@ def _accounts(session: SsoSession, tenant: Tenant) -> list[Account]:
 
 
 def _remember(rt: Runtime, account: Account, cookies: Cookies) -> str:
-    """Add the account to the browser's SSO session (a new one if it has none)."""
-    sid, session = _session(rt)
-    sid = sid or str(uuid.uuid4())
+    """After a credential sign-in: the browser's SSO session, with the account, under a new
+    id. Never the id the browser brought: cookies ignore ports, so a page on any
+    http://localhost port can plant an `ESTSAUTH` of its own, and a sign-in that joined it
+    would hand the planter the user's session (session fixation; OWASP "Session Management
+    Cheat Sheet": renew the session id after any authentication). The accounts already
+    signed in move to the new id (the account picker keeps them); the old id ends."""
+    old, session = _session(rt)
+    if old is not None:
+        rt.store.delete(SESSION, old)
+    sid = str(uuid.uuid4())
     ttl = KMSI_TTL if account.kmsi else SESSION_TTL
     rt.store.put(SESSION, sid, session.with_account(account).to_json(), ttl=ttl)
     cookies.append(
@@ -344,7 +358,10 @@ def login() -> Response:
             return _page("username", ctx, pending, username_error=USERNAME_UNKNOWN)
         if not password:
             return _page("password", ctx, pending, password_error=PASSWORD_EMPTY)
-        if password != user.password:
+        verdict = check_password(rt, home.tenant_id, user, password)
+        if verdict is Verdict.LOCKED:
+            return _page("password", ctx, pending, password_error=ACCOUNT_LOCKED)
+        if verdict is Verdict.WRONG:
             return _page("password", ctx, pending, password_error=PASSWORD_WRONG)
         pending = pending.evolve(verified=Account(user.object_id, home.tenant_id, rt.now()))
         core.save(rt, ctx, pending)

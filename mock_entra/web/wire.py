@@ -17,6 +17,7 @@ SECURITY_HEADERS = (
     ("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),
     ("X-Content-Type-Options", "nosniff"),
 )
+BASE_URL_KEY = "mock_entra.base_url"  # set by `hosts.check`, read by `base_url_of`
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
@@ -82,15 +83,7 @@ def entra_timestamp(now: float) -> str:
 
 
 def base_url_of(environ: dict) -> str:
-    """scheme://host[:port] as the client called it, as werkzeug's `request.host_url`
-    (without its trailing slash): the default port is dropped."""
-    scheme = environ.get("wsgi.url_scheme", "http")
-    host = (
-        environ.get("HTTP_HOST")
-        or f"{environ.get('SERVER_NAME', '')}:{environ.get('SERVER_PORT', '')}"
-    )
-    if scheme == "https" and host.endswith(":443"):
-        host = host[:-4]
-    elif scheme == "http" and host.endswith(":80"):
-        host = host[:-3]
-    return f"{scheme}://{host}"
+    """scheme://host[:port] of every URL handed out for this request: the one `hosts.check`
+    put in `environ` (the configured public URL, or the host the client called when the mock
+    answers it), never the Host header as sent."""
+    return environ[BASE_URL_KEY]

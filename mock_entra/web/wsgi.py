@@ -19,6 +19,7 @@ from mock_entra.core.config import DEFAULT_CONFIG, MockConfig
 from mock_entra.core.runtime import Runtime, open_runtime
 from mock_entra.web.accesslog import AccessLog
 from mock_entra.web.front import Front, StartResponse, WSGIApp
+from mock_entra.web.hosts import Hosts
 from mock_entra.web.requestlog import RequestLog
 
 
@@ -31,9 +32,16 @@ def _flask_app(runtime: Runtime) -> WSGIApp:
 class MockApp:
     """One mock instance: its runtime (keys, store, clock, config) and the composed app."""
 
-    def __init__(self, runtime: Runtime, *, request_log: bool, access_log: bool) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        request_log: bool,
+        access_log: bool,
+        hosts: Hosts | None = None,
+    ) -> None:
         self.runtime = runtime
-        self.front = Front(runtime, _flask_app)
+        self.front = Front(runtime, _flask_app, hosts)
         app: WSGIApp = self.front
         if request_log:
             app = RequestLog(app, runtime)
@@ -60,6 +68,7 @@ def create_app(
     log_requests: bool | None = None,
     access_log: bool = False,
     test_controls: bool | None = None,
+    hosts: Hosts | None = None,
 ) -> MockApp:
     """Build a mock as a WSGI app. Example::
 
@@ -67,9 +76,11 @@ def create_app(
 
     The request log is on when the admin API is, unless `log_requests` says otherwise; the
     access log (one line per request to the `mock_entra.access` logger) when asked for.
+    `hosts`: the Host values answered and the base URL handed out (`hosts.Hosts`); by
+    default `localhost`, `127.0.0.1` and `[::1]` at any port, other hosts refused with 400.
     """
     runtime = open_runtime(
         config, state_dir=state_dir, clock=clock, admin_key=admin_key, test_controls=test_controls
     )
     logging_on = log_requests if log_requests is not None else admin_key is not None
-    return MockApp(runtime, request_log=logging_on, access_log=access_log)
+    return MockApp(runtime, request_log=logging_on, access_log=access_log, hosts=hosts)

@@ -20,7 +20,7 @@ import pytest
 from client_app_fakes import BASE_ENV
 from gunicorn.app.base import Application, BaseApplication
 
-from client_app import cli, gunicorn_conf
+from client_app import cli, gunicorn_conf, serving
 
 # Requests that never finish sending their body: each holds one gunicorn thread.
 SLOW_BODY_CLIENTS = 4
@@ -140,7 +140,7 @@ def test_client_app_serves_with_the_gunicorn_conf_settings(
     def run(self: BaseApplication) -> None:
         seen.update({name: self.cfg.settings[name].get() for name in gunicorn_conf.NAMES})
 
-    monkeypatch.setattr(cli._GunicornServer, "run", run)
+    monkeypatch.setattr(serving.GunicornServer, "run", run)
     assert cli.main(["--port", str(free_port())]) == 0
     assert seen == gunicorn_conf.settings()
     assert seen["worker_class"] == "gthread" and int(str(seen["threads"])) > SLOW_BODY_CLIENTS

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from client_app_fakes import FakeIdP, csrf_token_of, sign_in, start_login
+from client_app_fakes import FakeIdP, csrf_token_of, sign_in, sign_out, start_login
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -26,17 +26,34 @@ def test_home_when_signed_out_offers_sign_in(client: FlaskClient) -> None:
     assert 'id="sign-out"' not in response.text
 
 
-def test_home_when_signed_in_shows_name_profile_and_sign_out(
+def header_of(page: str) -> str:
+    return page[page.index("<header>") : page.index("</header>")]
+
+
+def test_home_when_signed_in_shows_name_profile_and_sign_out_in_the_header(
     client: FlaskClient, idp: FakeIdP
 ) -> None:
     sign_in(client, idp)
     page = client.get("/").text
     assert 'id="user-name">Adele Vance<' in page
     assert 'id="profile-link" href="/profile"' in page
-    assert '<form class="inline" id="sign-out-form" method="post" action="/logout">' in page
-    assert 'id="sign-out">Sign out</button>' in page
+    header = header_of(page)  # where the profile page has it too
+    assert '<form class="inline" id="sign-out-form" method="post" action="/logout">' in header
+    assert '<button type="submit" class="link-button" id="sign-out">Sign out</button>' in header
+    assert page.count('id="sign-out"') == 1
     assert csrf_token_of(page)
     assert 'id="sign-in"' not in page
+
+
+def test_after_sign_out_the_home_page_says_so_once(client: FlaskClient, idp: FakeIdP) -> None:
+    assert 'id="signed-out"' not in client.get("/").text  # a visitor who never signed in
+    sign_in(client, idp)
+    sign_out(client)
+    page = client.get("/").text  # where Entra's logout returns
+    assert '<p class="notice" id="signed-out" role="status">You are signed out.</p>' in page
+    assert 'id="sign-in" href="/login"' in page
+    assert client.get_cookie("entra_lab_session") is None  # the session is gone all the same
+    assert 'id="signed-out"' not in client.get("/").text  # once
 
 
 def test_healthz_is_ok_and_sets_no_cookie(client: FlaskClient) -> None:
@@ -102,10 +119,21 @@ def test_callback_response_has_no_referrer(client: FlaskClient, idp: FakeIdP) ->
     assert sign_in(client, idp).headers["Referrer-Policy"] == "no-referrer"
 
 
-def test_unknown_page_is_a_404_error_page(client: FlaskClient) -> None:
+def test_unknown_page_is_a_404_error_page_that_offers_home_not_a_sign_in(
+    client: FlaskClient,
+) -> None:
     response = client.get("/does-not-exist")
     assert response.status_code == 404
     assert 'id="error-status">404<' in response.text
+    assert 'id="error-home" href="/"' in response.text
+    assert "Sign in again" not in response.text and 'id="try-again"' not in response.text
+
+
+def test_a_failed_sign_in_offers_to_sign_in_again(client: FlaskClient, idp: FakeIdP) -> None:
+    start_login(client)
+    response = client.get("/getAToken", query_string={"error": "access_denied", "state": "x"})
+    assert response.status_code >= 400
+    assert 'id="try-again" href="/login">Sign in again</a>' in response.text
 
 
 def test_unexpected_exception_is_a_500_page_without_traceback(app: Flask) -> None:

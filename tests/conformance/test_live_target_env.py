@@ -15,6 +15,7 @@ from conformance.targets import (
     LIVE_REQUIRED,
     TargetConfigError,
     live_target_from_env,
+    unreachable,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,3 +108,79 @@ def test_env_example_documents_every_live_variable() -> None:
     text = (ROOT / ".env.example").read_text()
     for name in (*LIVE_REQUIRED, *LIVE_OPTIONAL, "CONFORMANCE_TARGET"):
         assert f"{name}=" in text, name
+
+
+def test_an_unfilled_env_example_is_refused_naming_each_placeholder(tmp_path: Path) -> None:
+    # .env.example copied, the secrets filled in, the ids and URLs left as they were.
+    env_file = tmp_path / ".env"
+    env_file.write_text((ROOT / ".env.example").read_text())
+    sourced = subprocess.run(
+        ["bash", "-c", "set -a; . ./.env; set +a; env -0"],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    env = dict(line.split("=", 1) for line in sourced.stdout.split("\0") if "=" in line)
+    env |= {"ENTRA_CLIENT_SECRET": "s3cret", "ENTRA_PASSWORD": "pw"}
+    with pytest.raises(TargetConfigError) as caught:
+        live_target_from_env(env)
+    problems = caught.value.problems
+    named = [p.split(" ", 1)[0] for p in problems]
+    assert named == ["ENTRA_TENANT_ID", "ENTRA_CLIENT_ID", "ENTRA_APP_URL", "ENTRA_USERNAME"]
+    assert all("is still a placeholder" in p for p in problems), problems
+
+
+def test_a_client_id_must_be_a_guid() -> None:
+    with pytest.raises(TargetConfigError, match="ENTRA_CLIENT_ID must be the application"):
+        live_target_from_env(COMPLETE | {"ENTRA_CLIENT_ID": "my-app"})
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_an_unreachable_authority_and_app_are_one_line() -> None:
+    closed = free_port()  # nothing listens there
+    target = live_target_from_env(
+        COMPLETE
+        | {
+            "ENTRA_AUTHORITY": "https://login.invalid/t",
+            "ENTRA_APP_URL": f"http://localhost:{closed}",
+        }
+    )
+    problem = unreachable(target)
+    assert problem is not None and "\n" not in problem
+    assert problem.startswith("cannot reach login.invalid (the name does not resolve")
+    assert f"localhost:{closed} (Connection refused)" in problem
+
+
+def test_a_reachable_target_passes(mock_entra_server) -> None:
+    target = live_target_from_env(
+        COMPLETE
+        | {
+            "ENTRA_AUTHORITY": mock_entra_server.authority,
+            "ENTRA_APP_URL": mock_entra_server.base_url,
+        }
+    )
+    assert unreachable(target) is None
+
+
+@pytest.mark.slow  # a nested pytest
+def test_live_target_without_network_stops_once_before_any_test() -> None:
+    env = clean_env() | COMPLETE | {"ENTRA_AUTHORITY": "https://login.invalid/t"}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "--target", "live", "-p", "no:cacheprovider",
+         "conformance/suites"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    output = done.stdout + done.stderr
+    assert done.returncode == pytest.ExitCode.USAGE_ERROR, output
+    lines = [line for line in output.splitlines() if "cannot reach" in line]
+    assert len(lines) == 1 and "login.invalid" in lines[0], output
+    assert "NameResolutionError" not in output and " FAILED " not in output, output

@@ -109,6 +109,41 @@ def test_diff_command_exits_1_on_differences_0_when_equal_2_on_bad_input(
     assert main(["diff", str(mock), str(tmp_path / "nowhere")]) == 2
 
 
+def test_run_passes_pytest_options_on_with_or_without_the_separator(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import conformance.cli
+
+    calls: list[tuple[str, Path, list[str]]] = []
+    monkeypatch.setattr(conformance.cli, "run", lambda *args: calls.append(args) or 0)
+    assert main(["run", "--run-slow", "--target", "live", "-k", "discovery", "-x"]) == 0
+    assert main(["run", "--report", str(tmp_path), "--", "--run-slow", "-k", "a or b"]) == 0
+    assert calls == [
+        ("live", Path("conformance-report"), ["--run-slow", "-k", "discovery", "-x"]),
+        ("mock", tmp_path, ["--run-slow", "-k", "a or b"]),
+    ]
+
+
+def test_diff_refuses_options_it_does_not_know(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["diff", "a", "b", "--run-slow"])
+    assert exited.value.code == 2
+    assert "unrecognized arguments: --run-slow" in capsys.readouterr().err
+
+
+def test_run_help_describes_the_command_and_names_every_entra_variable(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from conformance.targets import LIVE_OPTIONAL, LIVE_REQUIRED
+
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    shown = capsys.readouterr().out
+    assert "Run the conformance suites" in shown and "--run-slow" in shown
+    for name in (*LIVE_REQUIRED, *LIVE_OPTIONAL):
+        assert name in shown, name
+
+
 @pytest.mark.slow
 def test_run_on_the_mock_writes_a_report_with_progress_lines(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -116,7 +151,7 @@ def test_run_on_the_mock_writes_a_report_with_progress_lines(
     # In this repository, whose pytest options spread tests over pytest-xdist workers: `run`
     # is one process whatever they say, so its progress lines and results keep their shape.
     report = tmp_path / "report"
-    status = main(["run", "--report", str(report), "--", "-k", "discovery"])
+    status = main(["run", "--report", str(report), "-k", "discovery"])  # pytest's -k, as it is
     out = capsys.readouterr().out
     assert status == 0, out
     assert "PASSED  test_idp_protocol::test_discovery_document_lists" in out, out

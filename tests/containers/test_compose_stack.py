@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shlex
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -32,16 +33,28 @@ SERVICES = ("mock-entra", "client-app")
 UP_TIMEOUT = 180
 
 
-def readme_compose_commands() -> tuple[str, str]:
-    """The `docker compose up` and `down` lines of the README's Docker block."""
+def readme_compose_lines() -> list[str]:
+    """The command lines of the README's Docker block."""
     readme = (ROOT / "README.md").read_text()
     marked = r"<!--\s*docs-test:[^>]*\bdocker\b[^>]*-->\s*\n```bash\n(.*?)```"
     match = re.search(marked, readme, re.S)
     assert match, "README has no bash block marked `<!-- docs-test: ... docker ... -->`"
-    lines = [ln.split("#")[0].strip() for ln in match[1].splitlines() if ln.strip()]
+    return [ln.split("#")[0].strip() for ln in match[1].splitlines() if ln.strip()]
+
+
+def readme_compose_commands() -> tuple[str, str]:
+    """The `docker compose up` and `down` lines of the README's Docker block."""
+    lines = readme_compose_lines()
     (up,) = [ln for ln in lines if ln.startswith("docker compose up")]
     (down,) = [ln for ln in lines if ln.startswith("docker compose down")]
     return up, down
+
+
+def readme_ca_copy(destination: Path) -> str:
+    """The README's `docker compose cp` of the mock's CA, writing to `destination`."""
+    (line,) = [ln for ln in readme_compose_lines() if ln.startswith("docker compose cp")]
+    copy = line.split()[-1]
+    return line.removesuffix(copy) + shlex.quote(str(destination))
 
 
 @dataclass
@@ -121,7 +134,8 @@ def test_a_browser_signs_in_through_the_stack_and_sees_the_graph_profile(
     tenant = DEFAULT_CONFIG.default_tenant
     registration = tenant.apps[0]
     ca = tmp_path / "ca.pem"
-    ca.write_bytes(stack.state_file("ca.pem"))  # the CA the mock made in its volume
+    stack.engine.shell(readme_ca_copy(ca), env=stack.env)  # out of its volume, as the README says
+    assert ca.read_bytes() == stack.state_file("ca.pem")
     authority = f"https://localhost:{stack.mock_port}/{tenant.tenant_id}"
     app_url = f"http://localhost:{stack.app_port}"
     users = tuple(User(u.username, u.password, u.display_name) for u in tenant.users)

@@ -223,6 +223,60 @@ def test_parameters_missing_or_malformed_are_all_named_and_nothing_runs(tmp_path
     assert done.returncode == 2 and "unknown option: --frobnicate" in done.stderr
 
 
+@pytest.mark.parametrize(
+    ("missing", "args", "env"),
+    [
+        (["az"], ARGS, {"CLIENT_SECRET": SECRET}),
+        (["az", "docker"], [], {}),  # before the parameters are even looked at
+        (["uv"], ARGS, {"CLIENT_SECRET": SECRET, "ENTRA_USERNAME": "u", "ENTRA_PASSWORD": "p"}),
+    ],
+    ids=["az", "az and docker, no parameters", "uv for the live smoke test"],
+)
+def test_missing_tools_are_named_in_one_line_before_anything_runs(
+    tmp_path: Path, missing: list[str], args: list[str], env: dict[str, str]
+) -> None:
+    # Only the stand-ins and python3 on PATH, less the missing ones (bash itself by its path).
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name in {"az", "docker", "curl", "uv"} - set(missing):
+        stub = bin_dir / name
+        shutil.copyfile(STUB, stub)
+        stub.chmod(0o755)
+    (bin_dir / "python3").symlink_to(shutil.which("python3"))
+    log = tmp_path / "calls.log"
+    done = subprocess.run(
+        [shutil.which("bash"), str(SCRIPT), *args],
+        cwd=ROOT,
+        env={"PATH": str(bin_dir), "STUB_LOG": str(log), "HOME": str(tmp_path), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [done.stderr.strip()], done.stderr  # one line
+    assert done.stderr.startswith(f"deploy/azure.sh: not found on PATH: {' '.join(missing)} ")
+    assert "command not found" not in done.stderr
+    assert not log.exists()  # nothing ran
+
+
+def test_a_dry_run_needs_no_azure_cli(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python3").symlink_to(shutil.which("python3"))
+    for tool in ("git", "mktemp", "chmod", "rm", "dirname", "tr", "sed", "grep"):
+        (bin_dir / tool).symlink_to(shutil.which(tool))
+    done = subprocess.run(
+        [shutil.which("bash"), str(SCRIPT), *ARGS, "--dry-run"],
+        cwd=ROOT,
+        env={"PATH": str(bin_dir), "HOME": str(tmp_path), "CLIENT_SECRET": SECRET},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "+ az group create" in done.stderr
+
+
 def test_parameters_from_the_environment(tmp_path: Path) -> None:
     secret_file = tmp_path / "secret"
     secret_file.write_text(SECRET)

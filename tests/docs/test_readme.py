@@ -25,12 +25,32 @@ PENDING = {"docs/graph.md"} - {f"docs/{p.name}" for p in (ROOT / "docs").glob("*
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 
-def test_readme_opens_with_the_two_commands():
-    first_block = re.search(r"```bash\n(.*?)```", README, re.S).group(1)
-    commands = [line.split("#")[0].strip() for line in first_block.splitlines() if line.strip()]
-    assert commands == ["uv run entra-lab demo", "uv run pytest"]
+def test_the_first_screen_says_what_it_is_what_it_needs_the_two_commands_and_what_to_open():
+    first_screen = "\n".join(README.splitlines()[:40])
+    # What it is, then the requirements, before any command.
+    assert (
+        first_screen.index("An offline Microsoft Entra ID")
+        < first_screen.index("**Requirements**")
+        < first_screen.index("```bash")
+    )
+    # The two commands, a block each: the demo holds its terminal, the tests run in another.
+    blocks = re.findall(r"([^\n]*\n)(?:<!--[^\n]*-->\n)?```bash\n(.*?)```", first_screen, re.S)
+    assert [b.strip() for _, b in blocks] == ["uv run entra-lab demo", "uv run pytest"]
+    before_demo = first_screen[: first_screen.index("uv run entra-lab demo")]
+    before_tests = first_screen[: first_screen.index("uv run pytest")]
+    assert "In one terminal" in before_demo and "In another terminal" not in before_demo
+    assert "In another terminal" in before_tests
+    assert "open **http://localhost:5000**" in first_screen  # and what to do there
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     assert "entra-lab" in scripts
+
+
+def test_long_benchmark_and_hardening_tables_live_in_docs():
+    for heading, page in (("## Performance", "docs/performance.md"),
+                          ("## Limits and hardening", "docs/hardening.md")):  # fmt: skip
+        section = README[README.index(heading) :].split("\n## ", 1)[0]
+        assert "|---" not in section, f"{heading}: a table in the README"
+        assert f"]({page})" in section
 
 
 def test_every_mock_config_field_is_documented():
@@ -74,3 +94,19 @@ def test_links_resolve_inside_the_repository(name):
 def test_no_words_about_how_the_project_was_made(name):
     said = re.findall(r"\bissue's\b|\bthe issues?\b|\.\./shared|/work/", PAGES[name])
     assert not said, f"{name} says {said}"
+
+
+def test_run_against_your_tenant_names_the_application_permission_the_live_suite_needs():
+    from mock_entra.core.config import DEFAULT_CONFIG, GRAPH_RESOURCE
+
+    section = README[README.index("## Run against your tenant") :].split("\n## ", 1)[0]
+    suite = (ROOT / "conformance" / "suites" / "test_idp_protocol.py").read_text()
+    assert "no roles: grant the app an application permission" in suite  # what a live run says
+    # The one the README names is one the mock's sample app holds, as the tenant's app must.
+    granted = DEFAULT_CONFIG.default_tenant.apps[0].application_permissions[GRAPH_RESOURCE]
+    assert "**application** permission `User.Read.All`" in section and "User.Read.All" in granted
+    assert "Grant admin consent" in section and '"no roles"' in section
+    assert "User.Read.All" in (ROOT / ".env.example").read_text()
+    # Where the post-logout URI goes: a Web redirect URI, not the front-channel logout URL.
+    assert "two **Redirect URIs**" in section and "https://<your-app>/`" in section
+    assert "ENTRA_APP_URL=http://localhost:5000" in section  # the live suites, a local app

@@ -129,6 +129,7 @@ def test_demo_config_errors_exit_2_before_starting_anything(tmp_path: Path, caps
     code = main([*argv, "--mock-port", str(free_port()), "--app-port", str(free_port())])
     assert code == 2
     err = capsys.readouterr().err
-    expected = f"{bad}: tenants[0].tenant_id: expected a string, got 1"
+    guid = "a GUID, e.g. 8eaef023-2b34-4da1-9baa-8bc8c9d6a490"
+    expected = f"{bad}: tenants[0].tenant_id: expected {guid}, got 1"
     assert err.startswith(f"entra-lab: config error: {expected}")
     assert not state.exists()

@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import tomllib
 from pathlib import Path
 
@@ -72,35 +71,23 @@ def _free_port() -> int:
 @pytest.mark.slow  # a `serve` process (the session's mock_entra_server starts one too)
 def test_serve_answers_over_https_and_stops_on_sigint(state_dir: Path):
     port = _free_port()
+    example = Path(__file__).parents[2] / "examples" / "mock-entra.toml"
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mock_entra",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--state-dir",
-            str(state_dir),
-        ],
+        [sys.executable, "-m", "mock_entra", "serve", "--port", str(port), "--workers", "1",
+         "--state-dir", str(state_dir), "--config", str(example)],
         stderr=subprocess.DEVNULL,
-        env={**os.environ, "MOCK_ENTRA_ADMIN_KEY": ""},
-    )
+        env={**os.environ, "MOCK_ENTRA_ADMIN_KEY": "", "MOCK_ENTRA_PORT": ""},
+    )  # fmt: skip
     try:
-        info = json.loads(
-            run_cli("info", "--json", "--port", str(port), "--state-dir", str(state_dir)).stdout
-        )
+        # Neither --port nor --config: `info` reads what the running server recorded.
+        done = run_cli("info", "--check", "--wait", "20", "--json", "--state-dir", str(state_dir))
+        assert done.returncode == 0, done.stdout + done.stderr
+        info = json.loads(done.stdout)
+        assert info["server_running"] is True and info["base_url"] == f"https://localhost:{port}"
+        assert info["tenant_id"] == "4f3c8d2e-9a7b-4c1d-8e6f-0a1b2c3d4e5f"  # the example's
+        assert info["config_file"] == str(example.resolve()) and info["admin_api"] is False
         url = f"{info['authority']}/v2.0/.well-known/openid-configuration"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                response = requests.get(url, verify=info["ca_file"], timeout=2)
-                break
-            except requests.ConnectionError:
-                assert time.monotonic() < deadline, "mock-entra serve did not come up"
-                time.sleep(0.1)
+        response = requests.get(url, verify=info["ca_file"], timeout=2)
         assert response.status_code == 200
         assert response.json()["issuer"] == f"{info['authority']}/v2.0"
         admin = requests.get(
@@ -111,6 +98,7 @@ def test_serve_answers_over_https_and_stops_on_sigint(state_dir: Path):
         process.send_signal(signal.SIGINT)
         process.wait(15)
     assert process.returncode == 0
+    assert not (state_dir / "serving.json").exists()
 
 
 def test_serve_on_a_taken_port_says_which(state_dir: Path):
@@ -316,3 +304,171 @@ def test_info_for_a_tenant_without_apps_or_users_is_still_a_summary(
     assert main([*args, "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["client_id"] is None and info["users"] == [] and info["redirect_uris"] == []
+
+
+# --- serve records what it serves; info reads it --------------------------------------------------
+
+
+def test_serve_records_what_it_serves_never_the_key_and_removes_it_when_it_stops(
+    tmp_path: Path, monkeypatch
+):
+    import mock_entra.cli
+
+    state = tmp_path / "project" / ".mock-entra"  # a new state dir, as on a first run
+    example = Path(__file__).parents[2] / "examples" / "mock-entra.toml"
+    port = _free_port()
+    seen: dict = {}
+
+    def fake_serve(build, paths, options) -> None:  # granian's place: look while "serving"
+        seen["record"] = json.loads((paths.root / "serving.json").read_text())
+        seen["files"] = b"".join(p.read_bytes() for p in paths.root.iterdir() if p.is_file())
+
+    monkeypatch.setattr(mock_entra.cli, "serve", fake_serve)
+    argv = ["serve", "--port", str(port), "--state-dir", str(state), "--config", str(example)]
+    assert mock_entra.cli.main([*argv, "--admin-key", "k3y-never-written"]) == 0
+    record = seen["record"]
+    assert record["port"] == port and record["host"] == "127.0.0.1"
+    assert record["base_url"] == f"https://localhost:{port}"
+    assert record["config_file"] == str(example.resolve()) and record["admin_api"] is True
+    assert record["pid"] == os.getpid()
+    assert b"k3y-never-written" not in seen["files"]
+    assert not (state / "serving.json").exists()  # stopped: no longer served
+
+    assert mock_entra.cli.main(argv[:-2]) == 0  # no --config: the embedded defaults
+    assert seen["record"]["config_file"] is None and seen["record"]["admin_api"] is False
+
+
+def test_a_new_state_dir_keeps_itself_out_of_git(tmp_path: Path):
+    from mock_entra.core.pki import ensure_state
+
+    project = tmp_path / "project"
+    project.mkdir()
+    git = ["git", "-c", "init.defaultBranch=main"]
+    subprocess.run([*git, "init", "-q", str(project)], check=True)
+    (project / "app.py").write_text("")
+    paths = ensure_state(project / ".mock-entra")
+    assert paths.gitignore.read_text().splitlines()[-1] == "*"
+    status = subprocess.run(
+        [*git, "status", "--porcelain", "--untracked-files=all"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert status.stdout == "?? app.py\n"  # the CA's key and the rest are ignored
+    # Never into a folder with anything else in it (`--state-dir .` is someone's project).
+    ensure_state(project)
+    assert not (project / ".gitignore").exists()
+
+
+@pytest.fixture(scope="module")
+def https_example(key_template: Path, tmp_path_factory: pytest.TempPathFactory):
+    """examples/mock-entra.toml served over HTTPS in a thread (as `serve --config` would)."""
+    import shutil
+    import ssl
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from mock_entra.core.config import load_config
+    from mock_entra.web.wsgi import create_app
+
+    example = Path(__file__).parents[2] / "examples" / "mock-entra.toml"
+    state = tmp_path_factory.mktemp("https-example") / "state"
+    shutil.copytree(key_template, state, ignore=shutil.ignore_patterns("store.sqlite3*"))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(state / "server.pem", state / "server-key.pem")
+    app = create_app(load_config(example), state_dir=state, admin_key="k3y")
+    server = make_server("127.0.0.1", 0, app, ssl_context=context)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_port, state, example
+    server.shutdown()
+    thread.join(5)
+
+
+def test_info_describes_the_running_server_from_what_serve_recorded(https_example, capsys):
+    from mock_entra.cli import main
+    from mock_entra.core.pki import StatePaths
+    from mock_entra.info import ServingRecord, write_serving
+
+    port, state, example = https_example
+    record = ServingRecord.now(
+        host="127.0.0.1",
+        port=port,
+        base_url=f"https://localhost:{port}",
+        config_file=str(example),
+        admin_api=True,
+    )
+    write_serving(StatePaths(state), record)  # what `serve --config ... --admin-key` writes
+    args = ["info", "--state-dir", str(state), "--check"]  # no --port, no --config
+    assert main([*args, "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["server_running"] is True
+    assert info["tenant_id"] == "4f3c8d2e-9a7b-4c1d-8e6f-0a1b2c3d4e5f"  # the example's
+    assert info["base_url"] == f"https://localhost:{port}"
+    assert info["config_file"] == str(example.resolve())
+    assert info["admin_api"] is True and info["admin_key"] is None  # the key is not recorded
+    assert main([*args, "--json", "--admin-key", "k3y"]) == 0
+    assert json.loads(capsys.readouterr().out)["admin_key"] == "k3y"
+    assert main(args) == 0
+    summary = capsys.readouterr().out
+    assert f"config         {example.resolve()}" in summary
+    assert "admin API      on (the key is never recorded: pass --admin-key" in summary
+    # Another port asked for: the record is another server's, not used.
+    assert main(["info", "--state-dir", str(state), "--port", "1", "--json"]) == 0
+    other = json.loads(capsys.readouterr().out)
+    assert other["config_file"] is None and other["admin_api"] is None
+
+
+def test_a_record_whose_server_is_gone_is_ignored(state_dir: Path, capsys):
+    from mock_entra.cli import main
+    from mock_entra.core.pki import StatePaths
+    from mock_entra.info import ServingRecord, read_serving, write_serving
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    record = ServingRecord(int(gone.stdout), "127.0.0.1", 1, "https://localhost:1",
+                           "/nowhere.toml", True, "2026-01-01T00:00:00+00:00")  # fmt: skip
+    write_serving(StatePaths(state_dir), record)
+    assert read_serving(StatePaths(state_dir)) is None
+    assert main(["info", "--json", "--state-dir", str(state_dir)]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["base_url"] == "https://localhost:8443" and info["config_file"] is None
+
+
+def test_info_check_stops_waiting_when_another_config_answers(https_mock, monkeypatch, capsys):
+    # Waiting cannot make a server for another config become this one: one probe, not 30 s.
+    import mock_entra.cli
+
+    port, state = https_mock
+    probes = []
+    real = mock_entra.cli.server_status
+    monkeypatch.setattr(
+        mock_entra.cli, "server_status", lambda *a, **k: probes.append(a) or real(*a, **k)
+    )
+    example = Path(__file__).parents[2] / "examples" / "mock-entra.toml"
+    argv = ["info", "--check", "--wait", "30", "--port", str(port), "--state-dir", str(state)]
+    assert mock_entra.cli.main([*argv, "--config", str(example)]) == 1
+    assert len(probes) == 1
+    assert "but not for this config" in capsys.readouterr().out
+
+
+def test_each_command_help_describes_its_own_options(capsys):
+    from mock_entra.cli import main
+
+    def help_of(*command: str) -> str:
+        with pytest.raises(SystemExit):
+            main([*command, "--help"])
+        return " ".join(capsys.readouterr().out.split())  # argparse's line breaks undone
+
+    serve_help, info_help = help_of("serve"), help_of("info")
+    assert "Serve the mock" in serve_help  # a description of its own
+    assert "--host HOST address to listen on" in serve_help
+    assert "--workers WORKERS worker processes (default 2;" in serve_help
+    assert "--admin-key KEY turn the admin API on" in serve_help
+    assert "listen on" not in info_help and "turn the admin API on" not in info_help
+    assert "--host HOST the address the server listens on (default: what `serve` recorded" in (
+        info_help
+    )
+    assert "--admin-key KEY the admin API's key, shown as admin_key" in info_help

@@ -235,6 +235,26 @@ def test_a_wrong_assertion_gets_entras_error(mock, kwargs, status, error, code):
     assert_entra_error(_post(mock, _assertion(**kwargs)), status, error, code)
 
 
+def test_an_assertion_made_out_to_another_host_is_refused(mock):
+    # Issue 18, finding 6: naming that host in the request's Host header made it the token
+    # endpoint the audience had to match. Now that request is refused before any credential
+    # is read, and at the mock's own host the audience is another endpoint's: AADSTS700023.
+    evil = f"https://evil.example/{DEFAULT_TENANT_ID}/oauth2/v2.0/token"
+    assertion = _assertion(claims={"aud": evil})
+    data = {
+        "client_id": DAEMON_ID,
+        "grant_type": "client_credentials",
+        "scope": GRAPH_DEFAULT[0],
+        "client_assertion_type": ASSERTION_TYPE,
+        "client_assertion": assertion,
+    }
+    refused = mock.app.test_client().post(
+        f"/{DEFAULT_TENANT_ID}/oauth2/v2.0/token", data=data, base_url="https://evil.example"
+    )
+    assert refused.status_code == 400 and b"Bad Request - Invalid Hostname" in refused.data
+    assert_entra_error(_post(mock, assertion), 401, "invalid_client", 700023)
+
+
 def test_a_bad_signature_names_the_key_it_found(mock):
     body = _post(mock, _assertion(sign_cert=certificate("stranger"))).get_json()
     assert (

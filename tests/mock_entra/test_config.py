@@ -33,6 +33,7 @@ from mock_entra.core.config_load import (
     config_to_toml,
 )
 
+GUID = "a GUID, e.g. 8eaef023-2b34-4da1-9baa-8bc8c9d6a490"  # what a GUID field expects
 ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / "examples" / "mock-entra.toml"
 EXTEND_EXAMPLE = ROOT / "examples" / "extend-defaults.toml"
@@ -84,7 +85,8 @@ def test_a_user_without_object_id_names_the_field_path(tmp_path: Path):
     path = write(tmp_path, TENANT + USER + user)
     message = refused(path)
     assert message == (
-        f"{path}: tenants[0].users[1].object_id: required, but missing (expected a string)"
+        f"{path}: tenants[0].users[1].object_id: required, but missing (expected a GUID, "
+        "e.g. 8eaef023-2b34-4da1-9baa-8bc8c9d6a490)"
     )
     assert "__init__" not in message
 
@@ -137,7 +139,7 @@ def test_wrong_types_name_the_expected_type(tmp_path: Path):
     assert lines == [
         f"{path}: tenants[0].domains: expected a list of strings, "
         'got the string "fabrikam.example"',
-        f"{path}: tenants[0].apps[0].client_id: expected a string, got 7",
+        f"{path}: tenants[0].apps[0].client_id: expected {GUID}, got 7",
         f"{path}: tenants[0].apps[0].application_permissions"
         '["https://graph.microsoft.com"]: expected a list of strings, got the string "All"',
         f'{path}: tenants[0].apps[0].require_consent: expected true or false, got the string "no"',
@@ -150,7 +152,7 @@ def test_json_is_checked_the_same_way(tmp_path: Path):
     raw["signin_page_lifetime"] = "1h"
     path = write(tmp_path, json.dumps(raw), "mock.json")
     assert refused(path).splitlines() == [
-        f"{path}: tenants[0].users[1].object_id: expected a string, got null",
+        f"{path}: tenants[0].users[1].object_id: expected {GUID}, got null",
         f"{path}: signin_page_lifetime: expected a whole number of seconds from 1 to 315360000, "
         'got the string "1h"',
     ]
@@ -187,6 +189,71 @@ def test_a_missing_file_is_one_line(tmp_path: Path):
     message = refused(tmp_path / "nope.toml")  # one line, no traceback
     missing = tmp_path / "nope.toml"
     assert message == f"{missing}: cannot read the config file: No such file or directory"
+
+
+def test_ids_must_be_guids_and_every_problem_is_listed_in_one_path_style(tmp_path: Path):
+    # A bad tenant id does not hide the problems below it; each line is `file: path: ...`,
+    # the problems a dataclass finds itself (redirect URIs, certificates) included.
+    path = write(
+        tmp_path,
+        """
+[[tenants]]
+tenant_id = "fabrikam"
+display_name = "Fabrikam"
+
+  [[tenants.users]]
+  username = "alex@fabrikam.onmicrosoft.com"
+  password = "x"
+  display_name = "Alex"
+  object_id = "not-a-guid"
+  groups = ["sales"]
+
+  [[tenants.apps]]
+  client_id = "my-app"
+  display_name = "App"
+  redirect_uris = ["http://example.com/cb", "https://ok.example.com/cb", "https://*.example.com/cb"]
+  key_credentials = ["not a pem"]
+""",
+    )
+    got = lambda s: f'got the string "{s}"'  # noqa: E731
+    assert refused(path).splitlines() == [
+        f"{path}: tenants[0].tenant_id: expected {GUID}, {got('fabrikam')}",
+        f"{path}: tenants[0].users[0].object_id: expected {GUID}, {got('not-a-guid')}",
+        f"{path}: tenants[0].users[0].groups[0]: expected {GUID}, {got('sales')}",
+        f"{path}: tenants[0].apps[0].client_id: expected {GUID}, {got('my-app')}",
+        f"{path}: tenants[0].apps[0].redirect_uris[0]: expected a web redirect URI, "
+        f"{got('http://example.com/cb')}: must start with https:// (http:// only for localhost "
+        "or 127.0.0.1)",
+        f"{path}: tenants[0].apps[0].redirect_uris[2]: expected a web redirect URI, "
+        f"{got('https://*.example.com/cb')}: wildcards are not supported (Learn: 'Redirect URI "
+        "restrictions')",
+        f"{path}: tenants[0].apps[0].key_credentials[0]: expected a PEM certificate, "
+        f"{got('not a pem')}: no -----BEGIN CERTIFICATE----- in it",
+    ]
+
+
+def test_a_config_built_in_python_is_held_to_the_same_rules():
+    with pytest.raises(ConfigError) as caught:
+        AppRegistration(
+            client_id="my-app",
+            display_name="x",
+            redirect_uris=("https://ok.example.com/cb", "http://example.com/cb"),
+        )
+    assert caught.value.problems == (
+        ("client_id", f"expected {GUID}, got 'my-app'"),
+        (
+            "redirect_uris[1]",
+            "expected a web redirect URI, got 'http://example.com/cb': must start with https:// "
+            "(http:// only for localhost or 127.0.0.1)",
+        ),
+    )
+    with pytest.raises(ConfigError, match=r"^tenant_id: expected a GUID"):
+        Tenant(tenant_id="fabrikam", display_name="Fabrikam")
+    # An empty service principal id means "derive one"; a made-up one is refused.
+    assert AppRegistration(client_id=DEFAULT_CONFIG.default_tenant.apps[0].client_id,
+                           display_name="x").sp_object_id  # fmt: skip
+    with pytest.raises(ConfigError, match="service_principal_id"):
+        AppRegistration(client_id=DEFAULT_TENANT_ID, display_name="x", service_principal_id="sp")
 
 
 def test_many_problems_fit_on_one_screen(tmp_path: Path):
@@ -302,8 +369,12 @@ def test_extends_checks_new_entries_in_full_and_names_its_own_mistakes():
     with pytest.raises(ConfigError) as caught:
         config_from_dict(raw, source="f.json")
     assert str(caught.value).splitlines() == [
-        f"f.json: tenants[0].users[0].{name}: required, but missing (expected a string)"
-        for name in ("password", "display_name", "object_id")
+        f"f.json: tenants[0].users[0].{name}: required, but missing (expected {kind})"
+        for name, kind in (
+            ("password", "a string"),
+            ("display_name", "a string"),
+            ("object_id", GUID),
+        )
     ]
 
 

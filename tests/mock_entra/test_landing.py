@@ -4,6 +4,7 @@ strict CSP; JSON on `Accept: application/json`), `/healthz` and `/ca.pem`."""
 from __future__ import annotations
 
 import dataclasses
+import re
 import shutil
 from pathlib import Path
 
@@ -58,7 +59,7 @@ def test_the_landing_page_lists_tenants_apps_users_endpoints_and_ca(client: Clie
     response = get(client, path)
     assert response.status_code == 200
     assert response.mimetype == "text/html"
-    page = response.get_data(as_text=True)
+    page = response.get_data(as_text=True).replace("<wbr>", "")  # line-break hints in URLs
     authority = f"{BASE}/{TENANT.tenant_id}"
     for expected in (
         "Contoso",
@@ -117,6 +118,68 @@ def test_accept_json_gives_the_same_content_as_json(client: Client):
     assert body["ca"]["ca_file"].endswith("ca.pem") and body["graph_endpoint"] == f"{BASE}/v1.0"
     assert DEFAULT_CLIENT_SECRET not in response.get_data(as_text=True)
     assert "Accept" in response.headers["Vary"]
+
+
+def test_each_app_is_labelled_for_what_it_is(client: Client):
+    page = get(client, "/").get_data(as_text=True)
+    kinds = re.findall(r'<td class="app-kind">(.*?)</td>', page)
+    assert kinds == [
+        "confidential client (secret or certificate)",
+        "web API exposing Forecast.Read",
+    ]
+    assert "public or API" not in page
+    apps = get(client, "/", accept="application/json").get_json()["tenants"][0]["apps"]
+    assert [a["kind"] for a in apps] == kinds
+
+
+LONG_URI = "https://contoso-sales.azurewebsites.net/signin/oidc/callback/handler/getAToken"
+
+
+def test_a_redirect_uri_wraps_only_between_words_in_a_narrow_window(
+    key_template: Path, tmp_path: Path, lab_browser
+):
+    # A real Chromium lays the page out 360 px wide: the URI must wrap, and only after a
+    # "/" (or a "-"), never inside a word (as `overflow-wrap: anywhere` did: "getATo|ken").
+    from mock_entra.core.config import with_redirect_uris
+
+    state = tmp_path / "state"
+    shutil.copytree(key_template, state, ignore=shutil.ignore_patterns("store.sqlite3*"))
+    html = get(
+        create_app(with_redirect_uris(CONFIG, [LONG_URI]), state_dir=state).test_client(), "/"
+    )
+    context = lab_browser.new_context(viewport={"width": 360, "height": 800})
+    try:
+        page = context.new_page()
+        page.set_content(html.get_data(as_text=True))
+        cell = page.locator("td code", has_text="contoso-sales")
+        assert cell.inner_text().replace("\n", "") == LONG_URI
+        breaks = cell.evaluate(LINE_BREAKS)
+    finally:
+        context.close()
+    assert breaks, "the URI did not wrap at all: the test proves nothing"
+    inside_words = [pair for pair in breaks if pair[0].isalnum() and pair[1].isalnum()]
+    assert not inside_words, breaks
+    assert any(before == "/" for before, _ in breaks), breaks
+
+
+# The (character before, character after) of each line break inside an element's text.
+LINE_BREAKS = """(element) => {
+  const chars = [];
+  const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (let i = 0; i < node.length; i++) {
+      const range = document.createRange();
+      range.setStart(node, i);
+      range.setEnd(node, i + 1);
+      chars.push([node.data[i], range.getBoundingClientRect().top]);
+    }
+  }
+  const breaks = [];
+  for (let i = 1; i < chars.length; i++) {
+    if (chars[i][1] > chars[i - 1][1] + 1) breaks.push([chars[i - 1][0], chars[i][0]]);
+  }
+  return breaks;
+}"""
 
 
 def test_a_browser_accept_header_gets_html(client: Client):

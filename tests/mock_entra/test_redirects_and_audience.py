@@ -96,10 +96,9 @@ NATIVE_APP = CONFIG.default_tenant.app(NATIVE)
         ("http://localhost", "public"),
         ("http://localhost/", "public"),  # no path: the same URI with or without "/"
         ("http://localhost:53117", "public"),  # the port of a loopback URI is ignored
-        ("http://LOCALHOST:8080/", "public"),  # hosts are case-insensitive
+        ("http://localhost:8080/", "public"),
         ("http://127.0.0.1:4000/cb", "public"),
         ("https://native.example/Cb", "web"),
-        ("https://NATIVE.example:443/Cb", "web"),
     ],
 )
 def test_registered_uris_match_as_entra_matches_them(asked: str, platform: str):
@@ -111,6 +110,9 @@ def test_registered_uris_match_as_entra_matches_them(asked: str, platform: str):
     "asked",
     [
         "https://native.example/cb",  # paths are case-sensitive
+        "https://NATIVE.example/Cb",  # and so are hosts: Entra compares the registered string
+        "http://LOCALHOST:8080/",
+        "https://native.example:443/Cb",  # the default port written out is another string
         "https://native.example/Cb/",  # a path's trailing slash counts
         "https://native.example:8443/Cb",  # the port counts off loopback
         "http://native.example/Cb",  # so does the scheme
@@ -153,6 +155,13 @@ def _authorize_location(mock, uri: str) -> str:
         ("redirect_uris", "https://contoso.com/" + "a" * 250, "longer than 256"),
         ("redirect_uris", "myapp://auth", "must start with https://"),
         ("public_client_redirect_uris", "http://app.example/", "http:// only for localhost"),
+        ("redirect_uris", "http://evil.example@localhost/cb", "no user@"),
+        ("redirect_uris", "http://localhost:/cb", "no empty port"),
+        ("redirect_uris", "https://app.example\\@localhost/cb", "backslashes"),
+        ("redirect_uris", " http://localhost/cb", "spaces"),
+        ("redirect_uris", "http://localhost/c\nb", "control characters"),
+        ("redirect_uris", "https://app.example/cb#x", "no fragment"),
+        ("public_client_redirect_uris", "http://[::1]/cb", "http:// only for localhost"),
     ],
 )
 def test_entra_would_not_register_these(field: str, uri: str, expected: str):
