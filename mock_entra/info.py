@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from mock_entra.core.config import AppRegistration, MockConfig, Tenant
 from mock_entra.core.discovery import metadata
-from mock_entra.core.pki import StateError, StatePaths, load_state, write_atomic
+from mock_entra.core.pki.state import StateError, StatePaths, load_state, write_atomic
 
 CHECK_TIMEOUT = 2.0  # seconds: a local server answers discovery in milliseconds
 

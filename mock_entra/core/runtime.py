@@ -11,12 +11,10 @@ from typing import Any
 from mock_entra.core.clock import Clock, OffsetClock, SystemClock
 from mock_entra.core.config import MockConfig, Tenant
 from mock_entra.core.faults import Faults, IdTokenFault, KeyRotation, RedirectFault, TokenBodyFault
-from mock_entra.core.keys import KeySet
-from mock_entra.core.pki import ensure_state
-from mock_entra.core.scopes import Scopes
-from mock_entra.core.signin_state import Account, Consent, RefreshRecord, load
-from mock_entra.core.store import Limits, Store
-from mock_entra.core.tokens import (
+from mock_entra.core.pki.state import ensure_state
+from mock_entra.core.store.records import Account, Consent, RefreshRecord, load
+from mock_entra.core.store.sqlite import Limits, Store
+from mock_entra.core.tokens.claims import (
     ClaimsRequest,
     Context,
     Issue,
@@ -30,6 +28,8 @@ from mock_entra.core.tokens import (
     uti,
     v2_issuer,
 )
+from mock_entra.core.tokens.scopes import Scopes
+from mock_entra.core.tokens.signing import KeySet
 
 SPA_REFRESH_LIFETIME = 24 * 3600  # fixed, not extended by redeeming (Learn, "Refresh tokens")
 
@@ -155,7 +155,7 @@ class Runtime:
     ) -> dict[str, Any]:
         """The token response of the grants that issue tokens for a user. The token and the
         response's `scope` carry every scope consented for the resource (`consent`)."""
-        from mock_entra.core import consent  # consent reads this runtime's store
+        from mock_entra.core.signin import consent  # consent reads this runtime's store
 
         scopes = consent.with_consented(self, signin, scopes)
         context = Context(

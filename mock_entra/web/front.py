@@ -25,13 +25,14 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
 
-from mock_entra.core import cors, device_code
+from mock_entra.core import cors
 from mock_entra.core.aadsts import AADSTS900561, AADSTS9002313, EntraError
+from mock_entra.core.config.tenants import tenant_of
 from mock_entra.core.discovery import jwks_issuer, metadata
 from mock_entra.core.faults import FaultResponse, JwksFault, KeyRotation
-from mock_entra.core.grants import exchange
+from mock_entra.core.grants.dispatch import exchange
 from mock_entra.core.runtime import Runtime
-from mock_entra.core.tenants import tenant_of
+from mock_entra.core.signin import device_code
 from mock_entra.web.hosts import Hosts, check
 from mock_entra.web.wire import (
     JSON_TYPE,

@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING
 
 from mock_entra.core.aadsts import AADSTS65001, EntraError
 from mock_entra.core.config import GRAPH_APP_ID, GRAPH_RESOURCE, AppRegistration, MockConfig, Tenant
-from mock_entra.core.scopes import OIDC_SCOPES, Scopes
+from mock_entra.core.tokens.scopes import OIDC_SCOPES, Scopes
 
 if TYPE_CHECKING:
     from mock_entra.core.runtime import Runtime
-    from mock_entra.core.tokens import SignIn
+    from mock_entra.core.tokens.claims import SignIn
 
 
 def _resource_name(config: MockConfig, key: str) -> str | None:

@@ -28,14 +28,14 @@ from mock_entra.core.aadsts import (
     EntraError,
     required,
 )
-from mock_entra.core.client_auth import CLOCK_SKEW, Client, entra_time, number
-from mock_entra.core.consent import require_consent
+from mock_entra.core.grants.client_auth import CLOCK_SKEW, Client, entra_time, number
 from mock_entra.core.runtime import Runtime
-from mock_entra.core.scopes import parse_scopes
-from mock_entra.core.tokens import SignIn
+from mock_entra.core.signin.consent import require_consent
+from mock_entra.core.tokens.claims import SignIn
+from mock_entra.core.tokens.scopes import parse_scopes
 
 if TYPE_CHECKING:
-    from mock_entra.core.grants import TokenRequest
+    from mock_entra.core.grants.dispatch import TokenRequest
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 

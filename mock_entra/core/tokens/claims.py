@@ -30,7 +30,7 @@ from typing import Any
 from mock_entra.core.aadsts import AADSTS50117, EntraError
 from mock_entra.core.b64 import b64url
 from mock_entra.core.config import AppRegistration, Tenant, TestUser
-from mock_entra.core.scopes import Scopes
+from mock_entra.core.tokens.scopes import Scopes
 
 CLOCK_SKEW_BACKDATE = 300
 # Learn, "ID token claims reference" / "Access token claims reference" (`groups`): "to prevent

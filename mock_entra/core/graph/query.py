@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from mock_entra.core.aadsts import GraphError
-from mock_entra.core.graph_filter import FilterContext, Predicate, parse_filter
+from mock_entra.core.graph.filter import FilterContext, Predicate, parse_filter
 
 MAX_TOP = 999
 DEFAULT_PAGE = 100

@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mock_entra.core import audience, codes, device_code, obo, pkce, ropc
 from mock_entra.core.aadsts import (
     AADSTS70000,
     AADSTS70003,
@@ -33,21 +32,22 @@ from mock_entra.core.aadsts import (
     required,
     single_values,
 )
-from mock_entra.core.client_auth import (
+from mock_entra.core.config import GRAPH_RESOURCE, MockConfig, Tenant, audience
+from mock_entra.core.config.tenants import tenant_of
+from mock_entra.core.faults import TokenContext, TokenFault
+from mock_entra.core.grants import obo, ropc
+from mock_entra.core.grants.client_auth import (
     Client,
     Endpoint,
     basic_credentials,
     entra_time,
     verify_credential,
 )
-from mock_entra.core.config import GRAPH_RESOURCE, MockConfig, Tenant
-from mock_entra.core.consent import require_consent
-from mock_entra.core.faults import TokenContext, TokenFault
 from mock_entra.core.runtime import CODE, REFRESH, Runtime
-from mock_entra.core.scopes import Scopes, parse_scopes
-from mock_entra.core.signin_state import Account, CodeRecord, RefreshRecord, load
-from mock_entra.core.tenants import tenant_of
-from mock_entra.core.tokens import (
+from mock_entra.core.signin import codes, device_code, pkce
+from mock_entra.core.signin.consent import require_consent
+from mock_entra.core.store.records import Account, CodeRecord, RefreshRecord, load
+from mock_entra.core.tokens.claims import (
     Issue,
     SignIn,
     app_access_token_claims,
@@ -55,6 +55,7 @@ from mock_entra.core.tokens import (
     uti,
     v2_issuer,
 )
+from mock_entra.core.tokens.scopes import Scopes, parse_scopes
 
 MAX_PARAM_LENGTH = 16 * 1024
 

@@ -18,10 +18,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mock_entra.core import graph_photo
 from mock_entra.core.aadsts import GraphError
 from mock_entra.core.config import Group, Tenant, TestUser
-from mock_entra.core.graph import (
+from mock_entra.core.graph import photo as graph_photo
+from mock_entra.core.graph.filter import GROUP_FILTERS, USER_FILTERS
+from mock_entra.core.graph.gate import (
     FULL_USERS,
     FULL_USERS_DELEGATED,
     READ_GROUPS,
@@ -33,8 +34,7 @@ from mock_entra.core.graph import (
     granted,
     require,
 )
-from mock_entra.core.graph_filter import GROUP_FILTERS, USER_FILTERS
-from mock_entra.core.graph_query import (
+from mock_entra.core.graph.query import (
     EntityType,
     Query,
     matches_search,
@@ -42,7 +42,7 @@ from mock_entra.core.graph_query import (
     parse_collection_query,
     parse_entity_query,
 )
-from mock_entra.core.graph_users import (
+from mock_entra.core.graph.users import (
     DEFAULT_PROPERTIES,
     GROUP_PROPERTY_NAMES,
     USER_PROPERTY_NAMES,

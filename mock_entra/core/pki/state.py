@@ -187,14 +187,14 @@ def _ignore_in_git(paths: StatePaths) -> None:
 
 def _complete(paths: StatePaths) -> list[str]:
     """Make what is missing or unusable; say what replaced something that existed."""
-    from mock_entra.core import mint  # here: `load_state` never pays for cryptography
+    from mock_entra.core.pki import certificates  # here: `load_state` never pays for cryptography
 
     replaced: list[str] = []
     wrote = False
     for stale in paths.root.glob(".*.tmp"):  # left by a process killed mid-write
         stale.unlink(missing_ok=True)
 
-    def write(key_path: Path, cert_path: Path, pair: mint.Pair) -> None:
+    def write(key_path: Path, cert_path: Path, pair: certificates.Pair) -> None:
         nonlocal wrote
         # The key first: a crash between the two leaves a pair that does not match, which
         # the next start makes again.
@@ -202,29 +202,29 @@ def _complete(paths: StatePaths) -> list[str]:
         write_atomic(cert_path, pair.cert_pem, 0o644)
         wrote = True
 
-    ca = mint.load_pair(_read(paths.ca_key), _read(paths.ca_cert))
+    ca = certificates.load_pair(_read(paths.ca_key), _read(paths.ca_cert))
     if ca is None:
         if paths.ca_cert.exists():
             replaced.append(
                 "made a new CA (ca.pem was unreadable, expiring or not ca-key.pem's): "
                 "clients must trust the new ca.pem"
             )
-        ca = mint.make_ca()
+        ca = certificates.make_ca()
         write(paths.ca_key, paths.ca_cert, ca)
 
-    server = mint.load_pair(_read(paths.server_key), _read(paths.server_cert))
-    if server is None or not mint.issued_by(server.cert, ca):
+    server = certificates.load_pair(_read(paths.server_key), _read(paths.server_cert))
+    if server is None or not certificates.issued_by(server.cert, ca):
         # Also when the CA was just made: the TLS certificate always chains to `ca.pem`.
-        write(paths.server_key, paths.server_cert, mint.make_server_cert(ca))
+        write(paths.server_key, paths.server_cert, certificates.make_server_cert(ca))
 
     legacy = any(paths.legacy_signing_key(n).exists() for n in range(1, SIGNING_KEY_COUNT + 1))
     unusable = False
     for n in range(1, ROLLOVER_KEY + 1):
         cert_path, key_path = paths.signing_cert(n), paths.signing_key(n)
-        pair = mint.load_pair(_read(key_path), _read(cert_path))
-        if pair is None or not mint.is_signing_key(pair):
+        pair = certificates.load_pair(_read(key_path), _read(cert_path))
+        if pair is None or not certificates.is_signing_key(pair):
             unusable = unusable or cert_path.exists()
-            write(key_path, cert_path, mint.make_signing_key())
+            write(key_path, cert_path, certificates.make_signing_key())
         paths.legacy_signing_key(n).unlink(missing_ok=True)
     if legacy:
         replaced.append(

@@ -11,14 +11,14 @@ from mock_entra.core.aadsts import AADSTS54005, AADSTS70008, AADSTS9002313_GRANT
 from mock_entra.core.config import Tenant
 from mock_entra.core.faults import RedirectFault
 from mock_entra.core.runtime import CODE, Runtime, opaque
-from mock_entra.core.signin_state import (
+from mock_entra.core.store.records import (
     Account,
     AuthorizeRequest,
     AuthorizeResponse,
     CodeRecord,
     load,
 )
-from mock_entra.core.tokens import client_info
+from mock_entra.core.tokens.claims import client_info
 
 
 def issue(

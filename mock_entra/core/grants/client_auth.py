@@ -45,8 +45,8 @@ from mock_entra.core.aadsts import (
 from mock_entra.core.config import AppRegistration, Tenant
 
 if TYPE_CHECKING:
-    from mock_entra.core.certs import KeyCredential
     from mock_entra.core.config import MockConfig
+    from mock_entra.core.config.credentials import KeyCredential
 
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 # RS* as Entra's AADSTS5002738 lists them; PS256 is what Learn asks for and MSAL sends.

@@ -124,7 +124,7 @@ class RedirectRule:
     platform: Literal["web", "spa", "public"]
 
     def problem(self, value: object) -> str | None:
-        from mock_entra.core import redirects  # Entra's registration rules for redirect URIs
+        from mock_entra.core.config import redirects  # Entra's registration rules for redirect URIs
 
         return redirects.problem(value, self.platform) if isinstance(value, str) else ""
 
@@ -138,7 +138,9 @@ class CertificateRule:
     """A certificate whose key may sign client assertions (`certs.parse_key_credential`)."""
 
     def problem(self, value: object) -> str | None:
-        from mock_entra.core.certs import parse_key_credential  # cryptography only when used
+        from mock_entra.core.config.credentials import (
+            parse_key_credential,  # cryptography only when used
+        )
 
         if not isinstance(value, str):
             return ""
@@ -398,7 +400,9 @@ class AppRegistration:
     @functools.cached_property
     def certificates(self) -> tuple[Any, ...]:
         """`key_credentials` parsed: `certs.KeyCredential`s (thumbprints, public keys)."""
-        from mock_entra.core.certs import parse_key_credential  # cryptography only when used
+        from mock_entra.core.config.credentials import (
+            parse_key_credential,  # cryptography only when used
+        )
 
         parsed = []
         for i, pem in enumerate(self.key_credentials):
@@ -732,13 +736,13 @@ def config_to_dict(config: MockConfig) -> dict[str, Any]:
 
 def config_from_dict(raw: Mapping[str, Any], *, source: str = "config") -> MockConfig:
     """Build a checked MockConfig from the file schema (see `config_load.config_from_dict`)."""
-    from mock_entra.core import config_load  # the checker is only needed to read a file
+    from mock_entra.core.config import load  # the checker is only needed to read a file
 
-    return config_load.config_from_dict(raw, source=source)
+    return load.config_from_dict(raw, source=source)
 
 
 def load_config(path: str | Path) -> MockConfig:
     """Read and check a TOML or JSON config file (see `config_load.load_config`)."""
-    from mock_entra.core import config_load
+    from mock_entra.core.config import load
 
-    return config_load.load_config(path)
+    return load.load_config(path)

@@ -31,15 +31,15 @@ from mock_entra.core.aadsts import (
     EntraError,
     required,
 )
-from mock_entra.core.client_auth import Client
-from mock_entra.core.consent import require_consent
-from mock_entra.core.lockout import Verdict, check_password
+from mock_entra.core.grants.client_auth import Client
 from mock_entra.core.runtime import Runtime
-from mock_entra.core.scopes import parse_scopes
-from mock_entra.core.tokens import SignIn
+from mock_entra.core.signin.consent import require_consent
+from mock_entra.core.signin.lockout import Verdict, check_password
+from mock_entra.core.tokens.claims import SignIn
+from mock_entra.core.tokens.scopes import parse_scopes
 
 if TYPE_CHECKING:
-    from mock_entra.core.grants import TokenRequest
+    from mock_entra.core.grants.dispatch import TokenRequest
 
 
 def password(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> dict:

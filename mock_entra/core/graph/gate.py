@@ -12,7 +12,7 @@ import jwt
 from mock_entra.core.aadsts import GraphError
 from mock_entra.core.config import GRAPH_APP_ID, GRAPH_RESOURCE, MockConfig, Tenant, TestUser
 from mock_entra.core.faults import Faults, GraphFault
-from mock_entra.core.keys import KeySet, hashed_nonce, segment
+from mock_entra.core.tokens.signing import KeySet, hashed_nonce, segment
 
 _WWW_AUTHENTICATE = (
     'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/'

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from mock_entra.core.aadsts import Aadsts, EntraError
 from mock_entra.core.config import AppRegistration, MockConfig
-from mock_entra.core.scopes import Resource, Scopes
+from mock_entra.core.tokens.scopes import Resource, Scopes
 
 T = TypeVar("T")
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 
-from mock_entra.core import audience
 from mock_entra.core.aadsts import (
     AADSTS65004_DEVICE,
     AADSTS70016,
@@ -32,11 +31,11 @@ from mock_entra.core.aadsts import (
     required,
     single_values,
 )
-from mock_entra.core.config import AppRegistration
+from mock_entra.core.config import AppRegistration, audience
+from mock_entra.core.config.tenants import tenant_of
 from mock_entra.core.runtime import DEVICE, USER_CODE, Runtime, opaque
-from mock_entra.core.scopes import parse_scopes
-from mock_entra.core.signin_state import Account, DeviceCodeRecord, load
-from mock_entra.core.tenants import tenant_of
+from mock_entra.core.store.records import Account, DeviceCodeRecord, load
+from mock_entra.core.tokens.scopes import parse_scopes
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
 # Entra's user codes are 8-9 letters and digits; these leave out look-alikes (0/O, 1/I/L).

@@ -12,7 +12,6 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 
-from mock_entra.core import audience, pkce, redirects
 from mock_entra.core.aadsts import (
     AADSTS50011,
     AADSTS50089,
@@ -26,17 +25,18 @@ from mock_entra.core.aadsts import (
     missing,
     single_values,
 )
-from mock_entra.core.config import AppRegistration, Tenant
+from mock_entra.core.config import AppRegistration, Tenant, audience, redirects
 from mock_entra.core.runtime import CONTEXT, Runtime, opaque
-from mock_entra.core.scopes import parse_scopes
-from mock_entra.core.signin_state import (
+from mock_entra.core.signin import pkce
+from mock_entra.core.store.records import (
     AuthorizeRequest,
     AuthorizeResponse,
     PendingSignIn,
     ReplyTo,
     load,
 )
-from mock_entra.core.tokens import parse_claims_request
+from mock_entra.core.tokens.claims import parse_claims_request
+from mock_entra.core.tokens.scopes import parse_scopes
 
 RESPONSE_MODES = ("query", "form_post", "fragment")
 PROMPTS = ("none", "login", "consent", "select_account", "create")

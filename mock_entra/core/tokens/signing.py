@@ -21,9 +21,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from mock_entra.core import mint
 from mock_entra.core.b64 import b64url
-from mock_entra.core.pki import ROLLOVER_KEY, SIGNING_KEY_COUNT, StateError, StatePaths
+from mock_entra.core.pki import certificates
+from mock_entra.core.pki.state import ROLLOVER_KEY, SIGNING_KEY_COUNT, StateError, StatePaths
 
 __all__ = ["KeySet", "SigningKey", "b64url", "hashed_nonce", "segment"]
 
@@ -86,8 +86,8 @@ class KeySet:
         keys = []
         for n in range(1, ROLLOVER_KEY + 1):
             key_path, cert_path = paths.signing_key(n), paths.signing_cert(n)
-            pair = mint.load_pair(key_path.read_bytes(), cert_path.read_bytes())
-            if pair is None or not mint.is_signing_key(pair):
+            pair = certificates.load_pair(key_path.read_bytes(), cert_path.read_bytes())
+            if pair is None or not certificates.is_signing_key(pair):
                 raise StateError(f"{key_path} is not an RSA-2048 key matching {cert_path}")
             assert isinstance(pair.key, rsa.RSAPrivateKey)
             kid = b64url(pair.cert.fingerprint(hashes.SHA1()))  # SHA-1: Entra's x5t

@@ -53,8 +53,8 @@ from mock_entra.core.config import (
     ScenarioSetting,
     TestUser,
 )
-from mock_entra.core.keys import KeySet, SigningKey, segment
-from mock_entra.core.store import Store
+from mock_entra.core.store.sqlite import Store
+from mock_entra.core.tokens.signing import KeySet, SigningKey, segment
 
 DEFAULT_RETRY_AFTER = 5  # seconds; Entra and Graph both send small integers
 DEFAULT_DELAY = 30.0  # seconds: past the timeouts of MSAL's and most apps' HTTP clients
