@@ -14,7 +14,7 @@ issues): an assertion that does not verify AADSTS50013, expired 500133, for anot
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mock_entra.core.aadsts import (
     AADSTS50013,
@@ -29,13 +29,11 @@ from mock_entra.core.aadsts import (
     required,
 )
 from mock_entra.core.grants.client_auth import CLOCK_SKEW, Client, entra_time, number
+from mock_entra.core.grants.request import TokenRequest
 from mock_entra.core.runtime import Runtime
 from mock_entra.core.signin.consent import require_consent
 from mock_entra.core.tokens.claims import SignIn
 from mock_entra.core.tokens.scopes import parse_scopes
-
-if TYPE_CHECKING:
-    from mock_entra.core.grants.dispatch import TokenRequest
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 

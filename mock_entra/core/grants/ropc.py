@@ -18,7 +18,6 @@ passwords, nor lock their accounts.
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING
 
 from mock_entra.core.aadsts import (
     AADSTS50034,
@@ -32,14 +31,12 @@ from mock_entra.core.aadsts import (
     required,
 )
 from mock_entra.core.grants.client_auth import Client
+from mock_entra.core.grants.request import TokenRequest
 from mock_entra.core.runtime import Runtime
 from mock_entra.core.signin.consent import require_consent
 from mock_entra.core.signin.lockout import Verdict, check_password
 from mock_entra.core.tokens.claims import SignIn
 from mock_entra.core.tokens.scopes import parse_scopes
-
-if TYPE_CHECKING:
-    from mock_entra.core.grants.dispatch import TokenRequest
 
 
 def password(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> dict:

@@ -15,15 +15,11 @@ answer AADSTS65001 `consent_required` for a scope nobody consented to, as Entra 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from mock_entra.core.aadsts import AADSTS65001, EntraError
 from mock_entra.core.config import GRAPH_APP_ID, GRAPH_RESOURCE, AppRegistration, MockConfig, Tenant
+from mock_entra.core.runtime import Runtime
+from mock_entra.core.tokens.claims import SignIn
 from mock_entra.core.tokens.scopes import OIDC_SCOPES, Scopes
-
-if TYPE_CHECKING:
-    from mock_entra.core.runtime import Runtime
-    from mock_entra.core.tokens.claims import SignIn
 
 
 def _resource_name(config: MockConfig, key: str) -> str | None:
