@@ -18,7 +18,7 @@ account is refused everywhere else.
 from __future__ import annotations
 
 from mock_entra.core.aadsts import AADSTS50194, AADSTS9002331, AADSTS9002332, EntraError
-from mock_entra.core.config import AppRegistration, Tenant
+from mock_entra.core.config.model import AppRegistration, Tenant
 
 WORK_ONLY = ("AzureADMyOrg", "AzureADMultipleOrgs")
 

@@ -1,7 +1,7 @@
 """Reading and checking config files (`mock-entra serve --config FILE`), and writing them.
 
 The checker is generic: it walks `dataclasses.fields` and `typing.get_type_hints` of the
-config dataclasses (`config.py`), so a field added there is checked here with no change.
+config dataclasses (`model`), so a field added there is checked here with no change.
 A small walker rather than a library (pydantic, cattrs): the schema is four frozen
 dataclasses of strings, integers, booleans, tuples and one mapping, and the walker gives the
 messages this project wants (file, field path, expected type, "did you mean") in ~200 lines
@@ -15,7 +15,7 @@ including the problems a dataclass's own checks find (their paths are joined ont
     mock.toml: code_lifetime: expected a whole number of seconds from 1 to 315360000, got 'ten'
 
 Rules on single values (GUIDs, bounds, redirect URIs) ride on the fields' types
-(`config.FieldRule`) and are checked here for every value, so that a bad tenant id does not
+(`rules.FieldRule`) and are checked here for every value, so that a bad tenant id does not
 hide a bad redirect URI further down.
 
 A file is refused before parsing when larger than `MAX_FILE_BYTES`, and after parsing when
@@ -39,7 +39,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mock_entra.core.config import DEFAULT_CONFIG, ConfigError, FieldRule, MockConfig, rule_of
+from mock_entra.core.config.defaults import DEFAULT_CONFIG
+from mock_entra.core.config.model import MockConfig
+from mock_entra.core.config.rules import ConfigError, FieldRule, rule_of
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 32
@@ -393,14 +395,27 @@ def _got(value: Any) -> str:
 # --- writing TOML ------------------------------------------------------------------------------
 
 
+def config_to_dict(config: MockConfig) -> dict[str, Any]:
+    """The JSON-able form of a config (the file schema)."""
+
+    def plain(value: Any) -> Any:
+        if dataclasses.is_dataclass(value):
+            return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        if isinstance(value, tuple | list):
+            return [plain(v) for v in value]
+        if isinstance(value, Mapping):
+            return {k: plain(v) for k, v in value.items()}
+        return value
+
+    return plain(config)
+
+
 def config_to_toml(config: MockConfig, *, header: str = "") -> str:
     """The config as a TOML file that `load_config` reads back to an equal config.
 
     Written here (no TOML writer in the standard library) for the shapes the schema has:
     strings, integers, booleans, lists, tables and lists of tables; `None` is left out.
     """
-    from mock_entra.core.config import config_to_dict
-
     lines = [f"# {line}".rstrip() for line in header.splitlines()]
     _table(config_to_dict(config), [], lines, array=False)
     return "\n".join(lines).strip("\n") + "\n"

@@ -31,10 +31,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
-
-if TYPE_CHECKING:
-    from mock_entra.core.config import AppRegistration
+from typing import Literal, Protocol
 
 Platform = Literal["web", "spa", "public"]
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
@@ -53,6 +50,18 @@ _AUTHORITY = re.compile(
 _LOOPBACK = re.compile(r"http://(?:localhost|127\.0\.0\.1)(?::(\d{1,5}))?(?=[/?]|$)", re.IGNORECASE)
 
 
+class RedirectUris(Protocol):
+    """What these rules read of an app registration (`model.AppRegistration`): its redirect
+    URIs per platform."""
+
+    @property
+    def redirect_uris(self) -> tuple[str, ...]: ...
+    @property
+    def spa_redirect_uris(self) -> tuple[str, ...]: ...
+    @property
+    def public_client_redirect_uris(self) -> tuple[str, ...]: ...
+
+
 @dataclass(frozen=True)
 class Registered:
     """A registered redirect URI and the platform it is registered under."""
@@ -61,7 +70,7 @@ class Registered:
     platform: Platform
 
 
-def registered(app: AppRegistration) -> list[Registered]:
+def registered(app: RedirectUris) -> list[Registered]:
     """Every redirect URI of the app with its platform, in the order Entra would list them."""
     return [
         *(Registered(u, "web") for u in app.redirect_uris),
@@ -70,7 +79,7 @@ def registered(app: AppRegistration) -> list[Registered]:
     ]
 
 
-def match(app: AppRegistration, asked: str) -> Registered | None:
+def match(app: RedirectUris, asked: str) -> Registered | None:
     """The registered URI that `asked` matches, or None (AADSTS50011)."""
     if len(asked) > 2 * MAX_URI_LENGTH or not _printable(asked):
         return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mock_entra.core.aadsts import AADSTS90002, EntraError
-from mock_entra.core.config import MockConfig, Tenant
+from mock_entra.core.config.model import MockConfig, Tenant
 
 ALIASES = ("common", "organizations", "consumers")
 
