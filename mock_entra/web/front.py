@@ -26,9 +26,10 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from mock_entra.core import cors
-from mock_entra.core.aadsts import AADSTS900561, AADSTS9002313, EntraError
+from mock_entra.core.aadsts import AADSTS900561, AADSTS9002313
 from mock_entra.core.config.tenants import tenant_of
 from mock_entra.core.discovery import jwks_issuer, metadata
+from mock_entra.core.errors import EntraError
 from mock_entra.core.faults import FaultResponse, JwksFault, KeyRotation
 from mock_entra.core.grants.dispatch import exchange
 from mock_entra.core.runtime import Runtime

@@ -27,9 +27,9 @@ from mock_entra.core.aadsts import (
     AADSTS65004,
     AADSTS90100,
     AADSTS9002313,
-    EntraError,
 )
 from mock_entra.core.config import AppRegistration, MockConfig, Tenant
+from mock_entra.core.errors import EntraError
 from mock_entra.core.runtime import SESSION, Runtime
 from mock_entra.core.signin import authorize as core
 from mock_entra.core.signin import codes, consent, device_code

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from mock_entra.core.aadsts import AADSTS90002, EntraError
+from mock_entra.core.aadsts import AADSTS90002
 from mock_entra.core.config.model import MockConfig, Tenant
+from mock_entra.core.errors import EntraError
 
 ALIASES = ("common", "organizations", "consumers")
 

@@ -42,8 +42,6 @@ from mock_entra.core.aadsts import (
     AADSTS90055,
     AADSTS700082,
     Aadsts,
-    EntraError,
-    GraphError,
 )
 from mock_entra.core.b64 import b64url
 from mock_entra.core.config import (
@@ -53,6 +51,7 @@ from mock_entra.core.config import (
     ScenarioSetting,
     TestUser,
 )
+from mock_entra.core.errors import EntraError, GraphError
 from mock_entra.core.store.sqlite import Store
 from mock_entra.core.tokens.signing import KeySet, SigningKey, segment
 

@@ -5,14 +5,9 @@ Learn: "Microsoft identity platform and OAuth 2.0 authorization code flow" (rede
 
 from __future__ import annotations
 
-from mock_entra.core.aadsts import (
-    AADSTS70000,
-    AADSTS70011,
-    AADSTS500112,
-    AADSTS9002325,
-    EntraError,
-    required,
-)
+from mock_entra.core.aadsts import AADSTS70000, AADSTS70011, AADSTS500112, AADSTS9002325
+from mock_entra.core.errors import EntraError
+from mock_entra.core.forms import required
 from mock_entra.core.grants.client_auth import Client
 from mock_entra.core.grants.request import TokenRequest, check_platform, signin_of, user_tenant
 from mock_entra.core.runtime import Runtime

@@ -39,10 +39,10 @@ from mock_entra.core.aadsts import (
     AADSTS7000215,
     AADSTS7000218,
     AADSTS9002313,
-    EntraError,
-    missing,
 )
 from mock_entra.core.config import AppRegistration, Tenant
+from mock_entra.core.errors import EntraError
+from mock_entra.core.forms import missing
 
 if TYPE_CHECKING:
     from mock_entra.core.config import MockConfig

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import secrets
 
-from mock_entra.core.aadsts import AADSTS1002012, AADSTS7000218, EntraError, required
+from mock_entra.core.aadsts import AADSTS1002012, AADSTS7000218
 from mock_entra.core.config import GRAPH_RESOURCE
+from mock_entra.core.errors import EntraError
+from mock_entra.core.forms import required
 from mock_entra.core.grants.client_auth import Client
 from mock_entra.core.grants.request import TokenRequest, check_platform
 from mock_entra.core.runtime import Runtime

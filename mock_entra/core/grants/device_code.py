@@ -3,7 +3,7 @@ another device (RFC 8628 §3.4; the device authorization itself is `signin.devic
 
 from __future__ import annotations
 
-from mock_entra.core.aadsts import required
+from mock_entra.core.forms import required
 from mock_entra.core.grants.client_auth import Client
 from mock_entra.core.grants.request import TokenRequest, check_platform, signin_of
 from mock_entra.core.runtime import Runtime

@@ -11,18 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mock_entra.core.aadsts import (
-    AADSTS70003,
-    AADSTS700016,
-    AADSTS9002313,
-    EntraError,
-    missing,
-    required,
-    single_values,
-)
+from mock_entra.core.aadsts import AADSTS70003, AADSTS700016, AADSTS9002313
 from mock_entra.core.config import audience
 from mock_entra.core.config.tenants import tenant_of
+from mock_entra.core.errors import EntraError
 from mock_entra.core.faults import TokenContext, TokenFault
+from mock_entra.core.forms import missing, required, single_values
 from mock_entra.core.grants import (
     authorization_code,
     client_credentials,

@@ -25,9 +25,9 @@ from mock_entra.core.aadsts import (
     AADSTS500131,
     AADSTS500133,
     AADSTS7000218,
-    EntraError,
-    required,
 )
+from mock_entra.core.errors import EntraError
+from mock_entra.core.forms import required
 from mock_entra.core.grants.client_auth import CLOCK_SKEW, Client, entra_time, number
 from mock_entra.core.grants.request import TokenRequest
 from mock_entra.core.runtime import Runtime

@@ -5,14 +5,9 @@ access token") and "Refresh tokens in the Microsoft identity platform"."""
 
 from __future__ import annotations
 
-from mock_entra.core.aadsts import (
-    AADSTS70000,
-    AADSTS700082,
-    AADSTS700084,
-    AADSTS9002313_GRANT,
-    EntraError,
-    required,
-)
+from mock_entra.core.aadsts import AADSTS70000, AADSTS700082, AADSTS700084, AADSTS9002313_GRANT
+from mock_entra.core.errors import EntraError
+from mock_entra.core.forms import required
 from mock_entra.core.grants.client_auth import Client, entra_time
 from mock_entra.core.grants.request import TokenRequest, check_platform, signin_of
 from mock_entra.core.runtime import REFRESH, Runtime

@@ -7,8 +7,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mock_entra.core.aadsts import AADSTS70000, AADSTS9002326, AADSTS9002327, EntraError
+from mock_entra.core.aadsts import AADSTS70000, AADSTS9002326, AADSTS9002327
 from mock_entra.core.config import MockConfig, Tenant
+from mock_entra.core.errors import EntraError
 from mock_entra.core.grants import issue
 from mock_entra.core.grants.client_auth import Client
 from mock_entra.core.runtime import Runtime

@@ -27,9 +27,9 @@ from mock_entra.core.aadsts import (
     AADSTS7000218,
     AADSTS9001023,
     AADSTS9002326,
-    EntraError,
-    required,
 )
+from mock_entra.core.errors import EntraError
+from mock_entra.core.forms import required
 from mock_entra.core.grants.client_auth import Client
 from mock_entra.core.grants.request import TokenRequest
 from mock_entra.core.runtime import Runtime

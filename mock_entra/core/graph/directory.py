@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mock_entra.core.aadsts import GraphError
 from mock_entra.core.config import Group, Tenant, TestUser
+from mock_entra.core.errors import GraphError
 from mock_entra.core.graph import photo as graph_photo
 from mock_entra.core.graph.filter import GROUP_FILTERS, USER_FILTERS
 from mock_entra.core.graph.gate import (

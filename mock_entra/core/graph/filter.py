@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mock_entra.core.aadsts import GraphError
+from mock_entra.core.errors import GraphError
 
 DEFAULT, ADVANCED = "default", "advanced"
 # user property -> operator -> DEFAULT | ADVANCED (absent: not supported at all).

@@ -9,8 +9,8 @@ from typing import Any
 
 import jwt
 
-from mock_entra.core.aadsts import GraphError
 from mock_entra.core.config import GRAPH_APP_ID, GRAPH_RESOURCE, MockConfig, Tenant, TestUser
+from mock_entra.core.errors import GraphError
 from mock_entra.core.faults import Faults, GraphFault
 from mock_entra.core.tokens.signing import KeySet, hashed_nonce, segment
 

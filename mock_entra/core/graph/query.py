@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from mock_entra.core.aadsts import GraphError
+from mock_entra.core.errors import GraphError
 from mock_entra.core.graph.filter import FilterContext, Predicate, parse_filter
 
 MAX_TOP = 999

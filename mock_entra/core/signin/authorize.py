@@ -21,11 +21,10 @@ from mock_entra.core.aadsts import (
     AADSTS900144,
     AADSTS900971,
     AADSTS9002313,
-    EntraError,
-    missing,
-    single_values,
 )
 from mock_entra.core.config import AppRegistration, Tenant, audience, redirects
+from mock_entra.core.errors import EntraError
+from mock_entra.core.forms import missing, single_values
 from mock_entra.core.runtime import CONTEXT, Runtime, opaque
 from mock_entra.core.signin import pkce
 from mock_entra.core.store.records import (

@@ -7,8 +7,9 @@ use is the store's `consume`.
 
 from __future__ import annotations
 
-from mock_entra.core.aadsts import AADSTS54005, AADSTS70008, AADSTS9002313_GRANT, EntraError
+from mock_entra.core.aadsts import AADSTS54005, AADSTS70008, AADSTS9002313_GRANT
 from mock_entra.core.config import Tenant
+from mock_entra.core.errors import EntraError
 from mock_entra.core.faults import RedirectFault
 from mock_entra.core.runtime import CODE, Runtime, opaque
 from mock_entra.core.store.records import (

@@ -15,8 +15,9 @@ answer AADSTS65001 `consent_required` for a scope nobody consented to, as Entra 
 
 from __future__ import annotations
 
-from mock_entra.core.aadsts import AADSTS65001, EntraError
+from mock_entra.core.aadsts import AADSTS65001
 from mock_entra.core.config import GRAPH_APP_ID, GRAPH_RESOURCE, AppRegistration, MockConfig, Tenant
+from mock_entra.core.errors import EntraError
 from mock_entra.core.runtime import Runtime
 from mock_entra.core.tokens.claims import SignIn
 from mock_entra.core.tokens.scopes import OIDC_SCOPES, Scopes

@@ -27,12 +27,11 @@ from mock_entra.core.aadsts import (
     AADSTS70019,
     AADSTS700016,
     AADSTS7000218,
-    EntraError,
-    required,
-    single_values,
 )
 from mock_entra.core.config import AppRegistration, audience
 from mock_entra.core.config.tenants import tenant_of
+from mock_entra.core.errors import EntraError
+from mock_entra.core.forms import required, single_values
 from mock_entra.core.runtime import DEVICE, USER_CODE, Runtime, opaque
 from mock_entra.core.store.records import Account, DeviceCodeRecord, load
 from mock_entra.core.tokens.scopes import parse_scopes

@@ -7,7 +7,8 @@ import hashlib
 import hmac
 import re
 
-from mock_entra.core.aadsts import AADSTS501481, AADSTS501491, EntraError
+from mock_entra.core.aadsts import AADSTS501481, AADSTS501491
+from mock_entra.core.errors import EntraError
 
 _UNRESERVED = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 METHODS = ("S256", "plain")

@@ -15,8 +15,9 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
-from mock_entra.core.aadsts import Aadsts, EntraError
+from mock_entra.core.aadsts import Aadsts
 from mock_entra.core.config import AppRegistration, MockConfig
+from mock_entra.core.errors import EntraError
 from mock_entra.core.tokens.scopes import Resource, Scopes
 
 T = TypeVar("T")

@@ -27,9 +27,10 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from mock_entra.core.aadsts import AADSTS50117, EntraError
+from mock_entra.core.aadsts import AADSTS50117
 from mock_entra.core.b64 import b64url
 from mock_entra.core.config import AppRegistration, Tenant, TestUser
+from mock_entra.core.errors import EntraError
 from mock_entra.core.tokens.scopes import Scopes
 
 CLOCK_SKEW_BACKDATE = 300

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from mock_entra.core.aadsts import AADSTS28000, AADSTS70011, AADSTS500011, EntraError, missing
+from mock_entra.core.aadsts import AADSTS28000, AADSTS70011, AADSTS500011
 from mock_entra.core.config import (
     GRAPH_APP_ID,
     GRAPH_DELEGATED_SCOPES,
@@ -15,6 +15,8 @@ from mock_entra.core.config import (
     AppRegistration,
     MockConfig,
 )
+from mock_entra.core.errors import EntraError
+from mock_entra.core.forms import missing
 
 OIDC_SCOPES = ("openid", "profile", "email", "offline_access")
 _GRAPH_PREFIXES = (GRAPH_RESOURCE, GRAPH_RESOURCE + "/", GRAPH_APP_ID)
