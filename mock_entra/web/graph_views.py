@@ -15,6 +15,7 @@ from flask import Blueprint, Response, request
 
 from mock_entra.core import cors
 from mock_entra.core.graph import directory, gate
+from mock_entra.core.graph.request import GraphRequest
 from mock_entra.web.context import base_url, runtime, trace_id
 from mock_entra.web.respond import json_response
 
@@ -81,7 +82,7 @@ def v1(rest: str) -> Response:
     web-framework 404."""
     consistency = request.headers.get("ConsistencyLevel", "")
     result = directory.handle(
-        directory.GraphRequest(
+        GraphRequest(
             method=request.method,
             segments=tuple(rest.split("/")),
             params=tuple(request.args.items(multi=True)),
