@@ -16,9 +16,7 @@ from mock_entra.core.config.model import (
     Tenant,
     TestUser,
 )
-from mock_entra.core.config.rules import (
-    ConfigError,
-)
+from mock_entra.core.config.rules import ConfigError
 
 DEFAULT_TENANT_ID = "8eaef023-2b34-4da1-9baa-8bc8c9d6a490"
 DEFAULT_CLIENT_ID = "6731de76-14a6-49ae-97bc-6eba6914391e"

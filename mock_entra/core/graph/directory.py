@@ -19,9 +19,7 @@ from dataclasses import dataclass
 from mock_entra.core.config import TestUser
 from mock_entra.core.errors import GraphError
 from mock_entra.core.graph import membership_calls, user_calls
-from mock_entra.core.graph.gate import (
-    Caller,
-)
+from mock_entra.core.graph.gate import Caller
 from mock_entra.core.graph.request import (
     GraphRequest,
     GraphResult,

@@ -20,9 +20,7 @@ from mock_entra.core.graph.gate import (
     granted,
     require,
 )
-from mock_entra.core.graph.query import (
-    EntityType,
-)
+from mock_entra.core.graph.query import EntityType
 from mock_entra.core.graph.users import (
     GROUP_PROPERTY_NAMES,
     USER_PROPERTY_NAMES,
