@@ -19,6 +19,7 @@ import json
 import logging
 import re
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
@@ -36,6 +37,7 @@ from mock_entra.core.runtime import Runtime
 from mock_entra.core.signin import device_code
 from mock_entra.web.hosts import Hosts, check
 from mock_entra.web.wire import (
+    DEFER_ANSWER,
     JSON_TYPE,
     MAX_BODY_BYTES,
     NO_STORE,
@@ -92,8 +94,15 @@ class Front:
         if refused is not None:
             return refused
         # The fault scenarios in force are read once per request, whichever hook asks.
-        with self.runtime.faults.request():
-            return self._route(environ, start_response)
+        with self.runtime.faults.request() as faults:
+            answer = self._route(environ, start_response)
+        if faults.answer_delay:  # `token.timeout`: the answer is ready, and held back
+            defer = environ.get(DEFER_ANSWER)
+            if defer is not None:
+                defer(faults.answer_delay)
+            else:
+                time.sleep(faults.answer_delay)
+        return answer
 
     def _route(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         path = path_of(environ)

@@ -184,9 +184,9 @@ class TokenFault(Scenario):
         return self.grants is None or grant_type in self.grants
 
     def intervene(self, ctx: TokenContext, seconds: float | None) -> None:
-        """Raise the faulty answer, or sleep and let the request go on."""
+        """Raise the faulty answer, or hold the answer back and let the request go on."""
         if self.delay:
-            time.sleep(DEFAULT_DELAY if seconds is None else seconds)
+            delay_answer(DEFAULT_DELAY if seconds is None else seconds)
             return
         if self.raw is not None:
             raise FaultResponse(self.raw_status, body=self.raw)
@@ -613,9 +613,30 @@ class Match:
     activation: Activation
 
 
-_REQUEST: contextvars.ContextVar[tuple[Faults, tuple[Activation, ...]] | None] = (
-    contextvars.ContextVar("mock_entra_faults", default=None)
+@dataclass
+class RequestFaults:
+    """One request's view of the scenarios: those in force when it began, and how long its
+    answer is to be held back (`token.timeout`)."""
+
+    faults: Faults
+    activations: tuple[Activation, ...]
+    answer_delay: float = 0.0
+
+
+_REQUEST: contextvars.ContextVar[RequestFaults | None] = contextvars.ContextVar(
+    "mock_entra_faults", default=None
 )
+
+
+def delay_answer(seconds: float) -> None:
+    """Hold the current request's answer back `seconds`. Inside `Faults.request()` the wait is
+    left to whoever sends the answer (`web.front`): under `serve`, the worker's event loop
+    waits without blocking, so a stalled client holds up nobody else. Outside one, here."""
+    taken = _REQUEST.get()
+    if taken is None:
+        time.sleep(seconds)
+    else:
+        taken.answer_delay = max(taken.answer_delay, seconds)
 
 
 @dataclass
@@ -639,8 +660,8 @@ class Faults:
     def current(self) -> tuple[Activation, ...]:
         """Every activation in force: the request's snapshot when one was taken."""
         taken = _REQUEST.get()
-        if taken is not None and taken[0] is self:
-            return taken[1]
+        if taken is not None and taken.faults is self:
+            return taken.activations
         return self._load()
 
     def _load(self) -> tuple[Activation, ...]:
@@ -655,11 +676,13 @@ class Faults:
         return self._cached
 
     @contextlib.contextmanager
-    def request(self) -> Iterator[None]:
-        """Read the store once for the whole request (`web.front` wraps each request)."""
-        token = _REQUEST.set((self, self._load()))
+    def request(self) -> Iterator[RequestFaults]:
+        """Read the store once for the whole request (`web.front` wraps each request); what
+        the request's scenarios asked of its answer is on the object yielded."""
+        taken = RequestFaults(self, self._load())
+        token = _REQUEST.set(taken)
         try:
-            yield
+            yield taken
         finally:
             _REQUEST.reset(token)
 
@@ -759,6 +782,7 @@ __all__ = [
     "Activation",
     "FaultResponse",
     "Faults",
+    "RequestFaults",
     "Scenario",
     "ScenarioError",
     "TokenContext",
