@@ -17,6 +17,7 @@ from mock_entra.core.aadsts import AADSTS9002313
 from mock_entra.core.errors import EntraError, GraphError
 from mock_entra.core.signin.authorize import error_response
 from mock_entra.web.context import base_url, correlation_id, runtime, timestamp, trace_id
+from mock_entra.web.errorlog import log_unexpected
 from mock_entra.web.page import html_page
 from mock_entra.web.respond import authorize_redirect, json_response
 from mock_entra.web.wire import entra_error_json, http_error_json, unexpected_error_json
@@ -117,7 +118,7 @@ def render_http_error(error: HTTPException) -> Response:
 
 
 def render_unexpected(error: Exception) -> Response:
-    log.exception("unexpected error in the mock (trace id %s)", trace_id())
+    log_unexpected(log, trace_id())
     if _is_graph():
         return render_graph_error(
             GraphError(500, "generalException", "An unexpected error occurred.")

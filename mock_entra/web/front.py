@@ -35,6 +35,7 @@ from mock_entra.core.faults import FaultResponse, JwksFault, KeyRotation
 from mock_entra.core.grants.dispatch import exchange
 from mock_entra.core.runtime import Runtime
 from mock_entra.core.signin import device_code
+from mock_entra.web.errorlog import log_unexpected
 from mock_entra.web.hosts import Hosts, check
 from mock_entra.web.wire import (
     DEFER_ANSWER,
@@ -277,7 +278,7 @@ class Front:
         except FaultResponse as fault:
             return self._fault(environ, start_response, fault, trace, headers)
         except Exception:
-            log.exception("unexpected error in the mock (trace id %s)", trace)
+            log_unexpected(log, trace)
             body = _json(unexpected_error_json(trace))
             return _send(start_response, 500, body, trace, *headers)
         return _send(start_response, 200, _json(payload), trace, *NO_STORE, *headers)

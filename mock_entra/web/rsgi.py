@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from mock_entra.web.errorlog import log_unexpected
 from mock_entra.web.front import WSGIApp
 from mock_entra.web.wire import (
     DEFER_ANSWER,
@@ -108,7 +109,7 @@ class BufferedWSGI:
                     close()
         except Exception:
             trace = str(uuid.uuid4())
-            log.exception("unexpected error in the mock (trace id %s)", trace)
+            log_unexpected(log, trace)
             started[:] = [500, [("Content-Type", JSON_TYPE), *SECURITY_HEADERS]]
             data = json.dumps(unexpected_error_json(trace)).encode()
         status, headers = started

@@ -60,6 +60,12 @@ DEFAULT_DELAY = 30.0  # seconds: past the timeouts of MSAL's and most apps' HTTP
 DEFAULT_GRACE = 24 * 3600.0  # how long the old key stays published after a rotation
 OTHER_TENANT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"  # Microsoft's own tenant id
 OTHER_CLIENT = "00000000-0000-0000-0000-00000000dead"
+# Bounds on an activation: SQLite keeps `times` as a 64-bit integer (2**63 was a 500), and a
+# test counts requests in thousands; a client id is a GUID and a UPN at most 113 characters
+# (Learn, "userPrincipalName" on the user resource), so 256 leaves room without letting one
+# scenario carry a megabyte into the store.
+MAX_TIMES = 1_000_000
+MAX_SCOPE_LENGTH = 256
 
 
 class ScenarioError(ValueError):
@@ -540,8 +546,14 @@ class Activation:
                 f"{self.name} applies to every client (the JWKS request names none): "
                 "leave client_id and user out"
             )
-        if self.times is not None and (isinstance(self.times, bool) or self.times < 1):
-            raise ScenarioError("times: expected a positive integer, or leave it out")
+        if self.times is not None and (
+            isinstance(self.times, bool) or not 1 <= self.times <= MAX_TIMES
+        ):
+            raise ScenarioError(f"times: expected 1 to {MAX_TIMES}, or leave it out")
+        for name in ("client_id", "user"):
+            value = getattr(self, name)
+            if value is not None and len(value) > MAX_SCOPE_LENGTH:
+                raise ScenarioError(f"{name}: longer than {MAX_SCOPE_LENGTH} characters")
         if self.seconds is not None and not 0 <= self.seconds <= 7 * 86400:
             raise ScenarioError("seconds: expected 0 to 604800")
 
@@ -725,8 +737,13 @@ class Faults:
 
 
 def add(store: Store, activation: Activation) -> Activation:
-    """Switch a scenario on for every process sharing `store`; returns it with its id."""
+    """Switch a scenario on for every process sharing `store`; returns it with its id
+    (`ScenarioError` when the store holds `Limits.max_scenarios` already)."""
     row = store.add_scenario(activation.to_json(), activation.times)
+    if row is None:
+        raise ScenarioError(
+            f"{store.limits.max_scenarios} scenarios are already set; clear some first"
+        )
     return replace(activation, id=row)
 
 

@@ -7,7 +7,6 @@ and transitive)", "Get member objects", "Get member groups".
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -42,6 +41,7 @@ from mock_entra.core.graph.users import (
     group_values,
     unknown_group,
 )
+from mock_entra.core.json_input import JsonInputError, parse_json
 
 
 def _group(tenant: Tenant, group_id: str) -> Group:
@@ -139,8 +139,8 @@ def _security_enabled_only(body: bytes) -> bool:
     if not body.strip():
         raise GraphError(400, "BadRequest", "Empty Payload. JSON content expected.")
     try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        payload = parse_json(body)  # bounded: deep or huge JSON is the same 400
+    except JsonInputError:
         raise GraphError(
             400, "BadRequest", "Invalid JSON. A token was not recognized in the JSON content."
         ) from None
