@@ -138,7 +138,7 @@ def _alive(pid: int) -> bool:
 def find_state(root: str | Path) -> StatePaths | None:
     """The state dir `mock-entra serve` made at `root`, or None when it has not (yet): never
     creates anything, so `info` run from the wrong directory leaves no CA behind. While a
-    server is making the dir, this waits for it (`pki.load_state`)."""
+    server is making the dir, this waits for it (`pki.state.load_state`)."""
     try:
         return load_state(root)
     except StateError:

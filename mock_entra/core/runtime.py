@@ -36,7 +36,7 @@ DEVICE = "device_code"  # device_code -> DeviceCodeRecord
 USER_CODE = "device_user_code"  # user_code -> device_code
 LOCKOUT = "lockout"  # tenant|user -> lockout.Failures (one per user of the config)
 
-# How big the store may grow (see `store.Limits`): a mock left running in CI, or flooded
+# How big the store may grow (see `store.sqlite.Limits`): a mock left running in CI, or flooded
 # with anonymous authorize requests, keeps a bounded file.
 STORE_LIMITS = Limits(
     max_items={

@@ -1,8 +1,8 @@
 """`Front`: the only implementation of discovery, JWKS and the token endpoint, without Flask.
 
 These are the endpoints clients hit most: discovery and JWKS (bytes built once per host and
-path) and the token endpoint (`grants.exchange`, without Flask's per-request machinery, which
-costs more than the token's claims; see README "Performance"). Every other path (sign-in
+path) and the token endpoint (`grants.dispatch.exchange`, without Flask's per-request machinery,
+which costs more than the token's claims; see README "Performance"). Every other path (sign-in
 pages, Graph, logout, instance discovery, the admin API) goes to the Flask app, built on first
 use: importing Flask is most of a cold start, and a client's first requests are discovery and
 JWKS. `wsgi.MockApp` composes `Front` the same way in every mode.
@@ -10,7 +10,7 @@ JWKS. `wsgi.MockApp` composes `Front` the same way in every mode.
 The device authorization endpoint (`/oauth2/v2.0/devicecode`) is a form post answered with
 JSON like the token endpoint, so it shares its handling. CORS (`core.cors`): discovery and
 JWKS for any origin; the token endpoint for any origin too, the grant deciding who may redeem
-cross-origin (`grants.check_platform`), except the password grant (`cors.token_headers`).
+cross-origin (`grants.request.check_platform`), except the password grant (`cors.token_headers`).
 """
 
 from __future__ import annotations

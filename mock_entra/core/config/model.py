@@ -145,7 +145,7 @@ class Group:
 GroupMembershipClaims = Literal["None", "SecurityGroup", "All", "ApplicationGroup", "DirectoryRole"]
 
 # Optional claims the mock can add (the manifest's `optionalClaims`; Learn, "Optional claims
-# reference"); `tokens.optional_claim` says where each value comes from.
+# reference"); `tokens.claims.optional_claim` says where each value comes from.
 OptionalClaim = Literal[
     "acct",
     "auth_time",
@@ -252,7 +252,7 @@ class AppRegistration:
 
     @functools.cached_property
     def certificates(self) -> tuple[Any, ...]:
-        """`key_credentials` parsed: `certs.KeyCredential`s (thumbprints, public keys)."""
+        """`key_credentials` parsed: `credentials.KeyCredential`s (thumbprints, public keys)."""
         from mock_entra.core.config.credentials import (
             parse_key_credential,  # cryptography only when used
         )

@@ -18,7 +18,7 @@ class ConfigError(ValueError):
     """A config file or value that the mock cannot use; the message names the file (when
     there is one) and the field path. `problems` lists (field path, message) pairs: the
     path relative to the object that raised it, joined onto the file's path by the checker
-    (`config_load`), so every line of a file's error reads `file: tenants[0].apps[1].x: ...`."""
+    (`load`), so every line of a file's error reads `file: tenants[0].apps[1].x: ...`."""
 
     def __init__(self, message: str, problems: tuple[tuple[str, str], ...] = ()) -> None:
         super().__init__(message)
@@ -33,7 +33,7 @@ class ConfigError(ValueError):
 
 # --- rules on single values, checked wherever a config is built ------------------------------
 # A rule rides on a field's type (`Annotated[int, Bounds(...)]`, `Guid`): a config file's
-# checker (`config_load`) applies it to the value it reads, reporting every problem with its
+# checker (`load`) applies it to the value it reads, reporting every problem with its
 # path; the dataclasses' `__post_init__` apply it to configs built in Python.
 
 
@@ -96,7 +96,7 @@ class RedirectRule:
 
 @dataclass(frozen=True)
 class CertificateRule:
-    """A certificate whose key may sign client assertions (`certs.parse_key_credential`)."""
+    """A certificate whose key may sign client assertions (`credentials.parse_key_credential`)."""
 
     def problem(self, value: object) -> str | None:
         from mock_entra.core.config.credentials import (

@@ -1,7 +1,7 @@
 """The state dir's key material, made and checked with `cryptography`: the local CA, the TLS
 server certificate it issues, and the token-signing keys with their self-signed certificates.
 
-Pure: this module makes and checks keys and certificates as bytes; `pki` decides what to
+Pure: this module makes and checks keys and certificates as bytes; `pki.state` decides what to
 write where, under its lock.
 """
 
@@ -132,7 +132,7 @@ def make_signing_key() -> Pair:
 
 def load_pair(key_pem: bytes | None, cert_pem: bytes | None) -> Pair | None:
     """The pair from its PEM files, or None when either is missing, unreadable, expiring, or
-    the key is not the certificate's (made again by `pki.ensure_state`)."""
+    the key is not the certificate's (made again by `state.ensure_state`)."""
     if key_pem is None or cert_pem is None:
         return None
     try:

@@ -18,7 +18,7 @@ Two functions, one job each:
 - `load_state` never makes anything: it raises `StateError` when the dir is absent or
   incomplete, and waits (shared lock) while an `ensure_state` elsewhere is completing it.
 
-Only `ensure_state` imports `cryptography` (`mint`), so `load_state` stays cheap.
+Only `ensure_state` imports `cryptography` (`certificates`), so `load_state` stays cheap.
 """
 
 from __future__ import annotations

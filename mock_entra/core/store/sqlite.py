@@ -18,7 +18,7 @@ Bounded and private, because a mock is left running in CI and on laptops:
   pass that leaves more than `Limits.reclaim_bytes` of free pages returns them to the file
   system (a purge after a flood shrinks the file instead of keeping its high-water mark);
 - the file and its WAL and shared-memory files are created 0600.
-Values are JSON text; the typed records (`signin_state`) serialize themselves.
+Values are JSON text; the typed records (`store.records`) serialize themselves.
 """
 
 from __future__ import annotations

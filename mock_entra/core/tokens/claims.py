@@ -1,4 +1,4 @@
-"""Claim builders for the tokens Entra issues (pure functions; signing is `keys`).
+"""Claim builders for the tokens Entra issues (pure functions; signing is `tokens.signing`).
 
 - v2.0 ID tokens: Learn "ID token claims reference".
 - v1.0 Graph access tokens: Learn "Access token claims reference" and real tokens

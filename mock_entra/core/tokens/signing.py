@@ -82,7 +82,7 @@ class KeySet:
 
     @classmethod
     def load(cls, paths: StatePaths) -> KeySet:
-        """The keys of a state dir completed by `pki.ensure_state`."""
+        """The keys of a state dir completed by `pki.state.ensure_state`."""
         keys = []
         for n in range(1, ROLLOVER_KEY + 1):
             key_path, cert_path = paths.signing_key(n), paths.signing_cert(n)
@@ -128,7 +128,7 @@ class KeySet:
         an app that tries honest.
 
         PyJWT signs the header with the hashed nonce; the header sent is the same with the
-        nonce itself (`graph.verify_graph_token` undoes it). Entra writes `nonce` before
+        nonce itself (`graph.gate.verify_graph_token` undoes it). Entra writes `nonce` before
         `alg`; PyJWT writes `typ` and `alg` first (JSON key order carries no meaning)."""
         key = self.active(kid)
         headers = {"nonce": hashed_nonce(nonce), "x5t": key.kid, "kid": key.kid}
