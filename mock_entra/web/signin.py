@@ -112,10 +112,11 @@ def _remember(rt: Runtime, account: Account, cookies: Cookies) -> str:
     http://localhost port can plant an `ESTSAUTH` of its own, and a sign-in that joined it
     would hand the planter the user's session (session fixation; OWASP "Session Management
     Cheat Sheet": renew the session id after any authentication). The accounts already
-    signed in move to the new id (the account picker keeps them); the old id ends."""
-    old, session = _session(rt)
-    if old is not None:
-        rt.store.delete(SESSION, old)
+    signed in are copied to the new id (the account picker keeps them). The old id is left as
+    it was, never given the new account: Entra's session cookies are self-contained, and a copy
+    of an earlier one elsewhere keeps working until it expires or the user's sessions are
+    revoked (Learn, "Revoke user access in Microsoft Entra ID")."""
+    _, session = _session(rt)
     sid = str(uuid.uuid4())
     ttl = KMSI_TTL if account.kmsi else SESSION_TTL
     rt.store.put(SESSION, sid, session.with_account(account).to_json(), ttl=ttl)
@@ -258,7 +259,9 @@ def authorize() -> Response:
 
     if areq.prompt == "none":
         chosen = hinted[0] if hinted else (accounts[0] if len(accounts) == 1 else None)
-        if not accounts or sid is None:
+        # A login_hint names the session to use (Learn, "Silent login with ssoSilent()"): a
+        # hinted user who is not signed in here has none, whoever else is.
+        if not accounts or sid is None or (hint and not hinted):
             raise areq.error(AADSTS50058)
         if chosen is None:
             raise areq.error(AADSTS16000)
@@ -286,7 +289,8 @@ def _first_page(
 ) -> Response:
     """The first sign-in page: username, the account picker, or straight on (SSO)."""
     areq = pending.request
-    if areq.prompt in ("login", "create") or not accounts or sid is None:
+    hint_elsewhere = bool(areq.login_hint) and not hinted  # another user than those here
+    if areq.prompt in ("login", "create") or not accounts or sid is None or hint_elsewhere:
         return _with(_page("username", ctx, pending, username=areq.login_hint or ""), cookies)
     if areq.prompt == "select_account" or (len(accounts) > 1 and not hinted):
         return _with(_picker(ctx, pending, tenant, accounts), cookies)

@@ -91,9 +91,26 @@ def test_every_password_sign_in_starts_a_new_session_id_keeping_the_accounts(moc
     # Both accounts are still signed in in this browser (the account picker's tiles) ...
     picker = browser.get(auth_uri(mock_entra), allow_redirects=False).text
     assert f'data-test-id="{ADELE[0]}"' in picker and f'data-test-id="{MEGAN[0]}"' in picker
-    # ... and the old id is dead: a copy of it kept elsewhere gets nothing.
+    # ... and the old id never gained the new account: a copy of it kept elsewhere (or planted)
+    # still has only what it had, as a copy of an earlier Entra session cookie does.
     with TrustingSession(mock_entra.ca_bundle) as other:
         old = copy.copy(sso_cookie(browser))
         old.value = first
         other.cookies.set_cookie(old)
-        assert silent(mock_entra, other, ADELE[0])["error"] == "login_required"
+        assert silent(mock_entra, other, MEGAN[0])["error"] == "login_required"
+        assert "code" in silent(mock_entra, other, ADELE[0])
+
+
+def test_a_login_hint_for_a_user_not_signed_in_here_is_not_answered_with_another(
+    mock_entra, browsers
+):
+    """A hint names the session to use (Learn, "Silent login with ssoSilent()"): with only
+    Adele signed in, a silent request for Megan is login_required (it used to return Adele's
+    code), and an interactive one asks for Megan's password instead of continuing as Adele."""
+    _, browser = browsers
+    http_sign_in(browser, mock_entra.base_url, auth_uri(mock_entra), ADELE)
+    answer = silent(mock_entra, browser, MEGAN[0])
+    assert answer["error"] == "login_required" and "AADSTS50058" in answer["error_description"]
+    page = browser.get(auth_uri(mock_entra, login_hint=MEGAN[0]), allow_redirects=False)
+    assert page.status_code == 200 and MEGAN[0] in page.text
+    assert "code" in silent(mock_entra, browser, ADELE[0])
