@@ -147,7 +147,7 @@ def key_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Scope: session. Keys and certificates made once; copy them into a state dir (with
     `shutil.copytree(key_template, dest, ignore=shutil.ignore_patterns("store.sqlite3*"))`)
     instead of making new ones (RSA generation is slow)."""
-    from mock_entra.core.pki import ensure_state
+    from mock_entra.core.pki.state import ensure_state
 
     return ensure_state(tmp_path_factory.mktemp("keys")).root
 
@@ -191,7 +191,7 @@ def lab_browser(
 
     from conformance.browser_fixtures import launch_chromium, target_pins
     from conformance.trust import certificate_pin
-    from mock_entra.core.pki import StatePaths
+    from mock_entra.core.pki.state import StatePaths
 
     server_cert = x509.load_pem_x509_certificate(StatePaths(key_template).server_cert.read_bytes())
     pins = [certificate_pin(server_cert)]

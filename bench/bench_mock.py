@@ -52,7 +52,7 @@ from mock_entra.core.config import (
     DEFAULT_CLIENT_SECRET,
     DEFAULT_TENANT_ID,
 )
-from mock_entra.core.pki import ensure_state
+from mock_entra.core.pki.state import ensure_state
 
 TOKEN_BODY = urlencode(
     {
@@ -148,8 +148,8 @@ def _signers() -> dict:
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding
 
-    from mock_entra.core.keys import SigningKey
-    from mock_entra.core.mint import make_signing_key
+    from mock_entra.core.pki.certificates import make_signing_key
+    from mock_entra.core.tokens.signing import SigningKey
 
     pair = make_signing_key()
     key = SigningKey("kid", pair.key, pair.cert)  # type: ignore[arg-type]

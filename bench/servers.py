@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mock_entra.core.config import DEFAULT_CONFIG
-from mock_entra.core.pki import ensure_state
+from mock_entra.core.pki.state import ensure_state
 from mock_entra.web.wsgi import create_app
 
 

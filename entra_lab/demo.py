@@ -26,7 +26,7 @@ from entra_lab.wiring import (
     plan_demo,
 )
 from mock_entra.core.config import ConfigError
-from mock_entra.core.pki import StateDirError
+from mock_entra.core.pki.state import StateDirError
 
 READY_TIMEOUT = 30.0
 POLL_SECONDS = 0.1

@@ -23,7 +23,7 @@ from mock_entra.core.config import (
     load_config,
     with_redirect_uris,
 )
-from mock_entra.core.pki import ensure_state
+from mock_entra.core.pki.state import ensure_state
 from mock_entra.info import info as mock_info
 
 DEFAULT_MOCK_PORT = 8443

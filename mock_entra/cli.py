@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mock_entra.core.config import DEFAULT_CONFIG, ConfigError, MockConfig, load_config
-from mock_entra.core.pki import StateDirError, StatePaths, ensure_state
+from mock_entra.core.pki.state import StateDirError, StatePaths, ensure_state
 from mock_entra.info import (
     ServerStatus,
     ServingRecord,
@@ -226,7 +226,7 @@ def _config(path: str | None) -> MockConfig:
 
 def _print_config(args: argparse.Namespace) -> int:
     from mock_entra.core.config import config_to_dict
-    from mock_entra.core.config_load import config_to_toml
+    from mock_entra.core.config.load import config_to_toml
 
     config = DEFAULT_CONFIG if args.defaults else _config(args.config)
     if args.json:

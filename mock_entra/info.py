@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from mock_entra.core.config import AppRegistration, MockConfig, Tenant
 from mock_entra.core.discovery import metadata
-from mock_entra.core.pki import StateError, StatePaths, load_state, write_atomic
+from mock_entra.core.pki.state import StateError, StatePaths, load_state, write_atomic
 
 CHECK_TIMEOUT = 2.0  # seconds: a local server answers discovery in milliseconds
 
@@ -138,7 +138,7 @@ def _alive(pid: int) -> bool:
 def find_state(root: str | Path) -> StatePaths | None:
     """The state dir `mock-entra serve` made at `root`, or None when it has not (yet): never
     creates anything, so `info` run from the wrong directory leaves no CA behind. While a
-    server is making the dir, this waits for it (`pki.load_state`)."""
+    server is making the dir, this waits for it (`pki.state.load_state`)."""
     try:
         return load_state(root)
     except StateError:

@@ -67,7 +67,7 @@ def mock_entra(mock_entra_server: MockEntra) -> MockEntra:
 def _mock_entra_key_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A state dir (CA, TLS and signing keys) made once per session: each test's interceptor
     starts from a copy, with a store of its own, instead of making five RSA keys."""
-    from mock_entra.core.pki import ensure_state
+    from mock_entra.core.pki.state import ensure_state
 
     return ensure_state(tmp_path_factory.mktemp("mock-entra-keys")).root
 

@@ -31,9 +31,9 @@ from mock_entra.core.clock import OffsetClock
 from mock_entra.core.config import DEFAULT_CONFIG, MockConfig, config_to_dict
 from mock_entra.core.faults import Activation, switched_on
 from mock_entra.core.logline import OneLineFormatter
-from mock_entra.core.pki import StatePaths, ensure_state
+from mock_entra.core.pki.state import StatePaths, ensure_state
 from mock_entra.core.runtime import fix_token_lifetime
-from mock_entra.core.store import Store
+from mock_entra.core.store.sqlite import Store
 from mock_entra.info import info
 
 

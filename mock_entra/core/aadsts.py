@@ -1,15 +1,14 @@
-"""The AADSTS catalogue and the two error types of the mock.
+"""The AADSTS catalogue: every Entra error the mock answers, as `Aadsts` entries (the
+number, the OAuth `error`, the HTTP status, the message template).
 
 Messages follow Microsoft Learn's error-code reference and real captures collected in
 shared/reference/entra-fidelity.md §5; codes users search for are the names here.
-`EntraError` is rendered in one place (`mock_entra.web.errors`) as Entra's token-endpoint
-JSON, a redirect back to the client, or Entra's error page; `GraphError` as Graph's JSON.
+An entry is raised as an `errors.EntraError`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -469,71 +468,3 @@ AADSTS90055 = _E(
     429,
     "There are too many incoming requests. Please try again later.",
 )
-
-
-class EntraError(Exception):
-    """A protocol error, carrying its catalogue entry and, when they are known and trusted,
-    where and how to send it back to the client."""
-
-    def __init__(
-        self,
-        entry: Aadsts,
-        *,
-        redirect_uri: str | None = None,
-        state: str | None = None,
-        response_mode: str = "query",
-        error_subcode: str | None = None,
-        **args: Any,
-    ) -> None:
-        self.entry = entry
-        self.args_ = args
-        self.redirect_uri = redirect_uri
-        self.state = state
-        self.response_mode = response_mode
-        self.error_subcode = error_subcode
-        super().__init__(entry.describe(**args))
-
-    @property
-    def description(self) -> str:
-        return self.entry.describe(**self.args_)
-
-    @property
-    def redirectable(self) -> bool:
-        return self.redirect_uri is not None and not self.entry.page_only
-
-
-def missing(name: str) -> EntraError:
-    return EntraError(AADSTS900144, name=name)
-
-
-def single_values(form: Mapping[str, list[str]], max_length: int) -> dict[str, str]:
-    """Each parameter's one value, empty ones left out; a repeated parameter or a value over
-    `max_length` characters is AADSTS9002313 (an invalid request)."""
-    params: dict[str, str] = {}
-    for name, values in form.items():
-        if len(values) > 1 or any(len(v) > max_length for v in values):
-            raise EntraError(AADSTS9002313)
-        if values and values[0] != "":
-            params[name] = values[0]
-    return params
-
-
-def required(params: Mapping[str, str], name: str) -> str:
-    """The value of a request parameter that must be there and not empty (else AADSTS900144)."""
-    value = params.get(name)
-    if not value:
-        raise missing(name)
-    return value
-
-
-@dataclass
-class GraphError(Exception):
-    """A Microsoft Graph error: `{"error": {"code", "message", "innerError"}}`."""
-
-    status: int
-    code: str
-    message: str
-    headers: dict[str, str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        super().__init__(f"{self.code}: {self.message}")

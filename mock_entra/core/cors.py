@@ -3,8 +3,9 @@
 Entra serves its metadata (discovery, JWKS, instance discovery) to any origin
 (`Access-Control-Allow-Origin: *` with `GET, OPTIONS`, as recorded from
 login.microsoftonline.com), and its token endpoint to any origin too: who may redeem
-cross-origin is decided by the grant (`grants.check_platform`: only a code or refresh token of
-a `spa` redirect URI, else AADSTS9002326), and the browser must be able to read that error.
+cross-origin is decided by the grant (`grants.request.check_platform`: only a code or
+refresh token of a `spa` redirect URI, else AADSTS9002326), and the browser must be able to
+read that error.
 Except for the password grant (ROPC), which is never for a browser: Entra answers it without
 CORS headers (MicrosoftDocs/azure-docs#75699), so a web page cannot read whether a password
 was right (`token_headers`).

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from mock_entra.core.config import PERSONAL_TENANT_ID, MockConfig, Tenant
-from mock_entra.core.tenants import ALIASES
+from mock_entra.core.config.tenants import ALIASES
 
 MICROSOFT_CLOUDS = [
     {

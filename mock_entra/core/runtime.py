@@ -1,4 +1,6 @@
-"""Per-mock runtime state (config, keys, store, clock) and token issuance shared by grants."""
+"""Per-mock runtime state: config, keys, store, clock and faults, with the store reads every
+grant shares (token lifetime, the active key, consent, refresh tokens). The token response
+itself is `grants.issue`."""
 
 from __future__ import annotations
 
@@ -7,30 +9,16 @@ import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from mock_entra.core.clock import Clock, OffsetClock, SystemClock
 from mock_entra.core.config import MockConfig, Tenant
-from mock_entra.core.faults import Faults, IdTokenFault, KeyRotation, RedirectFault, TokenBodyFault
-from mock_entra.core.keys import KeySet
-from mock_entra.core.pki import StateDirError, ensure_state
-from mock_entra.core.scopes import Scopes
-from mock_entra.core.signin_state import Account, Consent, RefreshRecord, load
-from mock_entra.core.store import Limits, Store
-from mock_entra.core.tokens import (
-    ClaimsRequest,
-    Context,
-    Issue,
-    SignIn,
-    api_access_token_claims,
-    client_info,
-    graph_access_token_claims,
-    graph_base,
-    id_token_claims,
-    lifetime,
-    uti,
-    v2_issuer,
-)
+from mock_entra.core.faults import Faults, KeyRotation
+from mock_entra.core.pki.state import StateDirError, ensure_state
+from mock_entra.core.store.records import Account, Consent, RefreshRecord, load
+from mock_entra.core.store.sqlite import Limits, Store
+from mock_entra.core.tokens.claims import SignIn, lifetime
+from mock_entra.core.tokens.scopes import Scopes
+from mock_entra.core.tokens.signing import KeySet
 
 SPA_REFRESH_LIFETIME = 24 * 3600  # fixed, not extended by redeeming (Learn, "Refresh tokens")
 
@@ -48,7 +36,7 @@ DEVICE = "device_code"  # device_code -> DeviceCodeRecord
 USER_CODE = "device_user_code"  # user_code -> device_code
 LOCKOUT = "lockout"  # tenant|user -> lockout.Failures (one per user of the config)
 
-# How big the store may grow (see `store.Limits`): a mock left running in CI, or flooded
+# How big the store may grow (see `store.sqlite.Limits`): a mock left running in CI, or flooded
 # with anonymous authorize requests, keeps a bounded file.
 STORE_LIMITS = Limits(
     max_items={
@@ -117,20 +105,6 @@ class Runtime:
         # Only a mock with its test controls on can switch keys at run time (one store read).
         return self.store.setting("active_kid") if self.controls else None
 
-    def sign_id_token(self, claims: dict[str, Any], signin: SignIn, kid: str | None) -> str:
-        """An ID token, signed as the fault scenario in force for this client says, if any."""
-        fault = self.faults.find("id_token", client_id=signin.app.client_id, user=signin.user)
-        if fault is not None and isinstance(fault.scenario, IdTokenFault):
-            return fault.scenario.sign(claims, self.keys.active(kid))
-        return self.keys.sign(claims, kid=kid)
-
-    def shape_token_body(self, body: dict[str, Any], signin: SignIn) -> dict[str, Any]:
-        """The token response as a fault scenario in force reshapes it (a missing field)."""
-        fault = self.faults.find("token_body", client_id=signin.app.client_id, user=signin.user)
-        if fault is not None and isinstance(fault.scenario, RedirectFault | TokenBodyFault):
-            return fault.scenario.body(body)
-        return body
-
     def consented(self, tenant: Tenant, oid: str, client_id: str) -> frozenset[str]:
         text = self.store.get(CONSENT, f"{tenant.tenant_id}|{oid}|{client_id}")
         found = load(Consent, text, self.config)
@@ -140,68 +114,6 @@ class Runtime:
         merged = Consent(self.consented(tenant, oid, client_id) | frozenset(scopes))
         key = f"{tenant.tenant_id}|{oid}|{client_id}"
         self.store.put(CONSENT, key, merged.to_json(), ttl=10 * 365 * 24 * 3600)
-
-    def issue_user_tokens(
-        self,
-        signin: SignIn,
-        scopes: Scopes,
-        *,
-        base_url: str,
-        nonce: str | None,
-        want_client_info: bool,
-        max_age_sent: bool = False,
-        platform: str = "web",
-        refresh_expires_at: int | None = None,
-        claims_request: ClaimsRequest | None = None,
-    ) -> dict[str, Any]:
-        """The token response of the grants that issue tokens for a user. The token and the
-        response's `scope` carry every scope consented for the resource (`consent`)."""
-        from mock_entra.core import consent  # consent reads this runtime's store
-
-        scopes = consent.with_consented(self, signin, scopes)
-        context = Context(
-            graph_base=graph_base(base_url), claims_request=claims_request or ClaimsRequest()
-        )
-        issue = Issue(self.now(), self.token_lifetime())
-        token_uti = uti()
-        kid = self.active_kid()
-        issuer = v2_issuer(base_url, signin.tenant.tenant_id)
-        if scopes.resource.is_graph:
-            claims = graph_access_token_claims(
-                signin, scopes, issue, token_uti=token_uti, context=context
-            )
-            access_token = self.keys.sign_graph(claims, secrets.token_urlsafe(32), kid=kid)
-        else:
-            claims = api_access_token_claims(
-                signin, scopes, issue, issuer=issuer, token_uti=token_uti, context=context
-            )
-            access_token = self.keys.sign(claims, kid=kid)
-        body: dict[str, Any] = {
-            "token_type": "Bearer",
-            "scope": scopes.response_scope(),
-            "expires_in": issue.expires_in,
-            "ext_expires_in": issue.expires_in,
-            "access_token": access_token,
-        }
-        if scopes.wants_refresh_token:
-            body["refresh_token"] = self.new_refresh_token(
-                signin, scopes, platform=platform, expires_at=refresh_expires_at
-            )
-        if scopes.wants_id_token:
-            id_claims = id_token_claims(
-                signin,
-                scopes,
-                issue,
-                issuer=issuer,
-                nonce=nonce,
-                token_uti=token_uti,
-                max_age_sent=max_age_sent,
-                context=context,
-            )
-            body["id_token"] = self.sign_id_token(id_claims, signin, kid)
-        if want_client_info:
-            body["client_info"] = client_info(signin.user, signin.tenant)
-        return self.shape_token_body(body, signin)
 
     def new_refresh_token(
         self,

@@ -9,8 +9,10 @@ from urllib.parse import urlsplit
 from flask import request
 
 from mock_entra.core import cors
-from mock_entra.core.aadsts import AADSTS50049, EntraError, missing
+from mock_entra.core.aadsts import AADSTS50049
 from mock_entra.core.discovery import MICROSOFT_CLOUDS, MICROSOFT_HOSTS, user_realm_info
+from mock_entra.core.errors import EntraError
+from mock_entra.core.forms import missing
 from mock_entra.web.context import base_url, runtime
 from mock_entra.web.respond import json_response
 from mock_entra.web.tenant import bp

@@ -13,8 +13,9 @@ import logging
 from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from mock_entra.core.aadsts import AADSTS9002313, EntraError, GraphError
-from mock_entra.core.authorize import error_response
+from mock_entra.core.aadsts import AADSTS9002313
+from mock_entra.core.errors import EntraError, GraphError
+from mock_entra.core.signin.authorize import error_response
 from mock_entra.web.context import base_url, correlation_id, runtime, timestamp, trace_id
 from mock_entra.web.errorlog import log_unexpected
 from mock_entra.web.page import html_page

@@ -1,8 +1,8 @@
 """`Front`: the only implementation of discovery, JWKS and the token endpoint, without Flask.
 
 These are the endpoints clients hit most: discovery and JWKS (bytes built once per host and
-path) and the token endpoint (`grants.exchange`, without Flask's per-request machinery, which
-costs more than the token's claims; see README "Performance"). Every other path (sign-in
+path) and the token endpoint (`grants.dispatch.exchange`, without Flask's per-request machinery,
+which costs more than the token's claims; see README "Performance"). Every other path (sign-in
 pages, Graph, logout, instance discovery, the admin API) goes to the Flask app, built on first
 use: importing Flask is most of a cold start, and a client's first requests are discovery and
 JWKS. `wsgi.MockApp` composes `Front` the same way in every mode.
@@ -10,7 +10,7 @@ JWKS. `wsgi.MockApp` composes `Front` the same way in every mode.
 The device authorization endpoint (`/oauth2/v2.0/devicecode`) is a form post answered with
 JSON like the token endpoint, so it shares its handling. CORS (`core.cors`): discovery and
 JWKS for any origin; the token endpoint for any origin too, the grant deciding who may redeem
-cross-origin (`grants.check_platform`), except the password grant (`cors.token_headers`).
+cross-origin (`grants.request.check_platform`), except the password grant (`cors.token_headers`).
 """
 
 from __future__ import annotations
@@ -26,13 +26,15 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
 
-from mock_entra.core import cors, device_code
-from mock_entra.core.aadsts import AADSTS900561, AADSTS9002313, EntraError
+from mock_entra.core import cors
+from mock_entra.core.aadsts import AADSTS900561, AADSTS9002313
+from mock_entra.core.config.tenants import tenant_of
 from mock_entra.core.discovery import jwks_issuer, metadata
+from mock_entra.core.errors import EntraError
 from mock_entra.core.faults import FaultResponse, JwksFault, KeyRotation
-from mock_entra.core.grants import exchange
+from mock_entra.core.grants.dispatch import exchange
 from mock_entra.core.runtime import Runtime
-from mock_entra.core.tenants import tenant_of
+from mock_entra.core.signin import device_code
 from mock_entra.web.errorlog import log_unexpected
 from mock_entra.web.hosts import Hosts, check
 from mock_entra.web.wire import (

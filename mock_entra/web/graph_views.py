@@ -1,4 +1,4 @@
-"""The fake Microsoft Graph over HTTP (`/v1.0/...`, see `core.graph_directory` for the
+"""The fake Microsoft Graph over HTTP (`/v1.0/...`, see `core.graph.directory` for the
 calls) and the OIDC userinfo endpoint that discovery advertises (on Graph, as Entra's is).
 
 Every answer, errors included, carries Graph's `request-id`, `client-request-id` (the
@@ -13,7 +13,9 @@ import uuid
 
 from flask import Blueprint, Response, request
 
-from mock_entra.core import cors, graph, graph_directory
+from mock_entra.core import cors
+from mock_entra.core.graph import directory, gate
+from mock_entra.core.graph.request import GraphRequest
 from mock_entra.web.context import base_url, runtime, trace_id
 from mock_entra.web.respond import json_response
 
@@ -36,9 +38,9 @@ _DIAGNOSTIC = json.dumps(
 )
 
 
-def _caller() -> graph.Caller:
+def _caller() -> gate.Caller:
     rt = runtime()
-    return graph.authenticate(
+    return gate.authenticate(
         rt.config, rt.keys, request.headers.get("Authorization"), rt.clock.now(), rt.faults
     )
 
@@ -79,8 +81,8 @@ def v1(rest: str) -> Response:
     """Every `/v1.0/...` path: Graph's own 400 for a segment it does not know, never a
     web-framework 404."""
     consistency = request.headers.get("ConsistencyLevel", "")
-    result = graph_directory.handle(
-        graph_directory.GraphRequest(
+    result = directory.handle(
+        GraphRequest(
             method=request.method,
             segments=tuple(rest.split("/")),
             params=tuple(request.args.items(multi=True)),
@@ -104,7 +106,7 @@ def v1(rest: str) -> Response:
 def userinfo() -> Response:
     caller = _caller()
     if caller.user is None or "openid" not in caller.scopes:
-        raise graph.denied()
+        raise gate.denied()
     u = caller.user
     body = {
         "sub": caller.client_sub or str(uuid.uuid5(uuid.NAMESPACE_OID, u.object_id)),

@@ -16,8 +16,8 @@ from pathlib import Path
 from flask import Blueprint, Response, render_template, request
 from markupsafe import Markup, escape
 
-from mock_entra.core.pki import StatePaths
-from mock_entra.core.tenants import tenant_of
+from mock_entra.core.config.tenants import tenant_of
+from mock_entra.core.pki.state import StatePaths
 from mock_entra.info import overview
 from mock_entra.web.context import base_url, runtime
 from mock_entra.web.respond import json_response

@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 
 from flask import Response, render_template
 
-from mock_entra.core.redirects import reply_to
-from mock_entra.core.signin_state import AuthorizeResponse
+from mock_entra.core.config.redirects import reply_to
+from mock_entra.core.store.records import AuthorizeResponse
 from mock_entra.web.page import html_page
 from mock_entra.web.wire import JSON_TYPE, NO_STORE
 

@@ -3,8 +3,8 @@
 Pages copy Entra's DOM contract (entra-fidelity §6.1) so one Playwright page object drives
 the mock and login.microsoftonline.com: username `#i0116`, password `#i0118`, the primary
 button `#idSIButton9`, back/No/Cancel `#idBtn_Back`, "Stay signed in?" `#KmsiCheckboxField`.
-The protocol lives in the core (validation and the pending sign-in in `core.authorize`,
-codes in `core.codes`, the records in `core.signin_state`); this module only decides which
+The protocol lives in the core (validation and the pending sign-in in `core.signin.authorize`,
+codes in `core.signin.codes`, the records in `core.store.records`); this module only decides which
 page comes next, and keeps the cookies: the SSO session (`ESTSAUTH`) and the flow cookie
 that binds a pending sign-in to its browser, checked with `Origin` on every sign-in post.
 """
@@ -20,8 +20,6 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, redirect, render_template, request
 
-from mock_entra.core import authorize as core
-from mock_entra.core import codes, consent, device_code
 from mock_entra.core.aadsts import (
     AADSTS16000,
     AADSTS50058,
@@ -29,12 +27,14 @@ from mock_entra.core.aadsts import (
     AADSTS65004,
     AADSTS90100,
     AADSTS9002313,
-    EntraError,
 )
 from mock_entra.core.config import AppRegistration, MockConfig, Tenant
-from mock_entra.core.lockout import Verdict, check_password
+from mock_entra.core.errors import EntraError
 from mock_entra.core.runtime import SESSION, Runtime
-from mock_entra.core.signin_state import (
+from mock_entra.core.signin import authorize as core
+from mock_entra.core.signin import codes, consent, device_code
+from mock_entra.core.signin.lockout import Verdict, check_password
+from mock_entra.core.store.records import (
     Account,
     AuthorizeRequest,
     PendingSignIn,

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, g
 
 from mock_entra.core.config import Tenant
-from mock_entra.core.tenants import tenant_of
+from mock_entra.core.config.tenants import tenant_of
 from mock_entra.web.context import runtime
 
 bp = Blueprint("identity", __name__, url_prefix="/<tenant>")

@@ -8,7 +8,7 @@ import datetime as dt
 import re
 from urllib.parse import parse_qsl
 
-from mock_entra.core.aadsts import EntraError
+from mock_entra.core.errors import EntraError
 
 JSON_TYPE = "application/json; charset=utf-8"
 MAX_BODY_BYTES = 1024 * 1024  # request bodies above it get 413 (Flask's MAX_CONTENT_LENGTH too)

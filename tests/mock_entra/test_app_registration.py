@@ -10,7 +10,6 @@ import hashlib
 import pytest
 from cryptography.hazmat.primitives import hashes
 
-from mock_entra.core import mint
 from mock_entra.core.config import (
     DEFAULT_CONFIG,
     SIGN_IN_AUDIENCES,
@@ -18,7 +17,8 @@ from mock_entra.core.config import (
     ConfigError,
     config_to_dict,
 )
-from mock_entra.core.config_load import config_from_dict, config_to_toml
+from mock_entra.core.config.load import config_from_dict, config_to_toml
+from mock_entra.core.pki import certificates
 
 CLIENT = "0b7e4e3c-1d8b-4a8e-9d4c-1f2e3d4c5b6a"
 
@@ -49,7 +49,7 @@ def test_defaults_are_entras_defaults():
 
 
 def test_all_fields_load_from_a_file_and_round_trip_through_toml():
-    pair = mint.make_signing_key()
+    pair = certificates.make_signing_key()
     raw = _with_app(
         spa_redirect_uris=["http://localhost:3000/"],
         public_client_redirect_uris=["http://localhost"],
@@ -69,7 +69,7 @@ def test_all_fields_load_from_a_file_and_round_trip_through_toml():
 
 
 def test_a_certificate_is_parsed_with_both_thumbprints():
-    pair = mint.make_signing_key()
+    pair = certificates.make_signing_key()
     app = AppRegistration(
         client_id=CLIENT, display_name="x", key_credentials=(pair.cert_pem.decode(),)
     )

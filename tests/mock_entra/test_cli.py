@@ -142,7 +142,7 @@ def test_serve_on_a_full_or_read_only_disk_says_why_in_one_line(
 ):
     # A full or read-only disk, injected where the state dir's files are written.
     from mock_entra.cli import main
-    from mock_entra.core import pki
+    from mock_entra.core.pki import state as pki
 
     def fail(path: Path, data: bytes, mode: int) -> None:
         raise OSError(error, os.strerror(error))
@@ -286,13 +286,13 @@ def test_info_check_against_another_mocks_server_is_not_running(https_mock, tmp_
     import shutil
 
     from mock_entra.cli import main
-    from mock_entra.core import mint
-    from mock_entra.core.pki import StatePaths
+    from mock_entra.core.pki import certificates
+    from mock_entra.core.pki.state import StatePaths
 
     port, state = https_mock
     other = tmp_path / "other"
     shutil.copytree(state, other, ignore=shutil.ignore_patterns("store.sqlite3*"))
-    ca = mint.make_ca()  # a new CA in place of the copied one
+    ca = certificates.make_ca()  # a new CA in place of the copied one
     StatePaths(other).ca_cert.write_bytes(ca.cert_pem)
     StatePaths(other).ca_key.write_bytes(ca.key_pem)
     assert main(["info", "--check", "--port", str(port), "--state-dir", str(other)]) == 1
@@ -389,7 +389,7 @@ def test_serve_records_what_it_serves_never_the_key_and_removes_it_when_it_stops
 
 
 def test_a_new_state_dir_keeps_itself_out_of_git(tmp_path: Path):
-    from mock_entra.core.pki import ensure_state
+    from mock_entra.core.pki.state import ensure_state
 
     project = tmp_path / "project"
     project.mkdir()
@@ -439,7 +439,7 @@ def https_example(key_template: Path, tmp_path_factory: pytest.TempPathFactory):
 
 def test_info_describes_the_running_server_from_what_serve_recorded(https_example, capsys):
     from mock_entra.cli import main
-    from mock_entra.core.pki import StatePaths
+    from mock_entra.core.pki.state import StatePaths
     from mock_entra.info import ServingRecord, write_serving
 
     port, state, example = https_example
@@ -473,7 +473,7 @@ def test_info_describes_the_running_server_from_what_serve_recorded(https_exampl
 
 def test_a_record_whose_server_is_gone_is_ignored(state_dir: Path, capsys):
     from mock_entra.cli import main
-    from mock_entra.core.pki import StatePaths
+    from mock_entra.core.pki.state import StatePaths
     from mock_entra.info import ServingRecord, read_serving, write_serving
 
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],

@@ -26,7 +26,7 @@ from mock_entra.core.config import (
     config_to_dict,
     load_config,
 )
-from mock_entra.core.config_load import (
+from mock_entra.core.config.load import (
     MAX_FILE_BYTES,
     _toml_string,
     config_from_dict,

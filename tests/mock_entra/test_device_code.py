@@ -11,7 +11,7 @@ import re
 import pytest
 
 from mock_entra.core.config import DEFAULT_CONFIG, AppRegistration, MockConfig
-from mock_entra.core.device_code import GRANT_TYPE
+from mock_entra.core.signin.device_code import GRANT_TYPE
 from mock_entra.intercept import MockEntraInterceptor
 
 from .conftest import ADELE, BASE, CLIENT_ID, SECRET, TENANT, assert_entra_error, claims_of

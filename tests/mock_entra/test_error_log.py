@@ -57,7 +57,7 @@ def test_a_500_at_the_token_endpoint_logs_a_bounded_entry(interceptor, client, m
 
 
 def test_a_500_on_a_page_logs_a_bounded_entry(interceptor, client, monkeypatch, caplog):
-    monkeypatch.setattr("mock_entra.core.authorize.validate", _recurse)
+    monkeypatch.setattr("mock_entra.core.signin.authorize.validate", _recurse)
     caplog.set_level(logging.ERROR)
     response = client.get(new_flow().auth_uri())
     assert response.status_code == 500

@@ -28,7 +28,7 @@ import requests
 from conformance.trust import TrustingSession
 from mock_entra import MockEntra
 from mock_entra.core.config import DEFAULT_CONFIG, AppRegistration
-from mock_entra.core.pki import ensure_state
+from mock_entra.core.pki.state import ensure_state
 from mock_entra.server import MockControlError, _free_port
 
 from .conftest import ADELE

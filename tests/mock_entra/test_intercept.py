@@ -96,7 +96,7 @@ def test_every_method_reaches_the_mock_graph(mock_entra_intercept):
 def test_the_example_configs_groups_manager_and_photo_are_served_by_graph(state_dir):
     from pathlib import Path
 
-    from mock_entra.core.config_load import load_config
+    from mock_entra.core.config.load import load_config
     from mock_entra.intercept import MockEntraInterceptor
 
     config = load_config(Path(__file__).parents[2] / "examples" / "mock-entra.toml")

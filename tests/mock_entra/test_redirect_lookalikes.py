@@ -2,7 +2,7 @@
 live mock's authorize endpoint over HTTPS: each gets Entra's AADSTS50011 page, never a
 redirect. Entra compares the string the app registered (case and all), with two documented
 exceptions only: the port of a `localhost`/`127.0.0.1` URI, and the trailing "/" of a URI
-without a path (`mock_entra.core.redirects`)."""
+without a path (`mock_entra.core.config.redirects`)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,7 @@ from hypothesis import strategies as st
 
 from conformance.trust import TrustingSession
 from mock_entra import MockEntra
-from mock_entra.core import redirects
-from mock_entra.core.config import AppRegistration
+from mock_entra.core.config import AppRegistration, redirects
 
 from .conftest import ADELE, CLIENT_ID, REDIRECT, SECRET
 from .signin_http import http_sign_in

@@ -10,12 +10,12 @@ from urllib.parse import urlencode
 
 import pytest
 
-from mock_entra.core import redirects
 from mock_entra.core.config import (
     DEFAULT_CONFIG,
     AppRegistration,
     ConfigError,
     MockConfig,
+    redirects,
 )
 from mock_entra.intercept import MockEntraInterceptor
 

@@ -23,11 +23,10 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mock_entra.core import mint
 from mock_entra.core.b64 import b64url
-from mock_entra.core.graph import verify_graph_token
-from mock_entra.core.keys import KeySet
-from mock_entra.core.pki import (
+from mock_entra.core.graph.gate import verify_graph_token
+from mock_entra.core.pki import certificates
+from mock_entra.core.pki.state import (
     SIGNING_KEY_COUNT,
     StateError,
     StatePaths,
@@ -35,6 +34,7 @@ from mock_entra.core.pki import (
     load_state,
     write_atomic,
 )
+from mock_entra.core.tokens.signing import KeySet
 from tests.hypothesis_profiles import examples
 
 ISSUER = "https://login.example/tenant/v2.0"
@@ -283,7 +283,7 @@ def test_a_state_dir_of_the_previous_version_gets_new_keys_said_once(
 def test_a_tls_certificate_from_another_ca_is_made_again(tmp_path: Path, key_template: Path):
     paths = copy_of(key_template, tmp_path / "state")
     # What the unlocked start-up race of earlier versions could leave behind.
-    stranger = mint.make_server_cert(mint.make_ca())
+    stranger = certificates.make_server_cert(certificates.make_ca())
     paths.server_cert.write_bytes(stranger.cert_pem)
     paths.server_key.write_bytes(stranger.key_pem)
     ensure_state(paths.root)

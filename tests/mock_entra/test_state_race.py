@@ -25,7 +25,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from mock_entra.core.config import DEFAULT_TENANT_ID
-from mock_entra.core.pki import SIGNING_KEY_COUNT, StatePaths
+from mock_entra.core.pki.state import SIGNING_KEY_COUNT, StatePaths
 
 from .test_signing_keys import write_state_of_the_previous_version
 

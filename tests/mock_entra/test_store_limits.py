@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from mock_entra.core import authorize, grants
 from mock_entra.core.config import DEFAULT_CONFIG
+from mock_entra.core.grants import dispatch
 from mock_entra.core.runtime import CODE, CONTEXT, REFRESH, SESSION, STORE_LIMITS, open_runtime
-from mock_entra.core.scopes import parse_scopes
-from mock_entra.core.store import Limits, Store
-from mock_entra.core.tokens import SignIn
+from mock_entra.core.signin import authorize
+from mock_entra.core.store.sqlite import Limits, Store
+from mock_entra.core.tokens.claims import SignIn
+from mock_entra.core.tokens.scopes import parse_scopes
 
 from .conftest import (
     ADELE,
@@ -223,7 +224,7 @@ def test_store_stays_small_through_20000_real_refresh_grants(interceptor, client
     token = redeem(client, flow, get_code(interceptor, flow)["code"]).get_json()["refresh_token"]
     form = {"client_id": [CLIENT_ID], "client_secret": [SECRET], "scope": [SCOPE]}
     for _ in range(20_000):
-        body = grants.exchange(
+        body = dispatch.exchange(
             rt,
             TENANT,
             {**form, "grant_type": ["refresh_token"], "refresh_token": [token]},

@@ -1,0 +1,1 @@
+"""The token endpoint: one dispatch table, client authentication and the grants."""

@@ -1,0 +1,104 @@
+"""The token response of the grants that issue tokens for a user (authorization code,
+refresh, device code, on-behalf-of, username/password): the access token for the resource,
+a refresh token and an ID token when the scopes ask for them, `client_info` when asked; every
+scope consented for the resource is in the token and the response's `scope` (`consent`)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from mock_entra.core.faults import IdTokenFault, RedirectFault, TokenBodyFault
+from mock_entra.core.runtime import Runtime
+from mock_entra.core.signin.consent import with_consented
+from mock_entra.core.tokens.claims import (
+    ClaimsRequest,
+    Context,
+    Issue,
+    SignIn,
+    api_access_token_claims,
+    client_info,
+    graph_access_token_claims,
+    graph_base,
+    id_token_claims,
+    uti,
+    v2_issuer,
+)
+from mock_entra.core.tokens.scopes import Scopes
+
+
+def user_tokens(
+    rt: Runtime,
+    signin: SignIn,
+    scopes: Scopes,
+    *,
+    base_url: str,
+    nonce: str | None,
+    want_client_info: bool,
+    max_age_sent: bool = False,
+    platform: str = "web",
+    refresh_expires_at: int | None = None,
+    claims_request: ClaimsRequest | None = None,
+) -> dict[str, Any]:
+    """The token response of the grants that issue tokens for a user. The token and the
+    response's `scope` carry every scope consented for the resource (`consent`)."""
+    scopes = with_consented(rt, signin, scopes)
+    context = Context(
+        graph_base=graph_base(base_url), claims_request=claims_request or ClaimsRequest()
+    )
+    issue = Issue(rt.now(), rt.token_lifetime())
+    token_uti = uti()
+    kid = rt.active_kid()
+    issuer = v2_issuer(base_url, signin.tenant.tenant_id)
+    if scopes.resource.is_graph:
+        claims = graph_access_token_claims(
+            signin, scopes, issue, token_uti=token_uti, context=context
+        )
+        access_token = rt.keys.sign_graph(claims, secrets.token_urlsafe(32), kid=kid)
+    else:
+        claims = api_access_token_claims(
+            signin, scopes, issue, issuer=issuer, token_uti=token_uti, context=context
+        )
+        access_token = rt.keys.sign(claims, kid=kid)
+    body: dict[str, Any] = {
+        "token_type": "Bearer",
+        "scope": scopes.response_scope(),
+        "expires_in": issue.expires_in,
+        "ext_expires_in": issue.expires_in,
+        "access_token": access_token,
+    }
+    if scopes.wants_refresh_token:
+        body["refresh_token"] = rt.new_refresh_token(
+            signin, scopes, platform=platform, expires_at=refresh_expires_at
+        )
+    if scopes.wants_id_token:
+        id_claims = id_token_claims(
+            signin,
+            scopes,
+            issue,
+            issuer=issuer,
+            nonce=nonce,
+            token_uti=token_uti,
+            max_age_sent=max_age_sent,
+            context=context,
+        )
+        body["id_token"] = sign_id_token(rt, id_claims, signin, kid)
+    if want_client_info:
+        body["client_info"] = client_info(signin.user, signin.tenant)
+    return shape_token_body(rt, body, signin)
+
+
+def sign_id_token(rt: Runtime, claims: dict[str, Any], signin: SignIn, kid: str | None) -> str:
+    """An ID token, signed as the fault scenario in force for this client says, if any."""
+    fault = rt.faults.find("id_token", client_id=signin.app.client_id, user=signin.user)
+    if fault is not None and isinstance(fault.scenario, IdTokenFault):
+        return fault.scenario.sign(claims, rt.keys.active(kid))
+    return rt.keys.sign(claims, kid=kid)
+
+
+def shape_token_body(rt: Runtime, body: dict[str, Any], signin: SignIn) -> dict[str, Any]:
+    """The token response as a fault scenario in force reshapes it (a missing field)."""
+    fault = rt.faults.find("token_body", client_id=signin.app.client_id, user=signin.user)
+    if fault is not None and isinstance(fault.scenario, RedirectFault | TokenBodyFault):
+        return fault.scenario.body(body)
+    return body

@@ -1,0 +1,158 @@
+"""The device authorization grant (RFC 8628) as Entra serves it.
+
+Learn, "Microsoft identity platform and the OAuth 2.0 device authorization grant flow":
+`POST /{tenant}/oauth2/v2.0/devicecode` (client_id, scope) answers `device_code`,
+`user_code`, `verification_uri`, `expires_in` (900), `interval` (5) and `message`; the user
+opens the verification page (`web.signin`: the code box `#otc`, Next `#idSIButton9`), then
+the ordinary sign-in pages; meanwhile the client polls the token endpoint with
+`grant_type=urn:ietf:params:oauth:grant-type:device_code` and gets `authorization_pending`
+(AADSTS70016), `authorization_declined`, `bad_verification_code` (70018) or
+`expired_token` (70019) until the tokens come.
+
+Only a public client polls without a credential: an app with "Allow public client flows"
+(`is_fallback_public_client`) or a mobile-and-desktop redirect URI; any other app must
+authenticate, else AADSTS7000218 (what Entra answers when the setting is off).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+
+from mock_entra.core.aadsts import (
+    AADSTS65004_DEVICE,
+    AADSTS70016,
+    AADSTS70016_SLOW_DOWN,
+    AADSTS70018,
+    AADSTS70019,
+    AADSTS700016,
+    AADSTS7000218,
+)
+from mock_entra.core.config import AppRegistration, audience
+from mock_entra.core.config.tenants import tenant_of
+from mock_entra.core.errors import EntraError
+from mock_entra.core.forms import required, single_values
+from mock_entra.core.runtime import DEVICE, USER_CODE, Runtime, opaque
+from mock_entra.core.store.records import Account, DeviceCodeRecord, load
+from mock_entra.core.tokens.scopes import parse_scopes
+
+GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
+# Entra's user codes are 8-9 letters and digits; these leave out look-alikes (0/O, 1/I/L).
+_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+USER_CODE_LENGTH = 9
+MAX_USER_CODE_LENGTH = 64
+MAX_PARAM_LENGTH = 8 * 1024
+
+
+def allows_public_polling(app: AppRegistration) -> bool:
+    return app.is_fallback_public_client or bool(app.public_client_redirect_uris)
+
+
+def start(
+    rt: Runtime, segment: str, form: Mapping[str, list[str]], *, base_url: str
+) -> dict[str, object]:
+    """The device authorization response for `/{segment}/oauth2[/v2.0]/devicecode`."""
+    tenant = tenant_of(rt.config, segment)
+    p = single_values(form, MAX_PARAM_LENGTH)
+    client_id = required(p, "client_id")
+    found = rt.config.find_app(client_id)
+    if found is None or (tenant is not None and found[0] is not tenant):
+        name = tenant.display_name if tenant else segment
+        raise EntraError(AADSTS700016, client_id=client_id, tenant=name)
+    app_tenant, app = found
+    audience.check(app, tenant, segment)
+    raw_scope = p.get("scope")
+    if raw_scope is None and p.get("resource"):  # the v1 endpoint names a resource
+        raw_scope = f"{p['resource'].rstrip('/')}/.default"
+    scopes = parse_scopes(raw_scope, rt.config, tenant_name=app_tenant.display_name, client=app)
+    device_code = opaque("DAQABAAEAAAD", 256)
+    user_code = "".join(secrets.choice(_ALPHABET) for _ in range(USER_CODE_LENGTH))
+    lifetime = rt.config.device_code_lifetime
+    record = DeviceCodeRecord(
+        client_id=app.client_id,
+        tenant_id=app_tenant.tenant_id,
+        scopes=scopes,
+        user_code=user_code,
+        consumers=audience.consumers_only(tenant, segment),
+    )
+    rt.store.put(DEVICE, device_code, record.to_json(), ttl=lifetime)
+    rt.store.put(USER_CODE, user_code, device_code, ttl=lifetime)
+    verification_uri = f"{base_url}/devicelogin"  # Entra: https://microsoft.com/devicelogin
+    return {
+        "user_code": user_code,
+        "device_code": device_code,
+        "verification_uri": verification_uri,
+        "expires_in": lifetime,
+        "interval": rt.config.device_code_interval,
+        "message": (
+            f"To sign in, use a web browser to open the page {verification_uri} and enter "
+            f"the code {user_code} to authenticate."
+        ),
+    }
+
+
+def pending_by_user_code(rt: Runtime, user_code: str) -> tuple[str, DeviceCodeRecord] | None:
+    """The pending device code a user typed the code of (case and spaces ignored, as the
+    page does), or None when it is unknown, expired or already used."""
+    typed = "".join(user_code.split()).upper()[:MAX_USER_CODE_LENGTH]
+    device_code = rt.store.get(USER_CODE, typed) if typed else None
+    if device_code is None:
+        return None
+    record = load(DeviceCodeRecord, rt.store.get(DEVICE, device_code), rt.config)
+    if record is None or record.status != "pending":
+        return None
+    return device_code, record
+
+
+def _update(rt: Runtime, device_code: str, record: DeviceCodeRecord) -> None:
+    found = rt.store.get_with_expiry(DEVICE, device_code)
+    if found is None:
+        return
+    ttl = max(1.0, found[1] - rt.clock.now())
+    rt.store.put(DEVICE, device_code, record.to_json(), ttl=ttl)
+
+
+def approve(rt: Runtime, device_code: str, account: Account, sid: str) -> None:
+    """The user signed in on the verification page: the next poll gets the tokens."""
+    record = load(DeviceCodeRecord, rt.store.get(DEVICE, device_code), rt.config)
+    if record is not None and record.status == "pending":
+        _update(rt, device_code, record.evolve(status="approved", account=account, sid=sid))
+        rt.store.delete(USER_CODE, record.user_code)  # one sign-in per code
+
+
+def decline(rt: Runtime, device_code: str) -> None:
+    record = load(DeviceCodeRecord, rt.store.get(DEVICE, device_code), rt.config)
+    if record is not None and record.status == "pending":
+        _update(rt, device_code, record.evolve(status="declined"))
+        rt.store.delete(USER_CODE, record.user_code)
+
+
+def poll(rt: Runtime, client_id: str, device_code: str) -> DeviceCodeRecord:
+    """One poll of the token endpoint: the approved record (taken: single use), or Entra's
+    error for where the flow is."""
+    found = rt.store.get_with_expiry(DEVICE, device_code)
+    record = load(DeviceCodeRecord, found[0] if found else None, rt.config)
+    if found is None or record is None or record.client_id != client_id:
+        raise EntraError(AADSTS70018)
+    now = rt.clock.now()
+    if found[1] <= now:
+        raise EntraError(AADSTS70019)
+    if record.status == "declined":
+        raise EntraError(AADSTS65004_DEVICE)
+    if record.status == "approved":
+        if rt.store.consume(DEVICE, device_code) is None:  # another poll took it
+            raise EntraError(AADSTS70018)
+        return record
+    too_soon = record.last_poll is not None and (
+        now - record.last_poll < rt.config.device_code_interval / 2
+    )
+    _update(rt, device_code, record.evolve(last_poll=now))
+    raise EntraError(AADSTS70016_SLOW_DOWN if too_soon else AADSTS70016)
+
+
+def require_client(app: AppRegistration, authenticated: bool) -> None:
+    """A confidential app polls with its credential; only a public client may poll without."""
+    if allows_public_polling(app):
+        return
+    if not authenticated or not app.is_confidential:
+        raise EntraError(AADSTS7000218)

@@ -1,0 +1,1 @@
+"""Where state lives between requests: the records of a sign-in and the SQLite store."""

@@ -1,0 +1,379 @@
+"""Codes, refresh tokens, sign-in contexts, SSO sessions, consents and the request log, in
+one SQLite file in the state dir, so that every server process (and the test process that
+inspects it) sees the same state.
+
+Single use is a property of the store: `consume` is the only way a code leaves it, and it is
+one atomic UPDATE, so when many threads or processes redeem one code exactly one wins.
+
+Bounded and private, because a mock is left running in CI and on laptops:
+- every write counts towards a maintenance pass (every `Limits.every_writes` writes or
+  `Limits.every_seconds` of the injected clock, and at start): expired items are purged
+  (after a grace period, so that callers can still say *expired* rather than *unknown*), each
+  kind is capped (oldest dropped) and the request log is capped;
+- a `family` caps the items of one kind that belong together at each write (the refresh
+  tokens of one sign-in);
+- items are keyed by the SHA-256 of their key: the file holds no live code, token or ctx;
+- at most `Limits.max_scenarios` fault scenarios at a time (the admin API's);
+- space is given back: the file uses SQLite's incremental auto-vacuum, and a maintenance
+  pass that leaves more than `Limits.reclaim_bytes` of free pages returns them to the file
+  system (a purge after a flood shrinks the file instead of keeping its high-water mark);
+- the file and its WAL and shared-memory files are created 0600.
+Values are JSON text; the typed records (`store.records`) serialize themselves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mock_entra.core.config import MAX_SECONDS
+
+_SCHEMA = """
+DROP TABLE IF EXISTS kv;
+CREATE TABLE IF NOT EXISTS items (
+    seq INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    key BLOB NOT NULL,
+    family TEXT,
+    value TEXT NOT NULL,
+    expires_at REAL NOT NULL,
+    UNIQUE (kind, key)
+);
+CREATE INDEX IF NOT EXISTS items_by_kind ON items (kind, seq);
+CREATE INDEX IF NOT EXISTS items_by_expiry ON items (expires_at);
+CREATE INDEX IF NOT EXISTS items_by_family ON items (kind, family, seq) WHERE family IS NOT NULL;
+CREATE TABLE IF NOT EXISTS request_log (id INTEGER PRIMARY KEY AUTOINCREMENT, entry TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS scenarios (id INTEGER PRIMARY KEY AUTOINCREMENT, entry TEXT NOT NULL,
+    remaining INTEGER);
+"""
+
+SCENARIO_VERSION = "scenario_version"
+CONSUMED = "consumed:"  # prefix of the kind a consumed item is moved to (the tombstone)
+DEFAULT_GRACE = 3600.0
+# Eleven years either way: the longest lifetime a config may set (`config.MAX_SECONDS`, ten
+# years) and a year to step past it, enough for any expiry test. The mock's clock stays
+# within that of the real one, so never before 1970 (a century back, allowed before, gave
+# tokens a negative `iat`) and never near the year 9999 that Entra's timestamps can write.
+MAX_CLOCK_OFFSET = float(MAX_SECONDS + 366 * 24 * 3600)
+_FILE_MODE = 0o600
+_INCREMENTAL = 2  # PRAGMA auto_vacuum: free pages stay in the file until incremental_vacuum
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How big the store may grow. Caps on a kind apply to its tombstones too."""
+
+    max_items: Mapping[str, int] = field(default_factory=dict)  # per kind, oldest dropped
+    max_family: Mapping[str, int] = field(default_factory=dict)  # per kind and family
+    grace: Mapping[str, float] = field(default_factory=dict)  # per kind, else DEFAULT_GRACE
+    max_log: int = 2000  # request-log entries kept (the newest)
+    every_writes: int = 500
+    every_seconds: float = 60.0
+    max_scenarios: int = 64  # fault scenarios set at run time, at once
+    reclaim_bytes: int = 1024 * 1024  # free pages kept for reuse before the file is shrunk
+
+
+def _hashed(key: str) -> bytes:
+    return hashlib.sha256(key.encode()).digest()
+
+
+def _private(path: str) -> None:
+    """Create the database (and fix the WAL and SHM files left by an older version) 0600
+    before SQLite opens it: SQLite gives its WAL and SHM files the database file's mode."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, _FILE_MODE))
+    for name in (path, path + "-wal", path + "-shm"):
+        try:
+            if os.stat(name).st_mode & 0o777 != _FILE_MODE:
+                os.chmod(name, _FILE_MODE)
+        except FileNotFoundError:
+            pass
+
+
+class Store:
+    """A small key-value store with expiry, atomic consume, caps, a request log and settings."""
+
+    def __init__(
+        self, path: str | Path, now: Callable[[], float], limits: Limits | None = None
+    ) -> None:
+        self.path = str(path)
+        self._now = now
+        self.limits = limits or Limits()
+        self._local = threading.local()
+        self._writes = 0
+        self._next_maintenance = -math.inf
+        _private(self.path)
+        conn = self._conn()
+        if conn.execute("PRAGMA auto_vacuum").fetchone()[0] != _INCREMENTAL:
+            # Only settable before the first table, or by a VACUUM: a new file is empty, and a
+            # file an older version wrote is rewritten once.
+            conn.execute(f"PRAGMA auto_vacuum={_INCREMENTAL}")
+            conn.execute("VACUUM")
+        conn.executescript(_SCHEMA)
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None or self._local.pid != os.getpid():  # never reuse one across a fork
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=OFF")  # a mock: durability across crashes is moot
+            conn.execute("PRAGMA busy_timeout=30000")
+            # A checkpoint every ~1 MB of WAL, and the WAL file truncated back to 1 MB after it.
+            conn.execute("PRAGMA wal_autocheckpoint=256")
+            conn.execute("PRAGMA journal_size_limit=1048576")
+            self._local.conn = conn
+            self._local.pid = os.getpid()
+        return conn
+
+    def set_clock(self, now: Callable[[], float]) -> None:
+        self._now = now
+        self._next_maintenance = -math.inf
+
+    # -- key-value -------------------------------------------------------------------------
+
+    def put(
+        self, kind: str, key: str, value: str, ttl: float, *, family: str | None = None
+    ) -> None:
+        """Keep `value` (JSON text) under `key` for `ttl` seconds. With a `family`, only the
+        newest `Limits.max_family[kind]` items of that family are kept."""
+        now = self._now()
+        conn = self._conn()
+        conn.execute(
+            "INSERT OR REPLACE INTO items (kind, key, family, value, expires_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (kind, _hashed(key), family, value, now + ttl),
+        )
+        keep = self.limits.max_family.get(kind)
+        if family is not None and keep is not None:
+            conn.execute(
+                "DELETE FROM items WHERE kind = ? AND family = ? AND seq <= (SELECT seq FROM"
+                " items WHERE kind = ? AND family = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+                (kind, family, kind, family, keep),
+            )
+        self._wrote(now)
+
+    def get(self, kind: str, key: str) -> str | None:
+        found = self.get_with_expiry(kind, key)
+        if found is None or found[1] <= self._now():
+            return None
+        return found[0]
+
+    def get_with_expiry(self, kind: str, key: str) -> tuple[str, float] | None:
+        """The value even when expired (until purged), with its expiry, so callers can say
+        *expired*."""
+        row = (
+            self._conn()
+            .execute(
+                "SELECT value, expires_at FROM items WHERE kind = ? AND key = ?",
+                (kind, _hashed(key)),
+            )
+            .fetchone()
+        )
+        return None if row is None else (row[0], row[1])
+
+    def delete(self, kind: str, key: str) -> None:
+        self._conn().execute("DELETE FROM items WHERE kind = ? AND key = ?", (kind, _hashed(key)))
+
+    def consume(self, kind: str, key: str) -> tuple[str, float] | None:
+        """Atomically take an item (expired or not) and leave a tombstone under
+        `consumed:<kind>`; None when it is not there (never issued, or already taken)."""
+        row = (
+            self._conn()
+            .execute(
+                "UPDATE items SET kind = ? WHERE kind = ? AND key = ? RETURNING value, expires_at",
+                (CONSUMED + kind, kind, _hashed(key)),
+            )
+            .fetchone()
+        )
+        return None if row is None else (row[0], row[1])
+
+    def was_consumed(self, kind: str, key: str) -> bool:
+        row = (
+            self._conn()
+            .execute(
+                "SELECT 1 FROM items WHERE kind = ? AND key = ?", (CONSUMED + kind, _hashed(key))
+            )
+            .fetchone()
+        )
+        return row is not None
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the reads and writes inside as one write transaction (`BEGIN IMMEDIATE`: other
+        writers, in this process or another, wait), for a read-modify-write that must not
+        interleave with another (counting failed sign-ins)."""
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def count(self, kind: str) -> int:
+        return (
+            self._conn().execute("SELECT count(*) FROM items WHERE kind = ?", (kind,)).fetchone()[0]
+        )
+
+    # -- maintenance -----------------------------------------------------------------------
+
+    def _wrote(self, now: float) -> None:
+        self._writes += 1
+        if self._writes >= self.limits.every_writes or now >= self._next_maintenance:
+            self.maintain()
+
+    def maintain(self) -> None:
+        """Purge what expired (past its grace), then drop the oldest beyond each cap. Cheap:
+        every statement walks an index."""
+        now = self._now()
+        self._writes = 0
+        self._next_maintenance = now + self.limits.every_seconds
+        conn = self._conn()
+        graced = {k: g for kind, g in self.limits.grace.items() for k in (kind, CONSUMED + kind)}
+        marks = ",".join("?" * len(graced))
+        conn.execute(
+            f"DELETE FROM items WHERE expires_at < ? AND kind NOT IN ({marks})",
+            (now - DEFAULT_GRACE, *graced),
+        )
+        for kind, grace in graced.items():
+            conn.execute("DELETE FROM items WHERE kind = ? AND expires_at < ?", (kind, now - grace))
+        for kind, cap in self.limits.max_items.items():
+            for k in (kind, CONSUMED + kind):
+                conn.execute(
+                    "DELETE FROM items WHERE kind = ? AND seq <= (SELECT seq FROM items"
+                    " WHERE kind = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+                    (k, k, cap),
+                )
+        conn.execute(
+            "DELETE FROM request_log WHERE id <= (SELECT max(id) FROM request_log) - ?",
+            (self.limits.max_log,),
+        )
+        self._reclaim(self.limits.reclaim_bytes)
+
+    def _reclaim(self, keep_bytes: int) -> None:
+        """Give free pages beyond `keep_bytes` back to the file system. Pages freed by purges
+        are reused by later writes, so a little slack saves churn; more than that is what a
+        flood left behind. In WAL mode the file shrinks when the checkpoint that follows
+        copies the vacuum in (a passive one: it never waits for readers)."""
+        conn = self._conn()
+        free = conn.execute("PRAGMA freelist_count").fetchone()[0]
+        page = conn.execute("PRAGMA page_size").fetchone()[0]
+        if free * page <= keep_bytes:
+            return
+        # executescript: `execute` steps a statement without result columns only once, and
+        # incremental_vacuum frees one page per step.
+        pages = free - keep_bytes // page
+        conn.executescript(f"PRAGMA incremental_vacuum({pages}); PRAGMA wal_checkpoint(PASSIVE);")
+
+    # -- request log -----------------------------------------------------------------------
+
+    def log(self, entry: dict[str, Any]) -> None:
+        self._conn().execute("INSERT INTO request_log (entry) VALUES (?)", (json.dumps(entry),))
+        self._wrote(self._now())
+
+    def requests(self) -> list[dict[str, Any]]:
+        rows = self._conn().execute("SELECT entry FROM request_log ORDER BY id").fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    # -- settings (clock offset, active key) -----------------------------------------------
+
+    def setting(self, name: str, default: str | None = None) -> str | None:
+        row = self._conn().execute("SELECT value FROM settings WHERE name = ?", (name,)).fetchone()
+        return default if row is None else row[0]
+
+    def set_setting(self, name: str, value: str) -> None:
+        self._conn().execute(
+            "INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)", (name, value)
+        )
+
+    def clock_offset(self) -> float:
+        try:
+            offset = float(self.setting("clock_offset", "0") or 0)
+        except ValueError:
+            return 0.0
+        return offset if math.isfinite(offset) and abs(offset) <= MAX_CLOCK_OFFSET else 0.0
+
+    def set_clock_offset(self, seconds: float) -> None:
+        """Raises ValueError unless `seconds` is finite and within `MAX_CLOCK_OFFSET`."""
+        seconds = float(seconds)
+        if not math.isfinite(seconds) or abs(seconds) > MAX_CLOCK_OFFSET:
+            raise ValueError(f"clock offset out of range: {seconds!r}")
+        self.set_setting("clock_offset", repr(seconds))
+
+    # -- fault scenarios (`faults`): rows, and a version that changes with every change ----
+
+    def scenario_version(self) -> str | None:
+        """Changes whenever a scenario is added, cleared or used up (one indexed read: what
+        every request pays to know whether its process's copy of the scenarios is current)."""
+        return self.setting(SCENARIO_VERSION)
+
+    def add_scenario(self, entry: str, remaining: int | None) -> int | None:
+        """The new scenario's id; None when `Limits.max_scenarios` are already set (checked
+        in the same statement, so racing processes cannot pass the cap together)."""
+        conn = self._conn()
+        row = conn.execute(
+            "INSERT INTO scenarios (entry, remaining) SELECT ?, ?"
+            " WHERE (SELECT count(*) FROM scenarios) < ? RETURNING id",
+            (entry, remaining, self.limits.max_scenarios),
+        ).fetchone()
+        if row is None:
+            return None
+        self._bump_scenarios()
+        return int(row[0])
+
+    def scenarios(self) -> list[tuple[int, str, int | None]]:
+        rows = self._conn().execute("SELECT id, entry, remaining FROM scenarios ORDER BY id")
+        return [(r[0], r[1], r[2]) for r in rows.fetchall()]
+
+    def delete_scenarios(self, scenario_id: int | None = None) -> int:
+        """Clear one scenario (or all); how many went."""
+        conn = self._conn()
+        if scenario_id is None:
+            count = conn.execute("DELETE FROM scenarios").rowcount
+        else:
+            count = conn.execute("DELETE FROM scenarios WHERE id = ?", (scenario_id,)).rowcount
+        self._bump_scenarios()
+        return count
+
+    def take_scenario(self, scenario_id: int) -> bool:
+        """Use one of a counted scenario's remaining requests, atomically across processes:
+        False when another request took the last one (or it was cleared)."""
+        conn = self._conn()
+        row = conn.execute(
+            "UPDATE scenarios SET remaining = remaining - 1 WHERE id = ? AND remaining > 0"
+            " RETURNING remaining",
+            (scenario_id,),
+        ).fetchone()
+        if row is None:
+            return False
+        if row[0] == 0:
+            conn.execute("DELETE FROM scenarios WHERE id = ?", (scenario_id,))
+            self._bump_scenarios()
+        return True
+
+    def _bump_scenarios(self) -> None:
+        # A random value, not a counter: after `reset` a counter could come back to a value a
+        # process has cached, with other scenarios behind it.
+        self.set_setting(SCENARIO_VERSION, uuid.uuid4().hex)
+
+    def reset(self) -> None:
+        """Forget everything: codes, tokens, sessions, consents, the log, the clock offset,
+        the scenarios set at run time."""
+        conn = self._conn()
+        conn.execute("DELETE FROM items")
+        conn.execute("DELETE FROM request_log")
+        conn.execute("DELETE FROM scenarios")
+        conn.execute("DELETE FROM settings")
+        self._bump_scenarios()
+        self._reclaim(self.limits.reclaim_bytes)
