@@ -15,7 +15,6 @@ import multiprocessing
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,7 @@ from mock_entra.core.pki import StatePaths, ensure_state
 from mock_entra.core.runtime import fix_token_lifetime
 from mock_entra.core.store import Store
 from mock_entra.info import info
+from mock_entra.ports import free_port
 
 
 @dataclass(frozen=True)
@@ -142,12 +142,6 @@ class _NoControlsClock(OffsetClock):
 
     def advance(self, seconds: float) -> None:
         raise MockControlError("clock.advance()")
-
-
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
 
 
 def public_host(host: str) -> str:
@@ -294,7 +288,7 @@ class MockEntra:
         admin_key = secrets.token_urlsafe(24) if admin else None
         env = {**os.environ, "MOCK_ENTRA_ADMIN_KEY": admin_key or ""}
         for attempt in range(3):  # the free port may be taken before the server binds it
-            port = _free_port(host)
+            port = free_port(host)
             command = [
                 sys.executable,
                 "-m",

@@ -42,8 +42,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from mock_entra.core.config import DEFAULT_CONFIG, config_to_dict, with_redirect_uris
+from mock_entra.ports import free_port
 from tests.containers.engine import Engine
-from tests.entra_lab.lab_procs import free_port
 
 CONTAINER_PORT = 8000  # WEBSITES_PORT: the port the image listens on by default
 # Headers App Service's front end adds (and overwrites, so a client cannot forge them) on the

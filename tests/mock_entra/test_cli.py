@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from mock_entra.ports import free_port
+
 INFO_KEYS = {
     "authority",
     "tenant_id",
@@ -62,15 +64,9 @@ def test_a_broken_config_file_is_one_clear_message(tmp_path: Path, state_dir: Pa
     assert "favourite_colour" in done.stderr and "Traceback" not in done.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow  # a `serve` process (the session's mock_entra_server starts one too)
 def test_serve_answers_over_https_and_stops_on_sigint(state_dir: Path):
-    port = _free_port()
+    port = free_port()
     example = Path(__file__).parents[2] / "examples" / "mock-entra.toml"
     process = subprocess.Popen(
         [sys.executable, "-m", "mock_entra", "serve", "--port", str(port), "--workers", "1",
@@ -172,7 +168,7 @@ def test_info_finds_the_state_through_the_environment_as_serve_does(
     from mock_entra.cli import main
 
     monkeypatch.setenv("MOCK_ENTRA_STATE_DIR", str(state_dir))
-    assert main(["info", "--json", "--port", str(_free_port())]) == 0
+    assert main(["info", "--json", "--port", str(free_port())]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["ca_file"] == str(state_dir.resolve() / "ca.pem")
     assert info["server_running"] is False
@@ -181,7 +177,7 @@ def test_info_finds_the_state_through_the_environment_as_serve_does(
 def test_info_check_without_a_server_exits_1_and_says_down(state_dir: Path, capsys):
     from mock_entra.cli import main
 
-    port = _free_port()
+    port = free_port()
     assert main(["info", "--check", "--port", str(port), "--state-dir", str(state_dir)]) == 1
     out = capsys.readouterr().out
     assert f"server         down: nothing answers at https://localhost:{port}" in out
@@ -316,7 +312,7 @@ def test_serve_records_what_it_serves_never_the_key_and_removes_it_when_it_stops
 
     state = tmp_path / "project" / ".mock-entra"  # a new state dir, as on a first run
     example = Path(__file__).parents[2] / "examples" / "mock-entra.toml"
-    port = _free_port()
+    port = free_port()
     seen: dict = {}
 
     def fake_serve(build, paths, options) -> None:  # granian's place: look while "serving"

@@ -23,7 +23,8 @@ from conformance.trust import TrustingSession
 from mock_entra import MockEntra
 from mock_entra.core.config import DEFAULT_CONFIG, AppRegistration
 from mock_entra.core.pki import ensure_state
-from mock_entra.server import MockControlError, _free_port
+from mock_entra.ports import free_port
+from mock_entra.server import MockControlError
 
 from .conftest import ADELE
 from .signin_http import http_sign_in
@@ -74,7 +75,7 @@ def cli_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """`mock-entra serve` started as a user would, its admin API on."""
     state = ensure_state(tmp_path_factory.mktemp("cli-mock"))
     key = secrets.token_urlsafe(16)
-    port = _free_port("127.0.0.1")
+    port = free_port()
     command = [sys.executable, "-m", "mock_entra", "serve", "--port", str(port)]
     command += ["--state-dir", str(state.root), "--workers", "1"]
     process = subprocess.Popen(command, env={**os.environ, "MOCK_ENTRA_ADMIN_KEY": key})

@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ import requests
 from conformance.trust import TrustingSession
 from mock_entra import MockEntra
 from mock_entra.core.config import DEFAULT_CONFIG
+from mock_entra.ports import free_port
 from mock_entra.web.hosts import Hosts, PublicUrlError, certificate_names, parse_public_url
 from mock_entra.web.wsgi import create_app
 
@@ -201,9 +201,7 @@ def test_the_interceptor_answers_the_production_hosts_only(interceptor):
 def test_serve_public_url_from_the_command_line(key_template: Path, tmp_path: Path):
     state = tmp_path / "state"
     shutil.copytree(key_template, state, ignore=shutil.ignore_patterns("store.sqlite3*"))
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     bad = subprocess.run(
         [sys.executable, "-m", "mock_entra", "serve", "--public-url", "http://x", "--port",
          str(port), "--state-dir", str(state)],

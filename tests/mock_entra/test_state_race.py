@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import serialization
 
 from mock_entra.core.config import DEFAULT_TENANT_ID
 from mock_entra.core.pki import SIGNING_KEY_COUNT, StatePaths
+from mock_entra.ports import free_port
 
 from .test_signing_keys import write_state_of_the_previous_version
 
@@ -46,12 +47,6 @@ def busy_cores() -> Iterator[None]:
     for burner in burners:
         burner.kill()
         burner.wait()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def served_certificate(port: int) -> x509.Certificate:
