@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from mock_entra.ports import free_port
+from mock_entra.pytest_plugin import copy_keys
 
 INFO_KEYS = {
     "authority",
@@ -189,7 +190,6 @@ def https_mock(key_template: Path, tmp_path_factory: pytest.TempPathFactory):
     """The mock's WSGI app served over HTTPS in a thread, from a state dir of its own: what
     `info --check` probes, without a process start (nor the session's shared server, whose
     config other modules choose)."""
-    import shutil
     import ssl
     import threading
 
@@ -197,8 +197,7 @@ def https_mock(key_template: Path, tmp_path_factory: pytest.TempPathFactory):
 
     from mock_entra.web.wsgi import create_app
 
-    state = tmp_path_factory.mktemp("https-mock") / "state"
-    shutil.copytree(key_template, state, ignore=shutil.ignore_patterns("store.sqlite3*"))
+    state = copy_keys(key_template, tmp_path_factory.mktemp("https-mock") / "state")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(state / "server.pem", state / "server-key.pem")
     server = make_server("127.0.0.1", 0, create_app(state_dir=state), ssl_context=context)
@@ -230,15 +229,13 @@ def test_info_check_with_the_server_running_exits_0(https_mock, capsys):
 
 def test_info_check_against_another_mocks_server_is_not_running(https_mock, tmp_path: Path, capsys):
     # Same port, but another state dir whose CA did not issue that server's certificate.
-    import shutil
 
     from mock_entra.cli import main
     from mock_entra.core import mint
     from mock_entra.core.pki import StatePaths
 
     port, state = https_mock
-    other = tmp_path / "other"
-    shutil.copytree(state, other, ignore=shutil.ignore_patterns("store.sqlite3*"))
+    other = copy_keys(state, tmp_path / "other")
     ca = mint.make_ca()  # a new CA in place of the copied one
     StatePaths(other).ca_cert.write_bytes(ca.cert_pem)
     StatePaths(other).ca_key.write_bytes(ca.key_pem)
@@ -360,7 +357,6 @@ def test_a_new_state_dir_keeps_itself_out_of_git(tmp_path: Path):
 @pytest.fixture(scope="module")
 def https_example(key_template: Path, tmp_path_factory: pytest.TempPathFactory):
     """examples/mock-entra.toml served over HTTPS in a thread (as `serve --config` would)."""
-    import shutil
     import ssl
     import threading
 
@@ -370,8 +366,7 @@ def https_example(key_template: Path, tmp_path_factory: pytest.TempPathFactory):
     from mock_entra.web.wsgi import create_app
 
     example = Path(__file__).parents[2] / "examples" / "mock-entra.toml"
-    state = tmp_path_factory.mktemp("https-example") / "state"
-    shutil.copytree(key_template, state, ignore=shutil.ignore_patterns("store.sqlite3*"))
+    state = copy_keys(key_template, tmp_path_factory.mktemp("https-example") / "state")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(state / "server.pem", state / "server-key.pem")
     app = create_app(load_config(example), state_dir=state, admin_key="k3y")

@@ -30,6 +30,7 @@ from mock_entra.core.config import (
     MockConfig,
 )
 from mock_entra.intercept import MockEntraInterceptor
+from mock_entra.pytest_plugin import copy_keys
 from tests.hypothesis_profiles import examples
 
 from .conftest import ADELE, CLIENT_ID, TENANT
@@ -46,10 +47,8 @@ ADVANCED_MESSAGE = (
 
 
 def start_interceptor(config: MockConfig, root: Path, key_template: Path) -> MockEntraInterceptor:
-    import shutil
 
-    state = root / "state"
-    shutil.copytree(key_template, state, ignore=shutil.ignore_patterns("store.sqlite3*"))
+    state = copy_keys(key_template, root / "state")
     return MockEntraInterceptor(config, state_dir=state, clock=FixedClock()).start()
 
 

@@ -35,6 +35,7 @@ from mock_entra.core.pki import (
     load_state,
     write_atomic,
 )
+from mock_entra.pytest_plugin import copy_keys
 from tests.hypothesis_profiles import examples
 
 ISSUER = "https://login.example/tenant/v2.0"
@@ -44,8 +45,7 @@ REGISTERED = {"iss", "sub", "aud", "exp", "nbf", "iat", "jti"}
 def copy_of(key_template: Path, root: Path) -> StatePaths:
     """A complete state dir as `ensure_state` made it: a copy of the session's `key_template`
     (itself `ensure_state`'s work, modes kept), instead of five more RSA keys made here."""
-    shutil.copytree(key_template, root, ignore=shutil.ignore_patterns("store.sqlite3*"))
-    return StatePaths(root)
+    return StatePaths(copy_keys(key_template, root))
 
 
 @pytest.fixture(scope="module")
