@@ -109,6 +109,7 @@ SAME_WORKER = {
     "tests/mock_entra/test_graph_msgraph_sdk.py": "live_mock",
     "tests/mock_entra/test_msal_live.py": "live_mock",
     "tests/mock_entra/test_faults_live.py": "live_mock",
+    "tests/mock_entra/test_controls.py": "live_mock",
 }
 
 
