@@ -1,7 +1,8 @@
-"""The test controls of a mock, one API however it runs: `MockControls` says what a test may
-do; `StoreControls` does it, for `MockEntra` (a live server, its worker processes sharing the
-state dir's store) and `MockEntraInterceptor` (in-process) alike, since both are a store and a
-clock underneath. The admin API (`web.admin`) makes the same store calls over HTTP.
+"""The test controls of a mock, one API however it runs: `MockControls`, a protocol that
+`MockEntra` (a live server, its worker processes sharing the state dir's store) and
+`MockEntraInterceptor` (in-process) both subclass, and so share its one implementation over
+the mock's store and clock (PEP 544: a class that subclasses a protocol explicitly inherits its
+methods). The admin API (`web.admin`) makes the same store calls over HTTP.
 """
 
 from __future__ import annotations
@@ -27,43 +28,18 @@ class MovableClock(Protocol):
 
 @runtime_checkable
 class MockControls(Protocol):
-    """What a test can do to a mock: `MockEntra` and `MockEntraInterceptor` both offer it
-    (tests/mock_entra/test_controls.py holds them to the same behaviour)."""
-
-    clock: MovableClock
-
-    @property
-    def tenant_id(self) -> str: ...
-
-    @property
-    def authority(self) -> str: ...
-
-    def requests(self) -> list[dict[str, Any]]: ...
-
-    def reset(self) -> None: ...
-
-    def scenario(
-        self,
-        name: str,
-        *,
-        client_id: str | None = None,
-        user: str | None = None,
-        times: int | None = None,
-        seconds: float | None = None,
-    ) -> contextlib.AbstractContextManager[Activation]: ...
-
-    def clear_scenarios(self) -> None: ...
-
-    def set_access_token_lifetime(self, seconds: int | None) -> None: ...
-
-
-class StoreControls:
-    """`MockControls` over the mock's store: a subclass provides `config`, `store` and `clock`
-    (and `authority`), and refuses controls it cannot honour in `_require_controls`."""
+    """What a test can do to a mock, implemented over `store` and `clock`; a handle provides
+    them, `config` and `authority`, and refuses what it cannot honour in `_require_controls`
+    (tests/mock_entra/test_controls.py holds both handles to the same behaviour)."""
 
     config: MockConfig
     store: Store
     clock: MovableClock
+
+    @property
+    def authority(self) -> str:
+        """The tenant's authority URL, as clients configure it."""
+        ...
 
     def _require_controls(self, what: str) -> None:
         """Raise if this mock would ignore the control `what` (by default it never does)."""

@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 import responses
 
-from mock_entra.controls import StoreControls
+from mock_entra.controls import MockControls
 from mock_entra.core.clock import Clock, FixedClock
 from mock_entra.core.config import DEFAULT_CONFIG, MockConfig
 from mock_entra.web.hosts import Hosts
@@ -37,9 +37,9 @@ _HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
-class MockEntraInterceptor(StoreControls):
+class MockEntraInterceptor(MockControls):
     """Routes Entra's and Graph's production hosts to an in-process mock; its test controls
-    (`requests`, `reset`, `scenario`, ...) are `StoreControls`', as `MockEntra`'s are."""
+    (`requests`, `reset`, `scenario`, ...) are `MockControls`' (inherited), as `MockEntra`'s are."""
 
     def __init__(
         self,

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mock_entra.controls import StoreControls
+from mock_entra.controls import MockControls
 from mock_entra.core.clock import OffsetClock
 from mock_entra.core.config import DEFAULT_CONFIG, MockConfig, config_to_dict
 from mock_entra.core.pki import StatePaths, ensure_state
@@ -148,7 +148,7 @@ def public_host(host: str) -> str:
 
 
 @dataclass
-class MockEntra(StoreControls):
+class MockEntra(MockControls):
     """A running mock (a `mock-entra serve` process on an ephemeral port) and its state.
 
     Example::
@@ -209,8 +209,8 @@ class MockEntra(StoreControls):
             admin_api=self.admin_key is not None,
         )
 
-    # The test controls (`requests`, `reset`, `scenario`, ...) are `StoreControls`': straight
-    # to the store the worker processes share.
+    # The test controls (`requests`, `reset`, `scenario`, ...) are inherited from
+    # `MockControls`: straight to the store the worker processes share.
 
     # -- lifecycle --------------------------------------------------------------------------
 
