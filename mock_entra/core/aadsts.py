@@ -1,7 +1,8 @@
 """The AADSTS catalogue and the two error types of the mock.
 
-Messages follow Microsoft Learn's error-code reference and real captures collected in
-shared/reference/entra-fidelity.md §5; codes users search for are the names here.
+Messages follow Microsoft Learn's error-code reference (https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes)
+and real answers quoted in public issues (cited below); codes users search for are the names
+here.
 `EntraError` is rendered in one place (`mock_entra.web.errors`) as Entra's token-endpoint
 JSON, a redirect back to the client, or Entra's error page; `GraphError` as Graph's JSON.
 """

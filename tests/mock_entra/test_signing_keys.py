@@ -130,7 +130,8 @@ def test_the_jwks_has_entras_shape_and_real_self_signed_certificates(
     v2, v1 = published(keys), published(keys, None)
     assert len(v2) == SIGNING_KEY_COUNT
     for n, (jwk, jwk_v1) in enumerate(zip(v2, v1, strict=True), start=1):
-        # entra-fidelity §4.4: these members, in this order; v1 keys have no `issuer`.
+        # As https://login.microsoftonline.com/common/discovery/v2.0/keys lists them: these
+        # members, in this order; v1 keys (/discovery/keys) have no `issuer`.
         assert list(jwk) == ["kty", "use", "kid", "x5t", "n", "e", "x5c", "issuer"]
         assert jwk["kty"] == "RSA" and jwk["use"] == "sig" and jwk["e"] == "AQAB"
         assert jwk["issuer"] == ISSUER and jwk_v1 == {k: v for k, v in jwk.items() if k != "issuer"}
