@@ -34,6 +34,7 @@ from mock_entra.pytest_plugin import copy_keys
 from tests.hypothesis_profiles import examples
 
 from .conftest import ADELE, CLIENT_ID, TENANT
+from .test_graph import USER_DEFAULT_PROPERTIES
 
 GRAPH = "https://graph.microsoft.com/v1.0"
 AUTHORITY = f"https://login.microsoftonline.com/{TENANT}"
@@ -133,19 +134,7 @@ def test_list_users_pages_with_a_skiptoken_next_link(mock, tokens):
     assert body["@odata.context"] == f"{GRAPH}/$metadata#users"
     assert body["@odata.nextLink"].startswith(f"{GRAPH}/users?$top=1&$skiptoken=")
     assert [u["displayName"] for u in body["value"]] == ["Adele Vance"]
-    assert list(body["value"][0]) == [
-        "businessPhones",
-        "displayName",
-        "givenName",
-        "jobTitle",
-        "mail",
-        "mobilePhone",
-        "officeLocation",
-        "preferredLanguage",
-        "surname",
-        "userPrincipalName",
-        "id",
-    ]
+    assert list(body["value"][0]) == USER_DEFAULT_PROPERTIES
     second = get(body["@odata.nextLink"], tokens["app"]).json()
     assert [u["displayName"] for u in second["value"]] == ["Megan Bowen"]
     assert "@odata.nextLink" not in second
