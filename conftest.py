@@ -1,12 +1,8 @@
-"""Repository-wide test options: the `slow` and `docker` markers.
-
-`slow` marks process-level tests (servers started as processes, fresh venvs, races run many
-times) and the few that wait out real timers for many seconds (an HTTP timeout, MSAL's throttle
-window). A plain `uv run pytest` skips them so the suite stays quick on a laptop; `--run-slow`,
-or `CI` set in the environment (as CI sets it), runs them too. `waits` (registered by the
-conformance plugin) marks tests that mostly sleep on such timers: they start first, so that the
-other pytest-xdist workers work meanwhile. `docker` tests skip themselves
-when no container engine answers.
+"""Repository-wide test options. Which tests a run runs (`slow`, the container tests marked
+`docker`, `--run-slow`, CI) is `tests/selection.py`; how container tests and browser tests stay
+apart when both run (`browser`, a lock) is `tests/network_lock.py`: both are plugins loaded
+here. `waits` (registered by the conformance plugin) marks tests that mostly sleep on real
+timers: they start first, so that the other pytest-xdist workers work meanwhile.
 
 Shared session fixtures, so a run starts each expensive thing once per process (the run is
 spread over pytest-xdist workers, see `addopts`; each worker is a process of its own):
@@ -28,43 +24,20 @@ Playwright refuses while the run's driver is up.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-pytest_plugins = ("pytester",)  # tests of the pytest plugins run pytest themselves
+# pytester: tests of the pytest plugins run pytest themselves.
+pytest_plugins = ("pytester", "tests.selection", "tests.network_lock")
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Playwright
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption(
-        "--run-slow",
-        action="store_true",
-        default=False,
-        help="also run tests marked slow (process-level); on when CI is set",
-    )
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "slow: process-level test, skipped unless --run-slow or CI is set"
-    )
-    config.addinivalue_line(
-        "markers", "docker: needs a container engine; skipped with the reason when none answers"
-    )
-
-
-def run_slow(config: pytest.Config) -> bool:
-    return bool(config.getoption("--run-slow") or os.environ.get("CI"))
-
-
-# Fixtures that start the run's Playwright driver (directly or through a browser fixture).
-BROWSER_FIXTURES = frozenset({"lab_playwright", "lab_browser", "pinned_browser", "playwright"})
+CONTAINER_TESTS = "tests/containers/"  # everything under it is marked `docker`
 
 
 def browser_modules_first(items: list[pytest.Item]) -> None:
@@ -73,9 +46,7 @@ def browser_modules_first(items: list[pytest.Item]) -> None:
     They are the long ones (sign-ins, waits on real timers): started first, they overlap with
     the many short tests, which then even out the pytest-xdist workers' ends. (Code that
     needs an event loop of its own gets one in a thread: `tests/event_loop.run_coroutine`.)"""
-
-    def uses_browser(item: pytest.Item) -> bool:
-        return bool(BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())))
+    from tests.network_lock import uses_browser  # (a plugin: imported once pytest rewrites it)
 
     browser_files = {item.path for item in items if uses_browser(item)}
     items[:] = [i for i in items if i.path in browser_files] + [
@@ -83,17 +54,37 @@ def browser_modules_first(items: list[pytest.Item]) -> None:
     ]
 
 
+def beside_container_tests(items: list[pytest.Item]) -> None:
+    """The order of a run whose container tests run on workers: container tests first, then
+    the modules without a browser, then the browser modules, each keeping its order. Browser
+    tests wait while a container test runs (`tests.network_lock`): the workers beside the
+    container tests' one do the tests that need not wait meanwhile."""
+    from tests.network_lock import uses_browser
+
+    browser_files = {
+        item.path for item in items if uses_browser(item) or item.get_closest_marker("browser")
+    }
+
+    def phase(item: pytest.Item) -> int:
+        if item.get_closest_marker("docker"):
+            return 0
+        return 2 if item.path in browser_files else 1
+
+    items.sort(key=phase)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    from tests.selection import run_containers
+
+    for item in items:
+        if item.nodeid.startswith(CONTAINER_TESTS):
+            item.add_marker(pytest.mark.docker)
     browser_modules_first(items)
     # Tests that mostly wait on real timers first (marker: conformance.plugin), so that the
     # other pytest-xdist workers work meanwhile; a stable sort keeps every other order.
     items.sort(key=lambda item: "waits" not in item.keywords)
-    if run_slow(config):
-        return
-    skip = pytest.mark.skip(reason="slow process-level test: run with --run-slow (CI runs it)")
-    for item in items:
-        if "slow" in item.keywords:
-            item.add_marker(skip)
+    if run_containers(config) and hasattr(config, "workerinput"):
+        beside_container_tests(items)
 
 
 # -- pytest-xdist ------------------------------------------------------------------------------
@@ -102,7 +93,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # `xdist_group` marks are lost on pytest 9.2, pytest-xdist issue 1386):
 SAME_WORKER = {
     # One engine: one image build per run, not one per worker.
-    "tests/containers/": "containers",
+    CONTAINER_TESTS: "containers",
     # The modules on the session's live mock (`mock_entra_server`, a `serve` process) and on a
     # second one for two apps: one worker starts them, not each. (And the SDK's first parsed
     # response imports ~1,250 generated modules: paid once.)
@@ -111,42 +102,6 @@ SAME_WORKER = {
     "tests/mock_entra/test_faults_live.py": "live_mock",
     "tests/mock_entra/test_controls.py": "live_mock",
 }
-
-
-ONE_PROCESS = pytest.StashKey[str]()
-
-
-def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
-    """`-n auto`: a worker per core (pytest-xdist decides), unless the run drives a container
-    engine: creating a compose network changes the host's addresses, and Chromium then aborts
-    the requests it has in flight (ERR_NETWORK_CHANGED) in every other worker."""
-    if not _container_tests_selected(config):
-        return None
-    from tests.containers.engine import find_engine
-
-    if isinstance(find_engine(), str):
-        return None  # no engine: they skip
-    config.stash[ONE_PROCESS] = (
-        "one process (not pytest-xdist workers): the container tests run, and the networks "
-        "they create would abort Chromium's requests in other workers"
-    )
-    return 0
-
-
-def _container_tests_selected(config: pytest.Config) -> bool:
-    markers = config.option.markexpr or ""
-    if "not docker" in markers:
-        return False
-    containers = config.rootpath / "tests" / "containers"
-    for arg in config.args:
-        path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
-        if path == containers or path in containers.parents or containers in path.parents:
-            return True
-    return False
-
-
-def pytest_report_header(config: pytest.Config) -> str | None:
-    return config.stash.get(ONE_PROCESS, None)
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:

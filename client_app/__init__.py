@@ -45,15 +45,15 @@ def content_security_policy(authority: str) -> str:
     )
 
 
-def create_app(settings: Settings) -> Flask:
-    """Build the Flask app for `settings`.
+def create_app(settings: Settings, *, max_sessions: int | None = None) -> Flask:
+    """Build the Flask app for `settings`; raise `SettingsError` if `SESSION_DIR` is not the
+    app's own. `max_sessions` bounds the session files (default 10,000).
 
     Example (tests): ``create_app(dataclasses.replace(settings, session_dir=str(tmp_path)))``.
     """
     # Imported here, not at the top: the package itself stays light and imports on a mock-only
     # install (no `entra-lab[app]` extra: cachelib, flask-session, MSAL), so that `client-app`,
     # `conformance` and `entra-lab demo` can check for the extra first (`client_app.extra`).
-    from cachelib import FileSystemCache
     from flask import Flask
     from flask_session import Session
     from werkzeug.middleware.proxy_fix import ProxyFix
@@ -61,7 +61,14 @@ def create_app(settings: Settings) -> Flask:
     from client_app import auth, csrf, errors, views
     from client_app.http_client import build_http_session
     from client_app.id_token import IdTokenValidator
-    from client_app.identity import Identity
+    from client_app.identity import USER, Identity
+    from client_app.session_store import DEFAULT_MAX_ENTRIES, SessionFiles
+
+    sessions = SessionFiles(
+        settings.session_dir,
+        max_entries=max_sessions or DEFAULT_MAX_ENTRIES,
+        is_pending=lambda value: isinstance(value, dict) and USER not in value,
+    )
 
     app = Flask(__name__)
     app.jinja_env.trim_blocks = True
@@ -70,9 +77,7 @@ def create_app(settings: Settings) -> Flask:
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         SESSION_TYPE="cachelib",
-        # threshold: far above any real number of concurrent sessions; 500 (the default)
-        # would silently drop live sessions on a busy instance.
-        SESSION_CACHELIB=FileSystemCache(settings.session_dir, threshold=10_000, mode=0o600),
+        SESSION_CACHELIB=sessions,
         SESSION_KEY_PREFIX="entra_lab:",
         SESSION_COOKIE_NAME=SESSION_COOKIE_NAME,
         SESSION_COOKIE_HTTPONLY=True,

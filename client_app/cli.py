@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 from client_app import gunicorn_conf
 from client_app.extra import missing_extra
+from client_app.logs import configure_logging
 from client_app.settings import Settings, SettingsError
 
 logger = logging.getLogger("client_app")
@@ -65,15 +66,6 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
-def configure_logging(level: str) -> None:
-    """Plain stderr logging at LOG_LEVEL; MSAL stays at INFO or above (its DEBUG is chatty)."""
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    numeric = logging.getLevelName(level)
-    logging.getLogger("msal").setLevel(max(numeric, logging.INFO))
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `client-app` console script; returns the exit status."""
     args = parse_args(argv)
@@ -107,7 +99,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 1
 
-    app = create_app(settings)
+    try:
+        app = create_app(settings)  # refuses a SESSION_DIR that is not the app's own
+    except SettingsError as error:
+        print(f"client-app: {error}", file=sys.stderr)
+        return 2
     url = f"http://{args.host}:{args.port}"
 
     def when_ready(_server: object) -> None:

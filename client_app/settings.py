@@ -23,7 +23,13 @@ DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
 DEFAULT_GRAPH_ENDPOINT = "https://graph.microsoft.com/v1.0"
 DEFAULT_REDIRECT_PATH = "/getAToken"
 DEFAULT_DEV_REDIRECT_URI = "http://localhost:5000" + DEFAULT_REDIRECT_PATH
-DEFAULT_SESSION_DIR = os.path.join(tempfile.gettempdir(), "entra-lab-client-app-sessions")
+# Per user: a shared, predictable name lets another local user create it first (the app
+# refuses a directory it does not own, see client_app.session_store).
+DEFAULT_SESSION_DIR = os.path.join(
+    tempfile.gettempdir(),
+    "entra-lab-client-app-sessions-"
+    + (str(os.geteuid()) if hasattr(os, "geteuid") else os.environ.get("USERNAME", "user")),
+)
 
 # MSAL 1.39's WELL_KNOWN_AUTHORITY_HOSTS: the hosts its instance discovery knows. Any other
 # host (the local mock) needs instance_discovery=False, or MSAL calls the real Entra first.

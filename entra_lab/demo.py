@@ -26,6 +26,7 @@ from entra_lab.wiring import (
     plan_demo,
 )
 from mock_entra.core.config import ConfigError
+from mock_entra.core.pki import StateDirError
 
 READY_TIMEOUT = 30.0
 POLL_SECONDS = 0.1
@@ -114,6 +115,8 @@ def run_demo(options: DemoOptions, out: TextIO | None = None, err: TextIO | None
             except ConfigError as error:
                 print(f"entra-lab: config error: {error}", file=err, flush=True)
                 return 2
+            except StateDirError as error:  # says which dir and why, in one line
+                raise _Failed(str(error)) from None
             except OSError as error:
                 raise _Failed(
                     f"cannot prepare the state dir {options.state_dir}: {error}"

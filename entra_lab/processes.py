@@ -13,10 +13,12 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 # gunicorn's master reads SIGINT as "quick shutdown"; SIGTERM would wait out the browser's
 # keep-alive connections for up to graceful_timeout (10 s in client-app).
@@ -25,6 +27,9 @@ STOP_GRACE_SECONDS = 5.0
 # After STOP_SIGNAL to a whole group, how long before SIGKILL.
 KILL_AFTER_SECONDS = 1.0
 _PR_SET_PDEATHSIG = 1
+# A service's log is rotated at this size, one older file kept (`mock-entra.log.1`): a demo
+# left running under a flood of failing requests once grew its log by ~116 MB in 10 s.
+MAX_LOG_BYTES = 8 * 1024 * 1024
 
 
 def _load_prctl() -> Callable[..., int] | None:
@@ -54,23 +59,39 @@ class Child:
     name: str
     process: subprocess.Popen[bytes]
     log_path: Path
+    copier: threading.Thread | None = None
 
     @classmethod
-    def start(cls, name: str, argv: Sequence[str], env: Mapping[str, str], log_path: Path) -> Child:
-        """Start `argv` in a new session with stdout and stderr going to `log_path`."""
+    def start(
+        cls,
+        name: str,
+        argv: Sequence[str],
+        env: Mapping[str, str],
+        log_path: Path,
+        max_log_bytes: int = MAX_LOG_BYTES,
+    ) -> Child:
+        """Start `argv` in a new session with stdout and stderr going to `log_path`, rotated
+        at `max_log_bytes` (one older file kept)."""
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                list(argv),
-                env=dict(env),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                # Safe with threads too: the child only makes one prctl call, resolved above.
-                preexec_fn=_die_with_parent,
-            )
-        return cls(name, process, log_path)
+        process = subprocess.Popen(
+            list(argv),
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            # Safe with threads too: the child only makes one prctl call, resolved above.
+            preexec_fn=_die_with_parent,
+        )
+        assert process.stdout is not None
+        copier = threading.Thread(
+            target=_copy_rotating,
+            args=(process.stdout, log_path, max_log_bytes),
+            name=f"{name}-log",
+            daemon=True,
+        )
+        copier.start()
+        return cls(name, process, log_path, copier)
 
     @property
     def pid(self) -> int:
@@ -103,11 +124,37 @@ class Child:
 
     def log_tail(self, lines: int = 40) -> str:
         """The last `lines` lines of the child's output."""
+        if self.copier is not None and self.poll() is not None:
+            self.copier.join(timeout=2.0)  # what the child wrote before it exited
         try:
             text = self.log_path.read_text(errors="replace")
         except OSError:
             return "(no output)"
         return "\n".join(text.splitlines()[-lines:]) or "(no output)"
+
+
+def _copy_rotating(pipe: IO[bytes], path: Path, max_bytes: int) -> None:
+    """Copy a child's output to `path` until it closes; past `max_bytes`, the file becomes
+    `path.1` (an older one replaced) and a new one starts. The child never holds the file, so
+    renaming it is safe; a slow disk only slows the child's writes (the pipe fills)."""
+    backup = path.with_name(path.name + ".1")
+    log = path.open("wb")
+    written = 0
+    try:
+        while chunk := pipe.read1(64 * 1024):  # type: ignore[attr-defined]
+            if written and written + len(chunk) > max_bytes:
+                log.close()
+                os.replace(path, backup)
+                log = path.open("wb")
+                written = 0
+            log.write(chunk)
+            log.flush()  # log_tail and a user's `tail -f` see it at once
+            written += len(chunk)
+    except (OSError, ValueError):  # the disk is full, or the pipe was closed under us
+        pass
+    finally:
+        log.close()
+        pipe.close()
 
 
 def stop_all(

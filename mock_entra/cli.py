@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mock_entra.core.config import DEFAULT_CONFIG, ConfigError, MockConfig, load_config
-from mock_entra.core.pki import StatePaths, ensure_state
+from mock_entra.core.pki import StateDirError, StatePaths, ensure_state
 from mock_entra.info import (
     ServerStatus,
     ServingRecord,
@@ -362,7 +362,11 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"mock-entra: config error: {exc}", file=sys.stderr)
         return 2
-    return _serve(args, config)
+    try:
+        return _serve(args, config)
+    except StateDirError as exc:  # not a directory, read-only, full, damaged
+        print(f"mock-entra: {exc}", file=sys.stderr)
+        return 2
 
 
 def _serve(args: argparse.Namespace, config: MockConfig) -> int:
@@ -380,7 +384,8 @@ def _serve(args: argparse.Namespace, config: MockConfig) -> int:
         )
         return 1
     tenant = config.default_tenant
-    print(
+    announce = functools.partial(
+        print,
         f"mock-entra: serving https on {local_url}"
         + (f" as {base_url}" if base_url != local_url else "")
         + f" (authority {base_url}/{tenant.tenant_id},"
@@ -406,9 +411,14 @@ def _serve(args: argparse.Namespace, config: MockConfig) -> int:
         config_file=args.config,
         admin_api=args.admin_key is not None,
     )
-    write_serving(paths, record)  # for `mock-entra info`; never the admin key
     try:
-        serve(build, paths, options)
+        write_serving(paths, record)  # for `mock-entra info`; never the admin key
+    except OSError as error:  # read-only, full
+        raise StateDirError(paths.root, error) from error
+    try:
+        serve(build, paths, options, announce)  # opens the store: maybe `StateDirError`
+    except StateDirError:
+        raise
     except OSError as exc:
         print(
             f"mock-entra: cannot listen on {args.host}:{args.port}: {exc.strerror}. "

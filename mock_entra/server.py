@@ -9,6 +9,7 @@ sessions and the clock live in the SQLite store, never in a process's memory.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import logging
 import multiprocessing
@@ -18,15 +19,17 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from mock_entra.controls import MockControls
 from mock_entra.core.clock import OffsetClock
 from mock_entra.core.config import DEFAULT_CONFIG, MockConfig, config_to_dict
+from mock_entra.core.logline import OneLineFormatter
 from mock_entra.core.pki import StatePaths, ensure_state
 from mock_entra.core.store import Store
 from mock_entra.info import info
@@ -44,12 +47,18 @@ class ServeOptions:
     access_log: bool = False  # one line per request on stderr (`wsgi.MockApp` adds it)
 
 
-def serve(build_app: Callable[[], Any], paths: StatePaths, options: ServeOptions) -> None:
+def serve(
+    build_app: Callable[[], Any],
+    paths: StatePaths,
+    options: ServeOptions,
+    announce: Callable[[], None] = lambda: None,
+) -> None:
     """Serve the RSGI app that `build_app` makes (`rsgi.BufferedWSGI` around the mock) over
     TLS until SIGINT/SIGTERM (blocks). A worker that dies is replaced.
 
     The app is built once in the main process before the workers fork, so keys are loaded
-    once and a bad config fails before any worker starts.
+    once and a bad config or an unusable store fails before any worker starts (and before
+    `announce` says the server is starting).
     """
     from granian.constants import HTTPModes, Interfaces, SSLProtocols
     from granian.http import HTTP1Settings
@@ -58,6 +67,7 @@ def serve(build_app: Callable[[], Any], paths: StatePaths, options: ServeOptions
 
     _log_to_stderr()
     app = build_app()
+    announce()
     if sys.platform == "linux":
         # Workers inherit the built app (granian follows the default start method, which
         # Python 3.14 makes forkserver). Elsewhere they are spawned and build their own.
@@ -94,31 +104,75 @@ def serve(build_app: Callable[[], Any], paths: StatePaths, options: ServeOptions
 
 def _log_to_stderr() -> None:
     """The mock's loggers (errors, the access log) to stderr, one line each."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        logging.Formatter("[%(asctime)s] %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S")
-    )
     logger = logging.getLogger("mock_entra")
-    logger.addHandler(handler)
+    logger.addHandler(log_handler(sys.stderr))
     logger.setLevel(logging.INFO)
     logger.propagate = False
+
+
+def log_handler(stream: TextIO) -> logging.Handler:
+    """What `serve` logs through: one line per record, control characters escaped (a path
+    with `%0A` in it cannot forge a line)."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(
+        OneLineFormatter("[%(asctime)s] %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S")
+    )
+    return handler
 
 
 @dataclass
 class _Loader:
     """Hands each worker the app: the one built before a fork, or a new one after a spawn
-    (the app itself does not pickle, so it is left behind)."""
+    (the app itself does not pickle, so it is left behind). Called in each worker as it
+    starts: ties the worker's life to the server process's (`exit_with_parent`)."""
 
     app: Any
     build: Callable[[], Any]
+    server_pid: int = field(default_factory=os.getpid)
 
     def __call__(self) -> Any:
+        exit_with_parent(self.server_pid)
         if self.app is None:
             self.app = self.build()
         return self.app
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"app": None, "build": self.build}
+        return {"app": None, "build": self.build, "server_pid": self.server_pid}
+
+
+PR_SET_PDEATHSIG = 1  # prctl(2), <linux/prctl.h>
+
+
+def _load_prctl() -> Callable[..., int] | None:
+    # Looked up at import, in the server process: a dlopen in a freshly forked child of a
+    # process with threads (granian's watchers) can deadlock.
+    if sys.platform != "linux":
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl  # type: ignore[no-any-return]
+    except (OSError, AttributeError):  # pragma: no cover - a libc without prctl
+        return None
+
+
+_PRCTL = _load_prctl()
+
+
+def exit_with_parent(parent: int) -> None:
+    """End this worker when `parent`, the server process, dies, however it dies: granian stops
+    its workers when it is stopped, but a server killed outright (SIGKILL, the OOM killer)
+    would leave them serving the port, and a restart would find it taken. On Linux, the
+    kernel sends SIGKILL (prctl PR_SET_PDEATHSIG: the fork came from the server's main thread,
+    which lives as long as it does); elsewhere a thread watches for a new parent."""
+    if _PRCTL is None or _PRCTL(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # it died before the line above: nobody will signal
+        os._exit(1)
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(1)
 
 
 class MockControlError(RuntimeError):

@@ -7,6 +7,13 @@ header `alg` (MSAL Python and azure-identity send PS256 with `x5t#S256`, or RS25
 when given a SHA-1 thumbprint), claims `aud` = the token endpoint, `iss` = `sub` = the client
 id, `exp`, `nbf`, `jti`. Checked in Entra's order with Entra's codes (see `aadsts`).
 
+`sub` is required: Learn's table has it ("use the same value as iss") and RFC 7523 §3 and
+OpenID Connect Core §9 make it REQUIRED, equal to the client id; a missing one is the
+AADSTS90014 "required field ... missing from the credential" that a missing `iss` or `aud`
+gets. `exp` has no upper bound: Learn says "Microsoft Entra ID doesn't place restrictions on
+the exp time currently" (an `exp` of 1e308 is accepted, as there); it must still be a number
+(finite, and an integer within 64 bits).
+
 `jti` is not single use: Learn says the assertion "can be used until" `exp`, and MSAL Python
 reuses one assertion for every request of its first 9 minutes (`AutoRefresher`), so Entra
 cannot refuse a repeated `jti`; neither does the mock.
@@ -188,7 +195,7 @@ def verify_assertion(
 
 
 def _check_claims(app: AppRegistration, claims: dict[str, Any], endpoint: Endpoint, now: int):
-    for name in ("iss", "aud"):
+    for name in ("iss", "sub", "aud"):
         if name not in claims:
             raise EntraError(AADSTS90014_CREDENTIAL, name=name)
     aud = claims["aud"]
@@ -196,7 +203,7 @@ def _check_claims(app: AppRegistration, claims: dict[str, Any], endpoint: Endpoi
         if len(aud) != 1:
             raise EntraError(AADSTS5002741, count=len(aud))
         aud = aud[0]
-    if claims["iss"] != app.client_id or claims.get("sub", claims["iss"]) != app.client_id:
+    if claims["iss"] != app.client_id or claims["sub"] != app.client_id:
         raise EntraError(AADSTS700021)
     if not isinstance(aud, str) or not _is_token_endpoint(aud, endpoint):
         raise EntraError(AADSTS700023)
@@ -248,8 +255,13 @@ def _thumbprint_hex(b64: str) -> str:
 
 
 def number(value: Any) -> bool:
-    """A JSON number a time claim may hold (JSON parsers also read NaN and Infinity)."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    """A JSON number a time claim may hold: not NaN or Infinity (JSON parsers read them), and
+    not an integer beyond 64 bits (`math.isfinite(10**400)` raised: a 500)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63
+    return isinstance(value, float) and math.isfinite(value)
 
 
 def entra_time(seconds: float) -> str:

@@ -40,9 +40,9 @@ from pathlib import Path
 from typing import Any
 
 from mock_entra.core.config import DEFAULT_CONFIG, ConfigError, FieldRule, MockConfig, rule_of
+from mock_entra.core.json_input import MAX_DEPTH, JsonInputError, depth_exceeds, parse_json
 
 MAX_FILE_BYTES = 1024 * 1024
-MAX_DEPTH = 32
 MAX_PROBLEMS = 20  # one screen
 EXTENDS = "extends"
 EXTENDS_VALUES = ("defaults",)
@@ -65,24 +65,23 @@ def load_config(path: str | Path) -> MockConfig:
         raise ConfigError(f"{path}: cannot read the config file: {exc.strerror}") from None
     if len(data) > MAX_FILE_BYTES:
         raise ConfigError(f"{path}: larger than {MAX_FILE_BYTES // 1024} KiB; not a config file")
-    try:
-        if path.suffix.lower() == ".json":
-            raw = json.loads(data, object_pairs_hook=_no_duplicate_keys)
-        else:
-            import tomllib  # only a TOML config pays for it
+    if path.suffix.lower() == ".json":
+        try:
+            raw = parse_json(data, max_size=MAX_FILE_BYTES, object_pairs_hook=_no_duplicate_keys)
+        except JsonInputError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+        return config_from_dict(raw, source=str(path))
+    import tomllib  # only a TOML config pays for it
 
-            raw = tomllib.loads(data.decode("utf-8"))
+    try:
+        raw = tomllib.loads(data.decode("utf-8"))
     except RecursionError:
         raise ConfigError(f"{path}: nested more than {MAX_DEPTH} levels deep") from None
-    except ValueError as exc:  # JSONDecodeError, TOMLDecodeError, UnicodeDecodeError
-        raise ConfigError(f"{path}: not valid {_format(path)}: {exc}") from None
-    if _depth_exceeds(raw, MAX_DEPTH):
+    except ValueError as exc:  # TOMLDecodeError, UnicodeDecodeError
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    if depth_exceeds(raw, MAX_DEPTH):
         raise ConfigError(f"{path}: nested more than {MAX_DEPTH} levels deep")
     return config_from_dict(raw, source=str(path))
-
-
-def _format(path: Path) -> str:
-    return "JSON" if path.suffix.lower() == ".json" else "TOML"
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -93,19 +92,6 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             raise ValueError(f"duplicate key {key!r:.60}")
         result[key] = value
     return result
-
-
-def _depth_exceeds(value: Any, limit: int) -> bool:
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        children = item.values() if isinstance(item, dict) else item
-        for child in children if isinstance(item, dict | list) else ():
-            if isinstance(child, dict | list):
-                if depth + 1 > limit:
-                    return True
-                stack.append((child, depth + 1))
-    return False
 
 
 def config_from_dict(raw: Any, *, source: str = "config") -> MockConfig:

@@ -61,6 +61,12 @@ DEFAULT_DELAY = 30.0  # seconds: past the timeouts of MSAL's and most apps' HTTP
 DEFAULT_GRACE = 24 * 3600.0  # how long the old key stays published after a rotation
 OTHER_TENANT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"  # Microsoft's own tenant id
 OTHER_CLIENT = "00000000-0000-0000-0000-00000000dead"
+# Bounds on an activation: SQLite keeps `times` as a 64-bit integer (2**63 was a 500), and a
+# test counts requests in thousands; a client id is a GUID and a UPN at most 113 characters
+# (Learn, "userPrincipalName" on the user resource), so 256 leaves room without letting one
+# scenario carry a megabyte into the store.
+MAX_TIMES = 1_000_000
+MAX_SCOPE_LENGTH = 256
 
 
 class ScenarioError(ValueError):
@@ -185,9 +191,9 @@ class TokenFault(Scenario):
         return self.grants is None or grant_type in self.grants
 
     def intervene(self, ctx: TokenContext, seconds: float | None) -> None:
-        """Raise the faulty answer, or sleep and let the request go on."""
+        """Raise the faulty answer, or hold the answer back and let the request go on."""
         if self.delay:
-            time.sleep(DEFAULT_DELAY if seconds is None else seconds)
+            delay_answer(DEFAULT_DELAY if seconds is None else seconds)
             return
         if self.raw is not None:
             raise FaultResponse(self.raw_status, body=self.raw)
@@ -541,8 +547,14 @@ class Activation:
                 f"{self.name} applies to every client (the JWKS request names none): "
                 "leave client_id and user out"
             )
-        if self.times is not None and (isinstance(self.times, bool) or self.times < 1):
-            raise ScenarioError("times: expected a positive integer, or leave it out")
+        if self.times is not None and (
+            isinstance(self.times, bool) or not 1 <= self.times <= MAX_TIMES
+        ):
+            raise ScenarioError(f"times: expected 1 to {MAX_TIMES}, or leave it out")
+        for name in ("client_id", "user"):
+            value = getattr(self, name)
+            if value is not None and len(value) > MAX_SCOPE_LENGTH:
+                raise ScenarioError(f"{name}: longer than {MAX_SCOPE_LENGTH} characters")
         if self.seconds is not None and not 0 <= self.seconds <= 7 * 86400:
             raise ScenarioError("seconds: expected 0 to 604800")
 
@@ -614,9 +626,30 @@ class Match:
     activation: Activation
 
 
-_REQUEST: contextvars.ContextVar[tuple[Faults, tuple[Activation, ...]] | None] = (
-    contextvars.ContextVar("mock_entra_faults", default=None)
+@dataclass
+class RequestFaults:
+    """One request's view of the scenarios: those in force when it began, and how long its
+    answer is to be held back (`token.timeout`)."""
+
+    faults: Faults
+    activations: tuple[Activation, ...]
+    answer_delay: float = 0.0
+
+
+_REQUEST: contextvars.ContextVar[RequestFaults | None] = contextvars.ContextVar(
+    "mock_entra_faults", default=None
 )
+
+
+def delay_answer(seconds: float) -> None:
+    """Hold the current request's answer back `seconds`. Inside `Faults.request()` the wait is
+    left to whoever sends the answer (`web.front`): under `serve`, the worker's event loop
+    waits without blocking, so a stalled client holds up nobody else. Outside one, here."""
+    taken = _REQUEST.get()
+    if taken is None:
+        time.sleep(seconds)
+    else:
+        taken.answer_delay = max(taken.answer_delay, seconds)
 
 
 @dataclass
@@ -640,8 +673,8 @@ class Faults:
     def current(self) -> tuple[Activation, ...]:
         """Every activation in force: the request's snapshot when one was taken."""
         taken = _REQUEST.get()
-        if taken is not None and taken[0] is self:
-            return taken[1]
+        if taken is not None and taken.faults is self:
+            return taken.activations
         return self._load()
 
     def _load(self) -> tuple[Activation, ...]:
@@ -656,11 +689,13 @@ class Faults:
         return self._cached
 
     @contextlib.contextmanager
-    def request(self) -> Iterator[None]:
-        """Read the store once for the whole request (`web.front` wraps each request)."""
-        token = _REQUEST.set((self, self._load()))
+    def request(self) -> Iterator[RequestFaults]:
+        """Read the store once for the whole request (`web.front` wraps each request); what
+        the request's scenarios asked of its answer is on the object yielded."""
+        taken = RequestFaults(self, self._load())
+        token = _REQUEST.set(taken)
         try:
-            yield
+            yield taken
         finally:
             _REQUEST.reset(token)
 
@@ -703,8 +738,13 @@ class Faults:
 
 
 def add(store: Store, activation: Activation) -> Activation:
-    """Switch a scenario on for every process sharing `store`; returns it with its id."""
+    """Switch a scenario on for every process sharing `store`; returns it with its id
+    (`ScenarioError` when the store holds `Limits.max_scenarios` already)."""
     row = store.add_scenario(activation.to_json(), activation.times)
+    if row is None:
+        raise ScenarioError(
+            f"{store.limits.max_scenarios} scenarios are already set; clear some first"
+        )
     return replace(activation, id=row)
 
 
@@ -760,6 +800,7 @@ __all__ = [
     "Activation",
     "FaultResponse",
     "Faults",
+    "RequestFaults",
     "Scenario",
     "ScenarioError",
     "TokenContext",

@@ -13,7 +13,6 @@ memberships", "List a user's memberships (direct and transitive)", "Get member o
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,6 +52,7 @@ from mock_entra.core.graph_users import (
     user_object,
     user_values,
 )
+from mock_entra.core.json_input import JsonInputError, parse_json
 
 USERS = EntityType(
     USER_TYPE,
@@ -430,8 +430,8 @@ def _security_enabled_only(body: bytes) -> bool:
     if not body.strip():
         raise GraphError(400, "BadRequest", "Empty Payload. JSON content expected.")
     try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        payload = parse_json(body)  # bounded: deep or huge JSON is the same 400
+    except JsonInputError:
         raise GraphError(
             400, "BadRequest", "Invalid JSON. A token was not recognized in the JSON content."
         ) from None

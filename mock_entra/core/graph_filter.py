@@ -82,6 +82,18 @@ class FilterContext:
     advanced: bool  # ConsistencyLevel: eventual and $count=true
 
 
+# How deeply parentheses, `not` and `any(...)` may nest. Graph's parser (OData's
+# UriQueryExpressionParser) counts every grammar level it enters against a limit and answers
+# "Recursion depth exceeded allowed limit." (OData/odata.net,
+# src/Microsoft.OData.Core/Microsoft.OData.Core.txt, UriQueryExpressionParser_TooDeep);
+# Graph prefixes its filter errors with "Invalid filter clause: ". OData's default limit is 800
+# recursion steps (ODataUriParserSettings.DefaultFilterLimit, OData/odata.net#957), each
+# nesting level costing several; the mock counts nesting levels and allows 64. Real filters
+# nest a few levels; without a limit ~340 parentheses overflowed the recursive parser (a 500).
+MAX_NESTING = 64
+_TOO_DEEP = "Invalid filter clause: Recursion depth exceeded allowed limit."
+
+
 def _syntax(text: str, position: int) -> GraphError:
     return GraphError(
         400,
@@ -133,6 +145,13 @@ class _Parser:
         self.i = 0
         self.lambda_of: str | None = None  # inside `prop/any(x: ...)`: prop, and x
         self.lambda_var: str | None = None
+        self.depth = 0  # parentheses, `not` and `any(` entered and not yet left
+
+    def enter(self) -> None:
+        """One level deeper (a parenthesis, `not`, `any(`): Graph's 400 past `MAX_NESTING`."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise GraphError(400, "BadRequest", _TOO_DEEP)
 
     # --- token helpers
     def peek(self) -> tuple[str, Any, int] | None:
@@ -178,14 +197,18 @@ class _Parser:
     def unary(self) -> Predicate:
         if self.word() == "not":
             self.i += 1
+            self.enter()
             inner = self.unary()
+            self.depth -= 1
             self.require_advanced("not")
             return lambda r: not inner(r)
         tok = self.peek()
         if tok is not None and tok[0] == "punct" and tok[1] == "(":
             self.i += 1
+            self.enter()
             inner = self.or_expr()
             self.take("punct", ")")
+            self.depth -= 1
             return inner
         return self.comparison()
 
@@ -237,11 +260,13 @@ class _Parser:
         var = str(self.take("name")).lower()
         self.take("punct", ":")
         self.lambda_of, self.lambda_var = prop, var
+        self.enter()
         try:
             body = self.or_expr()
         finally:
             self.lambda_of = self.lambda_var = None
         self.take("punct", ")")
+        self.depth -= 1
 
         def item_record(item: Any) -> dict[str, Any]:
             record = {"_": item}

@@ -24,6 +24,7 @@ Only `ensure_state` imports `cryptography` (`mint`), so `load_state` stays cheap
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import logging
 import os
@@ -44,6 +45,21 @@ log = logging.getLogger(__name__)
 
 class StateError(Exception):
     """The state dir is missing or incomplete (`load_state` never makes one)."""
+
+
+class StateDirError(OSError):
+    """The state dir cannot be made, written or read: not a directory, read-only, full or
+    damaged. `mock-entra serve` prints it as one line and exits 2. An `OSError`, as what it
+    wraps mostly is, so callers that already catch those keep doing so."""
+
+    def __init__(self, root: Path, error: BaseException, where: Path | None = None) -> None:
+        cause = (error.strerror if isinstance(error, OSError) else None) or str(error)
+        if where is None and isinstance(error, OSError) and error.filename is not None:
+            where = Path(error.filename)
+        if where is not None and where != root:
+            cause += f" ({Path(where).name})"
+        super().__init__(f"state dir {root} is not usable: {cause}")
+        self.root = root
 
 
 @dataclass(frozen=True)
@@ -148,13 +164,19 @@ def ensure_state(root: str | Path) -> StatePaths:
     """Complete the state dir at `root`, making it if needed, and return its paths.
 
     Whatever is missing, damaged, expiring, or not of this version is made again; a complete
-    state dir is only read. Replacing something that existed is said in one log line.
+    state dir is only read. Replacing something that existed is said in one log line. A dir
+    that cannot be made or written raises `StateDirError`.
     """
     paths = StatePaths(Path(root).resolve())
-    paths.root.mkdir(parents=True, exist_ok=True)
-    with _locked(paths.lock, fcntl.LOCK_EX, create=True):
-        _ignore_in_git(paths)
-        replaced = _complete(paths)
+    try:
+        if paths.root.exists() and not paths.root.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
+        paths.root.mkdir(parents=True, exist_ok=True)
+        with _locked(paths.lock, fcntl.LOCK_EX, create=True):
+            _ignore_in_git(paths)
+            replaced = _complete(paths)
+    except OSError as error:  # read-only, full, a file in the way: one line, not a traceback
+        raise StateDirError(paths.root, error) from error
     if replaced:
         log.warning("mock-entra: state dir %s: %s", paths.root, "; ".join(replaced))
     return paths

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +13,7 @@ from mock_entra.core.clock import Clock, OffsetClock, SystemClock
 from mock_entra.core.config import MockConfig, Tenant
 from mock_entra.core.faults import Faults, IdTokenFault, KeyRotation, RedirectFault, TokenBodyFault
 from mock_entra.core.keys import KeySet
-from mock_entra.core.pki import ensure_state
+from mock_entra.core.pki import StateDirError, ensure_state
 from mock_entra.core.scopes import Scopes
 from mock_entra.core.signin_state import Account, Consent, RefreshRecord, load
 from mock_entra.core.store import Limits, Store
@@ -256,11 +257,14 @@ def open_runtime(
     scenarios); the in-process interceptor turns them on without an admin API.
     """
     paths = ensure_state(state_dir)
-    store = Store(paths.store, now=lambda: 0.0, limits=STORE_LIMITS)
-    if clock is None:
-        clock = OffsetClock(store) if admin_key is not None else SystemClock()
-    store.set_clock(clock.now)
-    store.maintain()  # at start: what expired while the mock was down goes now
+    try:
+        store = Store(paths.store, now=lambda: 0.0, limits=STORE_LIMITS)
+        if clock is None:
+            clock = OffsetClock(store) if admin_key is not None else SystemClock()
+        store.set_clock(clock.now)
+        store.maintain()  # at start: what expired while the mock was down goes now
+    except (OSError, sqlite3.Error) as error:  # read-only, full, damaged: said in one line
+        raise StateDirError(paths.root, error, paths.store) from error
     controls = admin_key is not None if test_controls is None else test_controls
     return Runtime(
         config=config,

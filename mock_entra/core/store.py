@@ -13,6 +13,10 @@ Bounded and private, because a mock is left running in CI and on laptops:
 - a `family` caps the items of one kind that belong together at each write (the refresh
   tokens of one sign-in);
 - items are keyed by the SHA-256 of their key: the file holds no live code, token or ctx;
+- at most `Limits.max_scenarios` fault scenarios at a time (the admin API's);
+- space is given back: the file uses SQLite's incremental auto-vacuum, and a maintenance
+  pass that leaves more than `Limits.reclaim_bytes` of free pages returns them to the file
+  system (a purge after a flood shrinks the file instead of keeping its high-water mark);
 - the file and its WAL and shared-memory files are created 0600.
 Values are JSON text; the typed records (`signin_state`) serialize themselves.
 """
@@ -31,6 +35,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from mock_entra.core.config import MAX_SECONDS
 
 _SCHEMA = """
 DROP TABLE IF EXISTS kv;
@@ -55,8 +61,13 @@ CREATE TABLE IF NOT EXISTS scenarios (id INTEGER PRIMARY KEY AUTOINCREMENT, entr
 SCENARIO_VERSION = "scenario_version"
 CONSUMED = "consumed:"  # prefix of the kind a consumed item is moved to (the tombstone)
 DEFAULT_GRACE = 3600.0
-MAX_CLOCK_OFFSET = 100 * 366 * 24 * 3600.0  # a century either way: finite, and still a date
+# Eleven years either way: the longest lifetime a config may set (`config.MAX_SECONDS`, ten
+# years) and a year to step past it, enough for any expiry test. The mock's clock stays
+# within that of the real one, so never before 1970 (a century back, allowed before, gave
+# tokens a negative `iat`) and never near the year 9999 that Entra's timestamps can write.
+MAX_CLOCK_OFFSET = float(MAX_SECONDS + 366 * 24 * 3600)
 _FILE_MODE = 0o600
+_INCREMENTAL = 2  # PRAGMA auto_vacuum: free pages stay in the file until incremental_vacuum
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,8 @@ class Limits:
     max_log: int = 2000  # request-log entries kept (the newest)
     every_writes: int = 500
     every_seconds: float = 60.0
+    max_scenarios: int = 64  # fault scenarios set at run time, at once
+    reclaim_bytes: int = 1024 * 1024  # free pages kept for reuse before the file is shrunk
 
 
 def _hashed(key: str) -> bytes:
@@ -100,7 +113,13 @@ class Store:
         self._writes = 0
         self._next_maintenance = -math.inf
         _private(self.path)
-        self._conn().executescript(_SCHEMA)
+        conn = self._conn()
+        if conn.execute("PRAGMA auto_vacuum").fetchone()[0] != _INCREMENTAL:
+            # Only settable before the first table, or by a VACUUM: a new file is empty, and a
+            # file an older version wrote is rewritten once.
+            conn.execute(f"PRAGMA auto_vacuum={_INCREMENTAL}")
+            conn.execute("VACUUM")
+        conn.executescript(_SCHEMA)
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -240,6 +259,22 @@ class Store:
             "DELETE FROM request_log WHERE id <= (SELECT max(id) FROM request_log) - ?",
             (self.limits.max_log,),
         )
+        self._reclaim(self.limits.reclaim_bytes)
+
+    def _reclaim(self, keep_bytes: int) -> None:
+        """Give free pages beyond `keep_bytes` back to the file system. Pages freed by purges
+        are reused by later writes, so a little slack saves churn; more than that is what a
+        flood left behind. In WAL mode the file shrinks when the checkpoint that follows
+        copies the vacuum in (a passive one: it never waits for readers)."""
+        conn = self._conn()
+        free = conn.execute("PRAGMA freelist_count").fetchone()[0]
+        page = conn.execute("PRAGMA page_size").fetchone()[0]
+        if free * page <= keep_bytes:
+            return
+        # executescript: `execute` steps a statement without result columns only once, and
+        # incremental_vacuum frees one page per step.
+        pages = free - keep_bytes // page
+        conn.executescript(f"PRAGMA incremental_vacuum({pages}); PRAGMA wal_checkpoint(PASSIVE);")
 
     # -- request log -----------------------------------------------------------------------
 
@@ -283,12 +318,17 @@ class Store:
         every request pays to know whether its process's copy of the scenarios is current)."""
         return self.setting(SCENARIO_VERSION)
 
-    def add_scenario(self, entry: str, remaining: int | None) -> int:
+    def add_scenario(self, entry: str, remaining: int | None) -> int | None:
+        """The new scenario's id; None when `Limits.max_scenarios` are already set (checked
+        in the same statement, so racing processes cannot pass the cap together)."""
         conn = self._conn()
         row = conn.execute(
-            "INSERT INTO scenarios (entry, remaining) VALUES (?, ?) RETURNING id",
-            (entry, remaining),
+            "INSERT INTO scenarios (entry, remaining) SELECT ?, ?"
+            " WHERE (SELECT count(*) FROM scenarios) < ? RETURNING id",
+            (entry, remaining, self.limits.max_scenarios),
         ).fetchone()
+        if row is None:
+            return None
         self._bump_scenarios()
         return int(row[0])
 
@@ -336,3 +376,4 @@ class Store:
         conn.execute("DELETE FROM scenarios")
         conn.execute("DELETE FROM settings")
         self._bump_scenarios()
+        self._reclaim(self.limits.reclaim_bytes)

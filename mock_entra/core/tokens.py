@@ -31,6 +31,7 @@ from typing import Any
 from mock_entra.core.aadsts import AADSTS50117, EntraError
 from mock_entra.core.b64 import b64url
 from mock_entra.core.config import AppRegistration, Tenant, TestUser
+from mock_entra.core.json_input import JsonInputError, parse_json
 from mock_entra.core.scopes import Scopes
 
 CLOCK_SKEW_BACKDATE = 300
@@ -97,8 +98,8 @@ def parse_claims_request(raw: str | None) -> ClaimsRequest:
     if raw is None:
         return ClaimsRequest()
     try:
-        data = json.loads(raw)
-    except ValueError:
+        data = parse_json(raw)  # bounded: deep or huge JSON is the same AADSTS50117
+    except JsonInputError:
         raise EntraError(AADSTS50117) from None
     if not isinstance(data, dict) or not all(isinstance(v, dict | None) for v in data.values()):
         raise EntraError(AADSTS50117)

@@ -2,7 +2,10 @@
 the fault scenarios (`core.faults`).
 
 Off unless the mock was created with an admin key; every call must carry that key in the
-`X-Admin-Key` header, so the browser-facing pages can never reach it by accident.
+`X-Admin-Key` header, so the browser-facing pages can never reach it by accident. Bodies are
+read by `core.json_input` (size and depth bounded, like every JSON input of the mock); what
+they set is bounded too (the clock offset, scenarios: `core.store`, `core.faults`), so a
+key holder cannot grow the store or break the clock.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import math
 from flask import Blueprint, Response, abort, request
 
 from mock_entra.core import faults
+from mock_entra.core.json_input import JsonInputError, parse_json
 from mock_entra.core.runtime import fix_token_lifetime
 from mock_entra.web.context import runtime
 from mock_entra.web.respond import json_response
@@ -26,6 +30,18 @@ def require_key() -> None:
     sent = request.headers.get("X-Admin-Key", "")
     if not key or not hmac.compare_digest(sent.encode(), key.encode()):
         abort(404)  # indistinguishable from a mock without an admin API
+
+
+def _body() -> object:
+    """The JSON body (any content type), None when there is none; a 400 when it is refused
+    (too large, too deep, not JSON), never read as "no body"."""
+    data = request.get_data(cache=False)
+    if not data.strip():
+        return None
+    try:
+        return parse_json(data)
+    except JsonInputError:
+        abort(400)
 
 
 @bp.get("/requests")
@@ -50,7 +66,7 @@ def move_clock() -> Response:
     """`{"offset": s}` sets the offset, `{"advance": s}` adds to it: numbers only, and the
     result within `MAX_CLOCK_OFFSET` (NaN, Infinity or 1e300 would break every later token)."""
     rt = runtime()
-    body = request.get_json(silent=True)
+    body = _body()
     if not isinstance(body, dict):
         abort(400)
     if "offset" in body:
@@ -65,15 +81,21 @@ def move_clock() -> Response:
 
 
 def _number(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         abort(400)
-    return float(value)
+    try:
+        seconds = float(value)  # an integer of 400 digits overflows (it was a 500)
+    except OverflowError:
+        abort(400)
+    if not math.isfinite(seconds):
+        abort(400)
+    return seconds
 
 
 @bp.post("/keys/active")
 def set_active_key() -> Response:
     rt = runtime()
-    body = request.get_json(silent=True)
+    body = _body()
     kid = body.get("kid") if isinstance(body, dict) else None
     if rt.keys.get(str(kid)) is None:
         abort(400)
@@ -84,7 +106,7 @@ def set_active_key() -> Response:
 @bp.post("/token-lifetime")
 def set_token_lifetime() -> Response:
     """`{"seconds": 120}` fixes the lifetime of the next access tokens; `null` restores it."""
-    body = request.get_json(silent=True)
+    body = _body()
     seconds = body.get("seconds") if isinstance(body, dict) else None
     try:
         fix_token_lifetime(runtime().store, seconds)
@@ -109,7 +131,10 @@ def add_scenario() -> Response:
     """`{"name": "graph.throttled", "client_id"?, "user"?, "times"?, "seconds"?}`; an unknown
     name or a bad scope is a 400 that lists the catalogue's names."""
     rt = runtime()
-    body = request.get_json(silent=True)
+    try:
+        body = parse_json(request.get_data(cache=False))
+    except JsonInputError as error:
+        return _bad_scenario(f"the body: {error}")
     if not isinstance(body, dict):
         return _bad_scenario("expected a JSON object with a scenario `name`")
     unknown = set(body) - {"name", "client_id", "user", "times", "seconds"}
@@ -131,9 +156,9 @@ def add_scenario() -> Response:
         return _bad_scenario(f"{name}: wrong type")
     try:
         activation = faults.Activation(**body, started=rt.clock.now())
+        added = faults.add(rt.store, activation)  # refused past the store's scenario cap
     except faults.ScenarioError as error:
         return _bad_scenario(str(error))
-    added = faults.add(rt.store, activation)
     response = json_response(added.describe(added.times), no_store=True)
     response.status_code = 201
     return response

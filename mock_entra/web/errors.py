@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 from mock_entra.core.aadsts import AADSTS9002313, EntraError, GraphError
 from mock_entra.core.authorize import error_response
 from mock_entra.web.context import base_url, correlation_id, runtime, timestamp, trace_id
+from mock_entra.web.errorlog import log_unexpected
 from mock_entra.web.page import html_page
 from mock_entra.web.respond import authorize_redirect, json_response
 from mock_entra.web.wire import entra_error_json, http_error_json, unexpected_error_json
@@ -116,7 +117,7 @@ def render_http_error(error: HTTPException) -> Response:
 
 
 def render_unexpected(error: Exception) -> Response:
-    log.exception("unexpected error in the mock (trace id %s)", trace_id())
+    log_unexpected(log, trace_id())
     if _is_graph():
         return render_graph_error(
             GraphError(500, "generalException", "An unexpected error occurred.")

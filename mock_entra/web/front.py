@@ -19,6 +19,7 @@ import json
 import logging
 import re
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
@@ -32,8 +33,10 @@ from mock_entra.core.faults import FaultResponse, JwksFault, KeyRotation
 from mock_entra.core.grants import exchange
 from mock_entra.core.runtime import Runtime
 from mock_entra.core.tenants import tenant_of
+from mock_entra.web.errorlog import log_unexpected
 from mock_entra.web.hosts import Hosts, check
 from mock_entra.web.wire import (
+    DEFER_ANSWER,
     JSON_TYPE,
     MAX_BODY_BYTES,
     NO_STORE,
@@ -90,8 +93,15 @@ class Front:
         if refused is not None:
             return refused
         # The fault scenarios in force are read once per request, whichever hook asks.
-        with self.runtime.faults.request():
-            return self._route(environ, start_response)
+        with self.runtime.faults.request() as faults:
+            answer = self._route(environ, start_response)
+        if faults.answer_delay:  # `token.timeout`: the answer is ready, and held back
+            defer = environ.get(DEFER_ANSWER)
+            if defer is not None:
+                defer(faults.answer_delay)
+            else:
+                time.sleep(faults.answer_delay)
+        return answer
 
     def _route(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         path = path_of(environ)
@@ -266,7 +276,7 @@ class Front:
         except FaultResponse as fault:
             return self._fault(environ, start_response, fault, trace, headers)
         except Exception:
-            log.exception("unexpected error in the mock (trace id %s)", trace)
+            log_unexpected(log, trace)
             body = _json(unexpected_error_json(trace))
             return _send(start_response, 500, body, trace, *headers)
         return _send(start_response, 200, _json(payload), trace, *NO_STORE, *headers)

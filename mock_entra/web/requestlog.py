@@ -1,6 +1,10 @@
 """`RequestLog`: a WSGI middleware that records what clients send, for tests to assert on,
 with secrets and tokens redacted. It wraps the whole mock (`wsgi.MockApp`), so requests
-answered by `Front` and by Flask are logged alike; the admin API itself is not logged."""
+answered by `Front` and by Flask are logged alike; the admin API itself is not logged.
+
+An entry is bounded (values cut at `MAX_VALUE` characters, at most `MAX_ENTRY` characters of
+values in all): the store keeps 2,000 entries, and whole 1 MiB bodies would have made that
+gigabytes."""
 
 from __future__ import annotations
 
@@ -48,8 +52,28 @@ def redact(name: str, value: str) -> str:
     return f"<redacted {len(value)} chars>" if name.lower() in SENSITIVE else value
 
 
-def _redacted(pairs: dict[str, list[str]]) -> dict[str, list[str]]:
-    return {k: [redact(k, v) for v in vs] for k, vs in pairs.items()}
+MAX_VALUE = 1024  # characters of one value (a header's, a parameter's, the path)
+MAX_ENTRY = 8 * 1024  # characters of parameter names and values in one entry
+LEFT_OUT = "<left out>"
+
+
+def _redacted(pairs: dict[str, list[str]], budget: list[int]) -> dict[str, list[str]]:
+    """Redacted, long values cut, and nothing more once `budget` (shared by the entry's
+    query and form) is spent: then `LEFT_OUT` says how many values were dropped."""
+    kept: dict[str, list[str]] = {}
+    flat = [(name, value) for name, values in pairs.items() for value in values]
+    for index, (name, value) in enumerate(flat):
+        if budget[0] <= 0:
+            kept[LEFT_OUT] = [f"{len(flat) - index} more values"]
+            break
+        value = _cut(redact(name, value))
+        budget[0] -= len(name) + len(value)
+        kept.setdefault(_cut(name), []).append(value)
+    return kept
+
+
+def _cut(value: str) -> str:
+    return value if len(value) <= MAX_VALUE else f"{value[:MAX_VALUE]}...<{len(value)} chars>"
 
 
 def _parse(text: str) -> dict[str, list[str]]:
@@ -84,14 +108,15 @@ class RequestLog:
         path = path_of(environ)
         if path.startswith("/_admin"):
             return self.app(environ, start_response)
+        budget = [MAX_ENTRY]
         record = {
             "time": self.runtime.clock.now(),
             "method": environ.get("REQUEST_METHOD", ""),
-            "path": path,
-            "query": _redacted(_parse(environ.get("QUERY_STRING", ""))),
-            "form": _redacted(_form(environ)),
+            "path": _cut(path),
+            "query": _redacted(_parse(environ.get("QUERY_STRING", "")), budget),
+            "form": _redacted(_form(environ), budget),
             "headers": {
-                name: redact(name, environ[key])
+                name: _cut(redact(name, environ[key]))
                 for name, key in _ENVIRON_HEADERS.items()
                 if key in environ
             },

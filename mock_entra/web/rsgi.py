@@ -6,7 +6,9 @@ body at one byte a second holds that thread, and two such clients held both work
 `mock-entra serve`. Here the body arrives on the worker's event loop, which waits
 for any number of slow clients at once; the app runs only once the body is complete (or
 answers 408 after `body_timeout`, 413 over `MAX_BODY_BYTES`). Slow headers never reach Python:
-granian's HTTP/1 header read timeout (see `server.serve`) closes them.
+granian's HTTP/1 header read timeout (see `server.serve`) closes them. An answer the app asks
+to hold back (`token.timeout`, through `wire.DEFER_ANSWER`) waits on the loop too, so a
+stalled client's request delays nobody else's.
 """
 
 from __future__ import annotations
@@ -18,11 +20,14 @@ import json
 import logging
 import sys
 import uuid
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from mock_entra.web.errorlog import log_unexpected
 from mock_entra.web.front import WSGIApp
 from mock_entra.web.wire import (
+    DEFER_ANSWER,
     JSON_TYPE,
     MAX_BODY_BYTES,
     SECURITY_HEADERS,
@@ -57,7 +62,12 @@ class BufferedWSGI:
             return _error(protocol, 408, "The request body did not arrive in time.")
         except RuntimeError:  # granian's RSGIProtocolClosed: the client left mid-body
             return None
-        self._call(scope, protocol, body)
+        delays: list[float] = []
+        status, headers, data = self._call(scope, body, delays.append)
+        if delays:  # an answer held back (`token.timeout`): the loop serves others meanwhile
+            await asyncio.sleep(max(delays))
+        with contextlib.suppress(RuntimeError):  # the client has gone: nobody to answer
+            protocol.response_bytes(status, headers, data)
 
     @staticmethod
     async def _body(scope: Any, protocol: Any) -> bytes:
@@ -77,7 +87,10 @@ class BufferedWSGI:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _call(self, scope: Any, protocol: Any, body: bytes) -> None:
+    def _call(
+        self, scope: Any, body: bytes, defer: Callable[[float], None]
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """The app's answer: status, headers, body."""
         started: list[Any] = []
 
         def start_response(status: str, headers: list, exc_info: Any = None) -> Any:
@@ -85,7 +98,9 @@ class BufferedWSGI:
             return lambda data: None  # the legacy write(): unused by the mock
 
         try:
-            result = self.app(_environ(scope, body), start_response)
+            environ = _environ(scope, body)
+            environ[DEFER_ANSWER] = defer
+            result = self.app(environ, start_response)
             try:
                 data = b"".join(result)
             finally:
@@ -94,12 +109,11 @@ class BufferedWSGI:
                     close()
         except Exception:
             trace = str(uuid.uuid4())
-            log.exception("unexpected error in the mock (trace id %s)", trace)
+            log_unexpected(log, trace)
             started[:] = [500, [("Content-Type", JSON_TYPE), *SECURITY_HEADERS]]
             data = json.dumps(unexpected_error_json(trace)).encode()
         status, headers = started
-        with contextlib.suppress(RuntimeError):  # the client has gone: nobody to answer
-            protocol.response_bytes(status, headers, data)
+        return status, headers, data
 
 
 def _environ(scope: Any, body: bytes) -> dict[str, Any]:

@@ -17,6 +17,10 @@ SECURITY_HEADERS = (
     ("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),
     ("X-Content-Type-Options", "nosniff"),
 )
+# The environ key of a server that can hold an answer back without holding a thread
+# (`rsgi.BufferedWSGI`: its event loop waits): a callable taking the seconds to wait before
+# sending. Under other servers (threads, in-process), the app's own thread waits.
+DEFER_ANSWER = "mock_entra.defer_answer"
 BASE_URL_KEY = "mock_entra.base_url"  # set by `hosts.check`, read by `base_url_of`
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 

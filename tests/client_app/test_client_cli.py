@@ -3,6 +3,7 @@ and the gunicorn settings come from `client_app.gunicorn_conf` whoever launches 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import queue
@@ -33,6 +34,17 @@ def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
     return environ
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    # `cli.main` sets up logging (a handler on the root logger) as it would in its process.
+    root, msal_logger = logging.getLogger(), logging.getLogger("msal")
+    handlers, levels = list(root.handlers), (root.level, msal_logger.level)
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(levels[0])
+    msal_logger.setLevel(levels[1])
 
 
 @pytest.fixture
@@ -66,13 +78,8 @@ def test_taken_port_is_named_and_exits_1(
 
 def test_msal_debug_logging_is_clamped_to_info() -> None:
     # MSAL's DEBUG log contains the auth code and PKCE verifier.
-    msal_logger = logging.getLogger("msal")
-    before = msal_logger.level
-    try:
-        cli.configure_logging("DEBUG")
-        assert msal_logger.level == logging.INFO
-    finally:
-        msal_logger.setLevel(before)
+    cli.configure_logging("DEBUG")
+    assert logging.getLogger("msal").level == logging.INFO
 
 
 def test_serves_healthz_and_stops_cleanly_on_sigint(app_env: dict[str, str]) -> None:
@@ -125,6 +132,52 @@ def test_serves_healthz_and_stops_cleanly_on_sigint(app_env: dict[str, str]) -> 
             process.wait()
         reader.join(timeout=5)
         stderr.close()
+
+
+def test_workers_exit_when_the_server_is_killed(app_env: dict[str, str]) -> None:
+    # gunicorn's workers check their parent in their main loop ("Parent changed, shutting
+    # down"): a `client-app` killed outright (SIGKILL) leaves nobody on its port.
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "client_app.cli", "--port", str(port), "--workers", "2"],
+        env={**os.environ, **app_env},
+        stderr=subprocess.DEVNULL,
+    )
+    workers: set[int] = set()
+    try:
+        deadline = time.monotonic() + 20
+        while len(workers) < 2 or cli.port_is_free("127.0.0.1", port):
+            assert time.monotonic() < deadline and process.poll() is None, "never served"
+            time.sleep(0.1)
+            workers = _children(process.pid)
+        process.kill()
+        process.wait()
+        deadline = time.monotonic() + 20
+        while not all(_gone(w) for w in workers) or not cli.port_is_free("127.0.0.1", port):
+            assert time.monotonic() < deadline, "the workers outlived the server"
+            time.sleep(0.1)
+    finally:
+        for worker in workers:  # a failure leaves no server behind
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(worker, signal.SIGKILL)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        with contextlib.suppress(OSError):
+            found |= {int(child) for child in task.read_text().split()}
+    return found
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return " Z " in Path(f"/proc/{pid}/stat").read_text()  # exited, not yet reaped
+    except OSError:
+        return True
 
 
 def test_client_app_serves_with_the_gunicorn_conf_settings(

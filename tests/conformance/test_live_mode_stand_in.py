@@ -25,8 +25,9 @@ from conformance.targets import live_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# A second stack, a nested pytest and its browser: process-level (CI runs it; --run-slow).
-pytestmark = pytest.mark.slow
+# A second stack, a nested pytest and its browser: process-level (CI runs it; --run-slow). Its
+# Chromium is a child's: `browser` says so (tests/network_lock.py).
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 def test_live_target_passes_the_suites_against_a_stand_in_tenant(tmp_path: Path) -> None:

@@ -1,6 +1,8 @@
 """Container tests: the image, the compose stack and the simulated App Service deployment,
-run by a real Docker engine (`engine.find_engine`). Every test here is marked `docker` and is
-skipped, with the reason on one line, when no engine answers.
+run by a real Docker engine (`engine.find_engine`). Every test here is marked `docker` (by the
+root `conftest.py`): a plain `uv run pytest` skips them, CI, `--run-slow` and `-m docker` run
+them (`tests/selection.py`); when they run, they are skipped, with the reason on one line, if
+no engine answers.
 
 The image is built once per session (`docker compose build`, cached by the engine between
 runs); the build, start and image-size figures are printed at the end of the run.
@@ -18,13 +20,6 @@ from tests.containers.engine import IMAGE, Engine, find_engine
 
 HERE = Path(__file__).parent
 FIGURES: dict[str, str] = {}
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark everything in this folder `docker` (so `-m "not docker"` leaves it out)."""
-    for item in items:
-        if HERE in Path(str(item.path)).parents:
-            item.add_marker(pytest.mark.docker)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

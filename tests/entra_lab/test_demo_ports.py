@@ -63,3 +63,26 @@ def test_port_problem_sees_a_listener_and_suggests_a_free_port() -> None:
         assert suggestion is not None
         assert suggestion > port
         assert port_problem(suggestion) is None
+
+
+@pytest.mark.parametrize("where", ["a file", "damaged store"])
+def test_an_unusable_state_dir_is_said_in_one_line(tmp_path: Path, where: str) -> None:
+    # Issue 18, finding 12: a file in the way (`plan_demo` refuses it) or a store that SQLite
+    # cannot open (the mock refuses it at start, as on a full or read-only disk): one line
+    # naming the dir, no traceback, in the demo's output as in the mock's.
+    state = tmp_path / "state"
+    if where == "a file":
+        state.write_text("not a directory")
+    else:
+        state.mkdir()
+        (state / "store.sqlite3").write_bytes(b"not a database" * 512)
+    done = run_demo(
+        "--mock-port", str(free_port()), "--app-port", str(free_port()),
+        "--state-dir", str(state),
+    )  # fmt: skip
+    assert done.returncode == 1, done
+    assert "Traceback" not in done.stderr, done.stderr
+    cause = "file is not a database (store.sqlite3)" if where != "a file" else "Not a directory"
+    who = "entra-lab" if where == "a file" else "mock-entra"
+    lines = [line for line in done.stderr.splitlines() if "state dir" in line]
+    assert lines == [f"{who}: state dir {state.resolve()} is not usable: {cause}"], done.stderr

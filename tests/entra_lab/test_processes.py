@@ -114,3 +114,21 @@ def test_children_die_with_a_killed_launcher(tmp_path: Path) -> None:
         if launcher.poll() is None:
             launcher.kill()
             launcher.wait()
+
+
+def test_a_childs_log_is_rotated_and_bounded(tmp_path: Path) -> None:
+    """A child writing 3 MiB with a 1 MiB bound leaves its log and one older file, each at
+    most the bound, and the newest output in the log (it used to grow without end)."""
+    writer = (
+        "import sys\n"
+        "for n in range(3 * 1024):\n"
+        "    sys.stdout.write(f'{n:07d}' + 'x' * 1016 + '\\n')\n"
+        "print('the end', flush=True)\n"
+    )
+    log = tmp_path / "logs" / "writer.log"
+    child = Child.start("writer", [sys.executable, "-c", writer], dict(os.environ), log, 2**20)
+    assert child.process.wait(timeout=30) == 0
+    assert child.log_tail(1) == "the end"
+    older = log.with_name("writer.log.1")
+    assert sorted(p.name for p in log.parent.iterdir()) == ["writer.log", "writer.log.1"]
+    assert log.stat().st_size <= 2**20 and older.stat().st_size <= 2**20

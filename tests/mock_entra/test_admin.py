@@ -130,13 +130,51 @@ def test_clock_values_must_be_finite_and_bounded(admin_client, body):
 
 def test_advancing_the_clock_stays_within_bounds(admin_client):
     key = {"X-Admin-Key": "k3y"}
-    step = {"advance": 60 * 366 * 24 * 3600}  # sixty years: once fine, twice too far
+    step = {"advance": 6 * 366 * 24 * 3600}  # six years: once fine, twice too far
     assert (
         admin_client.post("/_admin/clock", base_url=BASE, headers=key, json=step).status_code == 200
     )
     assert (
         admin_client.post("/_admin/clock", base_url=BASE, headers=key, json=step).status_code == 400
     )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"offset": -99 * 366 * 24 * 3600},  # 1927: tokens with a negative `iat`, allowed before
+        {"offset": 12 * 366 * 24 * 3600},
+        {"advance": -12 * 366 * 24 * 3600},
+        {"offset": 10**400},  # float() overflows: a 500 before
+    ],
+    ids=["-99-years", "+12-years", "back-12-years", "10**400"],
+)
+def test_the_clock_stays_within_eleven_years(admin_client, body):
+    key = {"X-Admin-Key": "k3y"}
+    refused = admin_client.post("/_admin/clock", base_url=BASE, headers=key, json=body)
+    assert refused.status_code == 400
+    assert admin_client.get("/_admin/clock", base_url=BASE, headers=key).get_json()["offset"] == 0
+
+
+DEEP_JSON = "[" * 1500 + "]" * 1500  # past the JSON decoder's recursion limit: 500s before
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/_admin/clock", "/_admin/keys/active", "/_admin/token-lifetime", "/_admin/scenarios"],
+)
+def test_deeply_nested_admin_bodies_are_400s(admin_client, path):
+    nested = "[" * 40 + "]" * 40  # 40 levels: refused by the bounded parser too
+    within = f'{{"offset": {nested}, "kid": {nested}, "seconds": {nested}}}'
+    for body in (DEEP_JSON, within, "x" * (65 * 1024)):
+        response = admin_client.post(
+            path,
+            base_url=BASE,
+            headers={"X-Admin-Key": "k3y"},
+            data=body,
+            content_type="application/json",
+        )
+        assert response.status_code == 400, (path, body[:20])
 
 
 @pytest.mark.parametrize("seconds", [0, -5, 10**30, 1.5, True, "90"])
@@ -163,3 +201,21 @@ def test_the_python_control_fixes_the_lifetime_and_none_restores_it(interceptor)
     assert interceptor.runtime.token_lifetime() == 120
     interceptor.set_access_token_lifetime(None)
     assert interceptor.runtime.token_lifetime() >= 3600  # Entra's 60-90 minutes again
+
+
+def test_a_request_log_entry_is_bounded(admin_client):
+    """The log keeps 2,000 entries: with whole 1 MiB bodies that was up to 2 GB of store."""
+    import json
+
+    key = {"X-Admin-Key": "k3y"}
+    admin_client.post(
+        f"/{TENANT}/oauth2/v2.0/token",
+        base_url=BASE,
+        data={"grant_type": "client_credentials", "scope": "s" * 500_000}
+        | {f"p{n}": "v" * 100 for n in range(150)},
+    )
+    (entry,) = admin_client.get("/_admin/requests", base_url=BASE, headers=key).get_json()
+    assert len(json.dumps(entry)) < 16 * 1024
+    assert entry["form"]["grant_type"] == ["client_credentials"]
+    assert entry["form"]["scope"][0].endswith("...<500000 chars>")
+    assert "<left out>" in entry["form"]

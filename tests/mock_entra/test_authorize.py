@@ -207,6 +207,20 @@ def test_logout_redirects_only_to_registered_uris(client):
     assert bad.status_code == 200 and "You signed out" in bad.get_data(as_text=True)
 
 
+def test_logout_by_a_plain_get_ends_the_sso_session_as_entras_does(interceptor):
+    """Decided (docs/hardening.md, finding 13): Entra's end-session endpoint signs out on a
+    GET with no token or client named (Learn's sign-out request), so a cross-site link does
+    too; what such a link can do is sign the user out, nothing more."""
+    client = interceptor.app.test_client()
+    _walk(client, new_flow().auth_uri(), ADELE)
+    out = client.get(
+        f"/{TENANT}/oauth2/v2.0/logout", base_url=BASE, headers={"Sec-Fetch-Site": "cross-site"}
+    )
+    assert out.status_code == 200 and "You signed out" in out.get_data(as_text=True)
+    again = client.get(new_flow().auth_uri().removeprefix(BASE), base_url=BASE)
+    assert 'id="i0116"' in again.get_data(as_text=True)
+
+
 def test_logout_ends_the_sso_session(interceptor):
     client = interceptor.app.test_client()
     _walk(client, new_flow().auth_uri(), ADELE)

@@ -333,7 +333,21 @@ def test_client_capabilities_reach_the_access_token_as_xms_cc(mock):
     assert claims_of(ropc["access_token"])["xms_cc"] == ["CP1"], ropc
 
 
-@pytest.mark.parametrize("claims", ["{not json", "[1, 2]", '{"access_token": 5}'])
+DEEP = 1500  # past the JSON decoder's recursion limit (a RecursionError: a 500 before), 3 KB
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        "{not json",
+        "[1, 2]",
+        '{"access_token": 5}',
+        '{"access_token": {"xms_cc": {"values": ' + "[" * DEEP + "]" * DEEP + "}}}",
+        '{"access_token": {"xms_cc": {"values": ' + "[" * 40 + "]" * 40 + "}}}",
+        '{"access_token": {"xms_cc": {"value": NaN}}}',
+    ],
+    ids=["not-json", "array", "not-an-object", "1500-deep", "40-deep", "NaN"],
+)
 def test_a_malformed_claims_parameter_is_aadsts50117(mock, claims):
     app = web_app()
     flow = app.initiate_auth_code_flow(["User.Read"], redirect_uri=DEFAULT_REDIRECT_URI)

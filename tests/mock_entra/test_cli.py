@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -108,6 +109,49 @@ def test_serve_on_a_taken_port_says_which(state_dir: Path):
     assert str(port) in done.stderr and "--port" in done.stderr
 
 
+@pytest.mark.parametrize("where", ["under a file", "a file", "damaged store"])
+def test_serve_on_an_unusable_state_dir_says_why_in_one_line(
+    where: str, tmp_path: Path, state_dir: Path
+):
+    # Root ignores permissions here, so unusable means: a file in the way, or a store that
+    # SQLite cannot open (what a read-only or full disk also gives it).
+    (tmp_path / "file").write_text("not a directory")
+    target = {"under a file": tmp_path / "file" / "state", "a file": tmp_path / "file"}.get(
+        where, state_dir
+    )
+    if where == "damaged store":
+        (state_dir / "store.sqlite3").write_bytes(b"not a database" * 512)
+    done = run_cli("serve", "--port", str(free_port()), "--state-dir", str(target))
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr  # no traceback, no "serving on"
+    cause = (
+        "file is not a database (store.sqlite3)"
+        if where == "damaged store"
+        else ("Not a directory")
+    )
+    assert lines[0] == f"mock-entra: state dir {target.resolve()} is not usable: {cause}"
+
+
+@pytest.mark.parametrize("error", [errno.ENOSPC, errno.EROFS, errno.EACCES])
+def test_serve_on_a_full_or_read_only_disk_says_why_in_one_line(
+    error: int, tmp_path: Path, monkeypatch, capsys
+):
+    # A full or read-only disk, injected where the state dir's files are written.
+    from mock_entra.cli import main
+    from mock_entra.core import pki
+
+    def fail(path: Path, data: bytes, mode: int) -> None:
+        raise OSError(error, os.strerror(error))
+
+    monkeypatch.setattr(pki, "write_atomic", fail)
+    target = tmp_path / "state"
+    assert main(["serve", "--port", str(free_port()), "--state-dir", str(target)]) == 2
+    assert capsys.readouterr().err == (
+        f"mock-entra: state dir {target} is not usable: {os.strerror(error)}\n"
+    )
+
+
 def test_serving_imports_no_flask_until_needed(state_dir: Path):
     # Cold start: `mock-entra serve` answers discovery, JWKS and tokens without Flask, which
     # comes with the first sign-in page. (PyJWT and cryptography.x509 are loaded at start:
@@ -126,21 +170,26 @@ def test_serving_imports_no_flask_until_needed(state_dir: Path):
     assert done.returncode == 0, done.stderr
 
 
-def test_a_spawned_worker_builds_its_own_app(state_dir: Path):
+def test_a_spawned_worker_builds_its_own_app(state_dir: Path, monkeypatch):
     # Off Linux granian spawns workers: the loader pickles without the built app.
     import functools
     import pickle
 
+    from mock_entra import server
     from mock_entra.cli import _build_app
     from mock_entra.core.config import DEFAULT_CONFIG
     from mock_entra.server import _Loader
     from mock_entra.web.wsgi import MockApp
 
+    # This process is no worker: tying it to its "server" (itself) would end the test run.
+    tied: list[int] = []
+    monkeypatch.setattr(server, "exit_with_parent", tied.append)
     build = functools.partial(_build_app, DEFAULT_CONFIG, state_dir, None)
     built = build()
     loader = pickle.loads(pickle.dumps(_Loader(built, build)))
     assert loader.app is None
     assert isinstance(loader().app, MockApp) and loader() is loader()
+    assert set(tied) == {os.getpid()}  # the server's pid travels with the loader
 
 
 # --- info: never generates, says whether a server answers ----------------------------------------
@@ -312,7 +361,8 @@ def test_serve_records_what_it_serves_never_the_key_and_removes_it_when_it_stops
     port = free_port()
     seen: dict = {}
 
-    def fake_serve(build, paths, options) -> None:  # granian's place: look while "serving"
+    def fake_serve(build, paths, options, announce) -> None:
+        # granian's place: look while "serving"
         seen["record"] = json.loads((paths.root / "serving.json").read_text())
         seen["files"] = b"".join(p.read_bytes() for p in paths.root.iterdir() if p.is_file())
 

@@ -383,6 +383,54 @@ def test_config_file_reads_scenarios_through_the_generic_validator(tmp_path):
         load_config(path)
 
 
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"times": 2**63},  # past SQLite's 64-bit integer: a 500 before
+        {"times": 10**400},
+        {"times": faults.MAX_TIMES + 1},
+        {"client_id": "x" * 100_000},  # one scenario carried 100 KB into the store before
+        {"user": "u" * 300},
+    ],
+    ids=["2**63", "10**400", "MAX_TIMES+1", "100k-client-id", "long-user"],
+)
+def test_admin_scenarios_out_of_bounds_are_400s(state_dir, clock, extra):
+    from mock_entra.web.wsgi import create_app
+
+    client = create_app(
+        DEFAULT_CONFIG, state_dir=state_dir, clock=clock, admin_key="k"
+    ).test_client()
+    headers = {"X-Admin-Key": "k"}
+    refused = client.post(
+        "/_admin/scenarios", json={"name": "graph.throttled", **extra}, headers=headers
+    )
+    assert refused.status_code == 400, refused.get_data(as_text=True)
+    assert "scenarios" in refused.get_json()  # the scenario error's body, with the catalogue
+    assert client.get("/_admin/scenarios", headers=headers).get_json()["active"] == []
+
+
+def test_admin_scenarios_are_capped(state_dir, clock):
+    """A key holder could add scenarios without end (each a store row, each request reading
+    them all); past `Limits.max_scenarios` the API says to clear some first."""
+    from mock_entra.core.store import Limits
+    from mock_entra.web.wsgi import create_app
+
+    client = create_app(
+        DEFAULT_CONFIG, state_dir=state_dir, clock=clock, admin_key="k"
+    ).test_client()
+    headers = {"X-Admin-Key": "k"}
+    body = {"name": "graph.throttled", "times": 1}
+    for _ in range(Limits.max_scenarios):
+        assert client.post("/_admin/scenarios", json=body, headers=headers).status_code == 201
+    refused = client.post("/_admin/scenarios", json=body, headers=headers)
+    assert refused.status_code == 400
+    assert "clear some first" in refused.get_data(as_text=True)
+    active = client.get("/_admin/scenarios", headers=headers).get_json()["active"]
+    assert len(active) == Limits.max_scenarios
+    assert client.delete(f"/_admin/scenarios/{active[0]['id']}", headers=headers).status_code == 200
+    assert client.post("/_admin/scenarios", json=body, headers=headers).status_code == 201
+
+
 def test_admin_api_sets_lists_and_clears_scenarios(state_dir, clock):
     from mock_entra.web.wsgi import create_app
 

@@ -6,14 +6,20 @@ admin API; and test controls that refuse to do nothing."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import http.client
 import os
 import secrets
+import socket
+import ssl
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 import msal
 import pytest
@@ -57,6 +63,7 @@ class Live:
     authority: str
     ca: str
     advance: Callable[[float], None]
+    mock: MockEntra
 
 
 @pytest.fixture
@@ -67,7 +74,7 @@ def fixture_mock(mock_entra: MockEntra) -> Iterator[Live]:
         mock_entra.clock.advance(seconds)
         moved.append(seconds)
 
-    yield Live(mock_entra.base_url, mock_entra.authority, mock_entra.ca_bundle, advance)
+    yield Live(mock_entra.base_url, mock_entra.authority, mock_entra.ca_bundle, advance, mock_entra)
     mock_entra.clock.advance(-sum(moved))
 
 
@@ -92,7 +99,7 @@ def cli_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             )
             assert moved.status_code == 200, moved.text
 
-        yield Live(base, handle.authority, str(state.ca_bundle), advance)
+        yield Live(base, handle.authority, str(state.ca_bundle), advance, handle)
     finally:
         handle.stop()
 
@@ -227,6 +234,52 @@ def test_a_delay_past_the_clients_timeout_times_it_out(two_apps_mock):
     http = TrustingSession(mock.ca_bundle)
     with mock.scenario("token.timeout", seconds=1.5, times=1), pytest.raises(requests.Timeout):
         http.post(f"{mock.authority}/oauth2/v2.0/token", data=form, timeout=0.5)
+
+
+@pytest.mark.slow  # `cli_mock`: a `serve` process of one worker, which every request reaches
+def test_a_stalled_token_request_holds_up_no_other_request(cli_mock: Live):
+    # `token.timeout` for one client: its answer is held back on the worker's event loop,
+    # which answers discovery meanwhile. (It used to sleep in the worker: every other client
+    # waited out the whole delay.)
+    mock = cli_mock.mock
+    first = DEFAULT_CONFIG.default_tenant.apps[0]
+    form = {
+        "grant_type": "client_credentials",
+        "scope": "https://graph.microsoft.com/.default",
+        "client_id": first.client_id,
+        "client_secret": first.client_secrets[0],
+    }
+    host, port = urlsplit(mock.base_url).hostname, urlsplit(mock.base_url).port
+    tls = ssl.create_default_context(cafile=mock.ca_file)
+    stalled = http.client.HTTPSConnection(host, port, context=tls, timeout=120)
+    answered = threading.Event()
+
+    def post_token() -> None:
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            stalled.request(
+                "POST",
+                urlsplit(f"{mock.authority}/oauth2/v2.0/token").path,
+                body=urlencode(form),
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            stalled.getresponse().read()
+            answered.set()
+
+    thread = threading.Thread(target=post_token, daemon=True)
+    with mock.scenario("token.timeout", client_id=first.client_id, seconds=30, times=1) as on:
+        thread.start()
+        deadline = time.monotonic() + 30
+        while on.id in {row[0] for row in mock.store.scenarios()}:  # not yet taken
+            assert time.monotonic() < deadline, "the token request never reached the mock"
+            time.sleep(0.05)
+        other = TrustingSession(mock.ca_bundle)
+        discovery = other.get(f"{mock.authority}/v2.0/.well-known/openid-configuration", timeout=60)
+        assert discovery.status_code == 200
+        assert not answered.is_set(), "discovery waited for the stalled token request"
+    with contextlib.suppress(OSError):
+        stalled.sock.shutdown(socket.SHUT_RDWR)  # the stalled client gives up
+    thread.join(10)
+    stalled.close()
 
 
 # -- controls that cannot be honoured -------------------------------------------------------------

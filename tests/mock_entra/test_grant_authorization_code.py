@@ -120,6 +120,16 @@ def test_second_redemption_of_a_code_is_refused_with_aadsts54005(interceptor, cl
     assert_entra_error(redeem(client, flow, code), 400, "invalid_grant", 54005)
 
 
+def test_a_failed_redemption_uses_the_code_up(interceptor, client):
+    """Decided (docs/hardening.md, finding 13): a code is consumed by its first redemption,
+    failed or not, so a wrong PKCE verifier cannot be retried against the same code."""
+    flow = new_flow()
+    code = get_code(interceptor, flow)["code"]
+    wrong = redeem(client, flow, code, code_verifier="w" * 43)
+    assert wrong.status_code == 400 and wrong.get_json()["error"] == "invalid_grant"
+    assert_entra_error(redeem(client, flow, code), 400, "invalid_grant", 54005)
+
+
 def test_code_older_than_ten_minutes_is_refused_with_aadsts70008(interceptor, client, clock):
     flow = new_flow()
     code = get_code(interceptor, flow)["code"]

@@ -204,6 +204,25 @@ def test_filter_errors_as_graph_words_them(mock, tokens):
     )
 
 
+def test_a_deeply_nested_filter_is_graphs_400_not_a_500(mock, tokens):
+    """340 parentheses overflowed the recursive parser: a 500 and a 135 KB traceback a
+    request. Graph's parser (OData) has a recursion limit; past the mock's, the same 400."""
+    deep = "(" * 340 + "displayName eq 'x'" + ")" * 340
+    graph_error(
+        get(f"/users?$filter={deep}", tokens["app"]),
+        400,
+        "BadRequest",
+        "Invalid filter clause: Recursion depth exceeded allowed limit.",
+    )
+    nots = "not " * 340 + "accountEnabled eq true"
+    assert get(f"/users?$filter={nots}&$count=true", tokens["app"], **EVENTUAL).status_code == 400
+    nested = "(" * 60 + "startswith(displayName,'Adele')" + ")" * 60  # within the limit
+    found = get(f"/users?$filter={nested}", tokens["app"])
+    assert found.status_code == 200 and [u["displayName"] for u in found.json()["value"]] == [
+        "Adele Vance"
+    ]
+
+
 def test_count_needs_consistency_level_eventual(mock, tokens):
     # ?$count=true without the header is silently ignored; /$count is an error
     ignored = get("/users?$count=true", tokens["app"]).json()
@@ -409,6 +428,17 @@ def test_get_member_objects_is_transitive_and_honours_security_enabled_only(mock
         "Authorization_RequestDenied",
     )
     graph_error(get("/me/getMemberObjects", tokens["User.Read"]), 405, "Request_BadRequest")
+    # A body nested past the JSON decoder's recursion limit was a 500; now Graph's 400.
+    for body in (
+        b"[" * 1500 + b"]" * 1500,
+        b'{"securityEnabledOnly": ' + b"[" * 40 + b"]" * 40 + b"}",
+    ):
+        graph_error(
+            post("/me/getMemberObjects", tokens["User.Read"], data=body),
+            400,
+            "BadRequest",
+            "Invalid JSON. A token was not recognized in the JSON content.",
+        )
 
 
 def test_overage_claim_source_lists_every_group(tmp_path, key_template):

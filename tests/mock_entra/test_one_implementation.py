@@ -15,7 +15,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import pytest
 import requests
@@ -26,6 +26,7 @@ from mock_entra.cli import _build_app
 from mock_entra.core.config import DEFAULT_CONFIG
 from mock_entra.intercept import MockEntraInterceptor
 from mock_entra.ports import free_port
+from mock_entra.server import log_handler
 from mock_entra.web.accesslog import AccessLog
 from mock_entra.web.app import flask_app
 from mock_entra.web.front import Front
@@ -172,6 +173,39 @@ def test_access_log_one_line_per_request_secrets_redacted(state_dir: Path, caplo
         assert secret not in text
 
 
+FORGED = '127.0.0.1 "POST /common/oauth2/v2.0/token" 200 1.0 ms'  # a line of the caller's
+
+
+def test_access_log_escapes_what_a_path_would_forge(state_dir: Path):
+    # Issue 18, finding 9: `GET /x%0A<line>` reaches the app with a newline in its path; the
+    # handler `serve` logs through writes it escaped, in the request's own line.
+    client = Client(_serve_app(state_dir, None, True))
+    buffer = io.StringIO()
+    handler = log_handler(buffer)
+    logger = logging.getLogger("mock_entra.access")
+    logger.addHandler(handler)
+    try:
+        with at_info(logger):
+            answer = client.get(f"/x%0D%0A{quote(FORGED)}%1B%5B2J%E2%80%A8", base_url=BASE)
+    finally:
+        logger.removeHandler(handler)
+    assert answer.status_code == 404
+    lines = buffer.getvalue().splitlines()  # what any reader splits on, U+2028 included
+    assert len(lines) == 1, lines
+    assert f'"GET /x\\r\\n{FORGED}\\x1b[2J\\u2028" 404 ' in lines[0]
+
+
+@contextlib.contextmanager
+def at_info(logger: logging.Logger):
+    """`logger` at INFO for the block (as under `serve`)."""
+    before = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.setLevel(before)
+
+
 @pytest.mark.slow
 def test_serve_access_log_writes_a_line_per_request_to_stderr(state_dir: Path):
     port = free_port()
@@ -194,9 +228,13 @@ def test_serve_access_log_writes_a_line_per_request_to_stderr(state_dir: Path):
                 time.sleep(0.05)
             answer = http.post(f"{base}{TOKEN}?code=SECRETCODE", data=CC, timeout=10)
             assert answer.status_code == 200
+            forging = http.get(f"{base}/x%0A{quote(FORGED)}", timeout=10)
+            assert forging.status_code == 404
     finally:
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=30)
     assert f'"GET /{TENANT}/v2.0/.well-known/openid-configuration" 200 ' in stderr
     assert f'"POST {TOKEN}?code=<redacted>" 200 ' in stderr
     assert "SECRETCODE" not in stderr and SECRET not in stderr
+    assert f'"GET /x\\n{FORGED}" 404 ' in stderr  # escaped, in the request's own line
+    assert not [line for line in stderr.splitlines() if line.startswith(FORGED)]

@@ -9,6 +9,8 @@ import os
 import signal
 import socket
 import ssl
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -184,6 +186,38 @@ def test_sigterm_stops_the_server_whatever_its_workers_do(tmp_path: Path):
             wait_for(lambda w=worker: not Path(f"/proc/{w}").exists() or _zombie(w), 5, "exit")
     finally:
         mock.stop()
+
+
+def test_workers_exit_with_a_killed_server_and_a_restart_gets_the_port(tmp_path: Path):
+    mock = MockEntra.start(DEFAULT_CONFIG, state_dir=tmp_path / "state", workers=2, admin=False)
+    workers: set[int] = set()
+    restarted = None
+    try:
+        wait_for(lambda: len(workers_of(mock.process.pid)) == 2, what="two workers")
+        workers = workers_of(mock.process.pid)
+        mock.process.kill()  # SIGKILL: granian has no chance to stop its workers
+        mock.process.wait()
+        wait_for(lambda: all(_gone(w) for w in workers), what="the orphaned workers to exit")
+        port = mock.base_url.rsplit(":", 1)[1]
+        command = [sys.executable, "-m", "mock_entra", "serve", "--port", port,
+                   "--state-dir", str(mock.paths.root), "--workers", "1"]  # fmt: skip
+        process = subprocess.Popen(command, env={**os.environ, "MOCK_ENTRA_ADMIN_KEY": ""})
+        restarted = MockEntra(DEFAULT_CONFIG, mock.paths, mock.base_url, None, process)
+        restarted.wait_ready(30)  # "port in use" (exit 1) while a worker held it
+        with requests.Session() as fresh:
+            fresh.trust_env = False
+            assert token(restarted, fresh, timeout=10).status_code == 200
+    finally:
+        for worker in workers:  # a failure leaves no server behind
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(worker, signal.SIGKILL)
+        if restarted is not None:
+            restarted.stop()
+        mock.stop()
+
+
+def _gone(pid: int) -> bool:
+    return not Path(f"/proc/{pid}").exists() or _zombie(pid)
 
 
 def _zombie(pid: int) -> bool:

@@ -235,3 +235,46 @@ def test_store_stays_small_through_20000_real_refresh_grants(interceptor, client
         anonymous_authorize(client)
     assert store_bytes(rt) < MAX_STORE_BYTES
     assert refresh(client, token).status_code == 200
+
+
+def _db_and_wal_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+
+
+def test_the_file_shrinks_after_a_purge(tmp_path, clock):
+    """A flood fills the file; once purged, the space goes back to the file system (it used to
+    stay at the high-water mark for good). The WAL is capped at ~1 MiB after the next write."""
+    path = tmp_path / "store.sqlite3"
+    store = Store(path, clock.now)
+    for n in range(3000):  # ~6 MB of unfinished sign-ins, as an authorize flood leaves
+        store.put(CONTEXT, f"ctx{n}", "x" * 2000, ttl=60)
+    flooded = path.stat().st_size
+    assert flooded > 5_000_000
+    clock.advance(2 * 3600)  # expired, and past the grace
+    store.maintain()
+    store.put(CONTEXT, "next", "{}", ttl=60)  # the next write also resets the WAL
+    assert path.stat().st_size < flooded / 4
+    assert _db_and_wal_bytes(path) < 3_000_000
+
+
+def test_reset_gives_the_space_back(tmp_path, clock):
+    path = tmp_path / "store.sqlite3"
+    store = Store(path, clock.now)
+    for n in range(3000):
+        store.put(CODE, f"code{n}", "x" * 2000, ttl=600)
+    flooded = path.stat().st_size
+    store.reset()
+    store.put(CODE, "next", "{}", ttl=60)
+    assert path.stat().st_size < flooded / 4
+
+
+def test_a_store_written_without_auto_vacuum_is_converted_once(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "store.sqlite3"
+    with sqlite3.connect(path) as old:  # as an older version left it
+        old.execute("CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    assert sqlite3.connect(path).execute("PRAGMA auto_vacuum").fetchone()[0] == 0
+    Store(path, now=lambda: 0.0)
+    assert sqlite3.connect(path).execute("PRAGMA auto_vacuum").fetchone()[0] == 2
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -155,6 +155,7 @@ def installed(python: Path, modules: tuple[str, ...], env: dict[str, str]) -> li
 
 
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"needs Debian's Chromium at {CHROMIUM}")
+@pytest.mark.browser  # the user's tests drive Chromium, in a child process (tests/network_lock.py)
 def test_all_extras_next_to_pytest_playwright(
     uv: str, env: dict[str, str], wheel: Path, tmp_path: Path
 ) -> None:
