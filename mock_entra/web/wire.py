@@ -62,7 +62,7 @@ def http_error_json(status: int, description: str, trace_id: str) -> dict:
 
 
 def correlation_for(client_request_id: str, trace: str) -> str:
-    # Entra echoes the caller's client-request-id as the correlation id (entra-fidelity §5.1).
+    # Entra echoes the caller's client-request-id (MSAL sends one) as the correlation id.
     return client_request_id if _GUID.match(client_request_id) else trace
 
 
