@@ -139,7 +139,7 @@ def test_serve_on_a_full_or_read_only_disk_says_why_in_one_line(
 ):
     # A full or read-only disk, injected where the state dir's files are written.
     from mock_entra.cli import main
-    from mock_entra.core.pki.state import state as pki
+    from mock_entra.core.pki import state as pki
 
     def fail(path: Path, data: bytes, mode: int) -> None:
         raise OSError(error, os.strerror(error))
