@@ -35,13 +35,13 @@ import requests
 from mock_entra.ports import free_port
 from tests.entra_lab.dockerfile_model import (
     Instruction,
-    stages,
     copy_context,
     env_pairs,
     exec_form,
     ignore_patterns,
     is_ignored,
     parse_dockerfile,
+    stages,
 )
 from tests.entra_lab.lab_procs import group_running, wait_until_gone
 

@@ -536,7 +536,8 @@ def test_serve_given_config_text_keeps_it_in_the_state_dir_for_info(
 
     monkeypatch.setattr(mock_entra.cli, "serve", fake_serve)
     monkeypatch.setenv("MOCK_ENTRA_CONFIG", text)
-    assert mock_entra.cli.main(["serve", "--port", str(free_port()), "--state-dir", str(state)]) == 0
+    argv = ["serve", "--port", str(free_port()), "--state-dir", str(state)]
+    assert mock_entra.cli.main(argv) == 0
     copy = state / "config-from-env.toml"
     assert copy.read_text() == text and copy.stat().st_mode & 0o077 == 0
     assert seen["record"]["config_file"] == str(copy.resolve())
