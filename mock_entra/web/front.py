@@ -31,7 +31,7 @@ from mock_entra.core.aadsts import AADSTS900561, AADSTS9002313
 from mock_entra.core.config.tenants import tenant_of
 from mock_entra.core.discovery import jwks_issuer, metadata
 from mock_entra.core.errors import EntraError
-from mock_entra.core.faults import FaultResponse, JwksFault, KeyRotation
+from mock_entra.core.faults import FaultResponse, Hook, JwksFault, KeyRotation
 from mock_entra.core.grants.dispatch import exchange
 from mock_entra.core.runtime import Runtime
 from mock_entra.core.signin import device_code
@@ -178,12 +178,12 @@ class Front:
     def _keys_fault(self, base: str, segment: str, which: str) -> bytes | None:
         """The JWKS as a scenario in force has it (down, or a rotation under way), else None."""
         rt = self.runtime
-        if "keys" not in which or not rt.faults.any("jwks"):
+        if "keys" not in which or not rt.faults.any(Hook.JWKS):
             return None
-        down = rt.faults.find("jwks", kind=JwksFault)  # down wins over a rotation under way
+        down = rt.faults.find(Hook.JWKS, kind=JwksFault)  # down wins over a rotation under way
         if down is not None:
             raise down.scenario.response(down.activation.seconds)
-        fault = rt.faults.find("jwks", kind=KeyRotation)
+        fault = rt.faults.find(Hook.JWKS, kind=KeyRotation)
         if fault is None:
             return None
         act = fault.activation
