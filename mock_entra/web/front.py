@@ -22,7 +22,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -35,6 +34,8 @@ from mock_entra.core.faults import FaultResponse, Hook, JwksFault, KeyRotation
 from mock_entra.core.grants.dispatch import exchange
 from mock_entra.core.runtime import Runtime
 from mock_entra.core.signin import device_code
+from mock_entra.web import error_bodies
+from mock_entra.web.error_bodies import NOT_ALLOWED, REASONS, TOO_LARGE, ErrorIds
 from mock_entra.web.errorlog import log_unexpected
 from mock_entra.web.hosts import Hosts, check
 from mock_entra.web.wire import (
@@ -44,13 +45,7 @@ from mock_entra.web.wire import (
     NO_STORE,
     SECURITY_HEADERS,
     base_url_of,
-    client_request_id,
-    correlation_for,
-    entra_error_json,
-    entra_timestamp,
-    http_error_json,
     path_of,
-    unexpected_error_json,
 )
 
 StartResponse = Callable[..., Any]
@@ -65,12 +60,8 @@ _TOKEN = re.compile(r"^/([^/]+)/oauth2/v2\.0/token$")
 _DEVICECODE = re.compile(r"^/([^/]+)/oauth2/(?:v2\.0/)?devicecode$")
 MAX_FIELDS = 200
 MAX_DOCUMENTS = 256  # bounded: a public URL or a served host, by tenant segment and path
-_REASONS = {status.value: status.phrase for status in HTTPStatus}
 _DAY = (("Cache-Control", "max-age=86400, private"),)
 _DOCUMENT_METHODS = "GET, HEAD, OPTIONS"
-# werkzeug's descriptions, which the Flask app's errors carry too
-_NOT_ALLOWED = "The method is not allowed for the requested URL."
-_TOO_LARGE = "The data value transmitted exceeds the capacity limit."
 
 
 class Front:
@@ -141,10 +132,10 @@ class Front:
             )
             return _send(start_response, 200, b"", trace, ("Allow", _DOCUMENT_METHODS), *headers)
         if method not in ("GET", "HEAD"):
-            body = _json(http_error_json(405, _NOT_ALLOWED, trace))
-            return _send(
-                start_response, 405, body, trace, ("Allow", _DOCUMENT_METHODS), *cors.DOCUMENTS
+            answer = error_bodies.http_error(
+                405, NOT_ALLOWED, trace, (("Allow", _DOCUMENT_METHODS),)
             )
+            return answer.send(start_response, trace, *cors.DOCUMENTS)
         try:
             body = self._keys_fault(base_url_of(environ), segment, which)
             if body is None:
@@ -202,28 +193,15 @@ class Front:
     ) -> Iterable[bytes]:
         """A scenario's answer: Entra's error JSON with its headers, or its raw body."""
         if fault.error is None:
-            body = fault.body or b""
-            start_response(
-                f"{fault.status} {_REASONS.get(fault.status, 'Error')}",
-                [
-                    ("Content-Type", fault.content_type),
-                    ("Content-Length", str(len(body))),
-                    *fault.headers,
-                    *extra,
-                    ("x-ms-request-id", trace),
-                ],
+            answer = error_bodies.Answer(
+                fault.status, fault.body or b"", fault.headers, fault.content_type
             )
-            return [body]
-        payload = entra_error_json(
-            fault.error,
-            trace_id=trace,
-            correlation_id=correlation_for(client_request_id(environ), trace),
-            timestamp=entra_timestamp(self.runtime.clock.now()),
-            base_url=base_url_of(environ),
-        )
-        return _send(
-            start_response, fault.status, _json(payload), trace, *NO_STORE, *fault.headers, *extra
-        )
+        else:
+            ids = ErrorIds.of(environ, trace, self.runtime.clock.now())
+            answer = error_bodies.entra_error(
+                fault.error, ids, status=fault.status, headers=fault.headers
+            )
+        return answer.send(start_response, trace, *extra)
 
     # -- token -------------------------------------------------------------------------------
 
@@ -263,12 +241,8 @@ class Front:
                 raise EntraError(AADSTS900561, method="POST", received=method[:16])
             body = _read_body(environ)
             if body is None:
-                return _send(
-                    start_response,
-                    413,
-                    _json(http_error_json(413, _TOO_LARGE, trace)),
-                    trace,
-                    *headers,
+                return error_bodies.http_error(413, TOO_LARGE, trace).send(
+                    start_response, trace, *headers
                 )
             form = _form(environ, body)
             headers = cors.token_headers(form)
@@ -279,8 +253,7 @@ class Front:
             return self._fault(environ, start_response, fault, trace, headers)
         except Exception:
             log_unexpected(log, trace)
-            body = _json(unexpected_error_json(trace))
-            return _send(start_response, 500, body, trace, *headers)
+            return error_bodies.unexpected(trace).send(start_response, trace, *headers)
         return _send(start_response, 200, _json(payload), trace, *NO_STORE, *headers)
 
     def _error(
@@ -291,15 +264,9 @@ class Front:
         trace: str,
         extra: cors.Headers = (),
     ) -> Iterable[bytes]:
-        """Entra's error JSON (the same body `errors.render_entra_error` gives Flask's routes)."""
-        payload = entra_error_json(
-            error,
-            trace_id=trace,
-            correlation_id=correlation_for(client_request_id(environ), trace),
-            timestamp=entra_timestamp(self.runtime.clock.now()),
-            base_url=base_url_of(environ),
-        )
-        return _send(start_response, error.entry.status, _json(payload), trace, *NO_STORE, *extra)
+        """Entra's error JSON (`error_bodies.entra_error`, as the Flask app's handlers send it)."""
+        ids = ErrorIds.of(environ, trace, self.runtime.clock.now())
+        return error_bodies.entra_error(error, ids).send(start_response, trace, *extra)
 
 
 def _json(payload: Any) -> bytes:
@@ -315,7 +282,7 @@ def _send(
     head: bool = False,
 ) -> Iterable[bytes]:
     start_response(
-        f"{status} {_REASONS.get(status, 'Error')}",
+        f"{status} {REASONS.get(status, 'Error')}",
         [
             ("Content-Type", JSON_TYPE),
             ("Content-Length", str(len(body))),
