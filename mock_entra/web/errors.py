@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from mock_entra.core.aadsts import AADSTS9002313
 from mock_entra.core.errors import EntraError, GraphError
-from mock_entra.web import error_bodies
+from mock_entra.web import error_bodies, http_rules
 from mock_entra.web.context import runtime, trace_id
 from mock_entra.web.errorlog import log_unexpected
 from mock_entra.web.page import html_page
@@ -97,6 +97,11 @@ def render_http_error(error: HTTPException) -> Response:
         return render_graph_error(GraphError(status, code, error.description or error.name))
     if status == 400:  # e.g. a malformed form body
         return render_entra_error(EntraError(AADSTS9002313))
+    if status == 405:  # as `Front` answers it, with `Allow`
+        allowed = ", ".join(sorted(getattr(error, "valid_methods", None) or ()))
+        return flask_response(http_rules.not_allowed(allowed, trace_id()))
+    if status == 413:
+        return flask_response(http_rules.too_large(trace_id()))
     answer = error_bodies.http_error(status, error.description or "", trace_id())
     return flask_response(answer)
 
