@@ -24,7 +24,7 @@ _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 
 
 def correlation_for(client_request_id: str, trace: str) -> str:
-    # Entra echoes the caller's client-request-id as the correlation id (entra-fidelity §5.1).
+    # Entra echoes the caller's client-request-id (MSAL sends one) as the correlation id.
     return client_request_id if _GUID.match(client_request_id) else trace
 
 

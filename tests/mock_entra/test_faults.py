@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 from collections.abc import Iterator
 
 import jwt
@@ -26,6 +25,7 @@ from mock_entra.core.config import (
     ScenarioSetting,
 )
 from mock_entra.intercept import MockEntraInterceptor
+from mock_entra.pytest_plugin import copy_keys
 
 from .conftest import ADELE, CLIENT_ID, MEGAN, TENANT
 
@@ -39,8 +39,7 @@ SCOPES = ["User.Read"]
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory, key_template) -> Iterator[MockEntraInterceptor]:
     """One in-process mock for the module (a mock per test costs more than the tests)."""
-    state = tmp_path_factory.mktemp("faults") / "state"
-    shutil.copytree(key_template, state, ignore=shutil.ignore_patterns("store.sqlite3*"))
+    state = copy_keys(key_template, tmp_path_factory.mktemp("faults") / "state")
     with MockEntraInterceptor(DEFAULT_CONFIG, state_dir=state, clock=FixedClock()) as mock:
         yield mock
 
