@@ -516,6 +516,12 @@ def _serve(args: argparse.Namespace, config: MockConfig) -> int:
         admin_api=args.admin_key is not None,
         managed_identity_port=args.managed_identity_port,
     )
+    try:
+        write_serving(paths, record)  # for `mock-entra info`; never the admin key
+    except OSError as error:  # read-only, full
+        raise StateDirError(paths.root, error) from error
+    # After serving.json is written: the identity process checks the state dir as it opens
+    # it, and would sweep away a half-written file of ours as a stale one.
     identity = None
     if args.managed_identity_port:
         mi = ManagedIdentityOptions(
@@ -532,6 +538,7 @@ def _serve(args: argparse.Namespace, config: MockConfig) -> int:
                 "--managed-identity-port.",
                 file=sys.stderr,
             )
+            remove_serving(paths, record)
             return 1
         print(
             f"mock-entra: managed identity endpoints on http://{public_host(args.host)}:"
@@ -539,10 +546,6 @@ def _serve(args: argparse.Namespace, config: MockConfig) -> int:
             file=sys.stderr,
             flush=True,
         )
-    try:
-        write_serving(paths, record)  # for `mock-entra info`; never the admin key
-    except OSError as error:  # read-only, full
-        raise StateDirError(paths.root, error) from error
     try:
         serve(build, paths, options, announce)  # opens the store: maybe `StateDirError`
     except StateDirError:

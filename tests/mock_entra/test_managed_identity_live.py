@@ -342,3 +342,51 @@ def test_another_managed_identitys_token_is_not_the_apps(mock):
     )
     body = _client_credentials(mock, response.json()["access_token"], DEFAULT_CLIENT_ID)
     assert body["error_codes"] == [700213] and WORKER.object_id in body["error_description"]
+
+
+# --- the sample app, secretless --------------------------------------------------------------
+
+
+def test_client_app_signs_in_with_its_managed_identity_and_no_secret(env, mock, tmp_path):
+    """client_app with MANAGED_IDENTITY_CLIENT_ID and no CLIENT_SECRET: the code is redeemed
+    with the managed identity's token as the client assertion, and the user is signed in."""
+    from urllib.parse import urlencode
+
+    from client_app import Settings, create_app
+
+    from .signin_http import http_sign_in
+
+    app_service(env, mock)  # what App Service gives the Web App's container
+    settings = Settings.from_env(
+        {
+            "TENANT_ID": DEFAULT_TENANT_ID,
+            "CLIENT_ID": DEFAULT_CLIENT_ID,
+            "MANAGED_IDENTITY_CLIENT_ID": DEFAULT_MANAGED_IDENTITY_CLIENT_ID,
+            "AUTHORITY": mock.authority,
+            "REDIRECT_URI": "http://localhost:5000/getAToken",
+            "GRAPH_ENDPOINT": mock.graph_endpoint,
+            "CA_BUNDLE": mock.ca_bundle,
+            "SECRET_KEY": "test-secret-key-0123456789abcdef",
+            "SESSION_DIR": str(tmp_path / "sessions"),
+        }
+    )
+    browser = create_app(settings).test_client()
+    mock.reset()
+    login = browser.get("/login")
+    assert login.status_code == 302
+    with requests.Session() as http:
+        http.verify = mock.ca_bundle
+        back = http_sign_in(
+            http,
+            mock.base_url,
+            login.headers["Location"],
+            ("adele@contoso.onmicrosoft.com", "Passw0rd!1"),
+        )
+    done = browser.get("/getAToken?" + urlencode(back))
+    assert done.status_code == 302, done.get_data(as_text=True)[:500]
+    assert "Adele Vance" in browser.get("/profile").get_data(as_text=True)
+    token_calls = [r for r in mock.requests() if r["path"].endswith("/oauth2/v2.0/token")]
+    assert token_calls, mock.requests()
+    for call in token_calls:
+        assert "client_secret" not in call["form"]
+        assert call["form"]["client_assertion_type"] == [ASSERTION_TYPE]
