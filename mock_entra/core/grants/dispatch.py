@@ -1,6 +1,7 @@
 """The token endpoint: one request in, the grant its `grant_type` names through `GRANTS`,
 after client authentication (`client_secret_post`, `client_secret_basic` or a certificate
-assertion: `client_auth`). Errors are `EntraError`s with the AADSTS codes Entra uses.
+assertion: `client_auth`; a federated credential's assertion: `federated`). Errors are
+`EntraError`s with the AADSTS codes Entra uses.
 
 One module per grant: `authorization_code`, `refresh_token`, `client_credentials`,
 `device_code`, `obo` (on-behalf-of) and `ropc` (username/password).
@@ -21,6 +22,7 @@ from mock_entra.core.grants import (
     authorization_code,
     client_credentials,
     device_code,
+    federated,
     obo,
     refresh_token,
     ropc,
@@ -53,6 +55,8 @@ def authenticate_client(rt: Runtime, req: TokenRequest, params: dict[str, str]) 
         raise EntraError(AADSTS700016, client_id=client_id, tenant=tenant_name)
     tenant, app = found
     audience.check(app, req.tenant, req.tenant_segment)  # /common etc. vs sign_in_audience
+    if federated.presented(app, params):  # workload identity federation: no secret kept
+        return federated.verify(tenant, app, params, rt.config, rt.keys, rt.now())
     endpoint = Endpoint(req.base_url, req.tenant_segment, rt.config)
     return verify_credential(tenant, app, params, basic, endpoint, rt.now())
 
