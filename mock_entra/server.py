@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 from mock_entra.controls import MockControls
 from mock_entra.core.clock import OffsetClock
@@ -32,7 +33,7 @@ from mock_entra.core.config import DEFAULT_CONFIG, MockConfig, config_to_dict
 from mock_entra.core.logline import OneLineFormatter
 from mock_entra.core.pki.state import StatePaths, ensure_state
 from mock_entra.core.store.sqlite import Store
-from mock_entra.info import info
+from mock_entra.info import ManagedIdentityInfo, info, read_identity_header
 from mock_entra.ports import free_port
 
 
@@ -219,6 +220,8 @@ class MockEntra(MockControls):
     admin_key: str | None
     process: subprocess.Popen | None = None
     _tmp: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
+    # `serve --managed-identity-port`: the plain-HTTP port of the managed identity endpoints.
+    managed_identity_port: int | None = None
 
     def __post_init__(self) -> None:
         self.store = Store(self.paths.store, now=time.time)
@@ -261,7 +264,17 @@ class MockEntra(MockControls):
             self.admin_key,
             config_file=config_file,
             admin_api=self.admin_key is not None,
+            managed_identity=self.managed_identity,
         )
+
+    @property
+    def managed_identity(self) -> ManagedIdentityInfo | None:
+        """Where the managed identity endpoints answer (`start(managed_identity=True)`)."""
+        header = read_identity_header(self.paths.root)
+        if not self.managed_identity_port or not header:
+            return None
+        host = urlsplit(self.base_url).hostname or "localhost"
+        return ManagedIdentityInfo.of(host, self.managed_identity_port, header)
 
     # The test controls (`requests`, `reset`, `scenario`, ...) are inherited from
     # `MockControls`: straight to the store the worker processes share.
@@ -279,8 +292,10 @@ class MockEntra(MockControls):
         workers: int = 1,
         access_log: bool = False,
         timeout: float = 20,
+        managed_identity: bool = False,
     ) -> MockEntra:
-        """Start `mock-entra serve` on an ephemeral port and wait until it answers."""
+        """Start `mock-entra serve` on an ephemeral port and wait until it answers; with
+        `managed_identity`, its managed identity endpoints too (`mock.managed_identity`)."""
         tmp = None
         if state_dir is None:
             tmp = tempfile.TemporaryDirectory(prefix="mock-entra-")
@@ -309,9 +324,12 @@ class MockEntra(MockControls):
                 str(workers),
                 "--access-log" if access_log else "--no-access-log",
             ]
+            mi_port = free_port(host) if managed_identity else None
+            if mi_port:
+                command += ["--managed-identity-port", str(mi_port)]
             process = subprocess.Popen(command, env=env)
             base_url = f"https://{public_host(host)}:{port}"
-            mock = cls(config, paths, base_url, admin_key, process, tmp)
+            mock = cls(config, paths, base_url, admin_key, process, tmp, mi_port)
             try:
                 mock.wait_ready(timeout)
             except RuntimeError:

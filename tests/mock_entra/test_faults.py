@@ -349,6 +349,26 @@ def test_every_scenario_is_in_the_catalogue_with_a_description_and_event():
         assert s.oidf is None or s.oidf.startswith("oidcc-client-test-")
 
 
+def test_a_hook_is_a_member_of_the_enum_never_a_string(mock):
+    """A misspelt or string hook fails loudly instead of never firing."""
+    with mock.scenario("jwks.unavailable"):
+        assert mock.runtime.faults.any(faults.Hook.JWKS)
+        for call in (mock.runtime.faults.any, mock.runtime.faults.find):
+            with pytest.raises(TypeError, match=r"faults\.Hook"):
+                call("jwks")  # type: ignore[arg-type]
+
+
+def test_scenario_kinds_and_the_catalogue_are_checked_at_import():
+    with pytest.raises(TypeError, match=r"faults\.Hook"):
+
+        class _Misspelt(faults.Scenario):  # what a kind naming a string hook does on import
+            hooks = frozenset({"jwsk"})  # type: ignore[assignment]
+
+    with pytest.raises(TypeError, match="no scenario uses"):
+        faults.catalogue.check([s for s in faults.CATALOGUE if faults.Hook.GRAPH not in s.hooks])
+    faults.catalogue.check(faults.CATALOGUE)
+
+
 # -- the config file and the admin API -----------------------------------------------------------
 
 

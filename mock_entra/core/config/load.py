@@ -70,7 +70,7 @@ def load_config(path: str | Path) -> MockConfig:
             hint = " (to give the config itself, not a path: more than one line of TOML)"
         raise ConfigError(f"{path}: cannot read the config file: {exc.strerror}{hint}") from None
     fmt = "json" if path.suffix.lower() == ".json" else "toml"
-    return _parse(data, fmt, str(path))
+    return _parse(data, fmt, str(path), path.parent)
 
 
 def config_text_format(value: str) -> str | None:
@@ -94,10 +94,10 @@ def load_config_value(value: str, *, source: str = "config text") -> MockConfig:
     fmt = config_text_format(value)
     if fmt is None:
         return load_config(value)
-    return _parse(value.encode("utf-8"), fmt, source)
+    return _parse(value.encode("utf-8"), fmt, source, None)
 
 
-def _parse(data: bytes, fmt: str, source: str) -> MockConfig:
+def _parse(data: bytes, fmt: str, source: str, folder: Path | None) -> MockConfig:
     if len(data) > MAX_FILE_BYTES:
         raise ConfigError(f"{source}: larger than {MAX_FILE_BYTES // 1024} KiB; not a config file")
     if fmt == "json":
@@ -105,7 +105,7 @@ def _parse(data: bytes, fmt: str, source: str) -> MockConfig:
             raw = parse_json(data, max_size=MAX_FILE_BYTES, object_pairs_hook=_no_duplicate_keys)
         except JsonInputError as exc:
             raise ConfigError(f"{source}: {exc}") from None
-        return config_from_dict(raw, source=source)
+        return config_from_dict(_relative_to(raw, folder), source=source)
     import tomllib  # only a TOML config pays for it
 
     try:
@@ -116,7 +116,22 @@ def _parse(data: bytes, fmt: str, source: str) -> MockConfig:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from None
     if depth_exceeds(raw, MAX_DEPTH):
         raise ConfigError(f"{source}: nested more than {MAX_DEPTH} levels deep")
-    return config_from_dict(raw, source=source)
+    return config_from_dict(_relative_to(raw, folder), source=source)
+
+
+def _relative_to(raw: Any, folder: Path | None) -> Any:
+    """The file's `external_issuers[].jwks_file` paths made relative to the file's folder, as
+    a reader of the file expects (not to wherever the mock was started). Config text has no
+    folder: its paths stay relative to where the mock runs."""
+    issuers = raw.get("external_issuers") if isinstance(raw, Mapping) else None
+    if folder is None or not isinstance(issuers, list):
+        return raw
+    fixed = []
+    for entry in issuers:
+        if isinstance(entry, Mapping) and isinstance(entry.get("jwks_file"), str):
+            entry = {**entry, "jwks_file": str(folder / entry["jwks_file"])}
+        fixed.append(entry)
+    return {**raw, "external_issuers": fixed}
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
