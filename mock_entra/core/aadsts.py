@@ -413,8 +413,10 @@ AADSTS700084 = _E(
 
 # Device code (Learn, "OAuth 2.0 device authorization grant": authorization_pending,
 # authorization_declined, bad_verification_code, expired_token; the codes from Learn's
-# error-code reference: 70016 AuthorizationPending, 70018 BadVerificationCode, 70019
-# CodeExpired).
+# error-code reference: 70016 AuthorizationPending, 70018 BadVerificationCode). An expired
+# device code is 70020, not the reference's 70019 CodeExpired: the captured answers say so
+# (https://github.com/Azure/azure-sdk-for-python/issues/32375,
+# https://github.com/MicrosoftDocs/azure-docs/issues/92366).
 AADSTS70016 = _E(
     70016,
     "authorization_pending",
@@ -435,7 +437,12 @@ AADSTS70018 = _E(
     400,
     "Invalid verification code due to User typing in wrong user code for device code flow. Authorization is not approved.",
 )
-AADSTS70019 = _E(70019, "expired_token", 400, "Verification code expired.")
+AADSTS70020 = _E(
+    70020,
+    "expired_token",
+    400,
+    "The provided value for the input parameter 'device_code' is not valid. This device code has expired.",
+)
 AADSTS65004_DEVICE = _E(
     65004, "authorization_declined", 400, "User declined to consent to access the app."
 )

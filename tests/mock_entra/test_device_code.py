@@ -1,7 +1,7 @@
 """The device authorization grant: `/devicecode`, the verification page (Entra's `#otc` and
 `#idSIButton9`) leading into the ordinary sign-in pages, and the token endpoint's answers
 while polling (authorization_pending 70016, slow_down, authorization_declined,
-bad_verification_code 70018, expired_token 70019), each with its HTTP status."""
+bad_verification_code 70018, expired_token 70020), each with its HTTP status."""
 
 from __future__ import annotations
 
@@ -164,7 +164,7 @@ def test_cancel_is_authorization_declined(mock, client):
 def test_an_expired_device_code_is_expired_token(client, clock):
     flow = start(client).get_json()
     clock.advance(901)
-    assert_entra_error(poll(client, flow["device_code"]), 400, "expired_token", 70019)
+    assert_entra_error(poll(client, flow["device_code"]), 400, "expired_token", 70020)
 
 
 def test_an_unknown_device_code_is_bad_verification_code(client):

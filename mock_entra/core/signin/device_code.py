@@ -7,7 +7,7 @@ opens the verification page (`web.signin`: the code box `#otc`, Next `#idSIButto
 the ordinary sign-in pages; meanwhile the client polls the token endpoint with
 `grant_type=urn:ietf:params:oauth:grant-type:device_code` and gets `authorization_pending`
 (AADSTS70016), `authorization_declined`, `bad_verification_code` (70018) or
-`expired_token` (70019) until the tokens come.
+`expired_token` (70020) until the tokens come.
 
 Only a public client polls without a credential: an app with "Allow public client flows"
 (`is_fallback_public_client`) or a mobile-and-desktop redirect URI; any other app must
@@ -24,7 +24,7 @@ from mock_entra.core.aadsts import (
     AADSTS70016,
     AADSTS70016_SLOW_DOWN,
     AADSTS70018,
-    AADSTS70019,
+    AADSTS70020,
     AADSTS700016,
     AADSTS7000218,
 )
@@ -136,7 +136,7 @@ def poll(rt: Runtime, client_id: str, device_code: str) -> DeviceCodeRecord:
         raise EntraError(AADSTS70018)
     now = rt.clock.now()
     if found[1] <= now:
-        raise EntraError(AADSTS70019)
+        raise EntraError(AADSTS70020)
     if record.status == "declined":
         raise EntraError(AADSTS65004_DEVICE)
     if record.status == "approved":

@@ -25,7 +25,7 @@ import json
 import random
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from mock_entra.core.aadsts import AADSTS50117
 from mock_entra.core.b64 import b64url
@@ -138,6 +138,11 @@ class SignIn:
     sid: str
     auth_time: int
     kmsi: bool = False
+    # How the user signed in. Only a browser sign-in leaves a session, so only its ID token
+    # names one (`sid`); nor do username/password and on-behalf-of ID tokens carry `aio`
+    # (recorded: Azure/azure-sdk-for-python sdk/identity/azure-identity/tests/recordings/
+    # test_cae.test_device_code.yaml and test_obo.test_obo_cert.yaml).
+    flow: Literal["browser", "device", "password", "obo"] = "browser"
 
 
 def v2_issuer(base_url: str, tenant_id: str) -> str:
@@ -159,7 +164,8 @@ def id_token_claims(
     claims: dict[str, Any] = {"aud": app.client_id, "iss": issuer, **issue.times}
     if max_age_sent:
         claims["auth_time"] = signin.auth_time
-    claims["aio"] = aio()
+    if signin.flow in ("browser", "device"):
+        claims["aio"] = aio()
     if "email" in scopes.oidc and user.mail:
         claims["email"] = user.mail
     if "profile" in scopes.oidc:
@@ -170,7 +176,8 @@ def id_token_claims(
     if "profile" in scopes.oidc:
         claims["preferred_username"] = user.username
     claims["rh"] = rh(tenant.tenant_id, app.client_id)
-    claims["sid"] = signin.sid
+    if signin.flow == "browser":
+        claims["sid"] = signin.sid
     claims["sub"] = pairwise_sub(user.object_id, app.client_id, tenant.tenant_id)
     claims["tid"] = tenant.tenant_id
     claims["uti"] = token_uti
