@@ -41,6 +41,7 @@ def client_credentials(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Cli
         issue,
         v2_iss=v2_issuer(req.base_url, c.tenant.tenant_id),
         token_uti=uti(),
+        client_acr=c.acr,
     )
     kid = rt.active_kid()
     if scopes.resource.is_graph:

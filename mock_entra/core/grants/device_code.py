@@ -25,4 +25,5 @@ def device_code_grant(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Clie
         dataclasses.replace(signin_of(rt.config, c, record.account, record.sid), flow="device"),
         record.scopes,
         platform="public",
+        client_acr=c.acr,
     )

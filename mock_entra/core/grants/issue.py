@@ -39,12 +39,15 @@ def user_tokens(
     platform: str = "web",
     refresh_expires_at: int | None = None,
     claims_request: ClaimsRequest | None = None,
+    client_acr: str = "0",
 ) -> dict[str, Any]:
     """The token response of the grants that issue tokens for a user. The token and the
     response's `scope` carry every scope consented for the resource (`consent`)."""
     scopes = with_consented(rt, signin, scopes)
     context = Context(
-        graph_base=graph_base(base_url), claims_request=claims_request or ClaimsRequest()
+        graph_base=graph_base(base_url),
+        claims_request=claims_request or ClaimsRequest(),
+        client_acr=client_acr,
     )
     issue = Issue(rt.now(), rt.token_lifetime())
     token_uti = uti()

@@ -58,7 +58,7 @@ def on_behalf_of(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -
     require_consent(rt, signin, scopes)
     # An ID token only when `openid` is asked: MSAL adds it "so that the calling app could use
     # id_token_claims" (msal's acquire_token_on_behalf_of); Learn's example asks no `openid`.
-    return req.user_tokens(rt, p, signin, scopes)
+    return req.user_tokens(rt, p, signin, scopes, client_acr=c.acr)
 
 
 def _user_assertion(rt: Runtime, assertion: str, c: Client) -> dict[str, Any]:

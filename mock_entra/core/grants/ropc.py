@@ -69,4 +69,5 @@ def password(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> di
         scopes,
         # A public client flow's refresh tokens are redeemed without a credential too.
         platform="web" if c.confidential else "public",
+        client_acr=c.acr,
     )

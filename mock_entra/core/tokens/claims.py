@@ -126,6 +126,9 @@ class Context:
 
     graph_base: str
     claims_request: ClaimsRequest = ClaimsRequest()
+    # How the client authenticated (`appidacr`/`azpacr`): "0" public, "1" secret, "2"
+    # certificate (Learn, "Access token claims reference").
+    client_acr: str = "0"
 
 
 @dataclass(frozen=True)
@@ -293,7 +296,7 @@ def graph_access_token_claims(
         "amr": ["pwd"],
         "app_displayname": app.display_name,
         "appid": app.client_id,
-        "appidacr": "1" if app.is_confidential else "0",
+        "appidacr": context.client_acr if context else "0",
         "family_name": user.surname,
         "given_name": user.given_name,
         "idtyp": "user",
@@ -351,7 +354,7 @@ def api_access_token_claims(
             "aio": aio(),
             "amr": ["pwd"],
             "appid": app.client_id,
-            "appidacr": "1" if app.is_confidential else "0",
+            "appidacr": context.client_acr if context else "0",
             "family_name": user.surname,
             "given_name": user.given_name,
             "ipaddr": "127.0.0.1",
@@ -375,7 +378,7 @@ def api_access_token_claims(
             **issue.times,
             "aio": aio(),
             "azp": app.client_id,
-            "azpacr": "1" if app.is_confidential else "0",
+            "azpacr": context.client_acr if context else "0",
             "name": user.display_name,
             "oid": user.object_id,
             "preferred_username": user.username,
@@ -401,8 +404,10 @@ def app_access_token_claims(
     *,
     v2_iss: str,
     token_uti: str,
+    client_acr: str,
 ) -> dict[str, Any]:
-    """An app-only token (client credentials): `roles`, `idtyp=app`, no `scp`."""
+    """An app-only token (client credentials): `roles`, `idtyp=app`, no `scp`; `appidacr`/
+    `azpacr` "1" for a secret, "2" for a certificate."""
     api = scopes.resource.app
     base: dict[str, Any]
     if api is None or api.token_version == 1:
@@ -413,7 +418,7 @@ def app_access_token_claims(
             "aio": aio(),
             "app_displayname": app.display_name,
             "appid": app.client_id,
-            "appidacr": "1",
+            "appidacr": client_acr,
             "idp": f"https://sts.windows.net/{tenant.tenant_id}/",
             "idtyp": "app",
             "oid": app.sp_object_id,
@@ -431,7 +436,7 @@ def app_access_token_claims(
             **issue.times,
             "aio": aio(),
             "azp": app.client_id,
-            "azpacr": "1",
+            "azpacr": client_acr,
             "idtyp": "app",
             "oid": app.sp_object_id,
             "rh": rh(tenant.tenant_id, api.client_id),
