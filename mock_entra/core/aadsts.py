@@ -453,6 +453,9 @@ AADSTS50173 = _E(
     "invalid_grant",
     400,
     "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password. The grant was issued on '{issued}' and the TokensValidFrom date (before which tokens are not valid) for this user is '{valid_from}'.",
+    # recorded: Azure/azure-sdk-for-python sdk/identity/azure-identity/tests/recordings/
+    # test_cae.test_username_password.yaml
+    suberror="bad_token",
 )
 AADSTS50076 = _E(
     50076,

@@ -9,6 +9,9 @@ An exchange's `replay` block says how:
 - `token`: the bearer token a Graph call carries: `user` (Adele, delegated), `app`
   (client credentials), `none`, or a literal string.
 - `device`: the state of `{device_code}`: `pending` (default), `approved`, `expired`.
+- `signin`: `accept` or `cancel` (at consent): Adele through the sign-in pages of the
+  authorize request `query`; the redirect's parameters are the answer's Location.
+- `scenario`: a fault scenario of the mock's catalogue in force for the request.
 
 Placeholders: `{tenant}`, `{domain}`, `{web_id}`, `{web_secret}`, `{api_id}`, `{api_secret}`,
 `{api_scope}`, `{daemon_id}`, `{public_id}`, `{closed_public_id}`, `{user}`, `{password}`,
@@ -255,6 +258,13 @@ class Replayer:
     def run(self) -> Answer:
         if "signin" in self.spec:
             return self.sign_in()
+        if "scenario" in self.spec:  # a fault scenario of the mock's catalogue, for this request
+            self.fill(self.spec.get("form", {}))  # its prerequisites (codes, tokens) before it
+            with self.mock.scenario(self.spec["scenario"]):
+                return self._send()
+        return self._send()
+
+    def _send(self) -> Answer:
         request = self.exchange.request
         url = self.fill(self.spec.get("url", request["url"]))
         method = self.spec.get("method", request["method"])

@@ -142,9 +142,10 @@ class SignIn:
     auth_time: int
     kmsi: bool = False
     # How the user signed in. Only a browser sign-in leaves a session, so only its ID token
-    # names one (`sid`); nor do username/password and on-behalf-of ID tokens carry `aio`
-    # (recorded: Azure/azure-sdk-for-python sdk/identity/azure-identity/tests/recordings/
-    # test_cae.test_device_code.yaml and test_obo.test_obo_cert.yaml).
+    # names one (`sid`); nor does an on-behalf-of ID token carry `aio` (recorded:
+    # Azure/azure-sdk-for-python sdk/identity/azure-identity/tests/recordings/
+    # test_cae.test_device_code.yaml, test_cae.test_username_password.yaml and
+    # test_obo.test_obo_cert.yaml).
     flow: Literal["browser", "device", "password", "obo"] = "browser"
 
 
@@ -167,7 +168,7 @@ def id_token_claims(
     claims: dict[str, Any] = {"aud": app.client_id, "iss": issuer, **issue.times}
     if max_age_sent:
         claims["auth_time"] = signin.auth_time
-    if signin.flow in ("browser", "device"):
+    if signin.flow != "obo":
         claims["aio"] = aio()
     if "email" in scopes.oidc and user.mail:
         claims["email"] = user.mail
