@@ -238,7 +238,8 @@ class Front:
         )
 
     def _devicecode(self, environ: dict, segment: str, form: dict[str, list[str]]) -> Any:
-        return device_code.start(self.runtime, segment, form, base_url=base_url_of(environ))
+        v1 = "/v2.0/" not in environ.get("PATH_INFO", "")
+        return device_code.start(self.runtime, segment, form, base_url=base_url_of(environ), v1=v1)
 
     def _token_endpoint(
         self,

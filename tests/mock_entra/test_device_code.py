@@ -245,3 +245,18 @@ def test_a_device_code_from_consumers_refuses_work_accounts(state_dir, clock):
         )
         html = page.get_data(as_text=True)
         assert 'id="usernameError"' in html and "work or school account" in html
+
+
+def test_the_v1_endpoint_answers_in_the_v1_shape(client):
+    """`/oauth2/devicecode` (v1, a `resource`): `verification_url`, and `expires_in` and
+    `interval` as strings, as ADAL reads them; v2 keeps `verification_uri` and integers."""
+    v1 = client.post(
+        f"/{TENANT}/oauth2/devicecode",
+        base_url=BASE,
+        data={"client_id": CLI, "resource": "https://graph.microsoft.com"},
+    ).get_json()
+    assert v1["verification_url"] == f"{BASE}/devicelogin" and "verification_uri" not in v1
+    assert v1["expires_in"] == "900" and isinstance(v1["interval"], str)
+    v2 = start(client).get_json()
+    assert v2["verification_uri"] == f"{BASE}/devicelogin" and "verification_url" not in v2
+    assert v2["expires_in"] == 900 and isinstance(v2["interval"], int)
