@@ -267,6 +267,7 @@ def optional_claim(name: str, signin: SignIn) -> Any:
         "email": user.mail,
         "family_name": user.surname,
         "given_name": user.given_name,
+        "idtyp": "user",  # a delegated token (app-only tokens: app_access_token_claims)
         "ipaddr": "127.0.0.1",  # the client's address as Entra saw it; the mock is local
         "login_hint": login_hint(user, tenant),
         "sid": signin.sid,
@@ -407,8 +408,10 @@ def app_access_token_claims(
     token_uti: str,
     client_acr: str,
 ) -> dict[str, Any]:
-    """An app-only token (client credentials): `roles`, `idtyp=app`, no `scp`; `appidacr`/
-    `azpacr` "1" for a secret, "2" for a certificate."""
+    """An app-only token (client credentials): `roles`, no `scp`; `appidacr`/`azpacr` "1" for
+    a secret, "2" for a certificate. `idtyp=app` is an optional claim the resource configures
+    (Learn, "Optional claims reference"): Graph's tokens carry it, an API's only when its
+    registration asks for it."""
     api = scopes.resource.app
     base: dict[str, Any]
     if api is None or api.token_version == 1:
@@ -446,6 +449,8 @@ def app_access_token_claims(
             "uti": token_uti,
             "ver": "2.0",
         }
+    if api is not None and "idtyp" not in api.optional_claims.access_token:
+        del base["idtyp"]
     if roles:
         base["roles"] = list(roles)
     return base
