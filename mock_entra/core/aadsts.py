@@ -222,6 +222,9 @@ AADSTS50034 = _E(
     400,
     "The user account {{EmailHidden}} does not exist in the {tenant_id} directory. To sign into "
     "this application, the account must be added to the directory.",
+    # recorded: Azure/azure-sdk-for-js sdk/identity/identity/recordings/node/
+    # environmentcredential/recording_finds_and_uses_client_usernamepassword_environment_variables.json
+    suberror="bad_token",
 )
 AADSTS50057 = _E(
     50057,
