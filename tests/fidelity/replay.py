@@ -6,8 +6,9 @@ An exchange's `replay` block says how:
 - `url` (default: the request's): the mock's URL, with placeholders (below); a host of
   `login.microsoftonline.com` or `graph.microsoft.com` (what the interceptor serves).
 - `method` (default: the request's), `form` (a POST body), `query` (added to the URL).
-- `token`: the bearer token a Graph call carries: `user` (Adele, delegated), `app`
-  (client credentials), `none`, or a literal string.
+- `token`: the bearer token a Graph call carries: `user` (Adele, delegated, for `scope`),
+  `api` (Adele's token for the sample API), `app` (client credentials), `none`, or a literal
+  string.
 - `device`: the state of `{device_code}`: `pending` (default), `approved`, `expired`.
 - `signin`: `accept` or `cancel` (at consent): Adele through the sign-in pages of the
   authorize request `query`; the redirect's parameters are the answer's Location.
@@ -234,6 +235,8 @@ class Replayer:
         if kind == "user":
             scope = self.spec.get("scope", "User.Read User.ReadBasic.All")
             token = self._ropc(scope)["access_token"]
+        elif kind == "api":  # Adele's token for the sample API, not for Graph
+            token = self._ropc(API_SCOPE)["access_token"]
         elif kind == "app":
             token = self.token(
                 {
@@ -270,7 +273,7 @@ class Replayer:
         method = self.spec.get("method", request["method"])
         headers = dict(self.spec.get("headers", {}))
         if urlsplit(url).netloc == "graph.microsoft.com":
-            headers.update(self.bearer())
+            headers = {**self.bearer(), **headers}
         form = self.fill(self.spec["form"]) if "form" in self.spec else None
         query = self.fill(self.spec["query"]) if "query" in self.spec else None
         return self.open(method, url, data=form, headers=headers, query=query)
