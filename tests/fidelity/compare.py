@@ -124,7 +124,9 @@ def diff(
             else [f"{where}: {_type(expected)} recorded, {_type(actual)} from the mock"]
         )
     numbers = {_type(expected), _type(actual)} <= {"int", "number"}
-    if _type(expected) != _type(actual) and not numbers and key not in EPOCHS:
+    # null is a property without a value: whether one has a value is the data's, not the shape's
+    nullable = expected is None or actual is None
+    if _type(expected) != _type(actual) and not (numbers or nullable) and key not in EPOCHS:
         return [f"{where}: {_type(expected)} recorded, {_type(actual)} from the mock"]
     if isinstance(expected, dict):
         found = []
