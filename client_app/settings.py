@@ -301,7 +301,7 @@ def _check_redirect_uri(url: str) -> tuple[str, list[str]]:
         return url, problems
     parts = urlsplit(url)
     if parts.path == "":
-        # "https://app.example" → the tutorial's callback path.
+        # "https://app.example" → the callback path of Learn's Flask quickstart (/getAToken).
         return url + DEFAULT_REDIRECT_PATH, []
     if parts.path.rstrip("/") in {p.rstrip("/") for p in APP_ROUTES}:
         return url, [f"REDIRECT_URI's path must not be one of the app's pages, got {url!r}"]

@@ -1,8 +1,9 @@
 """The AADSTS catalogue: every Entra error the mock answers, as `Aadsts` entries (the
 number, the OAuth `error`, the HTTP status, the message template).
 
-Messages follow Microsoft Learn's error-code reference and real captures collected in
-shared/reference/entra-fidelity.md §5; codes users search for are the names here.
+Messages follow Microsoft Learn's error-code reference
+(https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes) and real
+answers quoted in public issues (cited below); codes users search for are the names here.
 An entry is raised as an `errors.EntraError`.
 """
 

@@ -15,7 +15,7 @@ from mock_entra.core.aadsts import AADSTS70003, AADSTS700016, AADSTS9002313
 from mock_entra.core.config import audience
 from mock_entra.core.config.tenants import tenant_of
 from mock_entra.core.errors import EntraError
-from mock_entra.core.faults import TokenContext, TokenFault
+from mock_entra.core.faults import Hook, TokenContext, TokenFault
 from mock_entra.core.forms import missing, required, single_values
 from mock_entra.core.grants import (
     authorization_code,
@@ -101,7 +101,7 @@ def token(rt: Runtime, req: TokenRequest) -> dict[str, Any]:
     grant = GRANTS.get(grant_type)
     if grant is None:
         raise EntraError(AADSTS70003, grant_type=grant_type)
-    if rt.faults.any("token"):  # a fault scenario in force: this request may be its target
+    if rt.faults.any(Hook.TOKEN):  # a fault scenario in force: this request may be its target
         _token_fault(rt, grant_type, params, client)
     return grant(rt, req, params, client)
 
@@ -119,7 +119,7 @@ def _token_fault(rt: Runtime, grant_type: str, params: dict[str, str], client: C
     tenant = user_tenant(rt.config, client, record.account) if record is not None else None
     user = tenant.user_by_id(record.account.oid) if tenant and record is not None else None
     fault = rt.faults.find(
-        "token", client_id=client.app.client_id, user=user, grant_type=grant_type
+        Hook.TOKEN, client_id=client.app.client_id, user=user, grant_type=grant_type
     )
     if fault is not None and isinstance(fault.scenario, TokenFault):
         context = TokenContext(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from mock_entra.core.faults import IdTokenFault, RedirectFault, TokenBodyFault
+from mock_entra.core.faults import Hook, IdTokenFault, RedirectFault, TokenBodyFault
 from mock_entra.core.runtime import Runtime
 from mock_entra.core.signin.consent import with_consented
 from mock_entra.core.tokens.claims import (
@@ -93,7 +93,7 @@ def user_tokens(
 
 def sign_id_token(rt: Runtime, claims: dict[str, Any], signin: SignIn, kid: str | None) -> str:
     """An ID token, signed as the fault scenario in force for this client says, if any."""
-    fault = rt.faults.find("id_token", client_id=signin.app.client_id, user=signin.user)
+    fault = rt.faults.find(Hook.ID_TOKEN, client_id=signin.app.client_id, user=signin.user)
     if fault is not None and isinstance(fault.scenario, IdTokenFault):
         return fault.scenario.sign(claims, rt.keys.active(kid))
     return rt.keys.sign(claims, kid=kid)
@@ -101,7 +101,7 @@ def sign_id_token(rt: Runtime, claims: dict[str, Any], signin: SignIn, kid: str 
 
 def shape_token_body(rt: Runtime, body: dict[str, Any], signin: SignIn) -> dict[str, Any]:
     """The token response as a fault scenario in force reshapes it (a missing field)."""
-    fault = rt.faults.find("token_body", client_id=signin.app.client_id, user=signin.user)
+    fault = rt.faults.find(Hook.TOKEN_BODY, client_id=signin.app.client_id, user=signin.user)
     if fault is not None and isinstance(fault.scenario, RedirectFault | TokenBodyFault):
         return fault.scenario.body(body)
     return body
