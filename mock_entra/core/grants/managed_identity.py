@@ -244,9 +244,8 @@ def issue_token(
         base_url=base_url,
         # A managed identity authenticates to Entra with a certificate the platform holds:
         # `appidacr`/`azpacr` "2" (Learn, "Access token claims reference"), not a secret's "1".
-        extra={**mirid, "appidacr": "2"}
-        if scopes.resource.app is None or scopes.resource.app.token_version == 1
-        else {**mirid, "azpacr": "2"},
+        client_acr="2",
+        extra=mirid,
     )
     return Issued(token, issue, resource, identity)
 
