@@ -33,7 +33,7 @@ from mock_entra.core.faults import Activation, switched_on
 from mock_entra.core.logline import OneLineFormatter
 from mock_entra.core.pki.state import StatePaths, ensure_state
 from mock_entra.core.runtime import fix_token_lifetime
-from mock_entra.core.store.sqlite import Store
+from mock_entra.core.store.sqlite import SqliteStore
 from mock_entra.info import info
 
 
@@ -228,7 +228,7 @@ class MockEntra:
     _tmp: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        self.store = Store(self.paths.store, now=time.time)
+        self.store = SqliteStore(self.paths.store, now=time.time)
         self.clock: OffsetClock = (
             OffsetClock(self.store) if self.admin_key else _NoControlsClock(self.store)
         )

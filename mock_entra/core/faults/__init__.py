@@ -52,7 +52,7 @@ from mock_entra.core.config import (
     TestUser,
 )
 from mock_entra.core.errors import EntraError, GraphError
-from mock_entra.core.store.sqlite import Store
+from mock_entra.core.store.backend import StoreBackend
 from mock_entra.core.tokens.signing import KeySet, SigningKey, segment
 
 DEFAULT_RETRY_AFTER = 5  # seconds; Entra and Graph both send small integers
@@ -656,7 +656,7 @@ class Faults:
     """The scenarios one mock honours: fixed ones from its config and, when `live` (its test
     controls are on), the shared store's, cached per process by version."""
 
-    store: Store
+    store: StoreBackend
     fixed: tuple[Activation, ...] = ()
     live: bool = False
     _version: str | None = field(default="(never read)", repr=False)
@@ -666,7 +666,9 @@ class Faults:
         self._cached = self.fixed
 
     @classmethod
-    def for_config(cls, config: MockConfig, store: Store, now: float, *, live: bool) -> Faults:
+    def for_config(
+        cls, config: MockConfig, store: StoreBackend, now: float, *, live: bool
+    ) -> Faults:
         return cls(store, from_settings(config.scenarios, now), live)
 
     def current(self) -> tuple[Activation, ...]:
@@ -736,7 +738,7 @@ class Faults:
 # -- setting them (the admin API, `MockEntra.scenario`, the interceptor) -----------------------
 
 
-def add(store: Store, activation: Activation) -> Activation:
+def add(store: StoreBackend, activation: Activation) -> Activation:
     """Switch a scenario on for every process sharing `store`; returns it with its id
     (`ScenarioError` when the store holds `Limits.max_scenarios` already)."""
     row = store.add_scenario(activation.to_json(), activation.times)
@@ -747,7 +749,7 @@ def add(store: Store, activation: Activation) -> Activation:
     return replace(activation, id=row)
 
 
-def listing(store: Store) -> list[dict[str, Any]]:
+def listing(store: StoreBackend) -> list[dict[str, Any]]:
     rows = []
     for row_id, text, remaining in store.scenarios():
         found = Activation.from_json(text, row_id)
@@ -758,7 +760,7 @@ def listing(store: Store) -> list[dict[str, Any]]:
 
 @contextlib.contextmanager
 def switched_on(
-    store: Store,
+    store: StoreBackend,
     now: float,
     name: str,
     *,
