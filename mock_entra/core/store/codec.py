@@ -195,16 +195,22 @@ def _make_decoder(hint: Any) -> Decode:
         origin is frozenset and len(args) == 1
     ):
         item, build = _decoder(args[0]), tuple if origin is tuple else frozenset
+        exact, _ = _exact(args[0])
 
         def sequence(value: Any, config: MockConfig) -> Any:
             if type(value) is not list:
                 raise _unreadable("a list", value)
-            return build(item(x, config) for x in value)
+            for x in value:  # strings (scopes, accounts' hashes): taken as they are
+                if type(x) is not exact:
+                    return build(item(x, config) for x in value)
+            return build(value)
 
         return sequence
     if dataclasses.is_dataclass(hint):
+        # A value of a field's exact scalar type (or None where allowed) is taken as it is,
+        # without a call: most fields are strings and numbers, and this is every request's.
         plan = [
-            (f.name, f.metadata.get(STORED_AS, f.name), _decoder(h), _has_default(f))
+            (f.name, f.metadata.get(STORED_AS, f.name), *_exact(h), _decoder(h), _has_default(f))
             for f, h in _fields(hint)
         ]
 
@@ -212,9 +218,12 @@ def _make_decoder(hint: Any) -> Decode:
             if type(value) is not dict:
                 raise _unreadable("an object", value)
             args = {}
-            for name, key, dec, optional in plan:
+            for name, key, exact, nullable, dec, optional in plan:
                 if key in value:
-                    args[name] = dec(value[key], config)
+                    v = value[key]
+                    args[name] = (
+                        v if type(v) is exact or (v is None and nullable) else dec(v, config)
+                    )
                 elif not optional:
                     raise Unreadable(f"{hint.__name__}: no {key!r}")
             try:
@@ -224,6 +233,17 @@ def _make_decoder(hint: Any) -> Decode:
 
         return record
     raise TypeError(f"the store cannot keep a {hint!r}")
+
+
+class _Never:
+    """A type no JSON value has."""
+
+
+def _exact(hint: Any) -> tuple[type, bool]:
+    """The scalar type a field's JSON value may be taken as, and whether None may be."""
+    inner = _optional(hint)
+    plain = hint if inner is None else inner
+    return (plain if plain in (str, int, bool) else _Never), inner is not None
 
 
 def _has_default(f: dataclasses.Field) -> bool:
