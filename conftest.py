@@ -10,7 +10,7 @@ spread over pytest-xdist workers, see `addopts`; each worker is a process of its
 | fixture | scope | what |
 |---|---|---|
 | `key_template` | session | a mock state dir (CA, TLS cert, signing keys) made once: copy it |
-| `mock_entra_server` | session | the plugin's live mock, its state started from `key_template` |
+| `_mock_entra_key_template` | session | `key_template`: the plugin's mock and interceptors use it |
 | `lab_playwright` | session | the one Playwright driver of the process |
 | `lab_browser` | session | the one Chromium of the process; the suites' `browser` is this one |
 | `pinned_browser` | function | factory: a Chromium of its own, trusting given SPKI pins |
@@ -24,7 +24,6 @@ Playwright refuses while the run's driver is up.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,9 +35,6 @@ pytest_plugins = ("pytester", "tests.selection", "tests.network_lock")
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Playwright
-
-    from mock_entra.core.config import MockConfig
-    from mock_entra.server import MockEntra
 
 
 CONTAINER_TESTS = "tests/containers/"  # everything under it is marked `docker`
@@ -104,6 +100,7 @@ SAME_WORKER = {
     "tests/mock_entra/test_graph_msgraph_sdk.py": "live_mock",
     "tests/mock_entra/test_msal_live.py": "live_mock",
     "tests/mock_entra/test_faults_live.py": "live_mock",
+    "tests/mock_entra/test_controls.py": "live_mock",
 }
 
 
@@ -145,26 +142,18 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 @pytest.fixture(scope="session")
 def key_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Scope: session. Keys and certificates made once; copy them into a state dir (with
-    `shutil.copytree(key_template, dest, ignore=shutil.ignore_patterns("store.sqlite3*"))`)
-    instead of making new ones (RSA generation is slow)."""
+    `mock_entra.pytest_plugin.copy_keys(key_template, dest)`) instead of making new ones (RSA
+    generation is slow)."""
     from mock_entra.core.pki.state import ensure_state
 
     return ensure_state(tmp_path_factory.mktemp("keys")).root
 
 
 @pytest.fixture(scope="session")
-def mock_entra_server(
-    mock_entra_config: MockConfig, tmp_path_factory: pytest.TempPathFactory, key_template: Path
-) -> Iterator[MockEntra]:
-    """Scope: session. The plugin's `mock_entra_server` (a live HTTPS mock, admin API on),
-    its state dir started from `key_template`: `lab_browser` trusts it without a launch of
-    its own."""
-    from mock_entra.server import MockEntra
-
-    state = tmp_path_factory.mktemp("mock-entra") / "state"
-    shutil.copytree(key_template, state, ignore=shutil.ignore_patterns("store.sqlite3*"))
-    with MockEntra.start(mock_entra_config, state_dir=state) as mock:
-        yield mock
+def _mock_entra_key_template(key_template: Path) -> Path:
+    """The plugin's key template is `key_template`: its `mock_entra_server` and
+    `mock_entra_intercept` serve the TLS key `lab_browser` trusts, and make no keys."""
+    return key_template
 
 
 @pytest.fixture(scope="session")

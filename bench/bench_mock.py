@@ -35,7 +35,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -53,6 +52,7 @@ from mock_entra.core.config import (
     DEFAULT_TENANT_ID,
 )
 from mock_entra.core.pki.state import ensure_state
+from mock_entra.ports import free_port
 
 TOKEN_BODY = urlencode(
     {
@@ -62,12 +62,6 @@ TOKEN_BODY = urlencode(
         "scope": "https://graph.microsoft.com/.default",
     }
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def serve_command(server: str, state: Path, port: int, workers: int) -> list[str]:

@@ -44,6 +44,7 @@ from urllib.parse import urlencode, urlsplit
 import requests
 
 from client_app.settings import ENV_VARIABLES
+from mock_entra.ports import free_port
 
 RSS_REQUESTS = 40_000
 # Slow clients: one byte a second, as a slowloris or a bad mobile link would.
@@ -54,13 +55,6 @@ PROBE_TIMEOUT = 10.0
 
 
 # -- processes ---------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    """A free TCP port on loopback."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def process_tree(pid: int) -> list[int]:

@@ -1,4 +1,6 @@
-"""client_app: the tutorial's confidential Flask web app, signing users in with Entra ID.
+"""client_app: a confidential Flask web app signing users in with Entra ID, as Learn's Python
+web app tutorial builds it (https://learn.microsoft.com/en-us/entra/identity-platform/
+tutorial-web-app-python-register-app).
 
 MSAL Python's auth-code flow (client secret on the server), Microsoft Graph `/me`, server-side
 sessions. It runs unchanged against real Entra and against the local mock; it talks to either

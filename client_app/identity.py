@@ -28,6 +28,7 @@ from msal.exceptions import MsalServiceError
 
 from client_app.errors import SignInError, idp_error_message
 from client_app.id_token import IdTokenValidator
+from client_app.managed_identity import ManagedIdentityAssertion
 from client_app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -108,6 +109,13 @@ class Identity:
         # Until when the IdP asked us to wait (its Retry-After): MSAL then answers from its
         # throttle cache without calling it, and without the header, so we remember it.
         self._busy_until = 0.0
+        # Secretless: the managed identity's token is the client assertion (one per app: its
+        # token is cached between requests).
+        self.credential: str | dict[str, Any] = settings.client_secret
+        if settings.secretless:
+            assert settings.managed_identity_client_id is not None
+            assertion = ManagedIdentityAssertion(settings.managed_identity_client_id, http)
+            self.credential = {"client_assertion": assertion}
 
     # -- MSAL plumbing -----------------------------------------------------------------
 
@@ -115,7 +123,7 @@ class Identity:
         try:
             return msal.ConfidentialClientApplication(
                 self.settings.client_id,
-                client_credential=self.settings.client_secret,
+                client_credential=self.credential,
                 authority=self.settings.authority,
                 token_cache=cache,
                 http_client=self.http,

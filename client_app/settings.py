@@ -60,6 +60,7 @@ ENV_VARIABLES = (
     "TENANT_ID",
     "CLIENT_ID",
     "CLIENT_SECRET",
+    "MANAGED_IDENTITY_CLIENT_ID",
     "AUTHORITY",
     "REDIRECT_URI",
     "POST_LOGOUT_REDIRECT_URI",
@@ -99,7 +100,8 @@ class Settings:
     client_id: str
     """CLIENT_ID: the app registration's application (client) id."""
     client_secret: str = field(repr=False)
-    """CLIENT_SECRET: the app's client secret (sent to the token endpoint only)."""
+    """CLIENT_SECRET: the app's client secret (sent to the token endpoint only); empty when
+    the app is secretless (`managed_identity_client_id`)."""
     authority: str
     """AUTHORITY: `https://login.microsoftonline.com/<TENANT_ID>` or the mock's authority."""
     redirect_uri: str
@@ -129,6 +131,15 @@ class Settings:
     """LOG_LEVEL: DEBUG, INFO, WARNING, ERROR or CRITICAL."""
     http_timeout: float = 10.0
     """HTTP_TIMEOUT: seconds allowed for each outgoing HTTP call (1 to 120)."""
+    managed_identity_client_id: str | None = None
+    """MANAGED_IDENTITY_CLIENT_ID: with no CLIENT_SECRET, the client id of the user-assigned
+    managed identity whose token is the app's client assertion (secretless: the app
+    registration has a federated credential trusting it). Its token comes from the platform
+    (IDENTITY_ENDPOINT and IDENTITY_HEADER on App Service, else IMDS)."""
+
+    @property
+    def secretless(self) -> bool:
+        return not self.client_secret and self.managed_identity_client_id is not None
 
     @property
     def instance_discovery(self) -> bool:
@@ -179,7 +190,14 @@ class Settings:
 
         tenant_id = required("TENANT_ID")
         client_id = required("CLIENT_ID")
-        client_secret = required("CLIENT_SECRET")
+        # No secret at all (secretless): the managed identity's token is the credential.
+        managed_identity = get("MANAGED_IDENTITY_CLIENT_ID") or None
+        client_secret = get("CLIENT_SECRET") if managed_identity else required("CLIENT_SECRET")
+        if managed_identity and not GUID.match(managed_identity):
+            problems.append(
+                f"MANAGED_IDENTITY_CLIENT_ID must be a GUID (the identity's client id), "
+                f"got {managed_identity!r:.60}"
+            )
 
         authority = get("AUTHORITY").rstrip("/")
         if not authority and tenant_id:
@@ -270,6 +288,7 @@ class Settings:
             response_mode=response_mode,  # type: ignore[arg-type]  # checked above
             log_level=log_level,
             http_timeout=http_timeout,
+            managed_identity_client_id=managed_identity,
         )
 
 
@@ -301,7 +320,7 @@ def _check_redirect_uri(url: str) -> tuple[str, list[str]]:
         return url, problems
     parts = urlsplit(url)
     if parts.path == "":
-        # "https://app.example" → the tutorial's callback path.
+        # "https://app.example" → the callback path of Learn's Flask quickstart (/getAToken).
         return url + DEFAULT_REDIRECT_PATH, []
     if parts.path.rstrip("/") in {p.rstrip("/") for p in APP_ROUTES}:
         return url, [f"REDIRECT_URI's path must not be one of the app's pages, got {url!r}"]

@@ -13,7 +13,6 @@ import contextlib
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -35,13 +34,6 @@ READY_TIMEOUT = 30.0
 APP_VARIABLES = ENV_VARIABLES
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port that is free right now (the OS picks it)."""
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
-
-
 class StackError(RuntimeError):
     """The mock or the app did not come up; the message carries the app's log tail."""
 
@@ -60,6 +52,7 @@ class LocalStack:
     def start(cls, workdir: Path) -> LocalStack:
         """Start the mock and the app under `workdir` (state, sessions, logs)."""
         from mock_entra import DEFAULT_CONFIG, MockEntra, with_redirect_uris
+        from mock_entra.ports import free_port
 
         port = free_port()
         app_url = f"http://localhost:{port}"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Deploy entra-lab's client app to Azure App Service (Web App for Containers): the tutorial's
-# Azure path, as one command a user runs once, and can run again (every step checks first).
+# Deploy entra-lab's client app to Azure App Service (Web App for Containers) with `az`
+# commands, as one command a user runs once, and can run again (every step checks first).
 #
 #   deploy/azure.sh --resource-group RG --location westeurope --registry myacr --app my-app \
 #     --tenant-id GUID --client-id GUID [--client-secret-file FILE] [--key-vault VAULT] \

@@ -9,28 +9,34 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import multiprocessing
 import os
+import signal
 import socket
 import sys
 import time
 from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
 from mock_entra.core.config import DEFAULT_CONFIG, ConfigError, MockConfig, load_config
 from mock_entra.core.pki.state import StateDirError, StatePaths, ensure_state
 from mock_entra.info import (
+    ManagedIdentityInfo,
     ServerStatus,
     ServingRecord,
     find_state,
+    identity_header,
     info,
+    read_identity_header,
     read_serving,
     remove_serving,
     server_status,
     summary_text,
     write_serving,
 )
-from mock_entra.server import ServeOptions, public_host, serve
+from mock_entra.server import ServeOptions, exit_with_parent, public_host, serve
 from mock_entra.web.hosts import Hosts, PublicUrlError, parse_public_url
 
 DEFAULT_STATE_DIR = ".mock-entra"
@@ -121,6 +127,23 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
         action=argparse.BooleanOptionalAction,
         default=False,
         help="log one line per request to stderr, secrets redacted (default: off)",
+    )
+    parser.add_argument(
+        "--managed-identity-port",
+        type=int,
+        default=_env_int("MOCK_ENTRA_MANAGED_IDENTITY_PORT"),
+        metavar="PORT",
+        help="also serve the managed identity endpoints (App Service's /msi/token, IMDS's "
+        "/metadata/identity/oauth2/token) over plain HTTP on --host at PORT (default: off; env "
+        "MOCK_ENTRA_MANAGED_IDENTITY_PORT); `info --json` shows IDENTITY_ENDPOINT and "
+        "IDENTITY_HEADER",
+    )
+    parser.add_argument(
+        "--managed-identity-header",
+        default=os.environ.get("MOCK_ENTRA_MANAGED_IDENTITY_HEADER") or None,
+        metavar="SECRET",
+        help="the X-IDENTITY-HEADER value /msi/token wants (default: a random one kept in the "
+        "state dir; env MOCK_ENTRA_MANAGED_IDENTITY_HEADER)",
     )
 
 
@@ -300,6 +323,13 @@ def _info(args: argparse.Namespace) -> int:
         target = _InfoTarget.of(args, paths)  # a server starting meanwhile records itself
         status = target.status(paths)
     config_file = target.config_file
+    mi_port = target.served.managed_identity_port if target.served else None
+    mi_header = read_identity_header(paths.root) if mi_port else None
+    managed_identity = (
+        ManagedIdentityInfo.of(public_host(target.served.host), mi_port, mi_header)
+        if target.served and mi_port and mi_header
+        else None
+    )
     data = info(
         target.config,
         paths,
@@ -307,6 +337,7 @@ def _info(args: argparse.Namespace) -> int:
         args.admin_key,
         config_file=str(Path(config_file).resolve()) if config_file else None,
         admin_api=target.served.admin_api if target.served else None,
+        managed_identity=managed_identity,
     )
     if args.json:
         print(json.dumps({**data, "server_running": status.running}, indent=2))
@@ -343,6 +374,79 @@ def _build_app(
         config, state_dir=state_dir, admin_key=admin_key, access_log=access_log, hosts=hosts
     )
     return BufferedWSGI(mock)
+
+
+@dataclass(frozen=True)
+class ManagedIdentityOptions:
+    """`serve --managed-identity-port`: where the managed identity endpoints listen (plain
+    HTTP, `web.managed_identity`) and the `X-IDENTITY-HEADER` they want."""
+
+    host: str
+    port: int
+    identity_header: str
+
+
+def start_managed_identity(
+    config: MockConfig,
+    state_root: Path,
+    admin_key: str | None,
+    options: ManagedIdentityOptions,
+    base_url: str,
+) -> BaseProcess:
+    """The managed identity endpoints in a process of their own (granian serves one app,
+    over TLS), on the same state dir (keys, store, clock) as the HTTPS mock. The port is
+    bound here, before the fork: a taken port is an `OSError` now, not a dead child later."""
+    from mock_entra.web.managed_identity import make_managed_identity_server
+
+    server = make_managed_identity_server(None, options.host, options.port)
+    # fork: the child inherits the bound socket; nothing else runs threads yet.
+    context = multiprocessing.get_context("fork")
+    process = context.Process(
+        target=_run_managed_identity,
+        args=(
+            server,
+            config,
+            state_root,
+            admin_key,
+            options.identity_header,
+            base_url,
+            os.getpid(),
+        ),
+        name="mock-entra-managed-identity",
+        daemon=True,
+    )
+    process.start()
+    server.server_close()  # the child has it
+    return process
+
+
+def _run_managed_identity(
+    server: Any,
+    config: MockConfig,
+    state_root: Path,
+    admin_key: str | None,
+    header: str,
+    base_url: str,
+    parent: int,
+) -> None:
+    from mock_entra.core.runtime import open_runtime
+    from mock_entra.web.managed_identity import ManagedIdentityApp
+
+    exit_with_parent(parent)
+    for signum in (signal.SIGINT, signal.SIGTERM):  # a terminal's Ctrl-C: the parent stops us
+        signal.signal(signum, signal.SIG_DFL if signum == signal.SIGTERM else signal.SIG_IGN)
+    runtime = open_runtime(config, state_dir=state_root, admin_key=admin_key)
+    server.set_app(ManagedIdentityApp(runtime, identity_header=header, base_url=base_url))
+    server.serve_forever()
+
+
+def stop_process(process: BaseProcess) -> None:
+    if process.is_alive():
+        process.terminate()
+        process.join(5)
+        if process.is_alive():
+            process.kill()
+            process.join()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -410,11 +514,38 @@ def _serve(args: argparse.Namespace, config: MockConfig) -> int:
         base_url=base_url,
         config_file=args.config,
         admin_api=args.admin_key is not None,
+        managed_identity_port=args.managed_identity_port,
     )
     try:
         write_serving(paths, record)  # for `mock-entra info`; never the admin key
     except OSError as error:  # read-only, full
         raise StateDirError(paths.root, error) from error
+    # After serving.json is written: the identity process checks the state dir as it opens
+    # it, and would sweep away a half-written file of ours as a stale one.
+    identity = None
+    if args.managed_identity_port:
+        mi = ManagedIdentityOptions(
+            args.host,
+            args.managed_identity_port,
+            identity_header(paths.root, args.managed_identity_header),
+        )
+        try:
+            identity = start_managed_identity(config, paths.root, args.admin_key, mi, base_url)
+        except OSError as exc:
+            print(
+                f"mock-entra: cannot listen on {args.host}:{args.managed_identity_port} for the "
+                f"managed identity endpoints: {exc.strerror}. Choose another "
+                "--managed-identity-port.",
+                file=sys.stderr,
+            )
+            remove_serving(paths, record)
+            return 1
+        print(
+            f"mock-entra: managed identity endpoints on http://{public_host(args.host)}:"
+            f"{args.managed_identity_port} (/msi/token, /metadata/identity/oauth2/token)",
+            file=sys.stderr,
+            flush=True,
+        )
     try:
         serve(build, paths, options, announce)  # opens the store: maybe `StateDirError`
     except StateDirError:
@@ -427,6 +558,8 @@ def _serve(args: argparse.Namespace, config: MockConfig) -> int:
         )
         return 1
     finally:
+        if identity is not None:
+            stop_process(identity)
         remove_serving(paths, record)
     return 0
 

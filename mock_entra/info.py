@@ -34,6 +34,7 @@ def info(
     *,
     config_file: str | None = None,
     admin_api: bool | None = None,
+    managed_identity: ManagedIdentityInfo | None = None,
 ) -> dict[str, Any]:
     """What a client needs (`mock-entra info --json`); the key names are a contract.
 
@@ -42,6 +43,7 @@ def info(
     it serves (None: the embedded defaults)."""
     tenant = config.default_tenant
     app = tenant.apps[0] if tenant.apps else None  # a tenant may have none: keys stay, empty
+    extra = {"managed_identity": asdict(managed_identity)} if managed_identity else {}
     return {
         "authority": f"{base_url}/{tenant.tenant_id}",
         "tenant_id": tenant.tenant_id,
@@ -60,7 +62,48 @@ def info(
         "admin_key": admin_key,
         "admin_api": admin_api,
         "config_file": config_file,
+        **extra,
     }
+
+
+# --- the managed identity endpoints --------------------------------------------------------
+
+IDENTITY_HEADER_FILE = "identity_header"  # in the state dir, private: what `info` shows
+
+
+@dataclass(frozen=True)
+class ManagedIdentityInfo:
+    """What code needs to get managed identity tokens from the mock (`info`'s
+    `managed_identity`): App Service's `IDENTITY_ENDPOINT` and `IDENTITY_HEADER`, and IMDS's
+    host for `AZURE_POD_IDENTITY_AUTHORITY_HOST`."""
+
+    identity_endpoint: str
+    identity_header: str
+    imds_host: str
+
+    @classmethod
+    def of(cls, host: str, port: int, header: str) -> ManagedIdentityInfo:
+        base = f"http://{host}:{port}"
+        return cls(f"{base}/msi/token", header, base)
+
+
+def identity_header(root: Path, given: str | None = None) -> str:
+    """The `X-IDENTITY-HEADER` value (App Service's `IDENTITY_HEADER`): `given`, else the one
+    kept in the state dir, else a new random one. Kept (a private file) so that
+    `mock-entra info` can tell clients; the admin key, by contrast, is never written."""
+    import secrets
+
+    value = given or read_identity_header(root) or secrets.token_urlsafe(32)
+    if read_identity_header(root) != value:
+        write_atomic(root / IDENTITY_HEADER_FILE, value.encode(), 0o600)
+    return value
+
+
+def read_identity_header(root: Path) -> str | None:
+    try:
+        return (root / IDENTITY_HEADER_FILE).read_text().strip() or None
+    except OSError:
+        return None
 
 
 # --- what a running `mock-entra serve` serves ----------------------------------------------------
@@ -80,14 +123,24 @@ class ServingRecord:
     config_file: str | None  # absolute path; None: the embedded defaults
     admin_api: bool
     started: str  # ISO 8601, UTC
+    managed_identity_port: int | None = None  # `--managed-identity-port`, when on
 
     @classmethod
     def now(
-        cls, *, host: str, port: int, base_url: str, config_file: str | None, admin_api: bool
+        cls,
+        *,
+        host: str,
+        port: int,
+        base_url: str,
+        config_file: str | None,
+        admin_api: bool,
+        managed_identity_port: int | None = None,
     ) -> ServingRecord:
         started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         config = str(Path(config_file).resolve()) if config_file else None
-        return cls(os.getpid(), host, port, base_url, config, admin_api, started)
+        return cls(
+            os.getpid(), host, port, base_url, config, admin_api, started, managed_identity_port
+        )
 
 
 def write_serving(paths: StatePaths, record: ServingRecord) -> None:
@@ -114,6 +167,11 @@ def read_serving(paths: StatePaths, *, alive_only: bool = True) -> ServingRecord
             config_file=None if raw["config_file"] is None else str(raw["config_file"]),
             admin_api=bool(raw["admin_api"]),
             started=str(raw["started"]),
+            managed_identity_port=(
+                None
+                if raw.get("managed_identity_port") is None
+                else int(raw["managed_identity_port"])
+            ),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None

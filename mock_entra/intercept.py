@@ -13,21 +13,18 @@ production authority works offline, with no config change::
 
 from __future__ import annotations
 
-import contextlib
 import html
 import re
 import tempfile
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import requests
 import responses
 
+from mock_entra.controls import MockControls
 from mock_entra.core.clock import Clock, FixedClock
 from mock_entra.core.config import DEFAULT_CONFIG, MockConfig
-from mock_entra.core.faults import Activation, switched_on
-from mock_entra.core.runtime import fix_token_lifetime
 from mock_entra.web.hosts import Hosts
 from mock_entra.web.wsgi import create_app
 
@@ -40,8 +37,9 @@ _HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
-class MockEntraInterceptor:
-    """Routes Entra's and Graph's production hosts to an in-process mock."""
+class MockEntraInterceptor(MockControls):
+    """Routes Entra's and Graph's production hosts to an in-process mock; its test controls
+    (`requests`, `reset`, `scenario`, ...) are `MockControls`' (inherited), as `MockEntra`'s are."""
 
     def __init__(
         self,
@@ -69,6 +67,7 @@ class MockEntraInterceptor:
             hosts=Hosts.of(hosts, port=443),
         )
         self.runtime = self.app.runtime
+        self.store = self.runtime.store
         self.hosts = hosts
         self.calls: list[requests.PreparedRequest] = []
         self._mock = responses.RequestsMock(assert_all_requests_are_fired=False)
@@ -94,43 +93,8 @@ class MockEntraInterceptor:
         return response.status_code, headers, response.get_data()
 
     @property
-    def tenant_id(self) -> str:
-        return self.config.default_tenant.tenant_id
-
-    @property
     def authority(self) -> str:
         return f"https://{LOGIN_HOST}/{self.tenant_id}"
-
-    def requests(self) -> list[dict[str, Any]]:
-        return self.runtime.store.requests()
-
-    def reset(self) -> None:
-        self.runtime.store.reset()
-
-    def scenario(
-        self,
-        name: str,
-        *,
-        client_id: str | None = None,
-        user: str | None = None,
-        times: int | None = None,
-        seconds: float | None = None,
-    ) -> contextlib.AbstractContextManager[Activation]:
-        """A fault scenario in force inside the `with` block (see `MockEntra.scenario`)."""
-        return switched_on(
-            self.runtime.store,
-            self.clock.now(),
-            name,
-            client_id=client_id,
-            user=user,
-            times=times,
-            seconds=seconds,
-        )
-
-    def set_access_token_lifetime(self, seconds: int | None) -> None:
-        """Fix the lifetime of the access tokens issued from now on (None: as configured; 1 s to
-        one day, else ValueError)."""
-        fix_token_lifetime(self.runtime.store, seconds)
 
     def sign_in(
         self, auth_uri: str, username: str, password: str, *, consent: bool = True

@@ -43,16 +43,39 @@ def mock_entra_config() -> MockConfig:
     return DEFAULT_CONFIG
 
 
-@pytest.fixture(scope="session")
-def mock_entra_server(
-    mock_entra_config: MockConfig, tmp_path_factory: pytest.TempPathFactory
+def copy_keys(key_template: Path, state_dir: Path) -> Path:
+    """`state_dir`, made a copy of `key_template`'s CA, TLS and signing keys with no store:
+    a mock started on it makes no RSA keys and serves the template's TLS key."""
+    shutil.copytree(key_template, state_dir, ignore=shutil.ignore_patterns("store.sqlite3*"))
+    return state_dir
+
+
+@contextlib.contextmanager
+def live_mock(
+    config: MockConfig, key_template: Path, workdir: Path, **options: Any
 ) -> Iterator[MockEntra]:
-    """A live mock over HTTPS on an ephemeral port, one per session, admin API on.
-    Trust it with `mock.ca_bundle` (system CAs + the mock's CA)."""
+    """A live mock (`MockEntra.start(config, **options)`, admin API on) on a state dir under
+    `workdir` copied from `key_template`; stopped on leaving the `with`. What
+    `mock_entra_server` runs, for a test module that needs a second server (another config,
+    more workers)."""
     from mock_entra.server import MockEntra
 
-    state = tmp_path_factory.mktemp("mock-entra")
-    with MockEntra.start(mock_entra_config, state_dir=state) as mock:
+    state = copy_keys(key_template, workdir / "state")
+    with MockEntra.start(config, state_dir=state, **options) as mock:
+        yield mock
+
+
+@pytest.fixture(scope="session")
+def mock_entra_server(
+    mock_entra_config: MockConfig,
+    _mock_entra_key_template: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[MockEntra]:
+    """A live mock over HTTPS on an ephemeral port, one per session, admin API on, its keys
+    the session's (`_mock_entra_key_template`). Trust it with `mock.ca_bundle` (system CAs +
+    the mock's CA)."""
+    workdir = tmp_path_factory.mktemp("mock-entra")
+    with live_mock(mock_entra_config, _mock_entra_key_template, workdir) as mock:
         yield mock
 
 
@@ -65,8 +88,9 @@ def mock_entra(mock_entra_server: MockEntra) -> MockEntra:
 
 @pytest.fixture(scope="session")
 def _mock_entra_key_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A state dir (CA, TLS and signing keys) made once per session: each test's interceptor
-    starts from a copy, with a store of its own, instead of making five RSA keys."""
+    """A state dir (CA, TLS and signing keys) made once per session: the session's server and
+    each test's interceptor start from a copy, with a store of its own, instead of making five
+    RSA keys. Override it to share keys made elsewhere (the repository's `key_template`)."""
     from mock_entra.core.pki.state import ensure_state
 
     return ensure_state(tmp_path_factory.mktemp("mock-entra-keys")).root
@@ -81,10 +105,7 @@ def mock_entra_intercept(
     an empty store; the keys are the session's."""
     from mock_entra.intercept import MockEntraInterceptor
 
-    state = tmp_path / "mock-entra-state"
-    shutil.copytree(
-        _mock_entra_key_template, state, ignore=shutil.ignore_patterns("store.sqlite3*")
-    )
+    state = copy_keys(_mock_entra_key_template, tmp_path / "mock-entra-state")
     with MockEntraInterceptor(mock_entra_config, state_dir=state) as interceptor:
         yield interceptor
 

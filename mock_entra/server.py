@@ -16,7 +16,6 @@ import multiprocessing
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,15 +25,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
+from mock_entra.controls import MockControls
 from mock_entra.core.clock import OffsetClock
 from mock_entra.core.config import DEFAULT_CONFIG, MockConfig, config_to_dict
-from mock_entra.core.faults import Activation, switched_on
 from mock_entra.core.logline import OneLineFormatter
 from mock_entra.core.pki.state import StatePaths, ensure_state
-from mock_entra.core.runtime import fix_token_lifetime
 from mock_entra.core.store.sqlite import SqliteStore
-from mock_entra.info import info
+from mock_entra.info import ManagedIdentityInfo, info, read_identity_header
+from mock_entra.ports import free_port
 
 
 @dataclass(frozen=True)
@@ -198,18 +198,12 @@ class _NoControlsClock(OffsetClock):
         raise MockControlError("clock.advance()")
 
 
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
-
-
 def public_host(host: str) -> str:
     return "localhost" if host in ("127.0.0.1", "0.0.0.0", "::", "::1", "") else host
 
 
 @dataclass
-class MockEntra:
+class MockEntra(MockControls):
     """A running mock (a `mock-entra serve` process on an ephemeral port) and its state.
 
     Example::
@@ -226,6 +220,8 @@ class MockEntra:
     admin_key: str | None
     process: subprocess.Popen | None = None
     _tmp: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
+    # `serve --managed-identity-port`: the plain-HTTP port of the managed identity endpoints.
+    managed_identity_port: int | None = None
 
     def __post_init__(self) -> None:
         self.store = SqliteStore(self.paths.store, now=time.time)
@@ -239,10 +235,6 @@ class MockEntra:
             raise MockControlError(what)
 
     # -- what clients need ------------------------------------------------------------------
-
-    @property
-    def tenant_id(self) -> str:
-        return self.config.default_tenant.tenant_id
 
     @property
     def authority(self) -> str:
@@ -272,56 +264,20 @@ class MockEntra:
             self.admin_key,
             config_file=config_file,
             admin_api=self.admin_key is not None,
+            managed_identity=self.managed_identity,
         )
 
-    # -- test controls (straight to the shared store) ---------------------------------------
+    @property
+    def managed_identity(self) -> ManagedIdentityInfo | None:
+        """Where the managed identity endpoints answer (`start(managed_identity=True)`)."""
+        header = read_identity_header(self.paths.root)
+        if not self.managed_identity_port or not header:
+            return None
+        host = urlsplit(self.base_url).hostname or "localhost"
+        return ManagedIdentityInfo.of(host, self.managed_identity_port, header)
 
-    def requests(self) -> list[dict[str, Any]]:
-        """The request log: method, path, query, form (secrets redacted), headers, status."""
-        return self.store.requests()
-
-    def set_access_token_lifetime(self, seconds: int | None) -> None:
-        """Fix the lifetime of the access tokens issued from now on (None: as configured; 1 s to
-        one day, else ValueError).
-        Under 300 s, MSAL treats a token as expired and refreshes on the next silent call."""
-        self._require_controls("set_access_token_lifetime()")
-        fix_token_lifetime(self.store, seconds)
-
-    def scenario(
-        self,
-        name: str,
-        *,
-        client_id: str | None = None,
-        user: str | None = None,
-        times: int | None = None,
-        seconds: float | None = None,
-    ) -> contextlib.AbstractContextManager[Activation]:
-        """A fault scenario (docs/scenarios.md) in force inside the `with` block, for one
-        client id, one user (username or object id), the next `times` matching requests, or
-        all of them; cleared on exit. Every worker process sees it at its next request::
-
-            with mock.scenario("id_token.wrong_iss", client_id=CLIENT_ID, times=1):
-                ...  # the next ID token for CLIENT_ID names another issuer
-        """
-        self._require_controls("scenario()")
-        return switched_on(
-            self.store,
-            self.clock.now(),
-            name,
-            client_id=client_id,
-            user=user,
-            times=times,
-            seconds=seconds,
-        )
-
-    def clear_scenarios(self) -> None:
-        """Clear every scenario set at run time (the config file's stay in force)."""
-        self._require_controls("clear_scenarios()")
-        self.store.delete_scenarios()
-
-    def reset(self) -> None:
-        """Forget codes, tokens, sessions, consents, the log and the clock offset."""
-        self.store.reset()
+    # The test controls (`requests`, `reset`, `scenario`, ...) are inherited from
+    # `MockControls`: straight to the store the worker processes share.
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -336,8 +292,10 @@ class MockEntra:
         workers: int = 1,
         access_log: bool = False,
         timeout: float = 20,
+        managed_identity: bool = False,
     ) -> MockEntra:
-        """Start `mock-entra serve` on an ephemeral port and wait until it answers."""
+        """Start `mock-entra serve` on an ephemeral port and wait until it answers; with
+        `managed_identity`, its managed identity endpoints too (`mock.managed_identity`)."""
         tmp = None
         if state_dir is None:
             tmp = tempfile.TemporaryDirectory(prefix="mock-entra-")
@@ -348,7 +306,7 @@ class MockEntra:
         admin_key = secrets.token_urlsafe(24) if admin else None
         env = {**os.environ, "MOCK_ENTRA_ADMIN_KEY": admin_key or ""}
         for attempt in range(3):  # the free port may be taken before the server binds it
-            port = _free_port(host)
+            port = free_port(host)
             command = [
                 sys.executable,
                 "-m",
@@ -366,9 +324,12 @@ class MockEntra:
                 str(workers),
                 "--access-log" if access_log else "--no-access-log",
             ]
+            mi_port = free_port(host) if managed_identity else None
+            if mi_port:
+                command += ["--managed-identity-port", str(mi_port)]
             process = subprocess.Popen(command, env=env)
             base_url = f"https://{public_host(host)}:{port}"
-            mock = cls(config, paths, base_url, admin_key, process, tmp)
+            mock = cls(config, paths, base_url, admin_key, process, tmp, mi_port)
             try:
                 mock.wait_ready(timeout)
             except RuntimeError:

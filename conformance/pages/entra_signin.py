@@ -1,10 +1,11 @@
 """One page object for Entra's sign-in pages: the mock's and login.microsoftonline.com's.
 
-Both serve the same DOM contract (shared/reference/entra-fidelity.md §6.1, the ids Microsoft's
-own MSAL.js and PowerApps automation use). `sign_in` is a small state machine: it waits for
-whichever view comes next (username, password, "Stay signed in?", consent, account picker,
-error page, or back at the app) and takes the user's step, so it copes with SSO, pickers and
-optional interrupts in any order. It fails with the page's AADSTS text and a screenshot.
+Both serve the same DOM contract: the element ids of login.microsoftonline.com's pages that
+browser automation of them relies on (`#i0116`, `#i0118`, `#idSIButton9`, ...). `sign_in` is
+a small state machine: it waits for whichever view comes next (username, password, "Stay
+signed in?", consent, account picker, error page, or back at the app) and takes the user's
+step, so it copes with SSO, pickers and optional interrupts in any order. It fails with the
+page's AADSTS text and a screenshot.
 
 Pitfall handled here: the real username view holds a hidden, off-screen `#i0118` for
 autofill; typing into it does nothing. The password view is recognised by

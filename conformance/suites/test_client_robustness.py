@@ -57,7 +57,8 @@ FAILING_TOKEN_ENDPOINT = {
 }
 TOKEN_TIMEOUT = 4  # the stack's app gives up after HTTP_TIMEOUT=3 seconds
 # MSAL answers the token requests that follow a 5xx or 429 from its throttle cache, without
-# calling the endpoint, for Retry-After seconds, else 5 (entra-fidelity, "MSAL caches HTTP"):
+# calling the endpoint, for Retry-After seconds, else 5 (AzureAD/microsoft-authentication-
+# library-for-python, msal/throttled_http_client.py, `RetryAfterParser`):
 # the next scenario waits that out, so that its own faulty answer is the one the app sees.
 MSAL_THROTTLE_DEFAULT = 5
 # These wait out the app's whole HTTP timeout, or MSAL's 5-second window after a 5xx without

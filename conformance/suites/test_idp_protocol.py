@@ -1,6 +1,7 @@
 """The identity provider speaks Entra ID v2.0: discovery, keys, the auth-code + PKCE flow
 driven by MSAL in the test process, the tokens' shape, refresh, client credentials, and the
-AADSTS codes Entra answers to broken requests (shared/reference/entra-fidelity.md §1-§5).
+AADSTS codes Entra answers to broken requests (https://learn.microsoft.com/en-us/entra/identity-platform/v2-protocols-oidc,
+https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes).
 
 Runs unchanged against the mock and a real tenant. The browser only signs the user in; the
 authorization response is caught before it reaches the app (`RedirectCatcher`), so the
@@ -35,7 +36,8 @@ from conformance.trust import TrustingSession
 SCOPES = ["User.Read"]
 GUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 GRAPH_AUDIENCES = ("00000003-0000-0000-c000-000000000000", "https://graph.microsoft.com")
-# v2.0 ID token claims of an auth-code sign-in with openid+profile (entra-fidelity §4.2).
+# v2.0 ID token claims of an auth-code sign-in with openid+profile
+# (https://learn.microsoft.com/en-us/entra/identity-platform/id-token-claims-reference).
 ID_TOKEN_CLAIMS = {
     "aud", "iss", "iat", "nbf", "exp", "name", "nonce", "oid", "preferred_username",
     "rh", "sid", "sub", "tid", "uti", "ver",
@@ -106,7 +108,7 @@ def assert_entra_error(
     status: int, body: dict[str, Any], *, http_status: int, error: str, code: int
 ) -> None:
     """Entra's token-endpoint error JSON: status, `error`, `error_codes` and the description
-    starting with the AADSTS code (entra-fidelity §5.1)."""
+    starting with the AADSTS code (https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes)."""
     assert status == http_status, body
     assert body.get("error") == error, body
     assert code in body.get("error_codes", []), body
@@ -276,7 +278,8 @@ def test_auth_code_flow_with_pkce_returns_access_id_and_refresh_tokens(
     assert {"code", "state", "client_info"} <= set(code_flow.response)
     assert result["token_type"] == "Bearer"
     assert {"access_token", "id_token", "refresh_token"} <= set(result)
-    # MSAL treats anything under 5 minutes as already expired (entra-fidelity §0.6).
+    # MSAL treats anything under 5 minutes as already expired (MSAL Python's
+    # msal/application.py: `if expires_in < 5*60:  # Then consider it expired`).
     assert int(result["expires_in"]) >= 300
     assert "User.Read" in result["scope"].split()
 
@@ -750,7 +753,8 @@ def test_a_localhost_redirect_uri_matches_on_any_port(
 def test_metadata_and_keys_are_served_to_any_origin(
     target: Target, discovery: dict[str, Any], http: TrustingSession
 ) -> None:
-    """A single-page app reads discovery and JWKS cross-origin (CORS `*`, entra-fidelity §1.1)."""
+    """A single-page app reads discovery and JWKS cross-origin (CORS `*`, as
+    login.microsoftonline.com answers: MSAL.js fetches both from the page)."""
     origin = {"Origin": "https://spa.example"}
     for url in (target.discovery_url, discovery["jwks_uri"]):
         response = http.get(url, headers=origin)

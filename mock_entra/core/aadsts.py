@@ -1,8 +1,9 @@
 """The AADSTS catalogue: every Entra error the mock answers, as `Aadsts` entries (the
 number, the OAuth `error`, the HTTP status, the message template).
 
-Messages follow Microsoft Learn's error-code reference and real captures collected in
-shared/reference/entra-fidelity.md §5; codes users search for are the names here.
+Messages follow Microsoft Learn's error-code reference
+(https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes) and real
+answers quoted in public issues (cited below); codes users search for are the names here.
 An entry is raised as an `errors.EntraError`.
 """
 
@@ -467,4 +468,43 @@ AADSTS90055 = _E(
     "temporarily_unavailable",
     429,
     "There are too many incoming requests. Please try again later.",
+)
+
+# Workload identity federation (a `client_assertion` from another issuer, matched against the
+# app's federated identity credentials): Entra's answers as quoted in public issues —
+# 700211 Azure/azure-workload-identity#1350 (401), 700213 Azure/azure-workload-identity#1200,
+# 7000272 Azure/azure-workload-identity#1232. 700212 (the audience) follows their pattern; no
+# public capture of its text was found.
+_FIC_DOC = "https://learn.microsoft.com/entra/workload-id/workload-identity-federation"
+AADSTS700211 = _E(
+    700211,
+    "invalid_client",
+    401,
+    "No matching federated identity record found for presented assertion issuer '{issuer}'. "
+    "Please check your federated identity credential Subject, Audience and Issuer against the "
+    "presented assertion. " + _FIC_DOC,
+)
+AADSTS700212 = _E(
+    700212,
+    "invalid_client",
+    401,
+    "No matching federated identity record found for presented assertion audience "
+    "'{audience}'. Please check your federated identity credential Subject, Audience and "
+    "Issuer against the presented assertion. " + _FIC_DOC,
+)
+AADSTS700213 = _E(
+    700213,
+    "invalid_client",
+    401,
+    "No matching federated identity record found for presented assertion subject '{subject}'. "
+    "Check your federated identity credential Subject, Audience and Issuer against the "
+    "presented assertion. " + _FIC_DOC,
+)
+AADSTS7000272 = _E(
+    7000272,
+    "invalid_client",
+    401,
+    "The certificate with identifier {kid} used to sign the federated credential could not be "
+    "found in the metadata of identity provider {issuer}. Please validate that your Identity "
+    "Provider's metadata exposes the key used to sign the incoming token.",
 )

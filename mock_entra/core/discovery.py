@@ -1,5 +1,7 @@
 """Entra's discovery documents (OIDC metadata v2 and v1) and the clouds MSAL's instance
-discovery knows, as plain data (entra-fidelity §1, §2, §4.4)."""
+discovery knows, as plain data
+(https://learn.microsoft.com/en-us/entra/identity-platform/v2-protocols-oidc; the clouds as
+MSAL Python's msal/authority.py lists them)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from mock_entra.core.clock import Clock, OffsetClock, SystemClock
 from mock_entra.core.config import MockConfig, Tenant
-from mock_entra.core.faults import Faults, KeyRotation
+from mock_entra.core.faults import Faults, Hook, KeyRotation
 from mock_entra.core.pki.state import StateDirError, ensure_state
 from mock_entra.core.store.backend import StoreBackend
 from mock_entra.core.store.kinds import STORE_LIMITS
@@ -72,7 +72,7 @@ class Runtime:
         return lifetime(self.config.access_token_lifetime)
 
     def active_kid(self) -> str | None:
-        rotation = self.faults.find("signing")
+        rotation = self.faults.find(Hook.SIGNING)
         if rotation is not None and isinstance(rotation.scenario, KeyRotation):
             assert self.keys.rollover is not None
             return self.keys.rollover.kid

@@ -10,6 +10,7 @@ from flask import Flask, Response, request
 from mock_entra.core.runtime import Runtime
 from mock_entra.web import admin, discovery, errors, graph_views, landing, signin
 from mock_entra.web.context import EXTENSION, trace_id
+from mock_entra.web.request import EntraRequest
 from mock_entra.web.tenant import bp as identity_bp
 from mock_entra.web.wire import MAX_BODY_BYTES, SECURITY_HEADERS
 
@@ -20,6 +21,7 @@ log = logging.getLogger("mock_entra")
 def flask_app(runtime: Runtime) -> Flask:
     """The Flask app over an existing runtime (`wsgi.create_app` builds the whole mock)."""
     app = Flask(__name__)
+    app.request_class = EntraRequest  # forms read as `Front` reads them (`http_rules`)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.extensions[EXTENSION] = runtime
     app.register_blueprint(identity_bp)

@@ -1,4 +1,4 @@
-"""Request-scoped helpers for the views: the runtime, ids for errors, the caller's base URL."""
+"""Request-scoped helpers for the views: the runtime, the trace id, the caller's base URL."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import uuid
 from flask import current_app, g, request
 
 from mock_entra.core.runtime import Runtime
-from mock_entra.web.wire import base_url_of, client_request_id, correlation_for, entra_timestamp
+from mock_entra.web.wire import base_url_of
 
 EXTENSION = "mock_entra"
 
@@ -25,11 +25,3 @@ def trace_id() -> str:
     if "trace_id" not in g:
         g.trace_id = str(uuid.uuid4())
     return g.trace_id
-
-
-def correlation_id() -> str:
-    return correlation_for(client_request_id(request.environ), trace_id())
-
-
-def timestamp() -> str:
-    return entra_timestamp(runtime().clock.now())

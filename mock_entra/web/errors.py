@@ -1,13 +1,13 @@
-"""The one place where errors become responses.
+"""The Flask app's error handlers: each error leaves through the one function that renders
+its kind (`error_bodies` for every body and the error redirect, `error_page` for Entra's page).
 
-`EntraError` → Entra's JSON (token, discovery, keys), a redirect back to a trusted redirect
-URI, or Entra's error page; `GraphError` → Graph's JSON. Anything else becomes a generic
-error of the same shape, never a traceback.
+`EntraError` → Entra's JSON, a redirect back to a trusted redirect URI, or Entra's error
+page; `GraphError` → Graph's JSON. Anything else becomes a generic error of the same shape,
+never a traceback.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from flask import Flask, Response, render_template, request
@@ -15,12 +15,11 @@ from werkzeug.exceptions import HTTPException
 
 from mock_entra.core.aadsts import AADSTS9002313
 from mock_entra.core.errors import EntraError, GraphError
-from mock_entra.core.signin.authorize import error_response
-from mock_entra.web.context import base_url, correlation_id, runtime, timestamp, trace_id
+from mock_entra.web import error_bodies, http_rules
+from mock_entra.web.context import runtime, trace_id
 from mock_entra.web.errorlog import log_unexpected
 from mock_entra.web.page import html_page
-from mock_entra.web.respond import authorize_redirect, json_response
-from mock_entra.web.wire import entra_error_json, http_error_json, unexpected_error_json
+from mock_entra.web.respond import authorize_redirect
 
 log = logging.getLogger(__name__)
 
@@ -33,35 +32,28 @@ _BROWSER_ENDPOINTS = {
 }
 
 
-def entra_error_body(error: EntraError) -> dict:
-    return entra_error_json(
-        error,
-        trace_id=trace_id(),
-        correlation_id=correlation_id(),
-        timestamp=timestamp(),
-        base_url=base_url(),
-    )
+def flask_response(answer: error_bodies.Answer) -> Response:
+    """An `error_bodies.Answer` as Flask's response (`app` adds the security headers)."""
+    response = Response(answer.body, answer.status, content_type=answer.content_type)
+    response.headers.extend(answer.headers)
+    return response
+
+
+def error_ids() -> error_bodies.ErrorIds:
+    return error_bodies.ErrorIds.of(request.environ, trace_id(), runtime().clock.now())
 
 
 def render_entra_error(error: EntraError) -> Response:
     if request.endpoint in _BROWSER_ENDPOINTS:
         if error.redirectable:
-            return authorize_redirect(
-                error_response(
-                    error,
-                    trace_id=trace_id(),
-                    correlation_id=correlation_id(),
-                    timestamp=timestamp(),
-                    base_url=base_url(),
-                )
-            )
+            return authorize_redirect(error_bodies.entra_error_redirect(error, error_ids()))
         return error_page(error)
-    status = error.entry.status
-    return json_response(entra_error_body(error), status, no_store=True)
+    return flask_response(error_bodies.entra_error(error, error_ids()))
 
 
 def error_page(error: EntraError) -> Response:
     """Entra's own error page: 200, the AADSTS message and troubleshooting details."""
+    ids = error_ids()
     config = {
         "pgid": "ConvergedError",
         "iErrorCode": error.entry.code,
@@ -73,32 +65,23 @@ def error_page(error: EntraError) -> Response:
         view="error",
         message=error.description,
         code=error.entry.code,
-        trace_id=trace_id(),
-        correlation_id=correlation_id(),
-        timestamp=timestamp(),
+        trace_id=ids.trace_id,
+        correlation_id=ids.correlation_id,
+        timestamp=ids.timestamp,
         config=config,
     )
     return html_page(html)
 
 
 def render_graph_error(error: GraphError) -> Response:
-    now = dt.datetime.fromtimestamp(runtime().clock.now(), dt.UTC)
     request_id = trace_id()
-    body = {
-        "error": {
-            "code": error.code,
-            "message": error.message,
-            "innerError": {
-                "date": now.strftime("%Y-%m-%dT%H:%M:%S"),
-                "request-id": request_id,
-                "client-request-id": request.headers.get("client-request-id", request_id),
-            },
-        }
-    }
-    response = json_response(body, error.status)
-    response.headers.update(error.headers)
-    response.headers["request-id"] = request_id
-    return response
+    answer = error_bodies.graph_error(
+        error,
+        request_id=request_id,
+        client_request_id=request.headers.get("client-request-id", request_id),
+        now=runtime().clock.now(),
+    )
+    return flask_response(answer)
 
 
 def _is_graph() -> bool:
@@ -114,7 +97,13 @@ def render_http_error(error: HTTPException) -> Response:
         return render_graph_error(GraphError(status, code, error.description or error.name))
     if status == 400:  # e.g. a malformed form body
         return render_entra_error(EntraError(AADSTS9002313))
-    return json_response(http_error_json(status, error.description or "", trace_id()), status)
+    if status == 405:  # as `Front` answers it, with `Allow`
+        allowed = ", ".join(sorted(getattr(error, "valid_methods", None) or ()))
+        return flask_response(http_rules.not_allowed(allowed, trace_id()))
+    if status == 413:
+        return flask_response(http_rules.too_large(trace_id()))
+    answer = error_bodies.http_error(status, error.description or "", trace_id())
+    return flask_response(answer)
 
 
 def render_unexpected(error: Exception) -> Response:
@@ -123,8 +112,7 @@ def render_unexpected(error: Exception) -> Response:
         return render_graph_error(
             GraphError(500, "generalException", "An unexpected error occurred.")
         )
-    body = unexpected_error_json(trace_id())
-    return json_response(body, 500)
+    return flask_response(error_bodies.unexpected(trace_id()))
 
 
 def register(app: Flask) -> None:

@@ -22,55 +22,77 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from http import HTTPStatus
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs
 
 from mock_entra.core import cors
-from mock_entra.core.aadsts import AADSTS900561, AADSTS9002313
+from mock_entra.core.aadsts import AADSTS900561
 from mock_entra.core.config.tenants import tenant_of
 from mock_entra.core.discovery import jwks_issuer, metadata
 from mock_entra.core.errors import EntraError
-from mock_entra.core.faults import FaultResponse, JwksFault, KeyRotation
+from mock_entra.core.faults import FaultResponse, Hook, JwksFault, KeyRotation
 from mock_entra.core.grants.dispatch import exchange
 from mock_entra.core.runtime import Runtime
 from mock_entra.core.signin import device_code
+from mock_entra.web import error_bodies, http_rules
+from mock_entra.web.error_bodies import REASONS, ErrorIds
 from mock_entra.web.errorlog import log_unexpected
 from mock_entra.web.hosts import Hosts, check
 from mock_entra.web.wire import (
     DEFER_ANSWER,
     JSON_TYPE,
-    MAX_BODY_BYTES,
     NO_STORE,
     SECURITY_HEADERS,
     base_url_of,
-    client_request_id,
-    correlation_for,
-    entra_error_json,
-    entra_timestamp,
-    http_error_json,
     path_of,
-    unexpected_error_json,
 )
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict, StartResponse], Iterable[bytes]]
 log = logging.getLogger(__name__)
 
-_DOCUMENT = re.compile(
-    r"^/([^/]+)/(v2\.0/\.well-known/openid-configuration|\.well-known/openid-configuration|"
-    r"discovery/v2\.0/keys|discovery/keys)$"
+
+@dataclass(frozen=True)
+class FastRoute:
+    """A path `Front` owns: its pattern (the first group is the tenant segment), the methods
+    it takes (`Allow`) and the `Front` method that answers it."""
+
+    name: str
+    pattern: re.Pattern[str]
+    allow: str
+    handler: str
+
+
+# The routing rule: `Front` owns exactly these paths, the ones a client (not a browser) calls
+# with no session, answered with JSON: the OIDC documents, the JWKS, the token endpoint and
+# the device authorization endpoint. Every other path is the Flask app's (pages, cookies,
+# Graph, the admin API); a new endpoint goes there unless it is one of a client's JSON
+# endpoints on the hot path. `tests/mock_entra/test_routing_rule.py` checks that no path is
+# on both sides, and that preflight, 405, 413 and forms behave alike on both (`http_rules`).
+FAST_ROUTES: tuple[FastRoute, ...] = (
+    FastRoute(
+        "documents",
+        re.compile(
+            r"^/([^/]+)/(v2\.0/\.well-known/openid-configuration|\.well-known/openid-configuration|"
+            r"discovery/v2\.0/keys|discovery/keys)$"
+        ),
+        "GET, HEAD, OPTIONS",
+        "_documents_endpoint",
+    ),
+    FastRoute(
+        "token", re.compile(r"^/([^/]+)/oauth2/v2\.0/token$"), "OPTIONS, POST", "_token_endpoint"
+    ),
+    FastRoute(
+        "devicecode",
+        re.compile(r"^/([^/]+)/oauth2/(?:v2\.0/)?devicecode$"),
+        "OPTIONS, POST",
+        "_devicecode_endpoint",
+    ),
 )
-_TOKEN = re.compile(r"^/([^/]+)/oauth2/v2\.0/token$")
-_DEVICECODE = re.compile(r"^/([^/]+)/oauth2/(?:v2\.0/)?devicecode$")
-MAX_FIELDS = 200
 MAX_DOCUMENTS = 256  # bounded: a public URL or a served host, by tenant segment and path
-_REASONS = {status.value: status.phrase for status in HTTPStatus}
 _DAY = (("Cache-Control", "max-age=86400, private"),)
 _DOCUMENT_METHODS = "GET, HEAD, OPTIONS"
-# werkzeug's descriptions, which the Flask app's errors carry too
-_NOT_ALLOWED = "The method is not allowed for the requested URL."
-_TOO_LARGE = "The data value transmitted exceeds the capacity limit."
+_FORM_METHODS = "OPTIONS, POST"
 
 
 class Front:
@@ -108,17 +130,11 @@ class Front:
     def _route(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         path = path_of(environ)
         method = environ.get("REQUEST_METHOD", "GET")
-        match = _DOCUMENT.match(path)
-        if match is not None:
-            return self._documents_endpoint(environ, start_response, method, *match.groups())
-        match = _TOKEN.match(path)
-        if match is not None:
-            return self._token_endpoint(environ, start_response, method, match.group(1))
-        match = _DEVICECODE.match(path)
-        if match is not None:
-            return self._token_endpoint(
-                environ, start_response, method, match.group(1), self._devicecode
-            )
+        for route in FAST_ROUTES:
+            match = route.pattern.match(path)
+            if match is not None:
+                handler = getattr(self, route.handler)
+                return handler(environ, start_response, method, *match.groups())
         return self.flask(environ, start_response)
 
     @property
@@ -136,15 +152,13 @@ class Front:
     ) -> Iterable[bytes]:
         trace = str(uuid.uuid4())
         if method == "OPTIONS":  # a CORS preflight, or a plain OPTIONS
-            headers = cors.preflight(
-                "GET, OPTIONS", environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"), cors.DOCUMENTS
+            answer = http_rules.preflight(
+                environ, _DOCUMENT_METHODS, "GET, OPTIONS", cors.DOCUMENTS
             )
-            return _send(start_response, 200, b"", trace, ("Allow", _DOCUMENT_METHODS), *headers)
+            return answer.send(start_response, trace)
         if method not in ("GET", "HEAD"):
-            body = _json(http_error_json(405, _NOT_ALLOWED, trace))
-            return _send(
-                start_response, 405, body, trace, ("Allow", _DOCUMENT_METHODS), *cors.DOCUMENTS
-            )
+            answer = http_rules.not_allowed(_DOCUMENT_METHODS, trace)
+            return answer.send(start_response, trace, *cors.DOCUMENTS)
         try:
             body = self._keys_fault(base_url_of(environ), segment, which)
             if body is None:
@@ -178,12 +192,12 @@ class Front:
     def _keys_fault(self, base: str, segment: str, which: str) -> bytes | None:
         """The JWKS as a scenario in force has it (down, or a rotation under way), else None."""
         rt = self.runtime
-        if "keys" not in which or not rt.faults.any("jwks"):
+        if "keys" not in which or not rt.faults.any(Hook.JWKS):
             return None
-        down = rt.faults.find("jwks", kind=JwksFault)  # down wins over a rotation under way
+        down = rt.faults.find(Hook.JWKS, kind=JwksFault)  # down wins over a rotation under way
         if down is not None:
             raise down.scenario.response(down.activation.seconds)
-        fault = rt.faults.find("jwks", kind=KeyRotation)
+        fault = rt.faults.find(Hook.JWKS, kind=KeyRotation)
         if fault is None:
             return None
         act = fault.activation
@@ -202,28 +216,15 @@ class Front:
     ) -> Iterable[bytes]:
         """A scenario's answer: Entra's error JSON with its headers, or its raw body."""
         if fault.error is None:
-            body = fault.body or b""
-            start_response(
-                f"{fault.status} {_REASONS.get(fault.status, 'Error')}",
-                [
-                    ("Content-Type", fault.content_type),
-                    ("Content-Length", str(len(body))),
-                    *fault.headers,
-                    *extra,
-                    ("x-ms-request-id", trace),
-                ],
+            answer = error_bodies.Answer(
+                fault.status, fault.body or b"", fault.headers, fault.content_type
             )
-            return [body]
-        payload = entra_error_json(
-            fault.error,
-            trace_id=trace,
-            correlation_id=correlation_for(client_request_id(environ), trace),
-            timestamp=entra_timestamp(self.runtime.clock.now()),
-            base_url=base_url_of(environ),
-        )
-        return _send(
-            start_response, fault.status, _json(payload), trace, *NO_STORE, *fault.headers, *extra
-        )
+        else:
+            ids = ErrorIds.of(environ, trace, self.runtime.clock.now())
+            answer = error_bodies.entra_error(
+                fault.error, ids, status=fault.status, headers=fault.headers
+            )
+        return answer.send(start_response, trace, *extra)
 
     # -- token -------------------------------------------------------------------------------
 
@@ -240,6 +241,11 @@ class Front:
     def _devicecode(self, environ: dict, segment: str, form: dict[str, list[str]]) -> Any:
         return device_code.start(self.runtime, segment, form, base_url=base_url_of(environ))
 
+    def _devicecode_endpoint(
+        self, environ: dict, start_response: StartResponse, method: str, segment: str
+    ) -> Iterable[bytes]:
+        return self._token_endpoint(environ, start_response, method, segment, self._devicecode)
+
     def _token_endpoint(
         self,
         environ: dict,
@@ -254,23 +260,15 @@ class Front:
         trace = str(uuid.uuid4())
         headers = cors.TOKEN  # until the form says which grant it is
         if method == "OPTIONS":  # a CORS preflight (msal-browser's requests are simple ones)
-            headers = cors.preflight(
-                "POST, OPTIONS", environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"), cors.TOKEN
-            )
-            return _send(start_response, 200, b"", trace, ("Allow", "OPTIONS, POST"), *headers)
+            answer = http_rules.preflight(environ, _FORM_METHODS, "POST, OPTIONS", cors.TOKEN)
+            return answer.send(start_response, trace)
         try:
             if method != "POST":
                 raise EntraError(AADSTS900561, method="POST", received=method[:16])
-            body = _read_body(environ)
+            body = http_rules.read_body(environ)
             if body is None:
-                return _send(
-                    start_response,
-                    413,
-                    _json(http_error_json(413, _TOO_LARGE, trace)),
-                    trace,
-                    *headers,
-                )
-            form = _form(environ, body)
+                return http_rules.too_large(trace).send(start_response, trace, *headers)
+            form = http_rules.form(environ, body)
             headers = cors.token_headers(form)
             payload = handler(environ, segment, form)
         except EntraError as error:
@@ -279,8 +277,7 @@ class Front:
             return self._fault(environ, start_response, fault, trace, headers)
         except Exception:
             log_unexpected(log, trace)
-            body = _json(unexpected_error_json(trace))
-            return _send(start_response, 500, body, trace, *headers)
+            return error_bodies.unexpected(trace).send(start_response, trace, *headers)
         return _send(start_response, 200, _json(payload), trace, *NO_STORE, *headers)
 
     def _error(
@@ -291,15 +288,9 @@ class Front:
         trace: str,
         extra: cors.Headers = (),
     ) -> Iterable[bytes]:
-        """Entra's error JSON (the same body `errors.render_entra_error` gives Flask's routes)."""
-        payload = entra_error_json(
-            error,
-            trace_id=trace,
-            correlation_id=correlation_for(client_request_id(environ), trace),
-            timestamp=entra_timestamp(self.runtime.clock.now()),
-            base_url=base_url_of(environ),
-        )
-        return _send(start_response, error.entry.status, _json(payload), trace, *NO_STORE, *extra)
+        """Entra's error JSON (`error_bodies.entra_error`, as the Flask app's handlers send it)."""
+        ids = ErrorIds.of(environ, trace, self.runtime.clock.now())
+        return error_bodies.entra_error(error, ids).send(start_response, trace, *extra)
 
 
 def _json(payload: Any) -> bytes:
@@ -315,7 +306,7 @@ def _send(
     head: bool = False,
 ) -> Iterable[bytes]:
     start_response(
-        f"{status} {_REASONS.get(status, 'Error')}",
+        f"{status} {REASONS.get(status, 'Error')}",
         [
             ("Content-Type", JSON_TYPE),
             ("Content-Length", str(len(body))),
@@ -325,29 +316,3 @@ def _send(
         ],
     )
     return [] if head else [body]
-
-
-def _read_body(environ: dict) -> bytes | None:
-    """The request body, or None when it is over `MAX_BODY_BYTES` (as werkzeug reads it:
-    Content-Length, else the whole stream when the server marks it terminated)."""
-    length = environ.get("CONTENT_LENGTH") or ""
-    stream = environ["wsgi.input"]
-    if length.isdigit():
-        size = int(length)
-        return None if size > MAX_BODY_BYTES else stream.read(size) if size else b""
-    if environ.get("wsgi.input_terminated"):
-        body = stream.read(MAX_BODY_BYTES + 1)
-        return None if len(body) > MAX_BODY_BYTES else body
-    return b""
-
-
-def _form(environ: dict, body: bytes) -> dict[str, list[str]]:
-    content_type = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
-    if content_type != "application/x-www-form-urlencoded":
-        return {}  # Entra reads forms only: the grant then misses its parameters
-    try:
-        return parse_qs(
-            body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=MAX_FIELDS
-        )
-    except ValueError:  # too many fields
-        raise EntraError(AADSTS9002313) from None

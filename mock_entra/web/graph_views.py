@@ -16,6 +16,7 @@ from flask import Blueprint, Response, request
 from mock_entra.core import cors
 from mock_entra.core.graph import directory, gate
 from mock_entra.core.graph.request import GraphRequest
+from mock_entra.web import errors, http_rules
 from mock_entra.web.context import base_url, runtime, trace_id
 from mock_entra.web.respond import json_response
 
@@ -49,15 +50,10 @@ def _caller() -> gate.Caller:
 def cors_preflight() -> Response | None:
     """A browser's CORS preflight (Graph allows any origin; a bearer token, no cookies)."""
     if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
-        response = Response(status=200)
-        response.headers.update(
-            cors.preflight(
-                cors.GRAPH_METHODS,
-                request.headers.get("Access-Control-Request-Headers"),
-                cors.GRAPH,
-            )
-        )
-        return response
+        rule = request.url_rule
+        allow = ", ".join(sorted(rule.methods or ())) if rule is not None else "OPTIONS"
+        answer = http_rules.preflight(request.environ, allow, cors.GRAPH_METHODS, cors.GRAPH)
+        return errors.flask_response(answer)
     return None
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
-from urllib.parse import parse_qs
 
+from mock_entra.core.errors import EntraError
 from mock_entra.core.runtime import Runtime
+from mock_entra.web import http_rules
 from mock_entra.web.front import StartResponse, WSGIApp
 from mock_entra.web.wire import MAX_BODY_BYTES, path_of
 
@@ -78,17 +79,16 @@ def _cut(value: str) -> str:
 
 def _parse(text: str) -> dict[str, list[str]]:
     try:
-        return parse_qs(text, keep_blank_values=True, max_num_fields=200)
-    except ValueError:  # too many fields: the endpoint answers that; the log keeps none
+        return http_rules.parse_form(text)
+    except EntraError:  # too many fields: the endpoint answers that; the log keeps none
         return {}
 
 
 def _form(environ: dict) -> dict[str, list[str]]:
     """The form fields, read from the body and put back for the app (bounded: a body over
     the limit is left for the app to refuse, unread)."""
-    content_type = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
     length = environ.get("CONTENT_LENGTH") or ""
-    if content_type != "application/x-www-form-urlencoded" or not length.isdigit():
+    if not http_rules.is_form(environ) or not length.isdigit():
         return {}
     if int(length) > MAX_BODY_BYTES:
         return {}

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
-import json
 import logging
 import sys
 import uuid
@@ -24,16 +23,10 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from mock_entra.web import error_bodies
 from mock_entra.web.errorlog import log_unexpected
 from mock_entra.web.front import WSGIApp
-from mock_entra.web.wire import (
-    DEFER_ANSWER,
-    JSON_TYPE,
-    MAX_BODY_BYTES,
-    SECURITY_HEADERS,
-    http_error_json,
-    unexpected_error_json,
-)
+from mock_entra.web.wire import DEFER_ANSWER, MAX_BODY_BYTES
 
 log = logging.getLogger(__name__)
 BODY_TIMEOUT = 10.0  # seconds for a whole request body; an ordinary client needs milliseconds
@@ -56,8 +49,7 @@ class BufferedWSGI:
         try:
             body = await asyncio.wait_for(self._body(scope, protocol), self.body_timeout)
         except _TooLarge:
-            description = "The data value transmitted exceeds the capacity limit."
-            return _error(protocol, 413, description)
+            return _error(protocol, 413, error_bodies.TOO_LARGE)
         except TimeoutError:
             return _error(protocol, 408, "The request body did not arrive in time.")
         except RuntimeError:  # granian's RSGIProtocolClosed: the client left mid-body
@@ -110,8 +102,9 @@ class BufferedWSGI:
         except Exception:
             trace = str(uuid.uuid4())
             log_unexpected(log, trace)
-            started[:] = [500, [("Content-Type", JSON_TYPE), *SECURITY_HEADERS]]
-            data = json.dumps(unexpected_error_json(trace)).encode()
+            answer = error_bodies.unexpected(trace)
+            started[:] = [500, answer.header_list(trace)]
+            data = answer.body
         status, headers = started
         return status, headers, data
 
@@ -149,7 +142,9 @@ def _environ(scope: Any, body: bytes) -> dict[str, Any]:
 
 
 def _error(protocol: Any, status: int, description: str) -> None:
-    body = json.dumps(http_error_json(status, description, str(uuid.uuid4()))).encode()
-    headers = [("Content-Type", JSON_TYPE), ("Connection", "close"), *SECURITY_HEADERS]
+    trace = str(uuid.uuid4())
+    answer = error_bodies.http_error(status, description, trace)
     with contextlib.suppress(RuntimeError):
-        protocol.response_bytes(status, headers, body)
+        protocol.response_bytes(
+            status, answer.header_list(trace, ("Connection", "close")), answer.body
+        )

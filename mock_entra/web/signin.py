@@ -1,6 +1,6 @@
 """The browser half of the authorize endpoint: Entra's sign-in pages and SSO session.
 
-Pages copy Entra's DOM contract (entra-fidelity §6.1) so one Playwright page object drives
+Pages copy the element ids of Entra's own pages so one Playwright page object drives
 the mock and login.microsoftonline.com: username `#i0116`, password `#i0118`, the primary
 button `#idSIButton9`, back/No/Cancel `#idBtn_Back`, "Stay signed in?" `#KmsiCheckboxField`.
 The protocol lives in the core (validation and the pending sign-in in `core.signin.authorize`,

@@ -1,14 +1,12 @@
-"""Entra's wire formats that need no Flask: headers, the error JSON, timestamps, the caller's
-base URL and client-request-id, the body limit; shared by the Flask views, `front.Front` and
-the middlewares."""
+"""Entra's wire formats that need no Flask: headers, timestamps, the caller's base URL and
+client-request-id, the body limit; shared by the Flask views, `front.Front` and the
+middlewares. The error bodies are `error_bodies`."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
 from urllib.parse import parse_qsl
-
-from mock_entra.core.errors import EntraError
 
 JSON_TYPE = "application/json; charset=utf-8"
 MAX_BODY_BYTES = 1024 * 1024  # request bodies above it get 413 (Flask's MAX_CONTENT_LENGTH too)
@@ -25,44 +23,8 @@ BASE_URL_KEY = "mock_entra.base_url"  # set by `hosts.check`, read by `base_url_
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
-def entra_error_json(
-    error: EntraError, *, trace_id: str, correlation_id: str, timestamp: str, base_url: str
-) -> dict:
-    body = {
-        "error": error.entry.error,
-        "error_description": f"{error.description}\r\nTrace ID: {trace_id}\r\n"
-        f"Correlation ID: {correlation_id}\r\nTimestamp: {timestamp}",
-        "error_codes": [error.entry.code],
-        "timestamp": timestamp,
-        "trace_id": trace_id,
-        "correlation_id": correlation_id,
-        "error_uri": f"{base_url}/error?code={error.entry.code}",
-    }
-    if error.entry.suberror:
-        body["suberror"] = error.entry.suberror
-    return body
-
-
-def unexpected_error_json(trace_id: str) -> dict:
-    return {
-        "error": "server_error",
-        "error_description": f"AADSTS90000: An unexpected error occurred.\r\nTrace ID: {trace_id}",
-        "error_codes": [90000],
-        "trace_id": trace_id,
-    }
-
-
-def http_error_json(status: int, description: str, trace_id: str) -> dict:
-    """The body of an HTTP-level error (unknown path, method not allowed, body too large)."""
-    return {
-        "error": "not_found" if status == 404 else "invalid_request",
-        "error_description": description,
-        "trace_id": trace_id,
-    }
-
-
 def correlation_for(client_request_id: str, trace: str) -> str:
-    # Entra echoes the caller's client-request-id as the correlation id (entra-fidelity §5.1).
+    # Entra echoes the caller's client-request-id (MSAL sends one) as the correlation id.
     return client_request_id if _GUID.match(client_request_id) else trace
 
 

@@ -22,6 +22,7 @@ from client_app_fakes import BASE_ENV
 from gunicorn.app.base import Application, BaseApplication
 
 from client_app import cli, gunicorn_conf, serving
+from mock_entra.ports import free_port
 
 # Requests that never finish sending their body: each holds one gunicorn thread.
 SLOW_BODY_CLIENTS = 4
@@ -52,12 +53,6 @@ def busy_port() -> Iterator[int]:
         sock.bind(("127.0.0.1", 0))
         sock.listen()
         yield sock.getsockname()[1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_configuration_errors_are_printed_and_exit_2(

@@ -18,7 +18,7 @@ from client_app_fakes import FakeIdP, session_cookie, sign_in, start_login
 from client_app import Settings, SettingsError, cli, create_app
 from client_app.session_store import CHECK_EVERY, SessionFiles
 from client_app.settings import DEFAULT_SESSION_DIR
-from conformance.stack import free_port
+from mock_entra.ports import free_port
 
 KEY_PREFIX = "entra_lab:"  # flask-session's SESSION_KEY_PREFIX in create_app
 

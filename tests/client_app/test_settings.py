@@ -201,3 +201,37 @@ def test_response_mode_defaults_to_form_post_over_https(
 ) -> None:
     env = {**BASE_ENV, "REDIRECT_URI": redirect_uri, "RESPONSE_MODE": explicit}
     assert Settings.from_env(env).response_mode == expected
+
+
+# --- secretless (issue 20) ----------------------------------------------------------------------
+
+MI_CLIENT_ID = "3d1f5c2b-7a4e-4b8f-9c61-2e0d8a7b5f43"
+
+
+def test_a_managed_identity_replaces_the_client_secret() -> None:
+    env = {k: v for k, v in BASE_ENV.items() if k != "CLIENT_SECRET"}
+    settings = Settings.from_env({**env, "MANAGED_IDENTITY_CLIENT_ID": MI_CLIENT_ID})
+    assert settings.secretless and settings.client_secret == ""
+    assert settings.managed_identity_client_id == MI_CLIENT_ID
+    assert MI_CLIENT_ID not in repr(settings) or "client_secret" not in repr(settings)
+
+
+def test_a_client_secret_wins_over_a_managed_identity() -> None:
+    settings = Settings.from_env({**BASE_ENV, "MANAGED_IDENTITY_CLIENT_ID": MI_CLIENT_ID})
+    assert not settings.secretless
+
+
+def test_neither_secret_nor_managed_identity_is_refused() -> None:
+    env = {k: v for k, v in BASE_ENV.items() if k != "CLIENT_SECRET"}
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(env)
+    assert "CLIENT_SECRET is required" in caught.value.problems
+
+
+def test_a_managed_identity_client_id_must_be_a_guid() -> None:
+    env = {k: v for k, v in BASE_ENV.items() if k != "CLIENT_SECRET"}
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({**env, "MANAGED_IDENTITY_CLIENT_ID": "my-identity"})
+    assert any(
+        p.startswith("MANAGED_IDENTITY_CLIENT_ID must be a GUID") for p in caught.value.problems
+    )

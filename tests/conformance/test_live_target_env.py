@@ -17,6 +17,7 @@ from conformance.targets import (
     live_target_from_env,
     unreachable,
 )
+from mock_entra.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPLETE = {
@@ -135,14 +136,6 @@ def test_an_unfilled_env_example_is_refused_naming_each_placeholder(tmp_path: Pa
 def test_a_client_id_must_be_a_guid() -> None:
     with pytest.raises(TargetConfigError, match="ENTRA_CLIENT_ID must be the application"):
         live_target_from_env(COMPLETE | {"ENTRA_CLIENT_ID": "my-app"})
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_an_unreachable_authority_and_app_are_one_line() -> None:

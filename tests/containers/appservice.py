@@ -1,8 +1,8 @@
-"""The tutorial's App Service deployment, simulated on one machine.
+"""The App Service deployment `deploy/azure.sh` makes, simulated on one machine.
 
 * **The tenant**: the mock, from the same image (`mock-entra serve`), with the app's
-  `https://<app>.azurewebsites.net` redirect and post-logout URIs registered, as step 6 of the
-  tutorial does in the real tenant. Its state (CA, keys) is on a volume of its own.
+  `https://<app>.azurewebsites.net` redirect and post-logout URIs registered, as step 8 of
+  `deploy/azure.sh` does in the real tenant. Its state (CA, keys) is on a volume of its own.
 * **The container**, started the way App Service starts a custom container: the image's own
   CMD, `WEBSITES_PORT`/`PORT` and App Service's `WEBSITE_*` variables, the app settings as
   `-e` variables. What App Service logs for a start (Learn "Configure a custom container";
@@ -42,8 +42,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from mock_entra.core.config import DEFAULT_CONFIG, config_to_dict, with_redirect_uris
+from mock_entra.ports import free_port
 from tests.containers.engine import Engine
-from tests.entra_lab.lab_procs import free_port
 
 CONTAINER_PORT = 8000  # WEBSITES_PORT: the port the image listens on by default
 # Headers App Service's front end adds (and overwrites, so a client cannot forge them) on the
@@ -333,7 +333,7 @@ class Tenant:
 
 
 def app_settings(tenant: Tenant, app_url: str, *, trust_proxy: bool) -> dict[str, str]:
-    """The tutorial's app settings (README "Deploy to Azure App Service", step 3), plus the
+    """The app settings `deploy/azure.sh` sets (its step 6), plus the
     three that point the app at the stand-in tenant instead of the real Entra and Graph."""
     registration = DEFAULT_CONFIG.default_tenant.apps[0]
     settings = {

@@ -1,5 +1,5 @@
-"""The tutorial's App Service deployment, simulated end to end (see `appservice`): the image
-started as App Service starts a custom container, behind a TLS front end for
+"""The App Service deployment of `deploy/azure.sh`, simulated end to end (see `appservice`):
+the image started as App Service starts a custom container, behind a TLS front end for
 `https://<app>.azurewebsites.net`, signed into with the mock as the tenant; then
 `conformance run --target live` against that URL, exactly as against a real deployment.
 """
@@ -259,7 +259,7 @@ def test_without_trust_proxy_the_deployment_still_works(deployment: Deployment) 
     cookies: every absolute URL the app sends (redirect URI, post-logout URI) comes from
     REDIRECT_URI, `Secure` from REDIRECT_URI's scheme, and its own redirects are relative
     paths, so the forwarded headers change nothing a browser sees. The key live tests pass
-    with the setting off; TRUST_PROXY stays in the tutorial as the right setting behind
+    with the setting off; TRUST_PROXY stays in `deploy/azure.sh` as the right setting behind
     App Service's front end (the app then sees the public scheme and host), not as a fix
     this app needs."""
     deployment.deploy(trust_proxy=False)

@@ -25,9 +25,9 @@ from playwright.sync_api import Browser
 
 from conformance.targets import Target, User
 from mock_entra.core.config import DEFAULT_CONFIG
+from mock_entra.ports import free_port
 from tests.containers.conftest import FIGURES
 from tests.containers.engine import ROOT, Engine, labelled
-from tests.entra_lab.lab_procs import free_port
 
 SERVICES = ("mock-entra", "client-app")
 UP_TIMEOUT = 180

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import socket
 import sys
 from pathlib import Path
 
 import pytest
 
+from mock_entra.ports import free_port
 from tests.docs.readme_blocks import RUN, SAMPLES, Block, Sandbox, blocks, chains, run_chain
 
 ROOT = Path(__file__).parents[2]
 README = ROOT / "README.md"
 BLOCKS = blocks(README.read_text())
 CHAINS = chains(BLOCKS)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_every_block_says_what_it_is():

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import socket
 import sys
 from pathlib import Path
 
 import pytest
 
+from mock_entra.ports import free_port
 from tests.docs.readme_blocks import Sandbox, blocks, chains, processes_in, run_chain
 
 ROOT = Path(__file__).parents[2]
@@ -36,10 +36,7 @@ print("two")
 
 
 def box(tmp_path: Path) -> Sandbox:
-    with socket.socket() as a, socket.socket() as b:
-        a.bind(("127.0.0.1", 0))
-        b.bind(("127.0.0.1", 0))
-        return Sandbox(ROOT, tmp_path.resolve(), a.getsockname()[1], b.getsockname()[1])
+    return Sandbox(ROOT, tmp_path.resolve(), free_port(), free_port())
 
 
 def one(markdown: str) -> list:

@@ -1,4 +1,4 @@
-"""Process helpers for the entra_lab tests: free ports, /proc process trees, reading a child's
+"""Process helpers for the entra_lab tests: /proc process trees, reading a child's
 output line by line with a deadline, and stopping what a test started (no psutil here)."""
 
 from __future__ import annotations
@@ -7,19 +7,11 @@ import contextlib
 import os
 import queue
 import signal
-import socket
 import subprocess
 import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
-
-
-def free_port() -> int:
-    """A TCP port that is free on 127.0.0.1 right now (the OS picks it)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _stat(pid: int) -> tuple[str, int, int] | None:

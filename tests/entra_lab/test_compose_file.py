@@ -37,9 +37,10 @@ import yaml
 
 from mock_entra.core.config import DEFAULT_CONFIG
 from mock_entra.core.pki.state import StatePaths
+from mock_entra.ports import free_port
 from mock_entra.server import info as mock_info
 from tests.entra_lab.dockerfile_model import env_pairs, parse_dockerfile
-from tests.entra_lab.lab_procs import free_port, group_running
+from tests.entra_lab.lab_procs import group_running
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "compose.yaml"

@@ -15,10 +15,10 @@ import pytest
 import requests
 from playwright.sync_api import Browser
 
+from mock_entra.ports import free_port
 from tests.entra_lab.lab_procs import (
     LineReader,
     descendants,
-    free_port,
     group_running,
     kill_tree,
     pgid_of,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from entra_lab.ports import next_free_port, port_problem
-from tests.entra_lab.lab_procs import free_port
+from mock_entra.ports import free_port
 
 
 def run_demo(*args: str) -> subprocess.CompletedProcess[str]:

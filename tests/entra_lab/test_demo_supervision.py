@@ -16,7 +16,8 @@ import pytest
 import entra_lab.demo
 from entra_lab.demo import DemoOptions, run_demo
 from entra_lab.wiring import DemoPlan
-from tests.entra_lab.lab_procs import free_port, running, wait_until_gone
+from mock_entra.ports import free_port
+from tests.entra_lab.lab_procs import running, wait_until_gone
 
 # A service stand-in: records its pid, prints a line, then sleeps or exits with a code.
 SERVICE = """

@@ -31,6 +31,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from mock_entra.ports import free_port
 from tests.entra_lab.dockerfile_model import (
     Instruction,
     copy_context,
@@ -40,7 +41,7 @@ from tests.entra_lab.dockerfile_model import (
     is_ignored,
     parse_dockerfile,
 )
-from tests.entra_lab.lab_procs import free_port, group_running, wait_until_gone
+from tests.entra_lab.lab_procs import group_running, wait_until_gone
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"

@@ -120,7 +120,7 @@ def test_the_demo_app_must_be_a_confidential_client(state_dir: Path, tmp_path: P
 
 def test_demo_config_errors_exit_2_before_starting_anything(tmp_path: Path, capsys) -> None:
     from entra_lab.cli import main
-    from tests.entra_lab.lab_procs import free_port
+    from mock_entra.ports import free_port
 
     bad = tmp_path / "bad.toml"
     bad.write_text("[[tenants]]\ntenant_id = 1\n")

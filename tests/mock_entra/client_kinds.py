@@ -18,6 +18,7 @@ from mock_entra.core.config import (
     AppRegistration,
     MockConfig,
 )
+from mock_entra.pytest_plugin import copy_keys
 
 DAEMON_ID = "0b8b6e51-7d2a-4f4e-8a57-2f0c1a9e4d11"
 PUBLIC_ID = "5c1f0e2d-3b4a-4c6d-9e8f-7a6b5c4d3e21"
@@ -126,12 +127,10 @@ def client_kinds_config(*, api_consent: bool = False, web_consent: bool = False)
 
 def intercepting(state_root, key_template, config: MockConfig):
     """A module's in-process mock (`responses` on for the module): keys copied, fixed clock."""
-    import shutil
 
     from mock_entra.core.clock import FixedClock
     from mock_entra.intercept import MockEntraInterceptor
 
-    state = state_root / "state"
-    shutil.copytree(key_template, state, ignore=shutil.ignore_patterns("store.sqlite3*"))
+    state = copy_keys(key_template, state_root / "state")
     with MockEntraInterceptor(config, state_dir=state, clock=FixedClock()) as mock:
         yield mock

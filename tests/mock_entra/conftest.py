@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from mock_entra.core.config import (
     with_redirect_uris,
 )
 from mock_entra.intercept import MockEntraInterceptor
+from mock_entra.pytest_plugin import copy_keys
 from mock_entra.web.wsgi import MockApp
 
 from .redirect_catcher import shared_catcher
@@ -40,7 +40,8 @@ ADELE = ("adele@contoso.onmicrosoft.com", "Passw0rd!1")
 MEGAN = ("megan@contoso.onmicrosoft.com", "Passw0rd!2")
 
 
-# `key_template` (keys made once per session) is in the root conftest.py.
+# `key_template` (keys made once per session, the plugin's key template too) is in the root
+# conftest.py.
 
 
 @pytest.fixture(scope="session")
@@ -51,16 +52,9 @@ def mock_entra_config() -> MockConfig:
     return with_redirect_uris(DEFAULT_CONFIG, [shared_catcher().url])
 
 
-@pytest.fixture(scope="session")
-def _mock_entra_key_template(key_template: Path) -> Path:
-    """The plugin's `mock_entra_intercept` starts from the session's `key_template` too."""
-    return key_template
-
-
 @pytest.fixture
 def state_dir(tmp_path: Path, key_template: Path) -> Path:
-    target = tmp_path / "state"
-    shutil.copytree(key_template, target, ignore=shutil.ignore_patterns("store.sqlite3*"))
+    target = copy_keys(key_template, tmp_path / "state")
     return target
 
 
@@ -71,8 +65,7 @@ def shared_interceptor(
     """Scope: session. One in-process mock (DEFAULT_CONFIG, a `FixedClock`), built once:
     building one per test (keys loaded and self-tested, a new SQLite file) cost more than most
     tests. Use it through `interceptor`, which resets it before each test."""
-    state = tmp_path_factory.mktemp("shared-interceptor") / "state"
-    shutil.copytree(key_template, state, ignore=shutil.ignore_patterns("store.sqlite3*"))
+    state = copy_keys(key_template, tmp_path_factory.mktemp("shared-interceptor") / "state")
     mock = MockEntraInterceptor(DEFAULT_CONFIG, state_dir=state, clock=FixedClock())
     yield mock
     mock.stop()

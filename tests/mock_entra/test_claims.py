@@ -34,6 +34,7 @@ from mock_entra.core.config import (
     TestUser,
 )
 from mock_entra.intercept import LOGIN_HOST, MockEntraInterceptor
+from mock_entra.pytest_plugin import copy_keys
 
 from .client_kinds import intercepting
 from .conftest import ADELE, CLIENT_ID, TENANT, claims_of
@@ -232,12 +233,10 @@ def test_the_default_config_sends_no_groups_unless_the_app_asks(tmp_path, key_te
 
 
 def interceptor_for(config, root, key_template):
-    import shutil
 
     from mock_entra.core.clock import FixedClock
 
-    state = root / "state"
-    shutil.copytree(key_template, state, ignore=shutil.ignore_patterns("store.sqlite3*"))
+    state = copy_keys(key_template, root / "state")
     return MockEntraInterceptor(config, state_dir=state, clock=FixedClock())
 
 

@@ -7,19 +7,15 @@ from __future__ import annotations
 import pytest
 
 from mock_entra.core.config import DEFAULT_REDIRECT_URI
+from mock_entra.pytest_plugin import live_mock
 
 from .test_claims import GREG, GREG_ID, MANY_GROUPS, claims_config
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, key_template):
-    import shutil
-
-    from mock_entra import MockEntra
-
-    state = tmp_path_factory.mktemp("claims-served") / "state"
-    shutil.copytree(key_template, state, ignore=shutil.ignore_patterns("store.sqlite3*"))
-    with MockEntra.start(claims_config(), state_dir=state, timeout=60) as mock:
+    workdir = tmp_path_factory.mktemp("claims-served")
+    with live_mock(claims_config(), key_template, workdir, timeout=60) as mock:
         yield mock
 
 

@@ -15,6 +15,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from mock_entra.ports import free_port
+from mock_entra.pytest_plugin import copy_keys
+
 INFO_KEYS = {
     "authority",
     "tenant_id",
@@ -63,15 +66,9 @@ def test_a_broken_config_file_is_one_clear_message(tmp_path: Path, state_dir: Pa
     assert "favourite_colour" in done.stderr and "Traceback" not in done.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow  # a `serve` process (the session's mock_entra_server starts one too)
 def test_serve_answers_over_https_and_stops_on_sigint(state_dir: Path):
-    port = _free_port()
+    port = free_port()
     example = Path(__file__).parents[2] / "examples" / "mock-entra.toml"
     process = subprocess.Popen(
         [sys.executable, "-m", "mock_entra", "serve", "--port", str(port), "--workers", "1",
@@ -124,7 +121,7 @@ def test_serve_on_an_unusable_state_dir_says_why_in_one_line(
     )
     if where == "damaged store":
         (state_dir / "store.sqlite3").write_bytes(b"not a database" * 512)
-    done = run_cli("serve", "--port", str(_free_port()), "--state-dir", str(target))
+    done = run_cli("serve", "--port", str(free_port()), "--state-dir", str(target))
     assert done.returncode == 2, done.stderr
     lines = done.stderr.splitlines()
     assert len(lines) == 1, done.stderr  # no traceback, no "serving on"
@@ -149,7 +146,7 @@ def test_serve_on_a_full_or_read_only_disk_says_why_in_one_line(
 
     monkeypatch.setattr(pki, "write_atomic", fail)
     target = tmp_path / "state"
-    assert main(["serve", "--port", str(_free_port()), "--state-dir", str(target)]) == 2
+    assert main(["serve", "--port", str(free_port()), "--state-dir", str(target)]) == 2
     assert capsys.readouterr().err == (
         f"mock-entra: state dir {target} is not usable: {os.strerror(error)}\n"
     )
@@ -221,7 +218,7 @@ def test_info_finds_the_state_through_the_environment_as_serve_does(
     from mock_entra.cli import main
 
     monkeypatch.setenv("MOCK_ENTRA_STATE_DIR", str(state_dir))
-    assert main(["info", "--json", "--port", str(_free_port())]) == 0
+    assert main(["info", "--json", "--port", str(free_port())]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["ca_file"] == str(state_dir.resolve() / "ca.pem")
     assert info["server_running"] is False
@@ -230,7 +227,7 @@ def test_info_finds_the_state_through_the_environment_as_serve_does(
 def test_info_check_without_a_server_exits_1_and_says_down(state_dir: Path, capsys):
     from mock_entra.cli import main
 
-    port = _free_port()
+    port = free_port()
     assert main(["info", "--check", "--port", str(port), "--state-dir", str(state_dir)]) == 1
     out = capsys.readouterr().out
     assert f"server         down: nothing answers at https://localhost:{port}" in out
@@ -242,7 +239,6 @@ def https_mock(key_template: Path, tmp_path_factory: pytest.TempPathFactory):
     """The mock's WSGI app served over HTTPS in a thread, from a state dir of its own: what
     `info --check` probes, without a process start (nor the session's shared server, whose
     config other modules choose)."""
-    import shutil
     import ssl
     import threading
 
@@ -250,8 +246,7 @@ def https_mock(key_template: Path, tmp_path_factory: pytest.TempPathFactory):
 
     from mock_entra.web.wsgi import create_app
 
-    state = tmp_path_factory.mktemp("https-mock") / "state"
-    shutil.copytree(key_template, state, ignore=shutil.ignore_patterns("store.sqlite3*"))
+    state = copy_keys(key_template, tmp_path_factory.mktemp("https-mock") / "state")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(state / "server.pem", state / "server-key.pem")
     server = make_server("127.0.0.1", 0, create_app(state_dir=state), ssl_context=context)
@@ -283,15 +278,13 @@ def test_info_check_with_the_server_running_exits_0(https_mock, capsys):
 
 def test_info_check_against_another_mocks_server_is_not_running(https_mock, tmp_path: Path, capsys):
     # Same port, but another state dir whose CA did not issue that server's certificate.
-    import shutil
 
     from mock_entra.cli import main
     from mock_entra.core.pki import certificates
     from mock_entra.core.pki.state import StatePaths
 
     port, state = https_mock
-    other = tmp_path / "other"
-    shutil.copytree(state, other, ignore=shutil.ignore_patterns("store.sqlite3*"))
+    other = copy_keys(state, tmp_path / "other")
     ca = certificates.make_ca()  # a new CA in place of the copied one
     StatePaths(other).ca_cert.write_bytes(ca.cert_pem)
     StatePaths(other).ca_key.write_bytes(ca.key_pem)
@@ -365,7 +358,7 @@ def test_serve_records_what_it_serves_never_the_key_and_removes_it_when_it_stops
 
     state = tmp_path / "project" / ".mock-entra"  # a new state dir, as on a first run
     example = Path(__file__).parents[2] / "examples" / "mock-entra.toml"
-    port = _free_port()
+    port = free_port()
     seen: dict = {}
 
     def fake_serve(build, paths, options, announce) -> None:
@@ -414,7 +407,6 @@ def test_a_new_state_dir_keeps_itself_out_of_git(tmp_path: Path):
 @pytest.fixture(scope="module")
 def https_example(key_template: Path, tmp_path_factory: pytest.TempPathFactory):
     """examples/mock-entra.toml served over HTTPS in a thread (as `serve --config` would)."""
-    import shutil
     import ssl
     import threading
 
@@ -424,8 +416,7 @@ def https_example(key_template: Path, tmp_path_factory: pytest.TempPathFactory):
     from mock_entra.web.wsgi import create_app
 
     example = Path(__file__).parents[2] / "examples" / "mock-entra.toml"
-    state = tmp_path_factory.mktemp("https-example") / "state"
-    shutil.copytree(key_template, state, ignore=shutil.ignore_patterns("store.sqlite3*"))
+    state = copy_keys(key_template, tmp_path_factory.mktemp("https-example") / "state")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(state / "server.pem", state / "server-key.pem")
     app = create_app(load_config(example), state_dir=state, admin_key="k3y")

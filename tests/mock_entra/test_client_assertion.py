@@ -5,7 +5,6 @@ each way an assertion can be wrong, on Entra's AADSTS code and HTTP status."""
 
 from __future__ import annotations
 
-import shutil
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from azure.identity import CertificateCredential
 from mock_entra.core.clock import FixedClock
 from mock_entra.core.config import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TENANT_ID
 from mock_entra.intercept import LOGIN_HOST, MockEntraInterceptor
+from mock_entra.pytest_plugin import copy_keys
 
 from .client_kinds import DAEMON_ID, certificate, client_kinds_config
 from .conftest import assert_entra_error, b64json, claims_of
@@ -31,8 +31,7 @@ ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 @pytest.fixture(scope="module")
 def module_mock(tmp_path_factory, key_template: Path) -> Iterator[MockEntraInterceptor]:
-    state = tmp_path_factory.mktemp("assertion") / "state"
-    shutil.copytree(key_template, state, ignore=shutil.ignore_patterns("store.sqlite3*"))
+    state = copy_keys(key_template, tmp_path_factory.mktemp("assertion") / "state")
     # One in-process mock for the module (the interceptor is on while the module runs).
     with MockEntraInterceptor(client_kinds_config(), state_dir=state, clock=FixedClock()) as m:
         yield m

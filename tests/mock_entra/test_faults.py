@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 from collections.abc import Iterator
 
 import jwt
@@ -26,6 +25,7 @@ from mock_entra.core.config import (
     ScenarioSetting,
 )
 from mock_entra.intercept import MockEntraInterceptor
+from mock_entra.pytest_plugin import copy_keys
 
 from .conftest import ADELE, CLIENT_ID, MEGAN, TENANT
 
@@ -39,8 +39,7 @@ SCOPES = ["User.Read"]
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory, key_template) -> Iterator[MockEntraInterceptor]:
     """One in-process mock for the module (a mock per test costs more than the tests)."""
-    state = tmp_path_factory.mktemp("faults") / "state"
-    shutil.copytree(key_template, state, ignore=shutil.ignore_patterns("store.sqlite3*"))
+    state = copy_keys(key_template, tmp_path_factory.mktemp("faults") / "state")
     with MockEntraInterceptor(DEFAULT_CONFIG, state_dir=state, clock=FixedClock()) as mock:
         yield mock
 
@@ -348,6 +347,26 @@ def test_every_scenario_is_in_the_catalogue_with_a_description_and_event():
     for s in faults.CATALOGUE:
         assert s.description and s.event and "." in s.name
         assert s.oidf is None or s.oidf.startswith("oidcc-client-test-")
+
+
+def test_a_hook_is_a_member_of_the_enum_never_a_string(mock):
+    """A misspelt or string hook fails loudly instead of never firing."""
+    with mock.scenario("jwks.unavailable"):
+        assert mock.runtime.faults.any(faults.Hook.JWKS)
+        for call in (mock.runtime.faults.any, mock.runtime.faults.find):
+            with pytest.raises(TypeError, match=r"faults\.Hook"):
+                call("jwks")  # type: ignore[arg-type]
+
+
+def test_scenario_kinds_and_the_catalogue_are_checked_at_import():
+    with pytest.raises(TypeError, match=r"faults\.Hook"):
+
+        class _Misspelt(faults.Scenario):  # what a kind naming a string hook does on import
+            hooks = frozenset({"jwsk"})  # type: ignore[assignment]
+
+    with pytest.raises(TypeError, match="no scenario uses"):
+        faults.catalogue.check([s for s in faults.CATALOGUE if faults.Hook.GRAPH not in s.hooks])
+    faults.catalogue.check(faults.CATALOGUE)
 
 
 # -- the config file and the admin API -----------------------------------------------------------

@@ -29,7 +29,9 @@ from conformance.trust import TrustingSession
 from mock_entra import MockEntra
 from mock_entra.core.config import DEFAULT_CONFIG, AppRegistration
 from mock_entra.core.pki.state import ensure_state
-from mock_entra.server import MockControlError, _free_port
+from mock_entra.ports import free_port
+from mock_entra.pytest_plugin import live_mock
+from mock_entra.server import MockControlError
 
 from .conftest import ADELE
 from .signin_http import http_sign_in
@@ -81,7 +83,7 @@ def cli_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """`mock-entra serve` started as a user would, its admin API on."""
     state = ensure_state(tmp_path_factory.mktemp("cli-mock"))
     key = secrets.token_urlsafe(16)
-    port = _free_port("127.0.0.1")
+    port = free_port()
     command = [sys.executable, "-m", "mock_entra", "serve", "--port", str(port)]
     command += ["--state-dir", str(state.root), "--workers", "1"]
     process = subprocess.Popen(command, env={**os.environ, "MOCK_ENTRA_ADMIN_KEY": key})
@@ -145,10 +147,9 @@ def test_advancing_the_clock_expires_an_access_token_then_a_refresh_works(live: 
 
 
 @pytest.fixture(scope="module")
-def mock_entra_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockEntra]:
-    """The plugin's `mock_entra` fixture (reset, clock) over this module's own server: two
-    apps, two worker processes. Its own, because the session's is shared with modules that
-    override `mock_entra_config`."""
+def two_apps(tmp_path_factory: pytest.TempPathFactory, key_template: Path) -> Iterator[MockEntra]:
+    """This module's own server, as the plugin's `mock_entra_server` starts one (`live_mock`),
+    with two apps and two worker processes; reset before each test that uses it."""
     tenant = DEFAULT_CONFIG.default_tenant
     second = AppRegistration(
         client_id=SECOND_CLIENT,
@@ -159,13 +160,18 @@ def mock_entra_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mock
     config = dataclasses.replace(
         DEFAULT_CONFIG, tenants=(dataclasses.replace(tenant, apps=(*tenant.apps, second)),)
     )
-    state = tmp_path_factory.mktemp("two-apps")
-    with MockEntra.start(config, state_dir=state, workers=2) as mock:
+    with live_mock(config, key_template, tmp_path_factory.mktemp("two-apps"), workers=2) as mock:
         yield mock
 
 
-def test_two_scenarios_for_two_clients_from_parallel_threads_do_not_interfere(mock_entra):
-    mock = mock_entra
+@pytest.fixture
+def two_apps_mock(two_apps: MockEntra) -> MockEntra:
+    two_apps.reset()
+    return two_apps
+
+
+def test_two_scenarios_for_two_clients_from_parallel_threads_do_not_interfere(two_apps_mock):
+    mock = two_apps_mock
     first = DEFAULT_CONFIG.default_tenant.apps[0]
     token_url = f"{mock.authority}/oauth2/v2.0/token"
     users = f"{mock.base_url}/v1.0/users"
@@ -216,8 +222,8 @@ def test_two_scenarios_for_two_clients_from_parallel_threads_do_not_interfere(mo
     assert again.status_code == 200
 
 
-def test_a_delay_past_the_clients_timeout_times_it_out(mock_entra):
-    mock = mock_entra
+def test_a_delay_past_the_clients_timeout_times_it_out(two_apps_mock):
+    mock = two_apps_mock
     first = DEFAULT_CONFIG.default_tenant.apps[0]
     form = {
         "grant_type": "client_credentials",

@@ -89,7 +89,8 @@ def test_id_token_verifies_with_the_tenant_jwks(interceptor, client):
 
 
 def test_graph_access_token_cannot_be_verified_by_third_parties(interceptor, client):
-    """Graph tokens are signed over a hashed header nonce, as Entra's (fidelity §4.3)."""
+    """Graph tokens are signed over a hashed header nonce, as Entra's
+    (AzureAD/azure-activedirectory-identitymodel-extensions-for-dotnet#609)."""
     import jwt
 
     flow = new_flow()

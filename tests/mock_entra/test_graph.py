@@ -7,6 +7,21 @@ from mock_entra.core.config import GRAPH_RESOURCE
 from .conftest import BASE, CLIENT_ID, SECRET, TENANT, get_code, new_flow, redeem
 
 ADELE_ID = "87d349ed-44d7-43e1-9a83-5f2406dee5bd"
+# A user's properties without $select, in the order Graph serves them (Learn "Get user",
+# https://learn.microsoft.com/en-us/graph/api/user-get).
+USER_DEFAULT_PROPERTIES = [
+    "businessPhones",
+    "displayName",
+    "givenName",
+    "jobTitle",
+    "mail",
+    "mobilePhone",
+    "officeLocation",
+    "preferredLanguage",
+    "surname",
+    "userPrincipalName",
+    "id",
+]
 
 
 def user_token(interceptor, client, scope: str = "User.Read offline_access openid profile"):
@@ -28,20 +43,7 @@ def test_me_returns_graphs_user_shape(interceptor, client):
     response = client.get("/v1.0/me", base_url=BASE, headers={"Authorization": f"Bearer {token}"})
     body = response.get_json()
     assert response.status_code == 200
-    assert list(body) == [
-        "@odata.context",
-        "businessPhones",
-        "displayName",
-        "givenName",
-        "jobTitle",
-        "mail",
-        "mobilePhone",
-        "officeLocation",
-        "preferredLanguage",
-        "surname",
-        "userPrincipalName",
-        "id",
-    ]
+    assert list(body) == ["@odata.context", *USER_DEFAULT_PROPERTIES]
     assert body["id"] == ADELE_ID and body["displayName"] == "Adele Vance"
     assert body["@odata.context"].endswith("/v1.0/$metadata#users/$entity")
     assert response.headers["Content-Type"].startswith("application/json;odata.metadata=minimal")

@@ -30,9 +30,11 @@ from mock_entra.core.config import (
     MockConfig,
 )
 from mock_entra.intercept import MockEntraInterceptor
+from mock_entra.pytest_plugin import copy_keys
 from tests.hypothesis_profiles import examples
 
 from .conftest import ADELE, CLIENT_ID, TENANT
+from .test_graph import USER_DEFAULT_PROPERTIES
 
 GRAPH = "https://graph.microsoft.com/v1.0"
 AUTHORITY = f"https://login.microsoftonline.com/{TENANT}"
@@ -46,10 +48,8 @@ ADVANCED_MESSAGE = (
 
 
 def start_interceptor(config: MockConfig, root: Path, key_template: Path) -> MockEntraInterceptor:
-    import shutil
 
-    state = root / "state"
-    shutil.copytree(key_template, state, ignore=shutil.ignore_patterns("store.sqlite3*"))
+    state = copy_keys(key_template, root / "state")
     return MockEntraInterceptor(config, state_dir=state, clock=FixedClock()).start()
 
 
@@ -134,19 +134,7 @@ def test_list_users_pages_with_a_skiptoken_next_link(mock, tokens):
     assert body["@odata.context"] == f"{GRAPH}/$metadata#users"
     assert body["@odata.nextLink"].startswith(f"{GRAPH}/users?$top=1&$skiptoken=")
     assert [u["displayName"] for u in body["value"]] == ["Adele Vance"]
-    assert list(body["value"][0]) == [
-        "businessPhones",
-        "displayName",
-        "givenName",
-        "jobTitle",
-        "mail",
-        "mobilePhone",
-        "officeLocation",
-        "preferredLanguage",
-        "surname",
-        "userPrincipalName",
-        "id",
-    ]
+    assert list(body["value"][0]) == USER_DEFAULT_PROPERTIES
     second = get(body["@odata.nextLink"], tokens["app"]).json()
     assert [u["displayName"] for u in second["value"]] == ["Megan Bowen"]
     assert "@odata.nextLink" not in second

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +20,8 @@ import requests
 from conformance.trust import TrustingSession
 from mock_entra import MockEntra
 from mock_entra.core.config import DEFAULT_CONFIG
+from mock_entra.ports import free_port
+from mock_entra.pytest_plugin import copy_keys
 from mock_entra.web.hosts import Hosts, PublicUrlError, certificate_names, parse_public_url
 from mock_entra.web.wsgi import create_app
 
@@ -199,11 +199,8 @@ def test_the_interceptor_answers_the_production_hosts_only(interceptor):
 
 @pytest.mark.slow  # a `serve` process of its own
 def test_serve_public_url_from_the_command_line(key_template: Path, tmp_path: Path):
-    state = tmp_path / "state"
-    shutil.copytree(key_template, state, ignore=shutil.ignore_patterns("store.sqlite3*"))
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    state = copy_keys(key_template, tmp_path / "state")
+    port = free_port()
     bad = subprocess.run(
         [sys.executable, "-m", "mock_entra", "serve", "--public-url", "http://x", "--port",
          str(port), "--state-dir", str(state)],

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from markupsafe import escape
 from werkzeug.test import Client
 
 from mock_entra.core.config import DEFAULT_CLIENT_SECRET, DEFAULT_CONFIG, TestUser
+from mock_entra.pytest_plugin import copy_keys
 from mock_entra.web.wsgi import create_app
 
 BASE = "https://localhost:8443"
@@ -41,8 +41,7 @@ CONFIG = dataclasses.replace(
 @pytest.fixture(scope="module")
 def client(key_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Client:
     """One in-process mock for the module (pages are read-only)."""
-    state = tmp_path_factory.mktemp("landing") / "state"
-    shutil.copytree(key_template, state, ignore=shutil.ignore_patterns("store.sqlite3*"))
+    state = copy_keys(key_template, tmp_path_factory.mktemp("landing") / "state")
     return create_app(CONFIG, state_dir=state).test_client()
 
 
@@ -142,8 +141,7 @@ def test_a_redirect_uri_wraps_only_between_words_in_a_narrow_window(
     # "/" (or a "-"), never inside a word (as `overflow-wrap: anywhere` did: "getATo|ken").
     from mock_entra.core.config import with_redirect_uris
 
-    state = tmp_path / "state"
-    shutil.copytree(key_template, state, ignore=shutil.ignore_patterns("store.sqlite3*"))
+    state = copy_keys(key_template, tmp_path / "state")
     html = get(
         create_app(with_redirect_uris(CONFIG, [LONG_URI]), state_dir=state).test_client(), "/"
     )

@@ -10,7 +10,6 @@ import io
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from mock_entra import MockEntra
 from mock_entra.cli import _build_app
 from mock_entra.core.config import DEFAULT_CONFIG
 from mock_entra.intercept import MockEntraInterceptor
+from mock_entra.ports import free_port
 from mock_entra.server import log_handler
 from mock_entra.web.accesslog import AccessLog
 from mock_entra.web.app import flask_app
@@ -208,9 +208,7 @@ def at_info(logger: logging.Logger):
 
 @pytest.mark.slow
 def test_serve_access_log_writes_a_line_per_request_to_stderr(state_dir: Path):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     command = [sys.executable, "-m", "mock_entra", "serve", "--access-log", "--port", str(port),
                "--state-dir", str(state_dir), "--workers", "1"]  # fmt: skip
     env = {**os.environ, "MOCK_ENTRA_ADMIN_KEY": ""}

@@ -9,7 +9,6 @@ import base64
 import dataclasses
 import json
 import re
-import shutil
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -21,6 +20,7 @@ import requests
 from mock_entra.core.clock import FixedClock
 from mock_entra.core.config import DEFAULT_CONFIG, PERSONAL_TENANT_ID, AppRegistration
 from mock_entra.intercept import MockEntraInterceptor
+from mock_entra.pytest_plugin import copy_keys
 
 from .conftest import ADELE
 
@@ -48,8 +48,7 @@ def _config():
 
 @pytest.fixture(scope="module")
 def mock(tmp_path_factory, key_template) -> Iterator[MockEntraInterceptor]:
-    state = tmp_path_factory.mktemp("personal") / "state"
-    shutil.copytree(key_template, state, ignore=shutil.ignore_patterns("store.sqlite3*"))
+    state = copy_keys(key_template, tmp_path_factory.mktemp("personal") / "state")
     with MockEntraInterceptor(_config(), state_dir=state, clock=FixedClock()) as interceptor:
         yield interceptor
 

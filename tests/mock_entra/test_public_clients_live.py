@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import queue
-import shutil
 import threading
 import webbrowser
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from playwright.sync_api import Browser, Page
 from conformance.trust import TrustingSession
 from mock_entra import MockEntra
 from mock_entra.core.config import DEFAULT_CONFIG, AppRegistration, MockConfig
+from mock_entra.pytest_plugin import live_mock
 
 from .conftest import ADELE, b64json
 
@@ -52,9 +52,7 @@ def live_config() -> MockConfig:
 def live(tmp_path_factory: pytest.TempPathFactory, key_template: Path) -> Iterator[MockEntra]:
     """This module's own mock (its apps), started from `key_template` so that the run's
     Chromium (`lab_browser`) trusts its TLS key."""
-    state = tmp_path_factory.mktemp("public-clients") / "state"
-    shutil.copytree(key_template, state, ignore=shutil.ignore_patterns("store.sqlite3*"))
-    with MockEntra.start(live_config(), state_dir=state) as mock:
+    with live_mock(live_config(), key_template, tmp_path_factory.mktemp("public-clients")) as mock:
         yield mock
 
 

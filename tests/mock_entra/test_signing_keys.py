@@ -35,6 +35,7 @@ from mock_entra.core.pki.state import (
     write_atomic,
 )
 from mock_entra.core.tokens.signing import KeySet
+from mock_entra.pytest_plugin import copy_keys
 from tests.hypothesis_profiles import examples
 
 ISSUER = "https://login.example/tenant/v2.0"
@@ -44,8 +45,7 @@ REGISTERED = {"iss", "sub", "aud", "exp", "nbf", "iat", "jti"}
 def copy_of(key_template: Path, root: Path) -> StatePaths:
     """A complete state dir as `ensure_state` made it: a copy of the session's `key_template`
     (itself `ensure_state`'s work, modes kept), instead of five more RSA keys made here."""
-    shutil.copytree(key_template, root, ignore=shutil.ignore_patterns("store.sqlite3*"))
-    return StatePaths(root)
+    return StatePaths(copy_keys(key_template, root))
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +130,8 @@ def test_the_jwks_has_entras_shape_and_real_self_signed_certificates(
     v2, v1 = published(keys), published(keys, None)
     assert len(v2) == SIGNING_KEY_COUNT
     for n, (jwk, jwk_v1) in enumerate(zip(v2, v1, strict=True), start=1):
-        # entra-fidelity §4.4: these members, in this order; v1 keys have no `issuer`.
+        # As https://login.microsoftonline.com/common/discovery/v2.0/keys lists them: these
+        # members, in this order; v1 keys (/discovery/keys) have no `issuer`.
         assert list(jwk) == ["kty", "use", "kid", "x5t", "n", "e", "x5c", "issuer"]
         assert jwk["kty"] == "RSA" and jwk["use"] == "sig" and jwk["e"] == "AQAB"
         assert jwk["issuer"] == ISSUER and jwk_v1 == {k: v for k, v in jwk.items() if k != "issuer"}
@@ -225,47 +226,24 @@ def test_write_atomic_replaces_whole_files_with_the_mode_asked(tmp_path: Path):
     assert [p.name for p in tmp_path.iterdir()] == ["f.pem"]
 
 
-def write_state_of_the_previous_version(root: Path, key_template: Path) -> bytes:
-    """A state dir as version 0.1 left it: four-prime keys as private JWKs (`oth`) beside
-    certificates for them, no lock file. Returns the first key's certificate. (Its keys are
-    the session's `key_template` keys, rewritten: what matters is the old layout.)"""
+def write_state_with_jwk_signing_keys(root: Path, key_template: Path) -> bytes:
+    """A state dir as the first development versions left it: signing keys as private JWKs
+    (`signing-N-key.jwk`, no longer read or migrated: see CHANGELOG.md) beside their
+    certificates, no lock file. Returns the first key's certificate."""
     root.mkdir()
-    template = StatePaths(key_template)
     for name in ("ca.pem", "ca-key.pem", "ca-bundle.pem", "server.pem", "server-key.pem"):
         shutil.copy2(key_template / name, root / name)
-    certs = []
     for n in (1, 2):
-        old_key = serialization.load_pem_private_key(template.signing_key(n).read_bytes(), None)
-        old_cert = template.signing_cert(n).read_bytes()
-        assert isinstance(old_key, rsa.RSAPrivateKey)
-        numbers = old_key.private_numbers()
-
-        def member(value: int) -> str:
-            return b64url(value.to_bytes((value.bit_length() + 7) // 8, "big"))
-
-        jwk = {
-            "kty": "RSA",
-            "n": member(numbers.public_numbers.n),
-            "e": "AQAB",
-            "d": member(numbers.d),
-            "p": member(numbers.p),
-            "q": member(numbers.q),
-            "dp": member(numbers.dmp1),
-            "dq": member(numbers.dmq1),
-            "qi": member(numbers.iqmp),
-            "oth": [{"r": member(numbers.p), "d": member(numbers.d), "t": member(numbers.q)}],
-        }
-        (root / f"signing-{n}-key.jwk").write_text(json.dumps(jwk))
-        (root / f"signing-{n}.pem").write_bytes(old_cert)
-        certs.append(old_cert)
-    return certs[0]
+        (root / f"signing-{n}-key.jwk").write_text('{"kty": "RSA"}')
+        shutil.copy2(key_template / f"signing-{n}.pem", root / f"signing-{n}.pem")
+    return (root / "signing-1.pem").read_bytes()
 
 
-def test_a_state_dir_of_the_previous_version_gets_new_keys_said_once(
+def test_a_state_dir_with_the_old_jwk_signing_keys_gets_new_ones_like_any_unusable_keys(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, key_template: Path
 ):
     root = tmp_path / "old"
-    old_cert = write_state_of_the_previous_version(root, key_template)
+    old_cert = write_state_with_jwk_signing_keys(root, key_template)
     ca_before = (root / "ca.pem").read_bytes()
     with caplog.at_level(logging.INFO, logger="mock_entra"):
         paths = ensure_state(root)
@@ -273,16 +251,17 @@ def test_a_state_dir_of_the_previous_version_gets_new_keys_said_once(
         ensure_state(root)  # a second start in the same or another process says nothing
     assert [r.levelname for r in caplog.records] == ["WARNING"]
     message = caplog.records[0].getMessage()
-    assert "\n" not in message and "earlier version" in message and str(paths.root) in message
-    assert not list(root.glob("*.jwk"))
+    assert "\n" not in message and "new signing keys" in message and str(paths.root) in message
     assert paths.signing_cert(1).read_bytes() != old_cert
     assert paths.ca_cert.read_bytes() == ca_before  # clients keep trusting the same CA
+    # No migration: the old key files are neither read nor removed (delete them, or the dir).
+    assert sorted(p.name for p in root.glob("*.jwk")) == ["signing-1-key.jwk", "signing-2-key.jwk"]
     load_state(root)
 
 
 def test_a_tls_certificate_from_another_ca_is_made_again(tmp_path: Path, key_template: Path):
     paths = copy_of(key_template, tmp_path / "state")
-    # What the unlocked start-up race of earlier versions could leave behind.
+    # What a start-up race without `ensure_state`'s lock could leave behind.
     stranger = certificates.make_server_cert(certificates.make_ca())
     paths.server_cert.write_bytes(stranger.cert_pem)
     paths.server_key.write_bytes(stranger.key_pem)

@@ -26,8 +26,9 @@ from cryptography.hazmat.primitives import serialization
 
 from mock_entra.core.config import DEFAULT_TENANT_ID
 from mock_entra.core.pki.state import SIGNING_KEY_COUNT, StatePaths
+from mock_entra.ports import free_port
 
-from .test_signing_keys import write_state_of_the_previous_version
+from .test_signing_keys import write_state_with_jwk_signing_keys
 
 pytestmark = pytest.mark.slow
 
@@ -46,12 +47,6 @@ def busy_cores() -> Iterator[None]:
     for burner in burners:
         burner.kill()
         burner.wait()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def served_certificate(port: int) -> x509.Certificate:
@@ -150,11 +145,11 @@ def test_serve_and_info_together_on_a_fresh_state_dir(tmp_path: Path):
     print(f"{ATTEMPTS} attempts: " + ", ".join(f"{outcomes.count(o)} {o}" for o in set(outcomes)))
 
 
-def test_serving_a_state_dir_of_the_previous_version_says_so_once(
+def test_serving_a_state_dir_with_the_old_jwk_signing_keys_says_its_new_keys_once(
     tmp_path: Path, key_template: Path
 ):
     root = tmp_path / "old"
-    write_state_of_the_previous_version(root, key_template)
+    write_state_with_jwk_signing_keys(root, key_template)
     paths = StatePaths(root.resolve())
     port = free_port()
     log = tmp_path / "serve.log"
@@ -169,6 +164,5 @@ def test_serving_a_state_dir_of_the_previous_version_says_so_once(
             stop(server)
     text = log.read_text()
     assert "Traceback" not in text, text
-    said = [line for line in text.splitlines() if "earlier version" in line]
+    said = [line for line in text.splitlines() if "new signing keys" in line]
     assert len(said) == 1, text
-    assert not list(root.glob("*.jwk"))

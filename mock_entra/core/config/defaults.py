@@ -11,7 +11,9 @@ from mock_entra.core.config.model import (
     GRAPH_RESOURCE,
     PERSONAL_TENANT_ID,
     AppRegistration,
+    FederatedCredential,
     Group,
+    ManagedIdentity,
     MockConfig,
     Tenant,
     TestUser,
@@ -28,6 +30,12 @@ DEFAULT_MEGAN_ID = "48d31887-5fad-4d73-a9f5-3c356e68a038"
 DEFAULT_GROUP_ALL_ID = "02bd9fd6-8f93-4758-87c3-1fb73740a315"
 DEFAULT_GROUP_RETAIL_ID = "2f7c3c5e-8c53-4b8e-9c4a-6a0d2f1e7b21"
 DEFAULT_GROUP_SALES_ID = "5e1d8b3a-1f2c-4d6e-8a9b-0c7d6e5f4a32"
+# The sample app's managed identity (the Web App's, on Azure) and the federated credential by
+# which the app registration trusts it: the app signs in users with no secret (Learn,
+# "Configure an application to trust a managed identity": issuer
+# https://login.microsoftonline.com/{tenant}/v2.0, subject the identity's object id).
+DEFAULT_MANAGED_IDENTITY_CLIENT_ID = "3d1f5c2b-7a4e-4b8f-9c61-2e0d8a7b5f43"
+DEFAULT_MANAGED_IDENTITY_OBJECT_ID = "9a6e2d47-1c3b-4f5a-8e20-7b4c1d9f6a85"
 
 DEFAULT_CONFIG = MockConfig(
     tenants=(
@@ -116,6 +124,14 @@ DEFAULT_CONFIG = MockConfig(
                         GRAPH_RESOURCE: ("User.Read.All",),
                         DEFAULT_API_URI: ("Forecast.Read.All",),
                     },
+                    federated_credentials=(
+                        FederatedCredential(
+                            name="app-managed-identity",
+                            issuer=f"https://login.microsoftonline.com/{DEFAULT_TENANT_ID}/v2.0",
+                            subject=DEFAULT_MANAGED_IDENTITY_OBJECT_ID,
+                            description="the Web App's managed identity (secretless sign-in)",
+                        ),
+                    ),
                 ),
                 AppRegistration(
                     client_id=DEFAULT_API_CLIENT_ID,
@@ -124,6 +140,15 @@ DEFAULT_CONFIG = MockConfig(
                     exposed_scopes=("Forecast.Read",),
                     app_roles=("Forecast.Read.All",),
                     access_token_accepted_version=2,  # the sample API validates v2 tokens
+                ),
+            ),
+            managed_identities=(
+                ManagedIdentity(
+                    client_id=DEFAULT_MANAGED_IDENTITY_CLIENT_ID,
+                    object_id=DEFAULT_MANAGED_IDENTITY_OBJECT_ID,
+                    display_name="entra-lab-app-identity",
+                    system_assigned=True,
+                    application_permissions={GRAPH_RESOURCE: ("User.Read.All",)},
                 ),
             ),
         ),

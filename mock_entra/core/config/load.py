@@ -72,7 +72,7 @@ def load_config(path: str | Path) -> MockConfig:
             raw = parse_json(data, max_size=MAX_FILE_BYTES, object_pairs_hook=_no_duplicate_keys)
         except JsonInputError as exc:
             raise ConfigError(f"{path}: {exc}") from None
-        return config_from_dict(raw, source=str(path))
+        return config_from_dict(_relative_to(raw, path.parent), source=str(path))
     import tomllib  # only a TOML config pays for it
 
     try:
@@ -83,7 +83,21 @@ def load_config(path: str | Path) -> MockConfig:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     if depth_exceeds(raw, MAX_DEPTH):
         raise ConfigError(f"{path}: nested more than {MAX_DEPTH} levels deep")
-    return config_from_dict(raw, source=str(path))
+    return config_from_dict(_relative_to(raw, path.parent), source=str(path))
+
+
+def _relative_to(raw: Any, folder: Path) -> Any:
+    """The file's `external_issuers[].jwks_file` paths made relative to the file's folder, as
+    a reader of the file expects (not to wherever the mock was started)."""
+    issuers = raw.get("external_issuers") if isinstance(raw, Mapping) else None
+    if not isinstance(issuers, list):
+        return raw
+    fixed = []
+    for entry in issuers:
+        if isinstance(entry, Mapping) and isinstance(entry.get("jwks_file"), str):
+            entry = {**entry, "jwks_file": str(folder / entry["jwks_file"])}
+        fixed.append(entry)
+    return {**raw, "external_issuers": fixed}
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

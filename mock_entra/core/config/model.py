@@ -9,6 +9,7 @@ fields without a default.
 from __future__ import annotations
 
 import functools
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -42,6 +43,16 @@ SIGN_IN_AUDIENCES: tuple[str, ...] = get_args(SignInAudience)
 PERSONAL_TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+
+# The audience of a token exchanged for an Entra token by workload identity federation
+# (Learn, "Workload identity federation": "api://AzureADTokenExchange"), and the app id of
+# Entra's "AzureADTokenExchange" app it names: v2.0 tokens issued for it (a managed identity's,
+# see `managed_identity`) carry that id as `aud`.
+TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
+TOKEN_EXCHANGE_APP_ID = "fb60f99c-7a34-4190-8149-302f77469936"
+# Entra allows 20 federated identity credentials on an app (Learn, "Workload identity
+# federation: considerations and restrictions").
+MAX_FEDERATED_CREDENTIALS = 20
 GRAPH_RESOURCE = "https://graph.microsoft.com"
 
 # Delegated Graph permissions the mock knows; a scope outside this set is AADSTS70011.
@@ -173,6 +184,122 @@ class OptionalClaims:
 
 
 @dataclass(frozen=True, kw_only=True)
+class FederatedCredential:
+    """A federated identity credential on an app registration (Learn, "Workload identity
+    federation"; `az ad app federated-credential create`): a token whose `iss`, `sub` and `aud`
+    match it serves as the app's client assertion. Matching is case-sensitive (Learn, "What's
+    new for authentication?": federated identity credentials use case-sensitive matching)."""
+
+    name: str = field(metadata=KEY)  # required: unique on the app, e.g. "github-main"
+    issuer: str  # required: the `iss` of the tokens it trusts, e.g. https://token.actions...
+    subject: str  # required: their `sub`, e.g. repo:contoso/app:ref:refs/heads/main
+    # Their `aud`; Entra's recommended (and the portal's only) value is the default.
+    audiences: tuple[str, ...] = (TOKEN_EXCHANGE_AUDIENCE,)
+    description: str | None = None
+
+    def __post_init__(self) -> None:
+        problems = rule_problems(self)
+        # Learn: the name is 3-120 characters, letters, digits, '-' and '_'.
+        if not _FIC_NAME.match(self.name):
+            problems.append(("name", "expected 3 to 120 letters, digits, '-' or '_'"))
+        for what in ("issuer", "subject"):
+            if not getattr(self, what).strip():
+                problems.append((what, "required, but empty"))
+        if not self.issuer.startswith("https://"):
+            problems.append(("issuer", f"expected an https:// URL, got {self.issuer!r:.80}"))
+        if len(self.audiences) != 1 or not self.audiences[0].strip():
+            # Entra takes exactly one audience per credential (Graph: "audiences ... can
+            # contain only one value").
+            problems.append(("audiences", "expected exactly one audience"))
+        if problems:
+            raise ConfigError.of(problems)
+
+
+_FIC_NAME = re.compile(r"^[A-Za-z0-9_-]{3,120}$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ManagedIdentity:
+    """A managed identity (Learn, "What are managed identities for Azure resources?"): a
+    service principal an Azure resource gets tokens for from its local endpoint
+    (`mock-entra serve --managed-identity-port`). Its tokens are app-only tokens of that
+    service principal: `oid` and `sub` are `object_id`, `appid` is `client_id`."""
+
+    client_id: Guid = field(metadata=KEY)  # required: the identity's client (application) id
+    object_id: Guid  # required: its service principal's object (principal) id
+    display_name: str  # required: the identity's name
+    # The Azure resource id, e.g. /subscriptions/.../userAssignedIdentities/app-id: what
+    # `mi_res_id` / `msi_res_id` select by and `xms_mirid` carries. Empty: derived.
+    resource_id: str = ""
+    # The identity used when a request names none (a resource's system-assigned identity);
+    # at most one in a config.
+    system_assigned: bool = False
+    # Application permissions granted to it, per resource, as an app's.
+    application_permissions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        problems = rule_problems(self)
+        if self.resource_id and not self.resource_id.startswith("/subscriptions/"):
+            problems.append(
+                ("resource_id", f"expected /subscriptions/..., got {self.resource_id!r:.80}")
+            )
+        if problems:
+            raise ConfigError.of(problems)
+
+    @property
+    def azure_resource_id(self) -> str:
+        """`resource_id`, or one in Azure's form for a user-assigned identity."""
+        return self.resource_id or (
+            "/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/entra-lab"
+            f"/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{self.client_id}"
+        )
+
+    def as_app(self) -> AppRegistration:
+        """Its service principal as an app registration: what app-only tokens are built from
+        (`appid` its client id, `oid` its object id, its application permissions)."""
+        return AppRegistration(
+            client_id=self.client_id,
+            display_name=self.display_name,
+            service_principal_id=self.object_id,
+            application_permissions=self.application_permissions,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExternalIssuer:
+    """An OIDC issuer whose tokens federated credentials may trust (GitHub Actions, a
+    Kubernetes cluster, another cloud), with its signing keys: no issuer's `jwks_uri` can be
+    fetched offline. `jwks` is the JWKS document itself, `jwks_file` a file holding it (a path
+    relative to the config file); one of the two."""
+
+    issuer: str = field(metadata=KEY)  # required: its `iss`, exactly as its tokens carry it
+    jwks: Mapping[str, Any] | None = None
+    jwks_file: str | None = None
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not self.issuer.startswith("https://"):
+            problems.append(("issuer", f"expected an https:// URL, got {self.issuer!r:.80}"))
+        if (self.jwks is None) == (self.jwks_file is None):
+            problems.append(("jwks", "give the issuer's keys: either jwks or jwks_file"))
+        if problems:
+            raise ConfigError.of(problems)
+        self.keys  # noqa: B018 - parse now: a bad key set is a config error
+
+    @functools.cached_property
+    def keys(self) -> dict[str, Any]:
+        """The issuer's public keys by `kid`."""
+        from mock_entra.core.config.issuers import parse_jwks, read_jwks_file
+
+        where = "jwks" if self.jwks is not None else "jwks_file"
+        try:
+            document = self.jwks if self.jwks is not None else read_jwks_file(self.jwks_file or "")
+            return parse_jwks(document)
+        except ValueError as exc:
+            raise ConfigError.of([(where, str(exc))]) from None
+
+
+@dataclass(frozen=True, kw_only=True)
 class AppRegistration:
     """An app registration (and its service principal) in a tenant.
 
@@ -217,6 +344,9 @@ class AppRegistration:
     # `required_resource_access` (and to openid, profile, email, offline_access).
     admin_consent_granted: bool = False
     optional_claims: OptionalClaims = field(default_factory=OptionalClaims)
+    # Federated identity credentials: tokens of another issuer (or of a managed identity)
+    # accepted as this app's client assertion, no secret kept (workload identity federation).
+    federated_credentials: tuple[FederatedCredential, ...] = ()
 
     def __post_init__(self) -> None:
         # Checked however the config is built (a file reports these with its field path).
@@ -228,6 +358,12 @@ class AppRegistration:
             self.access_token_accepted_version, bool
         ):
             problems.append(("access_token_accepted_version", "expected 1 or 2, or leave it out"))
+        if len(self.federated_credentials) > MAX_FEDERATED_CREDENTIALS:
+            problems.append(("federated_credentials", f"at most {MAX_FEDERATED_CREDENTIALS}"))
+        pairs = [(f.issuer, f.subject) for f in self.federated_credentials]
+        for i, pair in enumerate(pairs):
+            if pair in pairs[:i]:  # Entra: issuer and subject are unique on an app
+                problems.append((f"federated_credentials[{i}]", "same issuer and subject"))
         if problems:
             raise ConfigError.of(problems)
         if self.key_credentials:
@@ -235,7 +371,7 @@ class AppRegistration:
 
     @property
     def is_confidential(self) -> bool:
-        return bool(self.client_secrets or self.key_credentials)
+        return bool(self.client_secrets or self.key_credentials or self.federated_credentials)
 
     @property
     def group_claims(self) -> str:
@@ -289,6 +425,8 @@ class Tenant:
     users: tuple[TestUser, ...] = ()
     apps: tuple[AppRegistration, ...] = ()
     groups: tuple[Group, ...] = ()
+    # Managed identities whose tokens the managed identity endpoint hands out.
+    managed_identities: tuple[ManagedIdentity, ...] = ()
 
     def __post_init__(self) -> None:
         problems = rule_problems(self)
@@ -304,6 +442,9 @@ class Tenant:
 
     def app(self, client_id: str) -> AppRegistration | None:
         return next((a for a in self.apps if a.client_id == client_id), None)
+
+    def managed_identity(self, object_id: str) -> ManagedIdentity | None:
+        return next((m for m in self.managed_identities if m.object_id == object_id), None)
 
     def group(self, object_id: str) -> Group | None:
         return next((g for g in self.groups if g.object_id == object_id), None)
@@ -361,6 +502,8 @@ class MockConfig:
     lockout_duration: Seconds = 60
     # Fault scenarios in force from the start, for every request they match: `[[scenarios]]`.
     scenarios: tuple[ScenarioSetting, ...] = ()
+    # Issuers (and their keys) whose tokens apps' federated credentials may trust.
+    external_issuers: tuple[ExternalIssuer, ...] = ()
 
     def __post_init__(self) -> None:
         # Bounded numbers are checked however the config is built (a file, or Python code).
@@ -370,6 +513,14 @@ class MockConfig:
         ids = [t.tenant_id for t in self.tenants]
         if len(set(ids)) != len(ids):
             problems.append(("tenants", "duplicate tenant_id"))
+        # One identity answers a request that names none, as a resource has one
+        # system-assigned identity; client ids select the others, so they are unique.
+        identities = [m for t in self.tenants for m in t.managed_identities]
+        if sum(m.system_assigned for m in identities) > 1:
+            problems.append(("tenants", "more than one managed identity is system_assigned"))
+        mi_ids = [i.lower() for m in identities for i in (m.client_id, m.object_id)]
+        if len(set(mi_ids)) != len(mi_ids):
+            problems.append(("tenants", "two managed identities share a client_id or object_id"))
         if problems:
             raise ConfigError.of(problems)
 
@@ -396,6 +547,12 @@ class MockConfig:
             if app is not None:
                 return tenant, app
         return None
+
+    def managed_identities(self) -> tuple[tuple[Tenant, ManagedIdentity], ...]:
+        return tuple((t, m) for t in self.tenants for m in t.managed_identities)
+
+    def external_issuer(self, issuer: str) -> ExternalIssuer | None:
+        return next((e for e in self.external_issuers if e.issuer == issuer), None)
 
     def resource_app(self, identifier: str) -> tuple[Tenant, AppRegistration] | None:
         """An API app by its app id URI or client id (the `aud` it gets)."""

@@ -1,6 +1,7 @@
 """The token endpoint: one request in, the grant its `grant_type` names through `GRANTS`,
 after client authentication (`client_secret_post`, `client_secret_basic` or a certificate
-assertion: `client_auth`). Errors are `EntraError`s with the AADSTS codes Entra uses.
+assertion: `client_auth`; a federated credential's assertion: `federated`). Errors are
+`EntraError`s with the AADSTS codes Entra uses.
 
 One module per grant: `authorization_code`, `refresh_token`, `client_credentials`,
 `device_code`, `obo` (on-behalf-of) and `ropc` (username/password).
@@ -16,12 +17,13 @@ from mock_entra.core.aadsts import AADSTS70003, AADSTS700016, AADSTS9002313
 from mock_entra.core.config import audience
 from mock_entra.core.config.tenants import tenant_of
 from mock_entra.core.errors import EntraError
-from mock_entra.core.faults import TokenContext, TokenFault
+from mock_entra.core.faults import Hook, TokenContext, TokenFault
 from mock_entra.core.forms import missing, required, single_values
 from mock_entra.core.grants import (
     authorization_code,
     client_credentials,
     device_code,
+    federated,
     obo,
     refresh_token,
     ropc,
@@ -54,6 +56,8 @@ def authenticate_client(rt: Runtime, req: TokenRequest, params: dict[str, str]) 
         raise EntraError(AADSTS700016, client_id=client_id, tenant=tenant_name)
     tenant, app = found
     audience.check(app, req.tenant, req.tenant_segment)  # /common etc. vs sign_in_audience
+    if federated.presented(app, params):  # workload identity federation: no secret kept
+        return federated.verify(tenant, app, params, rt.config, rt.keys, rt.now())
     endpoint = Endpoint(req.base_url, req.tenant_segment, rt.config)
     return verify_credential(tenant, app, params, basic, endpoint, rt.now())
 
@@ -100,7 +104,7 @@ def token(rt: Runtime, req: TokenRequest) -> dict[str, Any]:
     grant = GRANTS.get(grant_type)
     if grant is None:
         raise EntraError(AADSTS70003, grant_type=grant_type)
-    if rt.faults.any("token"):  # a fault scenario in force: this request may be its target
+    if rt.faults.any(Hook.TOKEN):  # a fault scenario in force: this request may be its target
         req = _token_fault(rt, req, grant_type, params, client)
     return grant(rt, req, params, client)
 
@@ -123,7 +127,7 @@ def _token_fault(
     tenant = user_tenant(rt.config, client, account) if account is not None else None
     user = tenant.user_by_id(account.oid) if tenant and account is not None else None
     fault = rt.faults.find(
-        "token", client_id=client.app.client_id, user=user, grant_type=grant_type
+        Hook.TOKEN, client_id=client.app.client_id, user=user, grant_type=grant_type
     )
     if fault is not None and isinstance(fault.scenario, TokenFault):
         context = TokenContext(

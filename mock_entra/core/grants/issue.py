@@ -8,7 +8,8 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from mock_entra.core.faults import IdTokenFault, RedirectFault, TokenBodyFault
+from mock_entra.core.config import GRAPH_RESOURCE, AppRegistration, Tenant
+from mock_entra.core.faults import Hook, IdTokenFault, RedirectFault, TokenBodyFault
 from mock_entra.core.runtime import Runtime
 from mock_entra.core.signin.consent import with_consented
 from mock_entra.core.tokens.claims import (
@@ -17,6 +18,7 @@ from mock_entra.core.tokens.claims import (
     Issue,
     SignIn,
     api_access_token_claims,
+    app_access_token_claims,
     client_info,
     graph_access_token_claims,
     graph_base,
@@ -90,7 +92,7 @@ def user_tokens(
 
 def sign_id_token(rt: Runtime, claims: dict[str, Any], signin: SignIn, kid: str | None) -> str:
     """An ID token, signed as the fault scenario in force for this client says, if any."""
-    fault = rt.faults.find("id_token", client_id=signin.app.client_id, user=signin.user)
+    fault = rt.faults.find(Hook.ID_TOKEN, client_id=signin.app.client_id, user=signin.user)
     if fault is not None and isinstance(fault.scenario, IdTokenFault):
         return fault.scenario.sign(claims, rt.keys.active(kid))
     return rt.keys.sign(claims, kid=kid)
@@ -98,7 +100,43 @@ def sign_id_token(rt: Runtime, claims: dict[str, Any], signin: SignIn, kid: str 
 
 def shape_token_body(rt: Runtime, body: dict[str, Any], signin: SignIn) -> dict[str, Any]:
     """The token response as a fault scenario in force reshapes it (a missing field)."""
-    fault = rt.faults.find("token_body", client_id=signin.app.client_id, user=signin.user)
+    fault = rt.faults.find(Hook.TOKEN_BODY, client_id=signin.app.client_id, user=signin.user)
     if fault is not None and isinstance(fault.scenario, RedirectFault | TokenBodyFault):
         return fault.scenario.body(body)
     return body
+
+
+def app_only_token(
+    rt: Runtime,
+    tenant: Tenant,
+    app: AppRegistration,
+    scopes: Scopes,
+    *,
+    base_url: str,
+    extra: dict[str, Any] | None = None,
+) -> tuple[str, Issue]:
+    """An app-only access token of `app`'s service principal for the resource `scopes` names
+    (`/.default`): its application permissions for that resource as `roles`. The client
+    credentials grant and managed identities issue it; `extra` claims are a managed
+    identity's own (`xms_mirid`)."""
+    resource_key = GRAPH_RESOURCE if scopes.resource.is_graph else scopes.resource.identifier
+    api = scopes.resource.app
+    granted: tuple[str, ...] = ()
+    for key, roles in app.application_permissions.items():
+        if key == resource_key or (api is not None and key in (api.app_id_uri, api.client_id)):
+            granted = tuple(roles)
+    issue = Issue(rt.now(), rt.token_lifetime())
+    claims = app_access_token_claims(
+        tenant,
+        app,
+        scopes,
+        granted,
+        issue,
+        v2_iss=v2_issuer(base_url, tenant.tenant_id),
+        token_uti=uti(),
+    )
+    claims.update(extra or {})
+    kid = rt.active_kid()
+    if scopes.resource.is_graph:
+        return rt.keys.sign_graph(claims, secrets.token_urlsafe(32), kid=kid), issue
+    return rt.keys.sign(claims, kid=kid), issue

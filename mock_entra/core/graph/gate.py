@@ -11,7 +11,7 @@ import jwt
 
 from mock_entra.core.config import GRAPH_APP_ID, GRAPH_RESOURCE, MockConfig, Tenant, TestUser
 from mock_entra.core.errors import GraphError
-from mock_entra.core.faults import Faults, GraphFault
+from mock_entra.core.faults import Faults, GraphFault, Hook
 from mock_entra.core.tokens.signing import KeySet, hashed_nonce, segment
 
 _WWW_AUTHENTICATE = (
@@ -68,7 +68,7 @@ def authenticate(
     answer as the Graph fault scenario in force for the token's app or user says, if any."""
     caller, client_id = _authenticate(config, keys, authorization, now)
     if faults is not None:
-        fault = faults.find("graph", client_id=client_id, user=caller.user)
+        fault = faults.find(Hook.GRAPH, client_id=client_id, user=caller.user)
         if fault is not None and isinstance(fault.scenario, GraphFault):
             raise fault.scenario.error(now, fault.activation.seconds)
     return caller

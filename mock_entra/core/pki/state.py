@@ -104,10 +104,6 @@ class StatePaths:
     def signing_key(self, n: int) -> Path:
         return self.root / f"signing-{n}-key.pem"
 
-    def legacy_signing_key(self, n: int) -> Path:
-        """A four-prime key kept as a private JWK by earlier versions (replaced at start)."""
-        return self.root / f"signing-{n}-key.jwk"
-
     def material(self) -> tuple[Path, ...]:
         """Every file a complete state dir has (the store is made by whoever opens it)."""
         signing = [p for n in range(1, ROLLOVER_KEY + 1) for p in self._signing(n)]
@@ -239,7 +235,6 @@ def _complete(paths: StatePaths) -> list[str]:
         # Also when the CA was just made: the TLS certificate always chains to `ca.pem`.
         write(paths.server_key, paths.server_cert, certificates.make_server_cert(ca))
 
-    legacy = any(paths.legacy_signing_key(n).exists() for n in range(1, SIGNING_KEY_COUNT + 1))
     unusable = False
     for n in range(1, ROLLOVER_KEY + 1):
         cert_path, key_path = paths.signing_cert(n), paths.signing_key(n)
@@ -247,13 +242,7 @@ def _complete(paths: StatePaths) -> list[str]:
         if pair is None or not certificates.is_signing_key(pair):
             unusable = unusable or cert_path.exists()
             write(key_path, cert_path, certificates.make_signing_key())
-        paths.legacy_signing_key(n).unlink(missing_ok=True)
-    if legacy:
-        replaced.append(
-            "replaced the signing keys of an earlier version (four-prime RSA kept as JWK) "
-            "with new RSA-2048 keys; tokens signed before no longer verify"
-        )
-    elif unusable:
+    if unusable:
         replaced.append(
             "made new signing keys (the old ones were unreadable, expiring or did not match "
             "their certificates); tokens signed before no longer verify"

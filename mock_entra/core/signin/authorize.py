@@ -29,7 +29,6 @@ from mock_entra.core.runtime import Runtime, opaque
 from mock_entra.core.signin import pkce
 from mock_entra.core.store.records import (
     AuthorizeRequest,
-    AuthorizeResponse,
     PendingSignIn,
     ReplyTo,
 )
@@ -155,24 +154,3 @@ def resume(rt: Runtime, ctx: str | None, flow_cookie: str | None) -> PendingSign
 
 def drop(rt: Runtime, ctx: str) -> None:
     rt.records.pending.delete(ctx)
-
-
-def error_response(
-    error: EntraError, *, trace_id: str, correlation_id: str, timestamp: str, base_url: str
-) -> AuthorizeResponse:
-    """The redirect that carries an error back to a trusted redirect URI."""
-    assert error.redirect_uri is not None
-    params = [("error", error.entry.error)]
-    if error.error_subcode:
-        params.append(("error_subcode", error.error_subcode))
-    params.append(
-        (
-            "error_description",
-            f"{error.description}\r\nTrace ID: {trace_id}\r\nCorrelation ID: {correlation_id}"
-            f"\r\nTimestamp: {timestamp}",
-        )
-    )
-    params.append(("error_uri", f"{base_url}/error?code={error.entry.code}"))
-    if error.state is not None:
-        params.append(("state", error.state))
-    return AuthorizeResponse(error.redirect_uri, error.response_mode, params)

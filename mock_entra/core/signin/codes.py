@@ -10,7 +10,7 @@ from __future__ import annotations
 from mock_entra.core.aadsts import AADSTS54005, AADSTS70008, AADSTS9002313_GRANT
 from mock_entra.core.config import Tenant
 from mock_entra.core.errors import EntraError
-from mock_entra.core.faults import RedirectFault
+from mock_entra.core.faults import Hook, RedirectFault
 from mock_entra.core.runtime import Runtime, opaque
 from mock_entra.core.store.records import (
     Account,
@@ -46,7 +46,7 @@ def issue(
     if request.reply.state is not None:
         params.append(("state", request.reply.state))
     params.append(("session_state", sid))
-    fault = rt.faults.find("redirect", client_id=request.client_id, user=user)
+    fault = rt.faults.find(Hook.REDIRECT, client_id=request.client_id, user=user)
     if fault is not None and isinstance(fault.scenario, RedirectFault):
         params = fault.scenario.redirect(params)
     return AuthorizeResponse(request.reply.redirect_uri, request.reply.response_mode, params)

@@ -72,7 +72,7 @@ def _hashed(key: str) -> bytes:
 
 
 def _private(path: str) -> None:
-    """Create the database (and fix the WAL and SHM files left by an older version) 0600
+    """Create the database 0600 (and make an existing one and its WAL and SHM files 0600)
     before SQLite opens it: SQLite gives its WAL and SHM files the database file's mode."""
     os.close(os.open(path, os.O_RDWR | os.O_CREAT, _FILE_MODE))
     for name in (path, path + "-wal", path + "-shm"):

@@ -1,8 +1,9 @@
 """Claim builders for the tokens Entra issues (pure functions; signing is `tokens.signing`).
 
 - v2.0 ID tokens: Learn "ID token claims reference".
-- v1.0 Graph access tokens: Learn "Access token claims reference" and real tokens
-  (entra-fidelity §4.3); `iss` is `https://sts.windows.net/{tid}/`.
+- v1.0 Graph access tokens: Learn "Access token claims reference" and real tokens quoted in
+  AzureAD/azure-activedirectory-identitymodel-extensions-for-dotnet#609; `iss` is
+  `https://sts.windows.net/{tid}/`.
 - Access tokens for APIs the config exposes: v1.0 unless the API's registration sets
   `access_token_accepted_version = 2` (the manifest's `requestedAccessTokenVersion`; Learn,
   "Access tokens": "the version is determined by the resource, not the client"). v1.0:

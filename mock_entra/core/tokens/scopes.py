@@ -37,7 +37,8 @@ class Resource:
 
     def audience(self) -> str:
         if self.app is None:
-            # Short-form scopes give Graph's app id; URI-form ones its URL (entra-fidelity §4.3).
+            # Short-form scopes give Graph's app id, URI-form ones its URL
+            # (AzureAD/microsoft-authentication-library-for-js#5672).
             return GRAPH_RESOURCE if self.identifier else GRAPH_APP_ID
         if self.app.token_version == 2:
             return self.app.client_id  # v2 API tokens carry the API's client id
@@ -83,7 +84,7 @@ class Scopes:
         """The `scope` of the token response: the requested resource scopes as sent (MSAL's
         cache looks them up by that spelling), the other consented ones in the request's
         spelling, then the OIDC scopes as Entra lists them ("User.Read profile openid email",
-        entra-fidelity §4.1). `offline_access` is never echoed."""
+        MicrosoftDocs/azure-docs#101648). `offline_access` is never echoed."""
         parts = list(self.requested)
         said = {p.rsplit("/", 1)[-1].lower() for p in self.requested}
         parts += [self.spelled(p) for p in self.permissions if p.lower() not in said]

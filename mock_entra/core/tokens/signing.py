@@ -117,14 +117,15 @@ class KeySet:
 
     def sign(self, claims: dict[str, Any], *, x5t: bool = False, kid: str | None = None) -> str:
         key = self.active(kid)
-        # v2 tokens carry `kid`; v1 tokens `x5t` as well (entra-fidelity §4.2).
+        # v2 tokens carry `kid`; v1 tokens `x5t` as well (https://learn.microsoft.com/en-us/entra/identity-platform/access-token-claims-reference).
         headers = {"x5t": key.kid, "kid": key.kid} if x5t else {"kid": key.kid}
         return key.sign(claims, headers)
 
     def sign_graph(self, claims: dict[str, Any], nonce: str, *, kid: str | None = None) -> str:
         """A Graph access token as Entra makes it: the header carries a `nonce`, but the
         signature covers the header with SHA-256(nonce) instead, so nobody but Graph can
-        verify it (entra-fidelity §4.3). Apps must not validate Graph tokens; this keeps
+        verify it (AzureAD/azure-activedirectory-identitymodel-extensions-for-dotnet#609).
+        Apps must not validate Graph tokens; this keeps
         an app that tries honest.
 
         PyJWT signs the header with the hashed nonce; the header sent is the same with the

@@ -1,0 +1,120 @@
+"""The managed identity endpoints over plain HTTP (`mock-entra serve --managed-identity-port`):
+App Service's `/msi/token` and IMDS's `/metadata/identity/oauth2/token`, as a small WSGI app
+(no Flask) served by the standard library's threading WSGI server in a process of its own.
+The protocol (parameters, answers, errors, tokens) is `core.grants.managed_identity`.
+
+Plain HTTP on loopback, as the platforms serve it (App Service's `IDENTITY_ENDPOINT` is
+`http://localhost:PORT/msi/token`; IMDS is `http://169.254.169.254`): a client refuses a
+managed identity endpoint it would have to trust a CA for, and azure-identity's IMDS client
+speaks HTTP only.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable
+from socketserver import ThreadingMixIn
+from typing import Any
+from urllib.parse import parse_qs
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from mock_entra.core.grants.managed_identity import (
+    APP_SERVICE_PATH,
+    IMDS_PATH,
+    PlatformError,
+    app_service,
+    imds,
+)
+from mock_entra.core.runtime import Runtime
+
+StartResponse = Callable[..., Any]
+MAX_QUERY = 8192
+
+
+class ManagedIdentityApp:
+    """The two endpoints; GET only, anything else 404/405 in the platform's shape."""
+
+    def __init__(self, runtime: Runtime, *, identity_header: str, base_url: str) -> None:
+        self.runtime = runtime
+        self.identity_header = identity_header
+        self.base_url = base_url  # the HTTPS mock's: the issuer of the tokens
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        raw_query = environ.get("QUERY_STRING", "")
+        if path not in (APP_SERVICE_PATH, IMDS_PATH):
+            return _json(start_response, 404, {"error": "not_found", "error_description": path})
+        if environ.get("REQUEST_METHOD") != "GET":
+            body = {"error": "method_not_allowed", "error_description": "Not allowed"}
+            return _json(start_response, 405, body, [("Allow", "GET")])
+        if len(raw_query) > MAX_QUERY:
+            body = {"error": "invalid_request", "error_description": "Query too long"}
+            return _json(start_response, 414, body)
+        query = parse_qs(raw_query, keep_blank_values=True)
+        try:
+            if path == APP_SERVICE_PATH:
+                body = app_service(
+                    self.runtime,
+                    query,
+                    environ.get("HTTP_X_IDENTITY_HEADER"),
+                    expected_header=self.identity_header,
+                    base_url=self.base_url,
+                )
+            else:
+                body = imds(
+                    self.runtime, query, environ.get("HTTP_METADATA"), base_url=self.base_url
+                )
+        except PlatformError as error:
+            return _json(start_response, error.status, error.body)
+        return _json(start_response, 200, body)
+
+
+def _json(
+    start_response: StartResponse,
+    status: int,
+    body: dict[str, Any],
+    extra: list[tuple[str, str]] | None = None,
+) -> list[bytes]:
+    data = json.dumps(body).encode()
+    reasons = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found"}
+    reasons |= {405: "Method Not Allowed", 414: "URI Too Long", 500: "Internal Server Error"}
+    headers = [
+        ("Content-Type", "application/json; charset=utf-8"),
+        ("Content-Length", str(len(data))),
+        ("Cache-Control", "no-store"),  # a token
+        *(extra or []),
+    ]
+    start_response(f"{status} {reasons.get(status, '')}".strip(), headers)
+    return [data]
+
+
+# --- serving -------------------------------------------------------------------------------
+
+
+class _Server(ThreadingMixIn, WSGIServer):
+    daemon_threads = True  # a stuck client never holds the process at exit
+    allow_reuse_address = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # the HTTPS mock's access log is the one log; tokens never logged
+
+    def address_string(self) -> str:
+        return self.client_address[0]
+
+
+def make_managed_identity_server(
+    app: ManagedIdentityApp | None, host: str, port: int
+) -> WSGIServer:
+    """The listening server (bound now: a taken port fails here, before anything starts);
+    `app` may be set later (`set_app`)."""
+    return make_server(host, port, app, server_class=_Server, handler_class=_QuietHandler)  # type: ignore[arg-type]
+
+
+def serve_in_thread(server: WSGIServer) -> threading.Thread:
+    """Serve `server` on a daemon thread (tests in one process)."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True, name="managed-identity")
+    thread.start()
+    return thread
