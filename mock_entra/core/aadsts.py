@@ -223,6 +223,9 @@ AADSTS50034 = _E(
     400,
     "The user account {{EmailHidden}} does not exist in the {tenant_id} directory. To sign into "
     "this application, the account must be added to the directory.",
+    # recorded: Azure/azure-sdk-for-js sdk/identity/identity/recordings/node/
+    # environmentcredential/recording_finds_and_uses_client_usernamepassword_environment_variables.json
+    suberror="bad_token",
 )
 AADSTS50057 = _E(
     50057,
@@ -414,8 +417,10 @@ AADSTS700084 = _E(
 
 # Device code (Learn, "OAuth 2.0 device authorization grant": authorization_pending,
 # authorization_declined, bad_verification_code, expired_token; the codes from Learn's
-# error-code reference: 70016 AuthorizationPending, 70018 BadVerificationCode, 70019
-# CodeExpired).
+# error-code reference: 70016 AuthorizationPending, 70018 BadVerificationCode). An expired
+# device code is 70020, not the reference's 70019 CodeExpired: the captured answers say so
+# (https://github.com/Azure/azure-sdk-for-python/issues/32375,
+# https://github.com/MicrosoftDocs/azure-docs/issues/92366).
 AADSTS70016 = _E(
     70016,
     "authorization_pending",
@@ -436,7 +441,12 @@ AADSTS70018 = _E(
     400,
     "Invalid verification code due to User typing in wrong user code for device code flow. Authorization is not approved.",
 )
-AADSTS70019 = _E(70019, "expired_token", 400, "Verification code expired.")
+AADSTS70020 = _E(
+    70020,
+    "expired_token",
+    400,
+    "The provided value for the input parameter 'device_code' is not valid. This device code has expired.",
+)
 AADSTS65004_DEVICE = _E(
     65004, "authorization_declined", 400, "User declined to consent to access the app."
 )
@@ -447,6 +457,9 @@ AADSTS50173 = _E(
     "invalid_grant",
     400,
     "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password. The grant was issued on '{issued}' and the TokensValidFrom date (before which tokens are not valid) for this user is '{valid_from}'.",
+    # recorded: Azure/azure-sdk-for-python sdk/identity/azure-identity/tests/recordings/
+    # test_cae.test_username_password.yaml
+    suberror="bad_token",
 )
 AADSTS50076 = _E(
     50076,

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
 from mock_entra.core.errors import EntraError, GraphError
+from mock_entra.core.grants.managed_identity import PlatformError
 from mock_entra.core.store.records import AuthorizeResponse
 from mock_entra.web.wire import (
     JSON_TYPE,
@@ -178,3 +180,16 @@ def unexpected(trace_id: str) -> Answer:
         "trace_id": trace_id,
     }
     return Answer(500, compact_json(body))
+
+
+def platform_error(error: PlatformError) -> dict[str, Any]:
+    """A managed identity endpoint's error, in its platform's shape: App Service's (MSAL
+    Python's msal/managed_identity.py reads `statusCode` and `message`) or IMDS's OAuth-style
+    body (Azure/azure-rest-api-specs, IMDS examples)."""
+    if error.platform == "app_service":
+        return {
+            "statusCode": error.status,
+            "message": error.message,
+            "correlationId": str(uuid.uuid4()),
+        }
+    return {"error": error.error, "error_description": error.message}

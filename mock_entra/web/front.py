@@ -239,7 +239,8 @@ class Front:
         )
 
     def _devicecode(self, environ: dict, segment: str, form: dict[str, list[str]]) -> Any:
-        return device_code.start(self.runtime, segment, form, base_url=base_url_of(environ))
+        v1 = "/v2.0/" not in environ.get("PATH_INFO", "")
+        return device_code.start(self.runtime, segment, form, base_url=base_url_of(environ), v1=v1)
 
     def _devicecode_endpoint(
         self, environ: dict, start_response: StartResponse, method: str, segment: str

@@ -27,6 +27,7 @@ from mock_entra.core.grants.managed_identity import (
     imds,
 )
 from mock_entra.core.runtime import Runtime
+from mock_entra.web.error_bodies import platform_error
 
 StartResponse = Callable[..., Any]
 MAX_QUERY = 8192
@@ -44,13 +45,18 @@ class ManagedIdentityApp:
         path = environ.get("PATH_INFO", "")
         raw_query = environ.get("QUERY_STRING", "")
         if path not in (APP_SERVICE_PATH, IMDS_PATH):
-            return _json(start_response, 404, {"error": "not_found", "error_description": path})
+            error = PlatformError(404, platform="imds", error="not_found", message=path)
+            return _json(start_response, 404, platform_error(error))
         if environ.get("REQUEST_METHOD") != "GET":
-            body = {"error": "method_not_allowed", "error_description": "Not allowed"}
-            return _json(start_response, 405, body, [("Allow", "GET")])
+            error = PlatformError(
+                405, platform="imds", error="method_not_allowed", message="Not allowed"
+            )
+            return _json(start_response, 405, platform_error(error), [("Allow", "GET")])
         if len(raw_query) > MAX_QUERY:
-            body = {"error": "invalid_request", "error_description": "Query too long"}
-            return _json(start_response, 414, body)
+            error = PlatformError(
+                414, platform="imds", error="invalid_request", message="Query too long"
+            )
+            return _json(start_response, 414, platform_error(error))
         query = parse_qs(raw_query, keep_blank_values=True)
         try:
             if path == APP_SERVICE_PATH:
@@ -66,7 +72,7 @@ class ManagedIdentityApp:
                     self.runtime, query, environ.get("HTTP_METADATA"), base_url=self.base_url
                 )
         except PlatformError as error:
-            return _json(start_response, error.status, error.body)
+            return _json(start_response, error.status, platform_error(error))
         return _json(start_response, 200, body)
 
 

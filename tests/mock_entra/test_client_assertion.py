@@ -62,7 +62,7 @@ def test_msal_with_a_sha1_thumbprint_signs_rs256_with_x5t(mock):
     assert "access_token" in result, result
     claims = claims_of(result["access_token"])
     assert claims["appid"] == DAEMON_ID and claims["roles"] == ["User.Read.All"]
-    assert claims["appidacr"] == "1"
+    assert claims["appidacr"] == "2"  # a certificate (Learn, access token claims reference)
     header, sent = _sent_assertion(mock)
     assert header["alg"] == "RS256" and "x5t" in header and "x5t#S256" not in header
     assert sent["aud"] == TOKEN_URL and sent["iss"] == sent["sub"] == DAEMON_ID
@@ -108,9 +108,36 @@ def test_azure_identity_certificate_credential(mock):
         DEFAULT_TENANT_ID, DAEMON_ID, certificate_data=(cert.key_pem + cert.cert_pem).encode()
     )
     token = credential.get_token("https://graph.microsoft.com/.default")
-    assert claims_of(token.token)["appid"] == DAEMON_ID
+    claims = claims_of(token.token)
+    assert claims["appid"] == DAEMON_ID
+    # How the client authenticated: 2, a certificate (Learn, access token claims reference).
+    assert claims["appidacr"] == "2"
     header, sent = _sent_assertion(mock)
     assert sent["aud"] == TOKEN_URL and header["alg"] in ("PS256", "RS256")
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # ROPC, deprecated for public clients
+def test_appidacr_and_azpacr_say_how_the_client_authenticated(mock):
+    """0 a public client, 1 a secret, 2 a certificate, in v1.0 (`appidacr`) and v2.0
+    (`azpacr`) tokens alike (Learn, "Access token claims reference")."""
+    from azure.identity import ClientSecretCredential, UsernamePasswordCredential
+
+    from .client_kinds import API_SCOPE, PUBLIC_ID
+    from .conftest import ADELE
+
+    cert = certificate()
+    by_cert = CertificateCredential(
+        DEFAULT_TENANT_ID, DAEMON_ID, certificate_data=(cert.key_pem + cert.cert_pem).encode()
+    )
+    by_secret = ClientSecretCredential(DEFAULT_TENANT_ID, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
+    public = UsernamePasswordCredential(PUBLIC_ID, *ADELE, tenant_id=DEFAULT_TENANT_ID)
+    graph = "https://graph.microsoft.com/.default"
+    assert claims_of(by_cert.get_token(graph).token)["appidacr"] == "2"
+    assert claims_of(by_secret.get_token(graph).token)["appidacr"] == "1"
+    assert claims_of(public.get_token(graph).token)["appidacr"] == "0"
+    # The sample API takes v2.0 tokens: the same answer as `azpacr`.
+    api = claims_of(public.get_token(API_SCOPE).token)
+    assert api["ver"] == "2.0" and api["azpacr"] == "0"
 
 
 def test_a_certificate_authenticates_the_authorization_code_grant_too(mock):

@@ -1,7 +1,7 @@
 """The device authorization grant: `/devicecode`, the verification page (Entra's `#otc` and
 `#idSIButton9`) leading into the ordinary sign-in pages, and the token endpoint's answers
 while polling (authorization_pending 70016, slow_down, authorization_declined,
-bad_verification_code 70018, expired_token 70019), each with its HTTP status."""
+bad_verification_code 70018, expired_token 70020), each with its HTTP status."""
 
 from __future__ import annotations
 
@@ -164,7 +164,7 @@ def test_cancel_is_authorization_declined(mock, client):
 def test_an_expired_device_code_is_expired_token(client, clock):
     flow = start(client).get_json()
     clock.advance(901)
-    assert_entra_error(poll(client, flow["device_code"]), 400, "expired_token", 70019)
+    assert_entra_error(poll(client, flow["device_code"]), 400, "expired_token", 70020)
 
 
 def test_an_unknown_device_code_is_bad_verification_code(client):
@@ -245,3 +245,18 @@ def test_a_device_code_from_consumers_refuses_work_accounts(state_dir, clock):
         )
         html = page.get_data(as_text=True)
         assert 'id="usernameError"' in html and "work or school account" in html
+
+
+def test_the_v1_endpoint_answers_in_the_v1_shape(client):
+    """`/oauth2/devicecode` (v1, a `resource`): `verification_url`, and `expires_in` and
+    `interval` as strings, as ADAL reads them; v2 keeps `verification_uri` and integers."""
+    v1 = client.post(
+        f"/{TENANT}/oauth2/devicecode",
+        base_url=BASE,
+        data={"client_id": CLI, "resource": "https://graph.microsoft.com"},
+    ).get_json()
+    assert v1["verification_url"] == f"{BASE}/devicelogin" and "verification_uri" not in v1
+    assert v1["expires_in"] == "900" and isinstance(v1["interval"], str)
+    v2 = start(client).get_json()
+    assert v2["verification_uri"] == f"{BASE}/devicelogin" and "verification_url" not in v2
+    assert v2["expires_in"] == 900 and isinstance(v2["interval"], int)

@@ -257,7 +257,7 @@ def test_no_expires_in_and_narrow_scope_reshape_a_successful_response(mock):
     ("name", "error", "code", "suberror"),
     [
         ("refresh.expired", "invalid_grant", 700082, None),
-        ("refresh.password_changed", "invalid_grant", 50173, None),
+        ("refresh.password_changed", "invalid_grant", 50173, "bad_token"),  # as recorded
         ("silent.mfa_required", "interaction_required", 50076, None),
         ("silent.consent_required", "invalid_grant", 65001, "consent_required"),
     ],

@@ -110,6 +110,31 @@ def test_client_credentials_for_a_configured_api_are_v2_tokens(client):
     )
     assert claims["aud"] == DEFAULT_API_CLIENT_ID and claims["ver"] == "2.0"
     assert claims["iss"] == f"{BASE}/{TENANT}/v2.0" and claims["roles"] == ["Forecast.Read.All"]
+    # `idtyp` is an optional claim the API must configure (Learn, optional claims reference).
+    assert "idtyp" not in claims
+
+
+def test_an_api_that_configures_idtyp_gets_it_in_app_only_tokens(state_dir, clock):
+    import dataclasses
+
+    from mock_entra.core.config import DEFAULT_CONFIG, OptionalClaims
+    from mock_entra.intercept import MockEntraInterceptor
+
+    tenant = DEFAULT_CONFIG.default_tenant
+    apps = tuple(
+        dataclasses.replace(a, optional_claims=OptionalClaims(access_token=("idtyp",)))
+        if a.client_id == DEFAULT_API_CLIENT_ID
+        else a
+        for a in tenant.apps
+    )
+    tenants = (dataclasses.replace(tenant, apps=apps), *DEFAULT_CONFIG.tenants[1:])
+    config = dataclasses.replace(DEFAULT_CONFIG, tenants=tenants)
+    mock = MockEntraInterceptor(config, state_dir=state_dir, clock=clock)
+    try:
+        answer = credentials(mock.app.test_client(), "api://entra-lab-api/.default")
+        assert claims_of(answer.get_json()["access_token"])["idtyp"] == "app"
+    finally:
+        mock.stop()
 
 
 def test_client_credentials_need_a_default_scope(client):

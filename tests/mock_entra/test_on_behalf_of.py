@@ -77,7 +77,8 @@ def test_msal_on_behalf_of_gives_the_api_a_graph_token_for_the_same_user(mock, c
     assert "access_token" in result, result
     claims = claims_of(result["access_token"])
     assert claims["oid"] == ADELE_OID and claims["upn"] == ADELE[0]
-    assert claims["appid"] == DEFAULT_API_CLIENT_ID and claims["appidacr"] == "1"
+    assert claims["appid"] == DEFAULT_API_CLIENT_ID
+    assert claims["appidacr"] == ("1" if credential == API_SECRET else "2")  # secret, certificate
     assert claims["aud"] == GRAPH_APP_ID and claims["scp"].split()[0] == "User.Read"
     assert "refresh_token" in result  # MSAL asks offline_access (and openid)
     assert result["id_token_claims"]["oid"] == ADELE_OID

@@ -164,6 +164,7 @@ OptionalClaim = Literal[
     "email",
     "family_name",
     "given_name",
+    "idtyp",  # "app" in app-only tokens, "user" in delegated ones; off unless configured
     "ipaddr",
     "login_hint",
     "sid",

@@ -39,4 +39,5 @@ def authorization_code(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Cli
         nonce=record.nonce,
         max_age_sent=record.max_age_sent,
         platform=record.platform,
+        client_acr=c.acr,
     )

@@ -82,6 +82,12 @@ class Client:
     credential: str = NONE  # what was presented: SECRET, CERTIFICATE or NONE
 
     @property
+    def acr(self) -> str:
+        """How the client authenticated, as `appidacr`/`azpacr` say it: "0" a public client,
+        "1" a client secret, "2" a certificate (Learn, "Access token claims reference")."""
+        return {SECRET: "1", CERTIFICATE: "2"}.get(self.credential, "0")
+
+    @property
     def confidential(self) -> bool:
         """Authenticated with a secret or a certificate (what OBO and client credentials need)."""
         return self.credential != NONE

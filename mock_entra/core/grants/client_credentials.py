@@ -23,7 +23,9 @@ def client_credentials(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Cli
     if len(parts) != 1 or not parts[0].endswith("/.default"):
         raise EntraError(AADSTS1002012, scope=raw)
     scopes = parse_scopes(raw, rt.config, tenant_name=c.tenant.display_name)
-    token, issue = app_only_token(rt, c.tenant, c.app, scopes, base_url=req.base_url)
+    token, issue = app_only_token(
+        rt, c.tenant, c.app, scopes, base_url=req.base_url, client_acr=c.acr
+    )
     # No `scope` in a client-credentials response (Learn, client credentials flow).
     return {
         "token_type": "Bearer",

@@ -3,6 +3,8 @@ another device (RFC 8628 §3.4; the device authorization itself is `signin.devic
 
 from __future__ import annotations
 
+import dataclasses
+
 from mock_entra.core.forms import required
 from mock_entra.core.grants.client_auth import Client
 from mock_entra.core.grants.request import TokenRequest, check_platform, signin_of
@@ -20,7 +22,8 @@ def device_code_grant(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Clie
     return req.user_tokens(
         rt,
         p,
-        signin_of(rt.config, c, record.account, record.sid),
+        dataclasses.replace(signin_of(rt.config, c, record.account, record.sid), flow="device"),
         record.scopes,
         platform="public",
+        client_acr=c.acr,
     )

@@ -67,6 +67,9 @@ GRANTS: dict[str, Grant] = {
     "refresh_token": refresh_token.refresh_token,
     "client_credentials": client_credentials.client_credentials,
     device_authorization.GRANT_TYPE: device_code.device_code_grant,
+    # msal-node polls with the short name, and Entra answers it as the URN (recorded:
+    # Azure/azure-sdk-for-js sdk/identity/identity/recordings/node/devicecodecredential/).
+    "device_code": device_code.device_code_grant,
     obo.JWT_BEARER: obo.on_behalf_of,
     "password": ropc.password,
 }

@@ -41,12 +41,15 @@ def user_tokens(
     platform: str = "web",
     refresh_expires_at: int | None = None,
     claims_request: ClaimsRequest | None = None,
+    client_acr: str = "0",
 ) -> dict[str, Any]:
     """The token response of the grants that issue tokens for a user. The token and the
     response's `scope` carry every scope consented for the resource (`consent`)."""
     scopes = with_consented(rt, signin, scopes)
     context = Context(
-        graph_base=graph_base(base_url), claims_request=claims_request or ClaimsRequest()
+        graph_base=graph_base(base_url),
+        claims_request=claims_request or ClaimsRequest(),
+        client_acr=client_acr,
     )
     issue = Issue(rt.now(), rt.token_lifetime())
     token_uti = uti()
@@ -113,12 +116,14 @@ def app_only_token(
     scopes: Scopes,
     *,
     base_url: str,
+    client_acr: str,
     extra: dict[str, Any] | None = None,
 ) -> tuple[str, Issue]:
     """An app-only access token of `app`'s service principal for the resource `scopes` names
     (`/.default`): its application permissions for that resource as `roles`. The client
     credentials grant and managed identities issue it; `extra` claims are a managed
-    identity's own (`xms_mirid`)."""
+    identity's own (`xms_mirid`); `client_acr` says how the client authenticated
+    (`appidacr`/`azpacr`: "1" secret, "2" certificate or assertion)."""
     resource_key = GRAPH_RESOURCE if scopes.resource.is_graph else scopes.resource.identifier
     api = scopes.resource.app
     granted: tuple[str, ...] = ()
@@ -134,6 +139,7 @@ def app_only_token(
         issue,
         v2_iss=v2_issuer(base_url, tenant.tenant_id),
         token_uti=uti(),
+        client_acr=client_acr,
     )
     claims.update(extra or {})
     kid = rt.active_kid()

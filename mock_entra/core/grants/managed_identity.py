@@ -14,7 +14,7 @@ tokens, served by `mock-entra serve --managed-identity-port` over plain HTTP on 
   `GET /metadata/identity/oauth2/token?api-version=2018-02-01&resource=...` with the header
   `Metadata: true`, optional `client_id`, `object_id` or `msi_res_id`. The answer's numbers
   are strings (`expires_in`, `expires_on`, `ext_expires_in`, `not_before`); errors are
-  `{"error", "error_description"}` (Azure/azure-rest-api-specs
+  OAuth-style error bodies (Azure/azure-rest-api-specs
   specification/imds/data-plane/Microsoft.InstanceMetadataService/stable/2018-10-01/examples/getIdentityToken.json;
   Learn, "How to use managed identities for Azure resources on an Azure VM to acquire an
   access token", error handling: 400 `bad_request_102` "Required metadata header not
@@ -31,7 +31,6 @@ the v2.0 token Entra gives a managed identity to present as a federated credenti
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -57,21 +56,24 @@ MAX_PARAM_LENGTH = 2048
 
 
 class PlatformError(Exception):
-    """An error of the managed identity endpoint, in its platform's shape (not Entra's)."""
+    """An error of the managed identity endpoint, in its platform's shape (not Entra's):
+    App Service's `{statusCode, message, correlationId}` or IMDS's `{error,
+    error_description}`; `web.error_bodies.platform_error` writes the body."""
 
-    def __init__(self, status: int, body: dict[str, Any]) -> None:
-        super().__init__(f"{status} {body}")
+    def __init__(self, status: int, *, platform: str, error: str, message: str) -> None:
+        super().__init__(f"{status} {error}: {message}")
         self.status = status
-        self.body = body
+        self.platform = platform  # "app_service" or "imds"
+        self.error = error
+        self.message = message
 
 
 def _app_service_error(status: int, message: str) -> PlatformError:
-    body = {"statusCode": status, "message": message, "correlationId": str(uuid.uuid4())}
-    return PlatformError(status, body)
+    return PlatformError(status, platform="app_service", error="", message=message)
 
 
 def _imds_error(error: str, description: str, status: int = 400) -> PlatformError:
-    return PlatformError(status, {"error": error, "error_description": description})
+    return PlatformError(status, platform="imds", error=error, message=description)
 
 
 @dataclass(frozen=True)
@@ -242,9 +244,8 @@ def issue_token(
         base_url=base_url,
         # A managed identity authenticates to Entra with a certificate the platform holds:
         # `appidacr`/`azpacr` "2" (Learn, "Access token claims reference"), not a secret's "1".
-        extra={**mirid, "appidacr": "2"}
-        if scopes.resource.app is None or scopes.resource.app.token_version == 1
-        else {**mirid, "azpacr": "2"},
+        client_acr="2",
+        extra=mirid,
     )
     return Issued(token, issue, resource, identity)
 

@@ -13,7 +13,7 @@ issues): an assertion that does not verify AADSTS50013, expired 500133, for anot
 
 from __future__ import annotations
 
-import secrets
+import uuid
 from typing import Any
 
 from mock_entra.core.aadsts import (
@@ -54,11 +54,11 @@ def on_behalf_of(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -
     sid = claims.get("sid") if isinstance(claims.get("sid"), str) else None
     iat = claims.get("iat")
     auth_time = int(iat) if number(iat) else rt.now()
-    signin = SignIn(c.tenant, user, c.app, sid or secrets.token_hex(16), auth_time)
+    signin = SignIn(c.tenant, user, c.app, sid or str(uuid.uuid4()), auth_time, flow="obo")
     require_consent(rt, signin, scopes)
     # An ID token only when `openid` is asked: MSAL adds it "so that the calling app could use
     # id_token_claims" (msal's acquire_token_on_behalf_of); Learn's example asks no `openid`.
-    return req.user_tokens(rt, p, signin, scopes)
+    return req.user_tokens(rt, p, signin, scopes, client_acr=c.acr)
 
 
 def _user_assertion(rt: Runtime, assertion: str, c: Client) -> dict[str, Any]:

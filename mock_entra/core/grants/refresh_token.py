@@ -41,4 +41,5 @@ def refresh_token(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) 
         scopes,
         platform=record.platform,
         refresh_expires_at=record.expires_at,
+        client_acr=c.acr,
     )

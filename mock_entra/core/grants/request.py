@@ -47,9 +47,11 @@ class TokenRequest:
         max_age_sent: bool = False,
         platform: str = "web",
         refresh_expires_at: int | None = None,
+        client_acr: str = "0",
     ) -> dict[str, Any]:
         """`issue.user_tokens` with what every user grant takes from the request: the
-        issuer's host, `client_info=1` and the `claims` parameter (client capabilities)."""
+        issuer's host, `client_info=1` and the `claims` parameter (client capabilities);
+        `client_acr` is how the client authenticated (`Client.acr`)."""
         return issue.user_tokens(
             rt,
             signin,
@@ -61,6 +63,7 @@ class TokenRequest:
             platform=platform,
             refresh_expires_at=refresh_expires_at,
             claims_request=self.claims,
+            client_acr=client_acr,
         )
 
 

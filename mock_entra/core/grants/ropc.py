@@ -17,7 +17,7 @@ passwords, nor lock their accounts.
 
 from __future__ import annotations
 
-import secrets
+import uuid
 
 from mock_entra.core.aadsts import (
     AADSTS50034,
@@ -60,7 +60,7 @@ def password(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> di
     if not user.account_enabled:
         raise EntraError(AADSTS50057)
     scopes = parse_scopes(raw_scope, rt.config, tenant_name=c.tenant.display_name, client=c.app)
-    signin = SignIn(c.tenant, user, c.app, secrets.token_hex(16), rt.now())
+    signin = SignIn(c.tenant, user, c.app, str(uuid.uuid4()), rt.now(), flow="password")
     require_consent(rt, signin, scopes)
     return req.user_tokens(
         rt,
@@ -69,4 +69,5 @@ def password(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> di
         scopes,
         # A public client flow's refresh tokens are redeemed without a credential too.
         platform="web" if c.confidential else "public",
+        client_acr=c.acr,
     )

@@ -7,7 +7,7 @@ opens the verification page (`web.signin`: the code box `#otc`, Next `#idSIButto
 the ordinary sign-in pages; meanwhile the client polls the token endpoint with
 `grant_type=urn:ietf:params:oauth:grant-type:device_code` and gets `authorization_pending`
 (AADSTS70016), `authorization_declined`, `bad_verification_code` (70018) or
-`expired_token` (70019) until the tokens come.
+`expired_token` (70020) until the tokens come.
 
 Only a public client polls without a credential: an app with "Allow public client flows"
 (`is_fallback_public_client`) or a mobile-and-desktop redirect URI; any other app must
@@ -24,7 +24,7 @@ from mock_entra.core.aadsts import (
     AADSTS70016,
     AADSTS70016_SLOW_DOWN,
     AADSTS70018,
-    AADSTS70019,
+    AADSTS70020,
     AADSTS700016,
     AADSTS7000218,
 )
@@ -50,9 +50,13 @@ def allows_public_polling(app: AppRegistration) -> bool:
 
 
 def start(
-    rt: Runtime, segment: str, form: Mapping[str, list[str]], *, base_url: str
+    rt: Runtime, segment: str, form: Mapping[str, list[str]], *, base_url: str, v1: bool = False
 ) -> dict[str, object]:
-    """The device authorization response for `/{segment}/oauth2[/v2.0]/devicecode`."""
+    """The device authorization response for `/{segment}/oauth2[/v2.0]/devicecode`. The v1
+    endpoint answers in its own shape: `verification_url`, and `expires_in` and `interval` as
+    strings (ADAL's OAuth2DeviceCodeResponseParameters,
+    AzureAD/azure-activedirectory-library-for-python adal/constants.py; MSAL Python reads them
+    with int(): "Some IdP returns string", msal/oauth2cli/oauth2.py)."""
     tenant = tenant_of(rt.config, segment)
     p = single_values(form, MAX_PARAM_LENGTH)
     client_id = required(p, "client_id")
@@ -79,16 +83,27 @@ def start(
     rt.records.device_codes.put(device_code, record, ttl=lifetime)
     rt.records.user_codes.put(user_code, device_code, ttl=lifetime)
     verification_uri = f"{base_url}/devicelogin"  # Entra: https://microsoft.com/devicelogin
+    message = (
+        f"To sign in, use a web browser to open the page {verification_uri} and enter "
+        f"the code {user_code} to authenticate."
+    )
+    interval = rt.config.device_code_interval
+    if v1:
+        return {
+            "user_code": user_code,
+            "device_code": device_code,
+            "verification_url": verification_uri,
+            "expires_in": str(lifetime),
+            "interval": str(interval),
+            "message": message,
+        }
     return {
         "user_code": user_code,
         "device_code": device_code,
         "verification_uri": verification_uri,
         "expires_in": lifetime,
-        "interval": rt.config.device_code_interval,
-        "message": (
-            f"To sign in, use a web browser to open the page {verification_uri} and enter "
-            f"the code {user_code} to authenticate."
-        ),
+        "interval": interval,
+        "message": message,
     }
 
 
@@ -140,7 +155,7 @@ def poll(rt: Runtime, client_id: str, device_code: str) -> DeviceCodeRecord:
         raise EntraError(AADSTS70018)
     record, now = found.record, rt.clock.now()
     if found.expires_at <= now:
-        raise EntraError(AADSTS70019)
+        raise EntraError(AADSTS70020)
     if record.status == "declined":
         raise EntraError(AADSTS65004_DEVICE)
     if record.status == "approved":

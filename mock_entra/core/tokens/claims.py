@@ -26,7 +26,7 @@ import json
 import random
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from mock_entra.core.aadsts import AADSTS50117
 from mock_entra.core.b64 import b64url
@@ -127,6 +127,9 @@ class Context:
 
     graph_base: str
     claims_request: ClaimsRequest = ClaimsRequest()
+    # How the client authenticated (`appidacr`/`azpacr`): "0" public, "1" secret, "2"
+    # certificate (Learn, "Access token claims reference").
+    client_acr: str = "0"
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,12 @@ class SignIn:
     sid: str
     auth_time: int
     kmsi: bool = False
+    # How the user signed in. Only a browser sign-in leaves a session, so only its ID token
+    # names one (`sid`); nor does an on-behalf-of ID token carry `aio` (recorded:
+    # Azure/azure-sdk-for-python sdk/identity/azure-identity/tests/recordings/
+    # test_cae.test_device_code.yaml, test_cae.test_username_password.yaml and
+    # test_obo.test_obo_cert.yaml).
+    flow: Literal["browser", "device", "password", "obo"] = "browser"
 
 
 def v2_issuer(base_url: str, tenant_id: str) -> str:
@@ -160,7 +169,8 @@ def id_token_claims(
     claims: dict[str, Any] = {"aud": app.client_id, "iss": issuer, **issue.times}
     if max_age_sent:
         claims["auth_time"] = signin.auth_time
-    claims["aio"] = aio()
+    if signin.flow != "obo":
+        claims["aio"] = aio()
     if "email" in scopes.oidc and user.mail:
         claims["email"] = user.mail
     if "profile" in scopes.oidc:
@@ -171,7 +181,8 @@ def id_token_claims(
     if "profile" in scopes.oidc:
         claims["preferred_username"] = user.username
     claims["rh"] = rh(tenant.tenant_id, app.client_id)
-    claims["sid"] = signin.sid
+    if signin.flow == "browser":
+        claims["sid"] = signin.sid
     claims["sub"] = pairwise_sub(user.object_id, app.client_id, tenant.tenant_id)
     claims["tid"] = tenant.tenant_id
     claims["uti"] = token_uti
@@ -257,6 +268,7 @@ def optional_claim(name: str, signin: SignIn) -> Any:
         "email": user.mail,
         "family_name": user.surname,
         "given_name": user.given_name,
+        "idtyp": "user",  # a delegated token (app-only tokens: app_access_token_claims)
         "ipaddr": "127.0.0.1",  # the client's address as Entra saw it; the mock is local
         "login_hint": login_hint(user, tenant),
         "sid": signin.sid,
@@ -287,7 +299,7 @@ def graph_access_token_claims(
         "amr": ["pwd"],
         "app_displayname": app.display_name,
         "appid": app.client_id,
-        "appidacr": "1" if app.is_confidential else "0",
+        "appidacr": context.client_acr if context else "0",
         "family_name": user.surname,
         "given_name": user.given_name,
         "idtyp": "user",
@@ -345,7 +357,7 @@ def api_access_token_claims(
             "aio": aio(),
             "amr": ["pwd"],
             "appid": app.client_id,
-            "appidacr": "1" if app.is_confidential else "0",
+            "appidacr": context.client_acr if context else "0",
             "family_name": user.surname,
             "given_name": user.given_name,
             "ipaddr": "127.0.0.1",
@@ -369,7 +381,7 @@ def api_access_token_claims(
             **issue.times,
             "aio": aio(),
             "azp": app.client_id,
-            "azpacr": "1" if app.is_confidential else "0",
+            "azpacr": context.client_acr if context else "0",
             "name": user.display_name,
             "oid": user.object_id,
             "preferred_username": user.username,
@@ -395,8 +407,12 @@ def app_access_token_claims(
     *,
     v2_iss: str,
     token_uti: str,
+    client_acr: str,
 ) -> dict[str, Any]:
-    """An app-only token (client credentials): `roles`, `idtyp=app`, no `scp`."""
+    """An app-only token (client credentials): `roles`, no `scp`; `appidacr`/`azpacr` "1" for
+    a secret, "2" for a certificate. `idtyp=app` is an optional claim the resource configures
+    (Learn, "Optional claims reference"): Graph's tokens carry it, an API's only when its
+    registration asks for it."""
     api = scopes.resource.app
     base: dict[str, Any]
     if api is None or api.token_version == 1:
@@ -407,7 +423,7 @@ def app_access_token_claims(
             "aio": aio(),
             "app_displayname": app.display_name,
             "appid": app.client_id,
-            "appidacr": "1",
+            "appidacr": client_acr,
             "idp": f"https://sts.windows.net/{tenant.tenant_id}/",
             "idtyp": "app",
             "oid": app.sp_object_id,
@@ -425,7 +441,7 @@ def app_access_token_claims(
             **issue.times,
             "aio": aio(),
             "azp": app.client_id,
-            "azpacr": "1",
+            "azpacr": client_acr,
             "idtyp": "app",
             "oid": app.sp_object_id,
             "rh": rh(tenant.tenant_id, api.client_id),
@@ -434,6 +450,8 @@ def app_access_token_claims(
             "uti": token_uti,
             "ver": "2.0",
         }
+    if api is not None and "idtyp" not in api.optional_claims.access_token:
+        del base["idtyp"]
     if roles:
         base["roles"] = list(roles)
     return base

@@ -1,0 +1,25 @@
+"""One exchange replayed and compared: the differences, as compare.py words them."""
+
+from __future__ import annotations
+
+from mock_entra.intercept import MockEntraInterceptor
+
+from .compare import diff, diff_headers
+from .corpus import Exchange
+from .replay import Replayer
+
+
+def differences(mock: MockEntraInterceptor, exchange: Exchange) -> list[str]:
+    answer = Replayer(mock, exchange).run()
+    recorded = exchange.response
+    found = []
+    if answer.status != recorded["status"]:
+        found.append(f"status: {recorded['status']} recorded, {answer.status} from the mock")
+    found += diff_headers(recorded.get("headers", {}), answer.headers)
+    body = recorded.get("body")
+    if isinstance(body, (dict, list)):
+        found += diff(body, answer.body, "body", frozenset(exchange.sanitised))
+    if recorded.get("partial_body"):
+        # A documentation example lists some fields: what it leaves out is not a difference.
+        found = [d for d in found if not d.endswith(": not in the recording")]
+    return found
