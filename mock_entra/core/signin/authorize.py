@@ -25,13 +25,12 @@ from mock_entra.core.aadsts import (
 from mock_entra.core.config import AppRegistration, Tenant, audience, redirects
 from mock_entra.core.errors import EntraError
 from mock_entra.core.forms import missing, single_values
-from mock_entra.core.runtime import CONTEXT, Runtime, opaque
+from mock_entra.core.runtime import Runtime, opaque
 from mock_entra.core.signin import pkce
 from mock_entra.core.store.records import (
     AuthorizeRequest,
     PendingSignIn,
     ReplyTo,
-    load,
 )
 from mock_entra.core.tokens.claims import parse_claims_request
 from mock_entra.core.tokens.scopes import parse_scopes
@@ -130,7 +129,7 @@ def begin(
 
 
 def save(rt: Runtime, ctx: str, pending: PendingSignIn) -> None:
-    rt.store.put(CONTEXT, ctx, pending.to_json(), ttl=rt.config.signin_page_lifetime)
+    rt.records.pending.put(ctx, pending, ttl=rt.config.signin_page_lifetime)
 
 
 def resume(rt: Runtime, ctx: str | None, flow_cookie: str | None) -> PendingSignIn:
@@ -145,14 +144,13 @@ def resume(rt: Runtime, ctx: str | None, flow_cookie: str | None) -> PendingSign
     """
     if not ctx or len(ctx) > MAX_CTX_LENGTH or not flow_cookie:
         raise EntraError(AADSTS90100, name="flowToken")
-    found = rt.store.get_with_expiry(CONTEXT, ctx)
-    pending = load(PendingSignIn, found[0] if found else None, rt.config)
-    if pending is None or not hmac.compare_digest(pending.browser, browser_binding(flow_cookie)):
+    found = rt.records.pending.get_with_expiry(ctx)
+    if found is None or not hmac.compare_digest(found.record.browser, browser_binding(flow_cookie)):
         raise EntraError(AADSTS90100, name="flowToken")
-    if found is not None and found[1] <= rt.now():
+    if found.expires_at <= rt.now():
         raise EntraError(AADSTS50089)
-    return pending
+    return found.record
 
 
 def drop(rt: Runtime, ctx: str) -> None:
-    rt.store.delete(CONTEXT, ctx)
+    rt.records.pending.delete(ctx)
