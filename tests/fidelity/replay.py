@@ -105,11 +105,11 @@ class Replayer:
             data=data,
             headers=headers or {},
         )
-        text = response.get_data(as_text=True)
+        raw = response.get_data()
         try:
-            body: Any = json.loads(text)
-        except ValueError:
-            body = text
+            body: Any = json.loads(raw)
+        except ValueError:  # text, or bytes (a photo)
+            body = raw.decode("utf-8", "replace")
         return Answer(response.status_code, dict(response.headers), body)
 
     def token(self, form: dict[str, str], path: str = TOKEN_PATH) -> dict[str, Any]:
