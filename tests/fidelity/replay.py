@@ -5,7 +5,8 @@ An exchange's `replay` block says how:
 
 - `url` (default: the request's): the mock's URL, with placeholders (below); a host of
   `login.microsoftonline.com` or `graph.microsoft.com` (what the interceptor serves).
-- `method` (default: the request's), `form` (a POST body), `query` (added to the URL).
+- `method` (default: the request's), `form` (a POST body), `json` (a JSON POST body), `query`
+  (added to the URL).
 - `token`: the bearer token a Graph call carries: `user` (Adele, delegated, for `scope`),
   `api` (Adele's token for the sample API), `app` (client credentials), `none`, or a literal
   string.
@@ -275,5 +276,8 @@ class Replayer:
         if urlsplit(url).netloc == "graph.microsoft.com":
             headers = {**self.bearer(), **headers}
         form = self.fill(self.spec["form"]) if "form" in self.spec else None
+        if "json" in self.spec:
+            form = json.dumps(self.fill(self.spec["json"]))
+            headers["Content-Type"] = "application/json"
         query = self.fill(self.spec["query"]) if "query" in self.spec else None
         return self.open(method, url, data=form, headers=headers, query=query)
