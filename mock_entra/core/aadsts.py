@@ -435,14 +435,6 @@ AADSTS70016 = _E(
     400,
     "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
 )
-# `slow_down` (RFC 8628 §3.5) is not documented for Entra: the mock sends it, with the
-# pending code, to a client that polls faster than half the interval.
-AADSTS70016_SLOW_DOWN = _E(
-    70016,
-    "slow_down",
-    400,
-    "OAuth 2.0 device flow error. Authorization is pending. Poll no faster than the interval.",
-)
 AADSTS70018 = _E(
     70018,
     "bad_verification_code",
