@@ -17,7 +17,7 @@ from mock_entra.intercept import MockEntraInterceptor
 from tests.mock_entra.client_kinds import client_kinds_config
 
 from .check import differences
-from .corpus import Exchange, exchanges, known_differences, known_for
+from .corpus import Exchange, exchanges, known_differences, known_for, open_items
 
 CORPUS = exchanges()
 
@@ -56,6 +56,11 @@ def test_every_known_difference_names_an_exchange_and_a_reason() -> None:
     for known in known_differences():
         assert known.exchange in names, known
         assert known.reason.strip() and known.source.strip(), known
+
+
+def test_every_open_item_has_a_reason_and_a_source() -> None:
+    for item in open_items():
+        assert item.item.strip() and item.reason.strip() and item.source.strip(), item
 
 
 def test_the_corpus_is_large_and_mostly_from_the_real_services() -> None:
