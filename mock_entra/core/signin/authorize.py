@@ -17,6 +17,7 @@ from mock_entra.core.aadsts import (
     AADSTS50089,
     AADSTS90100,
     AADSTS700016,
+    AADSTS700051,
     AADSTS700054,
     AADSTS900144,
     AADSTS900971,
@@ -75,7 +76,11 @@ def validate(
     if not response_type:
         raise reply.error(AADSTS900144, name="response_type")
     if response_type != "code":
-        raise reply.error(AADSTS700054, response_type=response_type)
+        # The implicit grant is off for every app: an access token asked for is AADSTS700051,
+        # an ID token AADSTS700054 (each names its own response_type).
+        if "token" in response_type.split():
+            raise reply.error(AADSTS700051)
+        raise reply.error(AADSTS700054, response_type="id_token")
     try:
         scopes = parse_scopes(
             p.get("scope"), rt.config, tenant_name=app_tenant.display_name, client=app

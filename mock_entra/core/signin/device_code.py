@@ -22,7 +22,6 @@ from collections.abc import Mapping
 from mock_entra.core.aadsts import (
     AADSTS65004_DEVICE,
     AADSTS70016,
-    AADSTS70016_SLOW_DOWN,
     AADSTS70018,
     AADSTS70020,
     AADSTS700016,
@@ -162,11 +161,11 @@ def poll(rt: Runtime, client_id: str, device_code: str) -> DeviceCodeRecord:
         if rt.records.device_codes.take(device_code, read=record) is None:  # another poll took it
             raise EntraError(AADSTS70018)
         return record
-    too_soon = record.last_poll is not None and (
-        now - record.last_poll < rt.config.device_code_interval / 2
-    )
-    _update(rt, device_code, found.expires_at, record.evolve(last_poll=now))
-    raise EntraError(AADSTS70016_SLOW_DOWN if too_soon else AADSTS70016)
+    # Every poll before the user finishes is `authorization_pending`, however often it comes:
+    # Entra documents no `slow_down` (Learn, "OAuth 2.0 device authorization grant", the
+    # polling errors), and every captured poll is AADSTS70016 (tests/fidelity/exchanges/
+    # token-device-code-pending-*).
+    raise EntraError(AADSTS70016)
 
 
 def require_client(app: AppRegistration, authenticated: bool) -> None:
