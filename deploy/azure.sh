@@ -325,7 +325,8 @@ credential = {
 with open(sys.argv[1], "w") as out:
     json.dump(credential, out)
 PY
-    run az ad app federated-credential create --id "$CLIENT" --parameters "@$CREDENTIAL_FILE" \
+    # --parameters: a JSON file's path (az reads it as it parses the command line).
+    run az ad app federated-credential create --id "$CLIENT" --parameters "$CREDENTIAL_FILE" \
       --output none
   fi
 fi

@@ -3,7 +3,8 @@
 # by tests/deploy (bash builtins only: it runs some 25 times per deployment, so it must start
 # fast). Each call appends to $STUB_LOG one record, fields separated by \x1f (unit separator):
 #   CALL <program> <arg>...           the call
-#   FILE <path> <content>             for an `@FILE` or `--file FILE` argument (the script
+#   FILE <path> <content>             for an `@FILE`, `--file FILE` or `--parameters FILE`
+#                                     argument (the script
 #                                     deletes those files when it ends)
 #   ENV <name> <value>                the ENTRA_* environment (uv only)
 # `az` answers from $STUB_STATE, a bash file the test writes:
@@ -19,7 +20,8 @@ prog=${0##*/}
   previous=
   for arg in "$@"; do
     path=
-    if [[ $arg == @* ]]; then path=${arg#@}; elif [[ $previous == --file ]]; then path=$arg; fi
+    if [[ $arg == @* ]]; then path=${arg#@}
+    elif [[ $previous == --file || $previous == --parameters ]]; then path=$arg; fi
     if [[ -n $path && -f $path ]]; then printf 'FILE%s%s%s%s\n' "$US" "$path" "$US" "$(<"$path")"; fi
     previous=$arg
   done

@@ -373,7 +373,8 @@ def test_secretless_gives_the_web_app_an_identity_the_registration_trusts(
     # Learn, "Configure an application to trust a managed identity".
     federated = calls[index(calls, "az ad app federated-credential create")]
     assert option(federated, "--id") == CLIENT
-    (content,) = federated["files"].values()
+    (path, content) = next(iter(federated["files"].items()))
+    assert option(federated, "--parameters") == path  # a file's path, as az wants it
     assert json.loads(content) == {
         "name": "entra-lab-test-managed-identity",
         "issuer": f"https://login.microsoftonline.com/{TENANT}/v2.0",
@@ -448,6 +449,17 @@ def azure_cli_python() -> str | None:
     return None
 
 
+def with_files(call: dict, where: Path) -> list[str]:
+    """The call's argv with each file it was given (gone once the script ended) written again
+    under `where`: az reads some (`--parameters FILE`) as it parses."""
+    argv = list(call["argv"])
+    for number, (path, content) in enumerate(call["files"].items()):
+        again = where / f"given-{number}-{Path(path).name}"
+        again.write_text(content)
+        argv = [a.replace(path, str(again)) for a in argv]
+    return argv
+
+
 @pytest.mark.slow
 def test_every_az_call_parses_with_azure_clis_own_parser(tmp_path: Path) -> None:
     python = azure_cli_python()
@@ -457,7 +469,7 @@ def test_every_az_call_parses_with_azure_clis_own_parser(tmp_path: Path) -> None
     for args, env in ((["--key-vault", "kv-test"], {"CLIENT_SECRET": SECRET}),
                       ([], {"CLIENT_SECRET": SECRET}), (["--secretless"], {})):  # fmt: skip
         _, calls = deploy(tmp_path, *ARGS, *args, env=env)
-        invocations += [c["argv"] for c in calls if c["program"] == "az"]
+        invocations += [with_files(c, tmp_path) for c in calls if c["program"] == "az"]
     unique = [json.loads(a) for a in dict.fromkeys(json.dumps(a) for a in invocations)]
     done = subprocess.run(
         [python, str(Path(__file__).with_name("az_parse.py"))],
