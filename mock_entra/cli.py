@@ -615,7 +615,7 @@ def _serve(args: argparse.Namespace, config: MockConfig) -> int:
         )
     try:
         serve(build, paths, options, announce)  # opens the store: maybe `StateDirError`
-    except StateDirError:
+    except (StateDirError, StoreError):
         raise
     except OSError as exc:
         print(

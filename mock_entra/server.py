@@ -374,6 +374,7 @@ class MockEntra(MockControls):
                 time.sleep(0.05)
 
     def stop(self, *, cleanup: bool = True) -> None:
+        self.store.close()
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
