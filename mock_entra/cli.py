@@ -15,6 +15,7 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -484,9 +485,18 @@ def _run_managed_identity(
     exit_with_parent(parent)
     for signum in (signal.SIGINT, signal.SIGTERM):  # a terminal's Ctrl-C: the parent stops us
         signal.signal(signum, signal.SIG_DFL if signum == signal.SIGTERM else signal.SIG_IGN)
-    runtime = open_runtime(config, state_dir=state_root, admin_key=admin_key, store=store)
+    try:
+        runtime = open_runtime(config, state_dir=state_root, admin_key=admin_key, store=store)
+    except (StateDirError, StoreError):
+        # The parent opens the same store and says why in one line; no second report here.
+        os._exit(2)
     server.set_app(ManagedIdentityApp(runtime, identity_header=header, base_url=base_url))
     server.serve_forever()
+
+
+def _announce_both(announce: Callable[[], None], line: str) -> None:
+    announce()
+    print(line, file=sys.stderr, flush=True)
 
 
 def stop_process(process: BaseProcess) -> None:
@@ -607,11 +617,12 @@ def _serve(args: argparse.Namespace, config: MockConfig) -> int:
             )
             remove_serving(paths, record)
             return 1
-        print(
+        # Said with "serving https", once the store opened: never before a state dir error.
+        announce = functools.partial(
+            _announce_both,
+            announce,
             f"mock-entra: managed identity endpoints on http://{public_host(args.host)}:"
             f"{args.managed_identity_port} (/msi/token, /metadata/identity/oauth2/token)",
-            file=sys.stderr,
-            flush=True,
         )
     try:
         serve(build, paths, options, announce)  # opens the store: maybe `StateDirError`
