@@ -200,9 +200,14 @@ def metadata(version: str, base: str, tenant: Tenant | None, segment: str) -> di
     return build(base, for_urls, region)
 
 
-def jwks_issuer(base: str, tenant: Tenant | None) -> str:
-    """The `issuer` each v2 JWKS key carries."""
-    return f"{base}/{tenant.tenant_id if tenant else '{tenantid}'}/v2.0"
+def jwks_issuer(base: str, tenant: Tenant | None, segment: str) -> str:
+    """The `issuer` each v2 JWKS key of `/{segment}/discovery/v2.0/keys` carries: the tenant's,
+    the personal accounts' tenant for `/consumers` (its keys sign only tokens of that issuer:
+    https://learn.microsoft.com/entra/identity-platform/access-tokens, "Validate the issuer";
+    observed in peterbom/node-home-api@d1de2c3b02e6309205d248a43ec0bb3298add338:
+    test/authentication.spec.js), the `{tenantid}` template for the other aliases, as in the
+    discovery document's `issuer`."""
+    return f"{base}/{tenant.tenant_id if tenant else _issuer_tid(segment.lower())}/v2.0"
 
 
 def user_realm_info(config: MockConfig, username: str) -> dict[str, Any]:
