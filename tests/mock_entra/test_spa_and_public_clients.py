@@ -140,6 +140,23 @@ def test_spa_refresh_tokens_end_24_hours_after_sign_in(mock, client, clock):
     assert_entra_error(refresh(first), 400, "invalid_grant", 700084)
 
 
+def test_spa_token_answers_say_when_the_refresh_token_ends(mock, client, clock):
+    # msal-common reads `refresh_token_expires_in` from a SPA's answers (AzureAD/microsoft-
+    # authentication-library-for-js#6703); the end is fixed at sign-in, so it counts down.
+    flow, code = code_for(mock, SPA, SPA_URI)
+    first = redeem(client, SPA, flow, code).get_json()
+    assert first["refresh_token_expires_in"] == 24 * 3600
+    clock.advance(5 * 3600)
+    second = token(
+        client, client_id=SPA, grant_type="refresh_token", refresh_token=first["refresh_token"]
+    ).get_json()
+    assert second["refresh_token_expires_in"] == 19 * 3600
+    # A web app's refresh token has no fixed end: its answers say none.
+    flow, code = code_for(mock, CLIENT_ID, "http://localhost:5000/getAToken")
+    web = redeem(client, CLIENT_ID, flow, code, origin=None, client_secret=SECRET).get_json()
+    assert "refresh_token" in web and "refresh_token_expires_in" not in web
+
+
 def test_a_public_client_redeems_with_pkce_and_no_secret(mock, client):
     flow, code = code_for(mock, PUBLIC, "http://localhost:51234")
     answer = redeem(client, PUBLIC, flow, code, origin=None)
