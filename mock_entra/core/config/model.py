@@ -168,6 +168,7 @@ OptionalClaim = Literal[
     "ipaddr",
     "login_hint",
     "sid",
+    "tenant_region_scope",  # the tenant's `region_scope`; Graph's tokens always carry it
     "upn",
     "xms_pdl",
     "xms_pl",
