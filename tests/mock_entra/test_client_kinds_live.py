@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import warnings
@@ -68,6 +69,9 @@ class MockPortSession(TrustingSession):
         if parts.netloc == self._host:
             url = parts._replace(netloc=self._netloc).geturl()
         return super().request(method, url, *args, **kwargs)
+
+
+GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 @pytest.fixture(scope="module")
@@ -124,6 +128,10 @@ def test_msal_certificate_and_on_behalf_of(mock):
     )
     result = api.acquire_token_on_behalf_of(incoming["access_token"], ["User.Read"])
     assert claims_of(result["access_token"])["oid"] == ADELE_OID, result
+    # The middle tier acts in the user's session: the same `sid` (a GUID, Learn, "ID token
+    # claims reference") downstream as in the token it was sent.
+    sid = claims_of(incoming["access_token"])["sid"]
+    assert claims_of(result["access_token"])["sid"] == sid and GUID.match(sid)
     daemon = msal.ConfidentialClientApplication(
         DAEMON_ID,
         authority=mock.authority,
