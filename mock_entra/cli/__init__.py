@@ -64,8 +64,7 @@ def _config_file(value: str | None, root: Path) -> str | None:
 
 
 def _print_config(args: argparse.Namespace) -> int:
-    from mock_entra.core.config import config_to_dict
-    from mock_entra.core.config.load import config_to_toml
+    from mock_entra.core.config import config_to_dict, config_to_toml
 
     config = DEFAULT_CONFIG if args.defaults else _config(args.config)
     if args.json:

@@ -47,8 +47,6 @@ from mock_entra.core.config.defaults import (
 from mock_entra.core.config.load import (
     config_from_dict,
     config_text_format,
-    config_to_dict,
-    config_to_toml,
     load_config,
     load_config_value,
 )
@@ -76,6 +74,7 @@ from mock_entra.core.config.rules import (
     Seconds,
     rule_of,
 )
+from mock_entra.core.config.write import config_to_dict, config_to_toml
 
 __all__ = [
     "DEFAULT_API_CLIENT_ID",
