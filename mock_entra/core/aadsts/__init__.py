@@ -6,15 +6,14 @@ Messages follow Microsoft Learn's error-code reference
 answers quoted in public issues (cited below); codes users search for are the names here.
 An entry is raised as an `errors.EntraError`.
 
-One module per concern (`entry`: the entry itself; `requests`, `credentials`, `grants`,
-`faults`: the errors); this package re-exports them all, so callers import the codes from
+One module per concern (`entry`: the entry itself; `endpoints`, `credentials`, `faults`: the
+errors); this package re-exports them all, so callers import the codes from
 `mock_entra.core.aadsts`.
 """
 
 # A catalogue of constants: every public name of each module is the package's.
 from mock_entra.core.aadsts.credentials import *  # noqa: F403
+from mock_entra.core.aadsts.endpoints import *  # noqa: F403
 from mock_entra.core.aadsts.entry import MAX_ECHO as MAX_ECHO
 from mock_entra.core.aadsts.entry import Aadsts as Aadsts
 from mock_entra.core.aadsts.faults import *  # noqa: F403
-from mock_entra.core.aadsts.grants import *  # noqa: F403
-from mock_entra.core.aadsts.requests import *  # noqa: F403
