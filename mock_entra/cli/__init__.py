@@ -14,6 +14,7 @@ import json
 import socket
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -192,6 +193,11 @@ def _build_app(
     return BufferedWSGI(mock)
 
 
+def _announce_both(announce: Callable[[], None], line: str) -> None:
+    announce()
+    print(line, file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "public_url", None) is not None:
@@ -291,11 +297,12 @@ def _serve(args: argparse.Namespace, config: MockConfig) -> int:
             )
             remove_serving(paths, record)
             return 1
-        print(
+        # Said with "serving https", once the store opened: never before a state dir error.
+        announce = functools.partial(
+            _announce_both,
+            announce,
             f"mock-entra: managed identity endpoints on http://{public_host(args.host)}:"
             f"{args.managed_identity_port} (/msi/token, /metadata/identity/oauth2/token)",
-            file=sys.stderr,
-            flush=True,
         )
     try:
         serve(build, paths, options, announce)  # opens the store: maybe `StateDirError`

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mock_entra.core.config import MockConfig
+from mock_entra.core.pki.state import StateDirError
 from mock_entra.server import exit_with_parent
 
 
@@ -73,7 +74,11 @@ def _run_managed_identity(
     exit_with_parent(parent)
     for signum in (signal.SIGINT, signal.SIGTERM):  # a terminal's Ctrl-C: the parent stops us
         signal.signal(signum, signal.SIG_DFL if signum == signal.SIGTERM else signal.SIG_IGN)
-    runtime = open_runtime(config, state_dir=state_root, admin_key=admin_key)
+    try:
+        runtime = open_runtime(config, state_dir=state_root, admin_key=admin_key)
+    except StateDirError:
+        # The parent opens the same store and says why in one line; no second report here.
+        os._exit(2)
     server.set_app(ManagedIdentityApp(runtime, identity_header=header, base_url=base_url))
     server.serve_forever()
 
