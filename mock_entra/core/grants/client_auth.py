@@ -58,6 +58,15 @@ if TYPE_CHECKING:
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 # RS* as Entra's AADSTS5002738 lists them; PS256 is what Learn asks for and MSAL sends.
 ASSERTION_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512")
+# PyJWT checks an assertion's signature only: its claims are checked after, in Entra's order
+# and with Entra's codes.
+SIGNATURE_ONLY = {
+    "verify_aud": False,
+    "verify_exp": False,
+    "verify_nbf": False,
+    "verify_iat": False,
+    "verify_iss": False,
+}
 # Microsoft.IdentityModel's default clock skew, which Entra's validation allows [INF].
 CLOCK_SKEW = 300
 
@@ -185,13 +194,7 @@ def verify_assertion(
             assertion,
             key=cred.public_key,
             algorithms=[alg],
-            options={
-                "verify_aud": False,
-                "verify_exp": False,
-                "verify_nbf": False,
-                "verify_iat": False,
-                "verify_iss": False,
-            },
+            options=SIGNATURE_ONLY,
         )
     except jwt.InvalidSignatureError:
         raise _bad_signature(app, cred) from None

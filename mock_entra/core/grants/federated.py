@@ -47,6 +47,7 @@ from mock_entra.core.forms import missing
 from mock_entra.core.grants.client_auth import (
     CLIENT_ASSERTION_TYPE,
     CLOCK_SKEW,
+    SIGNATURE_ONLY,
     Client,
     entra_time,
     number,
@@ -113,13 +114,7 @@ def verify(
             assertion,
             key=key,
             algorithms=[alg],
-            options={
-                "verify_aud": False,
-                "verify_exp": False,
-                "verify_nbf": False,
-                "verify_iat": False,
-                "verify_iss": False,
-            },
+            options=SIGNATURE_ONLY,
         )
     except jwt.PyJWTError:
         raise EntraError(AADSTS50027) from None  # a signature the issuer's key does not match
