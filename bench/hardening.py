@@ -28,7 +28,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import ssl
 import subprocess
@@ -45,6 +44,7 @@ import requests
 
 from client_app.settings import ENV_VARIABLES
 from mock_entra.ports import free_port
+from mock_entra.processes import terminate
 
 RSS_REQUESTS = 40_000
 # Slow clients: one byte a second, as a slowloris or a bad mobile link would.
@@ -87,13 +87,7 @@ class Server:
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL after 15 s."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process)
 
     def wait_ready(self, url: str, verify: str | bool, timeout: float = 60) -> None:
         """Poll `url` until 200; exit with the log's tail if the process dies or hangs."""

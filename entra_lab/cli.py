@@ -15,6 +15,7 @@ from entra_lab.wiring import (
     DEFAULT_MOCK_PORT,
     DEFAULT_STATE_DIR,
 )
+from mock_entra.version import installed_version
 
 
 def _port(text: str) -> int:
@@ -27,22 +28,12 @@ def _port(text: str) -> int:
     return port
 
 
-def _version() -> str:
-    """The installed entra-lab distribution's version, for `--version`."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("entra-lab")
-    except PackageNotFoundError:
-        return "(not installed)"
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The `entra-lab` command line."""
     parser = argparse.ArgumentParser(
         prog="entra-lab", description="Local Microsoft Entra ID lab: the mock and the client app."
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser(
         "demo",

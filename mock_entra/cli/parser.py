@@ -9,12 +9,12 @@ import sys
 from typing import Any
 
 from mock_entra.server import ServeOptions
+from mock_entra.version import installed_version
 
 DEFAULT_STATE_DIR = ".mock-entra"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8443
 DEFAULT_WORKERS = ServeOptions.workers
-DISTRIBUTION = "entra-lab"
 
 
 class VersionAction(argparse.Action):
@@ -25,13 +25,9 @@ class VersionAction(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
 
     def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            found = version(DISTRIBUTION)
-        except PackageNotFoundError:
-            found = "(not installed)"
-        sys.stdout.write(f"{parser.prog} {found}\n")  # stdout, as argparse's own `version`
+        sys.stdout.write(
+            f"{parser.prog} {installed_version()}\n"
+        )  # stdout, as argparse's own `version`
         parser.exit()
 
 
