@@ -216,6 +216,12 @@ def _check_claims(app: AppRegistration, claims: dict[str, Any], endpoint: Endpoi
         raise EntraError(AADSTS700021)
     if not isinstance(aud, str) or not _is_token_endpoint(aud, endpoint):
         raise EntraError(AADSTS700023)
+    check_lifetime(claims, now)
+
+
+def check_lifetime(claims: dict[str, Any], now: float) -> None:
+    """An assertion's `exp` and `nbf`, with Entra's clock skew: AADSTS50027 when they are not
+    numbers, AADSTS700024 outside them."""
     exp, nbf = claims.get("exp"), claims.get("nbf")
     if not number(exp) or (nbf is not None and not number(nbf)):
         raise EntraError(AADSTS50027)
