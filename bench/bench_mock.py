@@ -233,11 +233,7 @@ def run_wrk(url: str, duration: int, connections: int, body: str | None) -> dict
         os.unlink(script.name)
 
     def ms(label: str) -> float:
-        m = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", out)
-        if not m:
-            return float("nan")
-        value, unit = float(m.group(1)), m.group(2)
-        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+        return wrk_percentile_ms(out, label)
 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -249,6 +245,15 @@ def run_wrk(url: str, duration: int, connections: int, body: str | None) -> dict
         "errors": int(non2xx.group(1)) if non2xx else 0,
         "generator": "wrk",
     }
+
+
+def wrk_percentile_ms(out: str, label: str) -> float:
+    """A latency percentile (`label`: "50", "99", ...) of wrk's `--latency` output, in ms."""
+    found = re.search(rf"\s{label}%\s+([\d.]+)(us|ms|s)\b", out)
+    if not found:
+        return float("nan")
+    value, unit = float(found.group(1)), found.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
 
 def run_python(url: str, duration: int, connections: int, body: str | None, ca: str) -> dict:

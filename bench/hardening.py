@@ -41,6 +41,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import requests
+from bench_mock import wrk_percentile_ms  # this folder: the scripts run as `python bench/...`
 
 from client_app.settings import ENV_VARIABLES
 from mock_entra.ports import free_port
@@ -270,11 +271,7 @@ def run_wrk(
         os.unlink(script.name)
 
     def ms(label: str) -> float:
-        found = re.search(rf"\s{label}%\s+([\d.]+)(us|ms|s)\b", out)
-        if not found:
-            return float("nan")
-        value, unit = float(found.group(1)), found.group(2)
-        return round(value / 1000 if unit == "us" else value * 1000 if unit == "s" else value, 1)
+        return round(wrk_percentile_ms(out, label), 1)
 
     total = re.search(r"(\d+) requests in ([\d.]+)(ms|s)", out)
     assert total, out
