@@ -116,7 +116,9 @@ def test_msal_certificate_and_on_behalf_of(mock):
     incoming = web.acquire_token_by_username_password(*ADELE, scopes=[API_SCOPE])
     assert "access_token" in incoming, incoming
 
-    def confidential(client_id: str, credential: dict[str, str]) -> msal.ConfidentialClientApplication:
+    def confidential(
+        client_id: str, credential: dict[str, str]
+    ) -> msal.ConfidentialClientApplication:
         return msal.ConfidentialClientApplication(
             client_id,
             authority=mock.authority,

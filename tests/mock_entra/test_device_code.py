@@ -15,6 +15,7 @@ from mock_entra.core.signin.device_code import GRANT_TYPE
 from mock_entra.intercept import MockEntraInterceptor
 
 from .conftest import ADELE, BASE, CLIENT_ID, SECRET, TENANT, assert_entra_error, claims_of
+from .token_form import token_request
 
 CLI = "6d1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
 _CTX = re.compile(r'name="ctx" value="([^"]+)"')
@@ -53,15 +54,8 @@ def start(client, client_id: str = CLI, segment: str = TENANT, scope: str = "Use
 
 
 def poll(client, device_code: str, client_id: str = CLI, **extra: str):
-    return client.post(
-        f"/{TENANT}/oauth2/v2.0/token",
-        base_url=BASE,
-        data={
-            "client_id": client_id,
-            "grant_type": GRANT_TYPE,
-            "device_code": device_code,
-            **extra,
-        },
+    return token_request(
+        client, client_id=client_id, grant_type=GRANT_TYPE, device_code=device_code, **extra
     )
 
 
@@ -135,14 +129,8 @@ def test_pending_however_fast_the_polls_then_tokens_once(mock, client, clock):
     again = poll(client, flow["device_code"])  # single use
     assert_entra_error(again, 400, "bad_verification_code", 70018)
     # A public client's refresh token: redeemed with no secret.
-    refreshed = client.post(
-        f"/{TENANT}/oauth2/v2.0/token",
-        base_url=BASE,
-        data={
-            "client_id": CLI,
-            "grant_type": "refresh_token",
-            "refresh_token": body["refresh_token"],
-        },
+    refreshed = token_request(
+        client, client_id=CLI, grant_type="refresh_token", refresh_token=body["refresh_token"]
     )
     assert refreshed.status_code == 200
 
@@ -198,26 +186,20 @@ def test_public_client_flows_of_a_confidential_app_refresh_without_the_secret(st
     )
     with MockEntraInterceptor(config, state_dir=state_dir, clock=clock) as mock:
         client = mock.app.test_client()
-        password = client.post(
-            f"/{TENANT}/oauth2/v2.0/token",
-            base_url=BASE,
-            data={
-                "client_id": CLIENT_ID,
-                "grant_type": "password",
-                "username": ADELE[0],
-                "password": ADELE[1],
-                "scope": "openid profile offline_access",
-            },
+        password = token_request(
+            client,
+            client_id=CLIENT_ID,
+            grant_type="password",
+            username=ADELE[0],
+            password=ADELE[1],
+            scope="openid profile offline_access",
         )
         assert password.status_code == 200, password.get_json()
-        refreshed = client.post(
-            f"/{TENANT}/oauth2/v2.0/token",
-            base_url=BASE,
-            data={
-                "client_id": CLIENT_ID,
-                "grant_type": "refresh_token",
-                "refresh_token": password.get_json()["refresh_token"],
-            },
+        refreshed = token_request(
+            client,
+            client_id=CLIENT_ID,
+            grant_type="refresh_token",
+            refresh_token=password.get_json()["refresh_token"],
         )
         assert refreshed.status_code == 200, refreshed.get_json()
 

@@ -1,5 +1,5 @@
-"""The token endpoint as the in-process tests call it (the Flask test client), as the default
-web app, authenticated with its secret."""
+"""The token endpoint as the in-process tests call it (the Flask test client): as a public
+client, or as the default web app, authenticated with its secret."""
 
 from __future__ import annotations
 
@@ -8,10 +8,15 @@ from .conftest import BASE, CLIENT_ID, SECRET, TENANT
 GRAPH_DEFAULT = "https://graph.microsoft.com/.default"
 
 
+def token_request(client, **form: str):
+    """POST `form` as it is (a public client's: no secret) to the default tenant's token
+    endpoint."""
+    return client.post(f"/{TENANT}/oauth2/v2.0/token", base_url=BASE, data=form)
+
+
 def post_token(client, **form: str):
     """POST the default app's `form` to the default tenant's token endpoint."""
-    data = {"client_id": CLIENT_ID, "client_secret": SECRET, **form}
-    return client.post(f"/{TENANT}/oauth2/v2.0/token", base_url=BASE, data=data)
+    return token_request(client, client_id=CLIENT_ID, client_secret=SECRET, **form)
 
 
 def app_only_token(client):
