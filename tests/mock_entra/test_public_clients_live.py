@@ -22,6 +22,7 @@ from mock_entra.core.config import DEFAULT_CONFIG, AppRegistration, MockConfig
 from mock_entra.pytest_plugin import live_mock
 
 from .conftest import ADELE, b64json
+from .signin_http import sign_in_pages
 
 pytestmark = pytest.mark.slow  # a mock server process and Chromium (--run-slow; CI runs it)
 CLI = "7d1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
@@ -80,23 +81,12 @@ def public_app(live: MockEntra) -> msal.PublicClientApplication:
     )
 
 
-def sign_in_pages(page: Page, user: tuple[str, str] = ADELE) -> None:
-    """Entra's username, password and "Stay signed in?" (No) pages, by their element ids."""
-    page.fill("input#i0116[name=loginfmt]", user[0])
-    page.click("#idSIButton9")
-    page.wait_for_selector("#idA_PWD_ForgotPassword")
-    page.fill("input#i0118[name=passwd]", user[1])
-    page.click("#idSIButton9")
-    page.wait_for_selector("#KmsiCheckboxField")
-    page.click("#idBtn_Back")
-
-
 def verify_device(page: Page, verification_uri: str, user_code: str) -> None:
     page.goto(verification_uri)
     page.fill("#otc", user_code)
     page.click("#idSIButton9")  # Next
     page.click("#idSIButton9")  # "Are you trying to sign in to ...?" Continue
-    sign_in_pages(page)
+    sign_in_pages(page, ADELE)
     page.wait_for_selector("#deviceSignedIn")
 
 
@@ -158,7 +148,7 @@ def test_msal_python_interactive_on_an_ephemeral_loopback_port(
     auth_uri = opened.get(timeout=30)
     assert "redirect_uri=http%3A%2F%2Flocalhost%3A" in auth_uri
     page.goto(auth_uri)
-    sign_in_pages(page)
+    sign_in_pages(page, ADELE)
     thread.join(30)
     result = results.get_nowait()
     assert "access_token" in result, result
@@ -288,7 +278,7 @@ def test_msal_browser_spa_signs_in_redeems_cross_origin_and_calls_graph(
 ):
     page.goto(spa.url)
     page.wait_for_selector("#i0116")  # loginRedirect took the browser to the sign-in page
-    sign_in_pages(page)
+    sign_in_pages(page, ADELE)
     page.wait_for_url(f"{spa.url}*")
     page.wait_for_function("document.getElementById('out').textContent.startsWith('{')")
     import json
