@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from dataclasses import dataclass
+from typing import Any
 
 from mock_entra.core.config import (
     DEFAULT_API_CLIENT_ID,
@@ -68,6 +69,26 @@ def certificate(name: str = "entra-lab-daemon") -> Certificate:
     ).decode()
     cert_pem = cert.public_bytes(serialization.Encoding.PEM).decode()
     return Certificate(key_pem, cert_pem, cert.fingerprint(hashes.SHA1()).hex().upper())
+
+
+def with_apps(*apps: AppRegistration, **settings: Any) -> MockConfig:
+    """`DEFAULT_CONFIG` with `apps` added to its tenant and `settings` (e.g.
+    device_code_interval) replaced."""
+    tenant = DEFAULT_CONFIG.default_tenant
+    tenant = dataclasses.replace(tenant, apps=(*tenant.apps, *apps))
+    return dataclasses.replace(DEFAULT_CONFIG, tenants=(tenant,), **settings)
+
+
+def contoso_cli(client_id: str, **fields: Any) -> AppRegistration:
+    """A command-line tool: a public client with "Allow public client flows" (device code),
+    no consent page."""
+    return AppRegistration(
+        client_id=client_id,
+        display_name="Contoso CLI",
+        is_fallback_public_client=True,
+        require_consent=False,
+        **fields,
+    )
 
 
 def client_kinds_config(*, api_consent: bool = False, web_consent: bool = False) -> MockConfig:

@@ -14,6 +14,7 @@ from mock_entra.core.config import DEFAULT_CONFIG, AppRegistration, MockConfig
 from mock_entra.core.signin.device_code import GRANT_TYPE
 from mock_entra.intercept import MockEntraInterceptor
 
+from .client_kinds import contoso_cli, with_apps
 from .conftest import ADELE, BASE, CLIENT_ID, SECRET, TENANT, assert_entra_error, claims_of
 from .token_form import token_request
 
@@ -22,15 +23,7 @@ _CTX = re.compile(r'name="ctx" value="([^"]+)"')
 
 
 def device_config() -> MockConfig:
-    tenant = DEFAULT_CONFIG.default_tenant
-    cli = AppRegistration(
-        client_id=CLI,
-        display_name="Contoso CLI",
-        is_fallback_public_client=True,
-        require_consent=False,
-    )
-    tenant = dataclasses.replace(tenant, apps=(*tenant.apps, cli))
-    return dataclasses.replace(DEFAULT_CONFIG, tenants=(tenant,), device_code_interval=1)
+    return with_apps(contoso_cli(CLI), device_code_interval=1)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ ephemeral loopback port with a redirect URI registered without a port."""
 
 from __future__ import annotations
 
-import dataclasses
 import queue
 import threading
 import webbrowser
@@ -18,9 +17,10 @@ from playwright.sync_api import Browser, Page
 
 from conformance.trust import TrustingSession
 from mock_entra import MockEntra
-from mock_entra.core.config import DEFAULT_CONFIG, AppRegistration, MockConfig
+from mock_entra.core.config import AppRegistration, MockConfig
 from mock_entra.pytest_plugin import live_mock
 
+from .client_kinds import contoso_cli, with_apps
 from .conftest import ADELE, b64json
 from .signin_http import sign_in_pages
 
@@ -31,22 +31,15 @@ SPA_PATH = "/spa/"
 
 
 def live_config() -> MockConfig:
-    tenant = DEFAULT_CONFIG.default_tenant
-    cli = AppRegistration(
-        client_id=CLI,
-        display_name="Contoso CLI",
-        is_fallback_public_client=True,
-        public_client_redirect_uris=("http://localhost",),  # no port: any loopback port
-        require_consent=False,
-    )
+    # No port in the public client's redirect URI: any loopback port.
+    cli = contoso_cli(CLI, public_client_redirect_uris=("http://localhost",))
     spa = AppRegistration(
         client_id=SPA,
         display_name="Contoso SPA",
         spa_redirect_uris=(f"http://localhost{SPA_PATH}",),
         require_consent=False,
     )
-    tenant = dataclasses.replace(tenant, apps=(*tenant.apps, cli, spa))
-    return dataclasses.replace(DEFAULT_CONFIG, tenants=(tenant,), device_code_interval=1)
+    return with_apps(cli, spa, device_code_interval=1)
 
 
 @pytest.fixture(scope="module")
