@@ -143,3 +143,20 @@ def intercepting(state_root, key_template, config: MockConfig):
     state = copy_keys(key_template, state_root / "state")
     with MockEntraInterceptor(config, state_dir=state, clock=FixedClock()) as mock:
         yield mock
+
+
+def client_kinds_fixtures(name: str):
+    """A test module's `mock` (in-process, these apps, for the whole module, its state in a
+    folder named `name`) and an autouse fixture that resets it before each test; a module
+    takes them as `mock, _fresh = client_kinds_fixtures("obo")`."""
+    import pytest
+
+    @pytest.fixture(scope="module")
+    def mock(tmp_path_factory, key_template):
+        yield from intercepting(tmp_path_factory.mktemp(name), key_template, client_kinds_config())
+
+    @pytest.fixture(autouse=True)
+    def _fresh(mock) -> None:
+        mock.reset()
+
+    return mock, _fresh
