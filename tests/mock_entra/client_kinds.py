@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -160,3 +161,24 @@ def client_kinds_fixtures(name: str):
         mock.reset()
 
     return mock, _fresh
+
+
+def in_process_fixtures(config: Callable[[], MockConfig]):
+    """A test module's `mock` (in-process, of `config()`, one per test on its `state_dir` and
+    `clock`) and that mock's Flask test `client`; a module takes them as
+    `mock, client = in_process_fixtures(device_config)`."""
+    import pytest
+
+    from mock_entra.intercept import MockEntraInterceptor
+
+    @pytest.fixture
+    def mock(state_dir, clock):
+        interceptor = MockEntraInterceptor(config(), state_dir=state_dir, clock=clock)
+        yield interceptor
+        interceptor.stop()
+
+    @pytest.fixture
+    def client(mock):
+        return mock.app.test_client()
+
+    return mock, client

@@ -8,13 +8,11 @@ from __future__ import annotations
 import dataclasses
 import re
 
-import pytest
-
 from mock_entra.core.config import DEFAULT_CONFIG, AppRegistration, MockConfig
 from mock_entra.core.signin.device_code import GRANT_TYPE
 from mock_entra.intercept import MockEntraInterceptor
 
-from .client_kinds import contoso_cli, with_apps
+from .client_kinds import contoso_cli, in_process_fixtures, with_apps
 from .conftest import ADELE, BASE, CLIENT_ID, SECRET, TENANT, assert_entra_error, claims_of
 from .token_form import token_request
 
@@ -26,16 +24,7 @@ def device_config() -> MockConfig:
     return with_apps(contoso_cli(CLI), device_code_interval=1)
 
 
-@pytest.fixture
-def mock(state_dir, clock):
-    interceptor = MockEntraInterceptor(device_config(), state_dir=state_dir, clock=clock)
-    yield interceptor
-    interceptor.stop()
-
-
-@pytest.fixture
-def client(mock):
-    return mock.app.test_client()
+mock, client = in_process_fixtures(device_config)
 
 
 def start(client, client_id: str = CLI, segment: str = TENANT, scope: str = "User.Read"):
