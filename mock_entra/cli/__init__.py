@@ -29,6 +29,8 @@ from mock_entra.core.config import (
     load_config_value,
 )
 from mock_entra.core.pki.state import StateDirError, StatePaths, ensure_state, write_atomic
+from mock_entra.core.store.backend import StoreError
+from mock_entra.core.store.location import StoreLocation, StoreUrlError
 from mock_entra.info import (
     ManagedIdentityInfo,
     ServerStatus,
@@ -155,6 +157,9 @@ def _info(args: argparse.Namespace) -> int:
         config_file=_config_file(target.config_file, paths.root),
         admin_api=target.served.admin_api if target.served else None,
         managed_identity=managed_identity,
+        store=args.store.shown(paths.store)
+        if args.store.shared
+        else (target.served.store if target.served else None),
     )
     if args.json:
         print(json.dumps({**data, "server_running": status.running}, indent=2))
@@ -180,6 +185,7 @@ def _build_app(
     admin_key: str | None,
     access_log: bool = False,
     hosts: Hosts | None = None,
+    store: StoreLocation | None = None,
 ) -> Any:
     """What `mock-entra serve` runs: the mock (`wsgi.create_app`, as everywhere) for granian's
     RSGI interface, request bodies read in full before the app sees them."""
@@ -188,7 +194,12 @@ def _build_app(
     from mock_entra.web.wsgi import create_app
 
     mock = create_app(
-        config, state_dir=state_dir, admin_key=admin_key, access_log=access_log, hosts=hosts
+        config,
+        state_dir=state_dir,
+        admin_key=admin_key,
+        access_log=access_log,
+        hosts=hosts,
+        store=store,
     )
     return BufferedWSGI(mock)
 
@@ -200,6 +211,12 @@ def _announce_both(announce: Callable[[], None], line: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if hasattr(args, "store"):
+        try:
+            args.store = StoreLocation.parse(args.store)
+        except StoreUrlError as exc:
+            print(f"mock-entra: {exc}", file=sys.stderr)
+            return 2
     if getattr(args, "public_url", None) is not None:
         try:
             args.public_url = parse_public_url(args.public_url)
@@ -217,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return _serve(args, config)
-    except StateDirError as exc:  # not a directory, read-only, full, damaged
+    except (StateDirError, StoreError) as exc:  # not a directory, read-only, full, damaged
         print(f"mock-entra: {exc}", file=sys.stderr)
         return 2
 
@@ -250,7 +267,9 @@ def _serve(args: argparse.Namespace, config: MockConfig) -> int:
         f"mock-entra: serving https on {local_url}"
         + (f" as {base_url}" if base_url != local_url else "")
         + f" (authority {base_url}/{tenant.tenant_id},"
-        f" CA {paths.ca_cert})",
+        f" CA {paths.ca_cert}"
+        + (f", store {args.store.shown(paths.store)}" if args.store.shared else "")
+        + ")",
         file=sys.stderr,
         flush=True,
     )
@@ -263,7 +282,7 @@ def _serve(args: argparse.Namespace, config: MockConfig) -> int:
     )
     # A partial of a module-level function: it pickles, should workers be spawned.
     build = functools.partial(
-        _build_app, config, paths.root, args.admin_key, options.access_log, hosts
+        _build_app, config, paths.root, args.admin_key, options.access_log, hosts, args.store
     )
     record = ServingRecord.now(
         host=args.host,
@@ -272,6 +291,7 @@ def _serve(args: argparse.Namespace, config: MockConfig) -> int:
         config_file=config_file,
         admin_api=args.admin_key is not None,
         managed_identity_port=args.managed_identity_port,
+        store=args.store.shown(paths.store) if args.store.shared else None,
     )
     try:
         write_serving(paths, record)  # for `mock-entra info`; never the admin key
@@ -285,6 +305,7 @@ def _serve(args: argparse.Namespace, config: MockConfig) -> int:
             args.host,
             args.managed_identity_port,
             identity_header(paths.root, args.managed_identity_header),
+            args.store,
         )
         try:
             identity = start_managed_identity(config, paths.root, args.admin_key, mi, base_url)
@@ -306,7 +327,7 @@ def _serve(args: argparse.Namespace, config: MockConfig) -> int:
         )
     try:
         serve(build, paths, options, announce)  # opens the store: maybe `StateDirError`
-    except StateDirError:
+    except (StateDirError, StoreError):
         raise
     except OSError as exc:
         print(

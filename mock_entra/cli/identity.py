@@ -5,13 +5,15 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
 from mock_entra.core.config import MockConfig
 from mock_entra.core.pki.state import StateDirError
+from mock_entra.core.store.backend import StoreError
+from mock_entra.core.store.location import StoreLocation
 from mock_entra.server import exit_with_parent
 
 
@@ -23,6 +25,7 @@ class ManagedIdentityOptions:
     host: str
     port: int
     identity_header: str
+    store: StoreLocation = field(default_factory=StoreLocation)  # the HTTPS mock's
 
 
 def start_managed_identity(
@@ -50,6 +53,7 @@ def start_managed_identity(
             options.identity_header,
             base_url,
             os.getpid(),
+            options.store,
         ),
         name="mock-entra-managed-identity",
         daemon=True,
@@ -67,6 +71,7 @@ def _run_managed_identity(
     header: str,
     base_url: str,
     parent: int,
+    store: StoreLocation,
 ) -> None:
     from mock_entra.core.runtime import open_runtime
     from mock_entra.web.managed_identity import ManagedIdentityApp
@@ -75,8 +80,8 @@ def _run_managed_identity(
     for signum in (signal.SIGINT, signal.SIGTERM):  # a terminal's Ctrl-C: the parent stops us
         signal.signal(signum, signal.SIG_DFL if signum == signal.SIGTERM else signal.SIG_IGN)
     try:
-        runtime = open_runtime(config, state_dir=state_root, admin_key=admin_key)
-    except StateDirError:
+        runtime = open_runtime(config, state_dir=state_root, admin_key=admin_key, store=store)
+    except (StateDirError, StoreError):
         # The parent opens the same store and says why in one line; no second report here.
         os._exit(2)
     server.set_app(ManagedIdentityApp(runtime, identity_header=header, base_url=base_url))

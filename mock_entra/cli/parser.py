@@ -39,6 +39,17 @@ def _state_dir(parser: argparse.ArgumentParser, what: str) -> None:
     )
 
 
+def _store(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--store",
+        default=os.environ.get("MOCK_ENTRA_STORE") or None,
+        metavar="URL",
+        help=f"{what}: postgresql://user:password@host:port/dbname, a Postgres database that "
+        "replicas (with copies of one state dir's keys) share (the postgres extra); default: "
+        "the SQLite file in the state dir (env MOCK_ENTRA_STORE)",
+    )
+
+
 def _serve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--host",
@@ -60,6 +71,7 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
         "(default: the embedded demo tenant; env MOCK_ENTRA_CONFIG)",
     )
     _state_dir(parser, "where the CA, TLS and signing keys and the store are kept")
+    _store(parser, "where codes, tokens, sessions, the clock and the request log are kept")
     parser.add_argument(
         "--public-url",
         default=os.environ.get("MOCK_ENTRA_PUBLIC_URL") or None,
@@ -138,6 +150,7 @@ def _info_options(parser: argparse.ArgumentParser) -> None:
         "demo tenant; env MOCK_ENTRA_CONFIG)",
     )
     _state_dir(parser, "the state dir the server uses, read only")
+    _store(parser, "the store the server uses (default: what `serve` recorded)")
     parser.add_argument(
         "--public-url",
         default=os.environ.get("MOCK_ENTRA_PUBLIC_URL") or None,
