@@ -246,15 +246,21 @@ def wrk_script(method: str, body: str | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_wrk(
-    name: str,
-    url: str,
-    *,
-    connections: int,
-    seconds: float,
-    body: str | None = None,
-) -> Load:
+@dataclass(frozen=True)
+class LoadRun:
+    """One load run's request and its weight: `run_load`'s arguments, for either generator."""
+
+    name: str
+    url: str
+    connections: int
+    seconds: float
+    ca: str  # the CA bundle the Python generator verifies with (wrk does not verify)
+    body: str | None = None  # a form to POST; None: GET
+
+
+def run_wrk(run: LoadRun) -> Load:
     """Load `url` with wrk (two threads, the cores this machine has)."""
+    url, connections, seconds, body = run.url, run.connections, run.seconds, run.body
     threads = 2
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(wrk_script("POST" if body else "GET", body))
@@ -279,7 +285,7 @@ def run_wrk(
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     return Load(
-        name=name,
+        name=run.name,
         connections=connections,
         seconds=round(elapsed, 1),
         requests=int(total.group(1)),
@@ -292,16 +298,9 @@ def run_wrk(
     )
 
 
-def run_python(
-    name: str,
-    url: str,
-    *,
-    connections: int,
-    seconds: float,
-    ca: str,
-    body: str | None = None,
-) -> Load:
+def run_python(run: LoadRun) -> Load:
     """The fallback generator: one keep-alive connection per thread (bounded by the GIL)."""
+    url, connections, seconds, ca, body = run.url, run.connections, run.seconds, run.ca, run.body
     parts = urlsplit(url)
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     context = ssl.create_default_context(cafile=ca)
@@ -352,7 +351,7 @@ def run_python(
         return round(1000 * latencies[min(len(latencies) - 1, int(p * len(latencies)))], 1)
 
     return Load(
-        name=name,
+        name=run.name,
         connections=connections,
         seconds=round(elapsed, 1),
         requests=len(latencies),
@@ -375,9 +374,8 @@ def run_load(
     body: str | None = None,
 ) -> Load:
     """wrk when installed, else the Python generator."""
-    if shutil.which("wrk"):
-        return run_wrk(name, url, connections=connections, seconds=seconds, body=body)
-    return run_python(name, url, connections=connections, seconds=seconds, ca=ca, body=body)
+    run = LoadRun(name, url, connections, seconds, ca, body)
+    return run_wrk(run) if shutil.which("wrk") else run_python(run)
 
 
 def settle(url: str, verify: str | bool, timeout: float = 60) -> float:
