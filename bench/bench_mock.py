@@ -9,6 +9,8 @@ Measures, on this machine, with the load generator sharing the cores:
   first run leaves it);
 - memory after the load: RSS summed over master + workers (shared pages counted in each) and
   PSS (shared pages split), then again once a sign-in page has loaded Flask;
+- `openssl speed -multi <cores> rsa2048` (the OpenSSL tool's RSA-2048 signatures/s over all
+  cores), and with --peer once per round, next to the two servers' token loads;
 - the signing ceiling: RS256 signatures/s over all cores with nothing else running: a bare
   OpenSSL RSA-2048 signature (what any server is bounded by) and a whole token as the mock
   signs it (PyJWT with the mock's key); and the CPU time of each, with the same JWS put
@@ -188,6 +190,23 @@ def signing_ceiling(kind: str, seconds: float = 3.0) -> int:
     return round(total / seconds)
 
 
+def openssl_speed(seconds: int, cores: int) -> float | None:
+    """`openssl speed -multi CORES -seconds S rsa2048`: RSA-2048 signatures/s over all cores, as
+    the OpenSSL command-line tool measures them (the sum over its processes); None without it."""
+    if shutil.which("openssl") is None:
+        return None
+    done = subprocess.run(
+        ["openssl", "speed", "-multi", str(cores), "-seconds", str(seconds), "rsa2048"],
+        capture_output=True,
+        text=True,
+        timeout=seconds * 4 + 60,
+        check=False,
+    )
+    # The summary line: "rsa 2048 bits 0.000465s 0.000017s   2148.6  57435.5" (sign/s, verify/s)
+    match = re.search(r"^rsa\s+2048 bits\s+\S+\s+\S+\s+([\d.]+)\s+[\d.]+\s*$", done.stdout, re.M)
+    return float(match[1]) if match else None
+
+
 def signing_cpu(seconds: float = 6.0) -> dict[str, float]:
     """CPU microseconds per signature and per token: a bare OpenSSL signature, a token through
     PyJWT, and the same JWS by hand, alternated in one process in batches of 20 (CPU time, so
@@ -362,10 +381,13 @@ def against_peer(state: Path, args: argparse.Namespace, ca: str) -> dict:
             one = {
                 "mock": load(mock_token, TOKEN_BODY, args, ca),
                 "oidc_provider": load(f"{peer_base}/token", PEER_TOKEN_BODY, args, ca),
+                # The machine's ceiling in the same round, the servers idle meanwhile.
+                "openssl_sign_per_s": openssl_speed(args.duration, os.cpu_count() or 1),
             }
             rounds.append(one)
             print(f"round {number}: mock token {one['mock']}", flush=True)
             print(f"round {number}: oidc-provider token {one['oidc_provider']}", flush=True)
+            print(f"round {number}: openssl speed rsa2048 {one['openssl_sign_per_s']}/s")
         discovery = load(f"{peer_base}/.well-known/openid-configuration", None, args, ca)
         jwks = load(f"{peer_base}/jwks", None, args, ca)
         print(f"oidc-provider discovery {discovery}\noidc-provider jwks {jwks}", flush=True)
@@ -390,10 +412,18 @@ def against_peer(state: Path, args: argparse.Namespace, ca: str) -> dict:
     summary["mock_over_oidc_provider"] = round(
         summary["mock_token_per_s_median"] / summary["oidc_provider_token_per_s_median"], 2
     )
+    ceilings = [r["openssl_sign_per_s"] for r in rounds if r["openssl_sign_per_s"]]
+    if ceilings:
+        summary["openssl_sign_per_s_median"] = statistics.median(ceilings)
+        summary["mock_share_of_openssl"] = round(
+            summary["mock_token_per_s_median"] / summary["openssl_sign_per_s_median"], 3
+        )
     print(
         f"token median: mock {summary['mock_token_per_s_median']}/s, oidc-provider "
         f"{summary['oidc_provider_token_per_s_median']}/s "
-        f"(x{summary['mock_over_oidc_provider']})",
+        f"(x{summary['mock_over_oidc_provider']}); openssl speed "
+        f"{summary.get('openssl_sign_per_s_median')}/s "
+        f"(mock {summary.get('mock_share_of_openssl')} of it)",
         flush=True,
     )
     return summary
@@ -421,6 +451,9 @@ def main() -> None:
     for kind in ("openssl", "pyjwt-token"):
         results[f"signing_ceiling_{kind}_per_s"] = signing_ceiling(kind)
         print(f"signing ceiling, {kind:18} {results[f'signing_ceiling_{kind}_per_s']}/s")
+    cores = os.cpu_count() or 1
+    results["openssl_speed_rsa2048_sign_per_s"] = openssl_speed(3, cores)
+    print(f"openssl speed -multi {cores} rsa2048 {results['openssl_speed_rsa2048_sign_per_s']}/s")
     results["signing_cpu"] = signing_cpu()
     print(f"CPU per signature, one process {results['signing_cpu']}", flush=True)
     cold = []

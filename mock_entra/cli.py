@@ -20,8 +20,14 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
-from mock_entra.core.config import DEFAULT_CONFIG, ConfigError, MockConfig, load_config
-from mock_entra.core.pki.state import StateDirError, StatePaths, ensure_state
+from mock_entra.core.config import (
+    DEFAULT_CONFIG,
+    ConfigError,
+    MockConfig,
+    config_text_format,
+    load_config_value,
+)
+from mock_entra.core.pki.state import StateDirError, StatePaths, ensure_state, write_atomic
 from mock_entra.info import (
     ManagedIdentityInfo,
     ServerStatus,
@@ -88,8 +94,9 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
         "--config",
         default=os.environ.get("MOCK_ENTRA_CONFIG"),
         metavar="FILE",
-        help="TOML or JSON file with tenants, apps and users (default: the embedded demo "
-        "tenant; env MOCK_ENTRA_CONFIG)",
+        help="TOML or JSON file with tenants, apps and users, or that config itself as text "
+        "(JSON starting with {, or TOML on more than one line; docs/configuration.md) "
+        "(default: the embedded demo tenant; env MOCK_ENTRA_CONFIG)",
     )
     _state_dir(parser, "where the CA, TLS and signing keys and the store are kept")
     parser.add_argument(
@@ -243,8 +250,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _config(path: str | None) -> MockConfig:
-    return DEFAULT_CONFIG if not path else load_config(path)
+CONFIG_TEXT_FILE = "config-from-env"  # + .toml or .json, in the state dir
+
+
+def _config(value: str | None) -> MockConfig:
+    """The config a --config / MOCK_ENTRA_CONFIG value gives: a file's path, or the config
+    itself as text (`config_text_format`: JSON starting with `{`, or TOML on several lines)."""
+    return DEFAULT_CONFIG if not value else load_config_value(value)
+
+
+def _config_file(value: str | None, root: Path) -> str | None:
+    """The file a config value names: its path, or, for config text, the state dir's copy of
+    it that `serve` writes (so that serving.json and `info` name a file either way)."""
+    if not value:
+        return None
+    fmt = config_text_format(value)
+    return str(Path(value).resolve()) if fmt is None else str(root / f"{CONFIG_TEXT_FILE}.{fmt}")
 
 
 def _print_config(args: argparse.Namespace) -> int:
@@ -256,6 +277,8 @@ def _print_config(args: argparse.Namespace) -> int:
         print(json.dumps(config_to_dict(config), indent=2))
         return 0
     what = "the embedded defaults" if args.defaults or not args.config else args.config
+    if not args.defaults and args.config and config_text_format(args.config):
+        what = "the config text given"
     header = (
         f"mock-entra config: {what}, as a file for `mock-entra serve --config FILE`.\n"
         'To add to the defaults instead of replacing them, start a file with extends = "defaults"\n'
@@ -322,7 +345,6 @@ def _info(args: argparse.Namespace) -> int:
         time.sleep(0.2)
         target = _InfoTarget.of(args, paths)  # a server starting meanwhile records itself
         status = target.status(paths)
-    config_file = target.config_file
     mi_port = target.served.managed_identity_port if target.served else None
     mi_header = read_identity_header(paths.root) if mi_port else None
     managed_identity = (
@@ -335,7 +357,7 @@ def _info(args: argparse.Namespace) -> int:
         paths,
         target.public_url or target.base_url,
         args.admin_key,
-        config_file=str(Path(config_file).resolve()) if config_file else None,
+        config_file=_config_file(target.config_file, paths.root),
         admin_api=target.served.admin_api if target.served else None,
         managed_identity=managed_identity,
     )
@@ -475,6 +497,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def _serve(args: argparse.Namespace, config: MockConfig) -> int:
     paths = ensure_state(Path(args.state_dir))
+    config_file = _config_file(args.config, paths.root)
+    fmt = config_text_format(args.config) if args.config else None
+    if args.config and fmt:
+        try:  # the text, kept where serving.json points, for `info` and for people
+            text_file = paths.root / f"{CONFIG_TEXT_FILE}.{fmt}"
+            write_atomic(text_file, args.config.encode("utf-8"), 0o600)
+        except OSError as error:  # read-only, full
+            raise StateDirError(paths.root, error) from error
     local_url = f"https://{public_host(args.host)}:{args.port}"
     base_url = args.public_url or local_url
     hosts = Hosts.serving(
@@ -512,7 +542,7 @@ def _serve(args: argparse.Namespace, config: MockConfig) -> int:
         host=args.host,
         port=args.port,
         base_url=base_url,
-        config_file=args.config,
+        config_file=config_file,
         admin_api=args.admin_key is not None,
         managed_identity_port=args.managed_identity_port,
     )

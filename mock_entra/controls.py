@@ -15,7 +15,7 @@ from mock_entra.core.runtime import fix_token_lifetime
 
 if TYPE_CHECKING:
     from mock_entra.core.config import MockConfig
-    from mock_entra.core.store.sqlite import Store
+    from mock_entra.core.store.backend import StoreBackend
 
 
 class MovableClock(Protocol):
@@ -33,7 +33,7 @@ class MockControls(Protocol):
     (tests/mock_entra/test_controls.py holds both handles to the same behaviour)."""
 
     config: MockConfig
-    store: Store
+    store: StoreBackend
     clock: MovableClock
 
     @property

@@ -32,7 +32,7 @@ from mock_entra.core.clock import OffsetClock
 from mock_entra.core.config import DEFAULT_CONFIG, MockConfig, config_to_dict
 from mock_entra.core.logline import OneLineFormatter
 from mock_entra.core.pki.state import StatePaths, ensure_state
-from mock_entra.core.store.sqlite import Store
+from mock_entra.core.store.sqlite import SqliteStore
 from mock_entra.info import ManagedIdentityInfo, info, read_identity_header
 from mock_entra.ports import free_port
 
@@ -224,7 +224,7 @@ class MockEntra(MockControls):
     managed_identity_port: int | None = None
 
     def __post_init__(self) -> None:
-        self.store = Store(self.paths.store, now=time.time)
+        self.store = SqliteStore(self.paths.store, now=time.time)
         self.clock: OffsetClock = (
             OffsetClock(self.store) if self.admin_key else _NoControlsClock(self.store)
         )

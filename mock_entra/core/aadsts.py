@@ -365,6 +365,14 @@ AADSTS700054 = _E(
     400,
     "response_type '{response_type}' is not enabled for the application.",
 )
+# An access token from the authorize endpoint (implicit grant) when the app has not enabled it
+# (AzureAD/microsoft-authentication-library-for-js#766: unsupported_response_type).
+AADSTS700051 = _E(
+    700051,
+    "unsupported_response_type",
+    400,
+    "response_type 'token' is not enabled for the application.",
+)
 AADSTS50049 = _E(50049, "invalid_instance", 400, "Unknown or invalid instance.")
 
 # Sign-in audience (Learn, "Microsoft Entra authentication and authorization error codes";
@@ -426,14 +434,6 @@ AADSTS70016 = _E(
     "authorization_pending",
     400,
     "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
-)
-# `slow_down` (RFC 8628 §3.5) is not documented for Entra: the mock sends it, with the
-# pending code, to a client that polls faster than half the interval.
-AADSTS70016_SLOW_DOWN = _E(
-    70016,
-    "slow_down",
-    400,
-    "OAuth 2.0 device flow error. Authorization is pending. Poll no faster than the interval.",
 )
 AADSTS70018 = _E(
     70018,

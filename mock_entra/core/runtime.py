@@ -1,6 +1,6 @@
-"""Per-mock runtime state: config, keys, store, clock and faults, with the store reads every
-grant shares (token lifetime, the active key, consent, refresh tokens). The token response
-itself is `grants.issue`."""
+"""Per-mock runtime state: config, keys, store (and its typed `records`), clock and faults,
+with the store reads every grant shares (token lifetime, the active key, consent, refresh
+tokens). The token response itself is `grants.issue`."""
 
 from __future__ import annotations
 
@@ -14,49 +14,21 @@ from mock_entra.core.clock import Clock, OffsetClock, SystemClock
 from mock_entra.core.config import MockConfig, Tenant
 from mock_entra.core.faults import Faults, Hook, KeyRotation
 from mock_entra.core.pki.state import StateDirError, ensure_state
-from mock_entra.core.store.records import Account, Consent, RefreshRecord, load
-from mock_entra.core.store.sqlite import Limits, Store
+from mock_entra.core.store.backend import StoreBackend
+from mock_entra.core.store.kinds import STORE_LIMITS
+from mock_entra.core.store.records import Account, Consent, RefreshRecord
+from mock_entra.core.store.repos import Records
+from mock_entra.core.store.sqlite import SqliteStore
 from mock_entra.core.tokens.claims import SignIn, lifetime
 from mock_entra.core.tokens.scopes import Scopes
 from mock_entra.core.tokens.signing import KeySet
 
 SPA_REFRESH_LIFETIME = 24 * 3600  # fixed, not extended by redeeming (Learn, "Refresh tokens")
 
-# Store kinds
 # A test control: the access-token lifetime fixed at run time (store setting), at most one day
 # (Entra's configurable maximum).
 TOKEN_LIFETIME_SETTING = "access_token_lifetime"
 MAX_TOKEN_LIFETIME = 24 * 3600
-CODE = "code"
-REFRESH = "refresh_token"
-CONTEXT = "signin_context"
-SESSION = "sso_session"
-CONSENT = "consent"
-DEVICE = "device_code"  # device_code -> DeviceCodeRecord
-USER_CODE = "device_user_code"  # user_code -> device_code
-LOCKOUT = "lockout"  # tenant|user -> lockout.Failures (one per user of the config)
-
-# How big the store may grow (see `store.sqlite.Limits`): a mock left running in CI, or flooded
-# with anonymous authorize requests, keeps a bounded file.
-STORE_LIMITS = Limits(
-    max_items={
-        CONTEXT: 1000,
-        CODE: 2000,
-        SESSION: 10_000,
-        REFRESH: 10_000,
-        CONSENT: 10_000,
-        DEVICE: 1000,
-        USER_CODE: 1000,
-        LOCKOUT: 10_000,
-    },
-    # Entra keeps a refresh token valid after issuing the next; a client only ever uses its
-    # newest, so the 16 newest of one sign-in (client, user, session) are plenty.
-    max_family={REFRESH: 16},
-    # An expired refresh token still answers AADSTS700082 for a year (tests move the clock
-    # past the 90 days); everything else is told apart from "unknown" for an hour.
-    grace={REFRESH: 365 * 24 * 3600.0},
-    max_log=2000,
-)
 
 
 def opaque(prefix: str = "1.AXoA", size: int = 384) -> str:
@@ -70,7 +42,7 @@ class Runtime:
 
     config: MockConfig
     keys: KeySet
-    store: Store
+    store: StoreBackend
     clock: Clock
     admin_key: str | None = None
     started: float = field(default_factory=time.time)
@@ -78,8 +50,10 @@ class Runtime:
     # store: on with the admin API or in the in-process interceptor, else never read.
     controls: bool = False
     faults: Faults = None  # type: ignore[assignment]  # set by `open_runtime` / __post_init__
+    records: Records = field(init=False, repr=False)  # the typed records in `store`
 
     def __post_init__(self) -> None:
+        self.records = Records.of(self.store, self.config)
         if self.faults is None:
             self.faults = Faults.for_config(
                 self.config, self.store, self.clock.now(), live=self.controls
@@ -106,14 +80,13 @@ class Runtime:
         return self.store.setting("active_kid") if self.controls else None
 
     def consented(self, tenant: Tenant, oid: str, client_id: str) -> frozenset[str]:
-        text = self.store.get(CONSENT, f"{tenant.tenant_id}|{oid}|{client_id}")
-        found = load(Consent, text, self.config)
+        found = self.records.consents.get(f"{tenant.tenant_id}|{oid}|{client_id}")
         return found.granted if found else frozenset()
 
     def add_consent(self, tenant: Tenant, oid: str, client_id: str, scopes: list[str]) -> None:
         merged = Consent(self.consented(tenant, oid, client_id) | frozenset(scopes))
         key = f"{tenant.tenant_id}|{oid}|{client_id}"
-        self.store.put(CONSENT, key, merged.to_json(), ttl=10 * 365 * 24 * 3600)
+        self.records.consents.put(key, merged, ttl=10 * 365 * 24 * 3600)
 
     def new_refresh_token(
         self,
@@ -141,13 +114,7 @@ class Runtime:
         ttl = self.config.refresh_token_inactivity
         if expires_at is not None:
             ttl = max(1, min(ttl, expires_at - self.now()))
-        self.store.put(
-            REFRESH,
-            token,
-            record.to_json(),
-            ttl=ttl,
-            family=record.family,
-        )
+        self.records.refresh_tokens.put(token, record, ttl=ttl, family=record.family)
         return token
 
 
@@ -170,7 +137,7 @@ def open_runtime(
     """
     paths = ensure_state(state_dir)
     try:
-        store = Store(paths.store, now=lambda: 0.0, limits=STORE_LIMITS)
+        store = SqliteStore(paths.store, now=lambda: 0.0, limits=STORE_LIMITS)
         if clock is None:
             clock = OffsetClock(store) if admin_key is not None else SystemClock()
         store.set_clock(clock.now)
@@ -188,7 +155,7 @@ def open_runtime(
     )
 
 
-def fix_token_lifetime(store: Store, seconds: int | None) -> None:
+def fix_token_lifetime(store: StoreBackend, seconds: int | None) -> None:
     """Fix the lifetime of the access tokens issued from now on (None: as configured); any
     other value than a whole number of seconds from 1 to one day is a ValueError."""
     if seconds is not None and (

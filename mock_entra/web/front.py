@@ -265,7 +265,9 @@ class Front:
             return answer.send(start_response, trace)
         try:
             if method != "POST":
-                raise EntraError(AADSTS900561, method="POST", received=method[:16])
+                # "The endpoint only accepts POST, OPTIONS requests. Received a GET request."
+                # (nbarbettini/oidc-debugger#87, BitySA/oauth2-auth-code-pkce#30)
+                raise EntraError(AADSTS900561, method="POST, OPTIONS", received=method[:16])
             body = http_rules.read_body(environ)
             if body is None:
                 return http_rules.too_large(trace).send(start_response, trace, *headers)

@@ -30,7 +30,7 @@ from mock_entra.core.aadsts import (
 )
 from mock_entra.core.config import AppRegistration, MockConfig, Tenant
 from mock_entra.core.errors import EntraError
-from mock_entra.core.runtime import SESSION, Runtime
+from mock_entra.core.runtime import Runtime
 from mock_entra.core.signin import authorize as core
 from mock_entra.core.signin import codes, consent, device_code
 from mock_entra.core.signin.lockout import Verdict, check_password
@@ -40,7 +40,6 @@ from mock_entra.core.store.records import (
     PendingSignIn,
     ReplyTo,
     SsoSession,
-    load,
 )
 from mock_entra.web.context import base_url, runtime
 from mock_entra.web.page import html_page
@@ -94,7 +93,7 @@ def _session(rt: Runtime) -> tuple[str | None, SsoSession]:
     sid = request.cookies.get(SSO_COOKIE)
     if not sid or len(sid) > 64:
         return None, SsoSession()
-    found = load(SsoSession, rt.store.get(SESSION, sid), rt.config)
+    found = rt.records.sessions.get(sid)
     return (sid, found) if found is not None else (None, SsoSession())
 
 
@@ -119,7 +118,7 @@ def _remember(rt: Runtime, account: Account, cookies: Cookies) -> str:
     _, session = _session(rt)
     sid = str(uuid.uuid4())
     ttl = KMSI_TTL if account.kmsi else SESSION_TTL
-    rt.store.put(SESSION, sid, session.with_account(account).to_json(), ttl=ttl)
+    rt.records.sessions.put(sid, session.with_account(account), ttl=ttl)
     cookies.append(
         (
             SSO_COOKIE,
@@ -473,7 +472,7 @@ def _logout() -> Response:
     rt = runtime()
     sid, _ = _session(rt)
     if sid:
-        rt.store.delete(SESSION, sid)
+        rt.records.sessions.delete(sid)
     target = request.values.get("post_logout_redirect_uri", "")
     tenant = current_tenant()
     tenants = [tenant] if tenant else list(rt.config.tenants)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.containers.engine import IMAGE, Engine, find_engine
+from tests.containers.engine import IMAGE, MOCK_IMAGE, Engine, find_engine
 
 HERE = Path(__file__).parent
 FIGURES: dict[str, str] = {}
@@ -75,6 +75,31 @@ def image(engine: Engine, session_id: str) -> str:
     size = int(engine.run("image", "inspect", IMAGE, "--format", "{{.Size}}").stdout)
     FIGURES["image"] = f"{size / 1e6:.0f} MB"
     return IMAGE
+
+
+@pytest.fixture(scope="session")
+def mock_image(engine: Engine, session_id: str) -> str:
+    """Scope: session. The mock-only image (the Dockerfile's `mock` target), built through
+    compose.yaml's `mock` profile."""
+    seconds = engine.timed(
+        "compose", "-p", f"{session_id}-mock", "--profile", "mock", "build", "mock", timeout=900
+    )
+    FIGURES["mock build"] = f"{seconds:.1f}s"
+    size = int(engine.run("image", "inspect", MOCK_IMAGE, "--format", "{{.Size}}").stdout)
+    FIGURES["mock image"] = f"{size / 1e6:.0f} MB"
+    return MOCK_IMAGE
+
+
+@pytest.fixture(scope="session")
+def testcontainers_env(engine: Engine) -> Iterator[None]:
+    """Scope: session. testcontainers (Python, and Node through the environment) pointed at
+    the engine, without its reaper: the reaper's image (testcontainers/ryuk) comes from Docker
+    Hub, which a machine without a registry cannot pull; each test removes its containers."""
+    with pytest.MonkeyPatch.context() as patch:
+        if engine.host:
+            patch.setenv("DOCKER_HOST", engine.host)
+        patch.setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -24,6 +24,8 @@ DEFAULT_SOCKET = "/var/run/docker.sock"
 # The image compose.yaml builds and runs (ENTRA_LAB_IMAGE): one name per checkout, so that
 # test runs in two checkouts on one engine never run each other's build.
 IMAGE = "entra-lab:test-" + hashlib.sha256(str(ROOT).encode()).hexdigest()[:10]
+# The mock-only image (the Dockerfile's `mock` target; compose.yaml's MOCK_ENTRA_IMAGE), likewise.
+MOCK_IMAGE = "mock-entra:test-" + hashlib.sha256(str(ROOT).encode()).hexdigest()[:10]
 PROBE_TIMEOUT = 10
 
 
@@ -43,7 +45,7 @@ class Engine:
         env = {k: v for k, v in os.environ.items() if k != "DOCKER_HOST"}
         if self.host:
             env["DOCKER_HOST"] = self.host
-        return {**env, "ENTRA_LAB_IMAGE": IMAGE, **(extra or {})}
+        return {**env, "ENTRA_LAB_IMAGE": IMAGE, "MOCK_ENTRA_IMAGE": MOCK_IMAGE, **(extra or {})}
 
     def run(
         self,

@@ -64,6 +64,28 @@ def parse_dockerfile(text: str) -> list[Instruction]:
     return instructions
 
 
+def stage_name(step: Instruction) -> tuple[str, str]:
+    """`FROM image AS name` → ("image", "name"); a stage without a name is ("image", "")."""
+    image, _, name = re.sub(r"\s+as\s+", " AS ", step.args, flags=re.I).partition(" AS ")
+    return image.strip(), name.strip()
+
+
+def stages(instructions: list[Instruction]) -> dict[str, list[Instruction]]:
+    """Each named stage's instructions as a build of it (`--target NAME`) runs them: a stage
+    `FROM` an earlier stage starts with that stage's; the last stage is also under ""."""
+    found: dict[str, list[Instruction]] = {}
+    current: list[Instruction] = []
+    for step in instructions:
+        if step.keyword == "FROM":
+            image, name = stage_name(step)
+            current = [*found.get(image, []), step]
+            found[name] = current
+            found[""] = current  # the default target: the last stage
+        else:
+            current.append(step)
+    return found
+
+
 def env_pairs(args: str) -> dict[str, str]:
     """`ENV A=1 B="x y"` → {"A": "1", "B": "x y"} (the `KEY=VALUE` form only)."""
     return dict(token.split("=", 1) for token in shlex.split(args))

@@ -39,7 +39,7 @@ from mock_entra.core.config import DEFAULT_CONFIG
 from mock_entra.core.pki.state import StatePaths
 from mock_entra.ports import free_port
 from mock_entra.server import info as mock_info
-from tests.entra_lab.dockerfile_model import env_pairs, parse_dockerfile
+from tests.entra_lab.dockerfile_model import env_pairs, parse_dockerfile, stages
 from tests.entra_lab.lab_procs import group_running
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +52,9 @@ APP_VARIABLES = {"TENANT_ID", "CLIENT_ID", "CLIENT_SECRET", "AUTHORITY", "REDIRE
 
 
 VARIABLES = {"MOCK_PORT": str(MOCK_PORT), "APP_PORT": str(APP_PORT),
-             "ENTRA_LAB_IMAGE": "entra-lab:local"}  # fmt: skip
+             "ENTRA_LAB_IMAGE": "entra-lab:local",
+             # the mock alone (profile `mock`)
+             "MOCK_ONLY_PORT": "9443", "MOCK_ENTRA_IMAGE": "mock-entra:local"}  # fmt: skip
 
 
 def interpolate(text: str, env: dict[str, str]) -> str:
@@ -106,7 +108,11 @@ def test_compose_file_validates_against_the_compose_specification_schema() -> No
 
 def test_services_share_one_image_and_the_state_volume() -> None:
     spec = compose()
-    assert set(spec["services"]) == {"mock-entra", "client-app"}
+    assert set(spec["services"]) == {"mock-entra", "client-app", "mock"}
+    assert [n for n, s in spec["services"].items() if "profiles" not in s] == [
+        "mock-entra",
+        "client-app",
+    ]  # `docker compose up` starts these two; the mock alone only with --profile mock
     mock, app = service("mock-entra"), service("client-app")
     assert mock["image"] == app["image"]
     assert mock["build"] == app["build"] == "."
@@ -155,6 +161,16 @@ def test_app_reaches_the_mock_as_localhost_in_its_network_namespace() -> None:
     assert f"http://localhost:{APP_PORT}/" in registered.post_logout_redirect_uris
 
 
+def test_the_mock_alone_is_the_mock_target_published_with_its_public_url() -> None:
+    mock = service("mock", {"MOCK_ONLY_PORT": "9555"})
+    assert mock["profiles"] == ["mock"]
+    assert mock["build"] == {"context": ".", "target": "mock"}
+    assert mock["image"] == "mock-entra:local"
+    assert mock["ports"] == ["127.0.0.1:9555:8443"]  # the image's MOCK_ENTRA_PORT inside
+    assert mock["environment"] == {"MOCK_ENTRA_PUBLIC_URL": "https://localhost:9555"}
+    assert "command" not in mock and "healthcheck" not in mock  # the image's own
+
+
 def test_both_services_have_exec_form_python_healthchecks() -> None:
     for name in ("mock-entra", "client-app"):
         check = service(name)["healthcheck"]
@@ -192,7 +208,7 @@ class Localizer:
 def image_environment(localize: Localizer) -> dict[str, str]:
     """The Dockerfile's ENV as the containers see it (without PATH and build-time UV_*)."""
     env: dict[str, str] = {}
-    for step in parse_dockerfile((ROOT / "Dockerfile").read_text()):
+    for step in stages(parse_dockerfile((ROOT / "Dockerfile").read_text()))[""]:  # the default
         if step.keyword == "ENV":
             env.update(env_pairs(step.args))
     return {k: localize.text(v) for k, v in env.items() if k != "PATH" and not k.startswith("UV_")}

@@ -17,6 +17,7 @@ needs an engine, and nothing else:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -40,6 +41,7 @@ from tests.entra_lab.dockerfile_model import (
     ignore_patterns,
     is_ignored,
     parse_dockerfile,
+    stages,
 )
 from tests.entra_lab.lab_procs import group_running, wait_until_gone
 
@@ -67,12 +69,13 @@ KEPT = (
 )
 
 
-def instructions() -> list[Instruction]:
-    return parse_dockerfile(DOCKERFILE.read_text())
+def instructions(target: str = "") -> list[Instruction]:
+    """What `docker build --target TARGET` runs (default: the default target, the app)."""
+    return stages(parse_dockerfile(DOCKERFILE.read_text()))[target]
 
 
-def of(keyword: str) -> list[Instruction]:
-    return [i for i in instructions() if i.keyword == keyword]
+def of(keyword: str, target: str = "") -> list[Instruction]:
+    return [i for i in instructions(target) if i.keyword == keyword]
 
 
 def hadolint() -> str | None:
@@ -97,27 +100,39 @@ def test_hadolint_finds_nothing() -> None:
 
 
 def test_dockerfile_has_the_uv_docker_example_shape() -> None:
-    uv_stage, base = of("FROM")
+    # uv's image, one base both targets start from, the mock alone, and the app last (the
+    # default target: `docker build .` builds what it always built).
+    uv_stage, base, mock, app = [i for i in parse_dockerfile(DOCKERFILE.read_text())
+                                 if i.keyword == "FROM"]  # fmt: skip
     assert re.fullmatch(r"ghcr\.io/astral-sh/uv:\d+\.\d+\.\d+ AS uv", uv_stage.args)
+    assert (mock.args, app.args) == ("base AS mock", "base AS app")
+    base = dataclasses.replace(base, args=base.args.removesuffix(" AS base"))
     match = re.fullmatch(r"python:(\d+)\.(\d+)-slim(-[a-z]+)?", base.args)
     assert match, base.args
     requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
     minimum = tuple(int(n) for n in re.search(r">=\s*(\d+)\.(\d+)", requires).groups())  # type: ignore[union-attr]
     assert (int(match[1]), int(match[2])) >= minimum
 
+    for target in ("mock", "app"):
+        _check_uv_shape(target)
+
+
+def _check_uv_shape(target: str) -> None:
+    """One target's uv-docker-example steps: two cached `uv sync --locked`, the project copied
+    between them, uv never in the image, no dev group, a non-root user last."""
     # uv is mounted for the build steps only, never copied into the image.
-    assert not [c for c in of("COPY") if c.flag("from")]
+    assert not [c for c in of("COPY", target) if c.flag("from")]
 
     env: dict[str, str] = {}
-    for step in of("ENV"):
+    for step in of("ENV", target):
         env.update(env_pairs(step.args))
     assert env["UV_NO_DEV"] == "1"
     assert env["UV_PYTHON_DOWNLOADS"] == "0"
     assert env["PATH"].startswith("/app/.venv/bin:")
 
-    steps = instructions()
+    steps = instructions(target)
     syncs = [i for i in steps if i.keyword == "RUN" and "uv sync --locked" in i.args]
-    assert len(syncs) == 2
+    assert len(syncs) == 2, target
     first, second = syncs
     assert "--no-install-project" in first.args
     assert {m.get("target") for m in first.mounts() if m.get("type") == "bind"} == {
@@ -127,9 +142,17 @@ def test_dockerfile_has_the_uv_docker_example_shape() -> None:
     for sync in syncs:
         assert {"type": "cache", "target": "/root/.cache/uv"} in sync.mounts()
         assert {"from": "uv", "source": "/uv", "target": "/bin/uv"} in sync.mounts()
-    (copy_project,) = [c for c in of("COPY") if c.args == ". /app"]
+        # The app's extra in the app, none in the mock alone.
+        assert ("--extra app" in sync.args) == (target == "app"), sync.args
+        assert "--all-extras" not in sync.args and "conformance" not in sync.args
+    (copy_project,) = [c for c in of("COPY", target) if c.args == ". /app"]
     assert first.line < copy_project.line < second.line
+    user = of("USER", target)[-1]
+    assert user.args.split(":")[0] not in ("root", "0")
+    assert user.line > second.line
 
+
+def test_the_default_target_serves_the_app() -> None:
     user = of("USER")[-1]
     assert user.args.split(":")[0] not in ("root", "0")
     (cmd,) = of("CMD")
@@ -141,6 +164,30 @@ def test_dockerfile_has_the_uv_docker_example_shape() -> None:
     assert '--bind "0.0.0.0:${PORT:-8000}"' in argv[2]
     assert "-c python:client_app.gunicorn_conf " in argv[2]  # the settings `client-app` uses
     assert argv[2].endswith(" client_app.wsgi:app")
+
+
+def test_the_mock_target_serves_the_mock_with_a_healthcheck_and_its_ca_at_a_fixed_path() -> None:
+    env: dict[str, str] = {}
+    for step in of("ENV", "mock"):
+        env.update(env_pairs(step.args))
+    # serve's own options, from its environment twins (docs/reference.md)
+    assert env["MOCK_ENTRA_HOST"] == "0.0.0.0" and env["MOCK_ENTRA_PORT"] == "8443"
+    assert env["MOCK_ENTRA_STATE_DIR"] == "/state"
+    assert "MOCK_ENTRA_CONFIG" not in env and "MOCK_ENTRA_PUBLIC_URL" not in env  # the caller's
+    assert "8443" in of("EXPOSE", "mock")[-1].args.split()
+    (cmd,) = of("CMD", "mock")
+    assert exec_form(cmd.args) == ["mock-entra", "serve"]  # exec form: PID 1 gets SIGTERM
+    (check,) = of("HEALTHCHECK", "mock")
+    assert check.args.startswith("CMD [")
+    assert exec_form(check.args.removeprefix("CMD ")) == [
+        "sh",
+        "-c",
+        "mock-entra info --check > /dev/null",  # the summary names the test users' passwords
+    ]
+    assert {f.split("=")[0] for f in check.flags} >= {"--interval", "--start-period"}
+    links = [r.args for r in of("RUN", "mock") if "/ca.pem" in r.args]
+    assert links == [f"ln -s {env['MOCK_ENTRA_STATE_DIR']}/ca.pem /ca.pem"]
+    assert of("USER", "mock")[-1].line < cmd.line
 
 
 def test_dockerignore_keeps_the_venv_and_secrets_out_and_the_project_in() -> None:

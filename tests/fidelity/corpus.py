@@ -54,6 +54,16 @@ class KnownDifference:
     source: str
 
 
+@dataclass(frozen=True)
+class OpenItem:
+    """A difference the audit of issue 19 found that is not fixed yet and that no exchange of
+    the corpus shows: what it is, why it stays, where the truth is written."""
+
+    item: str
+    reason: str
+    source: str
+
+
 class CorpusError(ValueError):
     pass
 
@@ -90,6 +100,18 @@ def known_differences() -> tuple[KnownDifference, ...]:
         if missing:
             raise CorpusError(f"known difference {entry}: missing {sorted(missing)}")
         found.append(KnownDifference(**{k: entry[k] for k in KnownDifference.__dataclass_fields__}))
+    return tuple(found)
+
+
+@cache
+def open_items() -> tuple[OpenItem, ...]:
+    raw = tomllib.loads(KNOWN.read_text(encoding="utf-8"))
+    found = []
+    for entry in raw.get("open", []):
+        missing = {"item", "reason", "source"} - set(entry)
+        if missing:
+            raise CorpusError(f"open item {entry}: missing {sorted(missing)}")
+        found.append(OpenItem(**{k: entry[k] for k in OpenItem.__dataclass_fields__}))
     return tuple(found)
 
 

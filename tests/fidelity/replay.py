@@ -5,7 +5,8 @@ An exchange's `replay` block says how:
 
 - `url` (default: the request's): the mock's URL, with placeholders (below); a host of
   `login.microsoftonline.com` or `graph.microsoft.com` (what the interceptor serves).
-- `method` (default: the request's), `form` (a POST body), `query` (added to the URL).
+- `method` (default: the request's), `form` (a POST body), `json` (a JSON POST body), `query`
+  (added to the URL).
 - `token`: the bearer token a Graph call carries: `user` (Adele, delegated, for `scope`),
   `api` (Adele's token for the sample API), `app` (client credentials), `none`, or a literal
   string.
@@ -105,11 +106,11 @@ class Replayer:
             data=data,
             headers=headers or {},
         )
-        text = response.get_data(as_text=True)
+        raw = response.get_data()
         try:
-            body: Any = json.loads(text)
-        except ValueError:
-            body = text
+            body: Any = json.loads(raw)
+        except ValueError:  # text, or bytes (a photo)
+            body = raw.decode("utf-8", "replace")
         return Answer(response.status_code, dict(response.headers), body)
 
     def token(self, form: dict[str, str], path: str = TOKEN_PATH) -> dict[str, Any]:
@@ -275,5 +276,8 @@ class Replayer:
         if urlsplit(url).netloc == "graph.microsoft.com":
             headers = {**self.bearer(), **headers}
         form = self.fill(self.spec["form"]) if "form" in self.spec else None
+        if "json" in self.spec:
+            form = json.dumps(self.fill(self.spec["json"]))
+            headers["Content-Type"] = "application/json"
         query = self.fill(self.spec["query"]) if "query" in self.spec else None
         return self.open(method, url, data=form, headers=headers, query=query)

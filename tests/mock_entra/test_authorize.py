@@ -76,6 +76,17 @@ def test_token_response_type_is_redirected_as_unsupported(client):
     assert q["error_description"].startswith("AADSTS700054:")
 
 
+def test_an_access_token_from_authorize_is_aadsts700051(client):
+    # The implicit grant's access token, not enabled for the app: AADSTS700051 (observed in
+    # AzureAD/microsoft-authentication-library-for-js#766), not id_token's AADSTS700054.
+    for response_type in ("token", "id_token token"):
+        q = query_of(authorize(client, response_type=response_type).headers["Location"])
+        assert q["error"] == "unsupported_response_type"
+        assert q["error_description"].startswith(
+            "AADSTS700051: response_type 'token' is not enabled for the application."
+        )
+
+
 def test_invalid_scope_is_redirected_with_aadsts70011(client):
     q = query_of(authorize(client, scope="openid Not.AScope").headers["Location"])
     assert q["error"] == "invalid_scope" and q["error_description"].startswith("AADSTS70011:")

@@ -246,10 +246,11 @@ def test_over_200_groups_sends_the_overage_claim_and_graph_answers_it(mock):
     assert "groups" not in id_claims
     assert id_claims["_claim_names"] == {"groups": "src1"}
     endpoint = id_claims["_claim_sources"]["src1"]["endpoint"]
-    assert endpoint == f"{GRAPH}/users/{GREG_ID}/getMemberObjects"
-    # Followed as Learn's overage samples do: POST with the user's Graph token.
+    # The Azure AD Graph URL Entra sends (Learn, access token claims reference, groups
+    # overage claim); Learn tells apps to call Microsoft Graph for the user themselves.
+    assert endpoint == f"https://graph.windows.net/{TENANT}/users/{GREG_ID}/getMemberObjects"
     answer = requests.post(
-        endpoint,
+        f"{GRAPH}/users/{id_claims['oid']}/getMemberObjects",
         json={"securityEnabledOnly": False},
         headers={"Authorization": f"Bearer {result['access_token']}"},
         timeout=5,

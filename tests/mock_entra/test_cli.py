@@ -513,3 +513,40 @@ def test_each_command_help_describes_its_own_options(capsys):
         info_help
     )
     assert "--admin-key KEY the admin API's key, shown as admin_key" in info_help
+
+
+def test_serve_given_config_text_keeps_it_in_the_state_dir_for_info(
+    tmp_path: Path, monkeypatch, capsys
+):
+    """MOCK_ENTRA_CONFIG holding TOML (a container's way): served, written privately into the
+    state dir, and named by serving.json, so that `info` without the variable reads it too."""
+    import mock_entra.cli
+
+    state = tmp_path / "state"
+    example = Path(__file__).parents[2] / "examples" / "mock-entra.toml"
+    text = example.read_text()
+    seen: dict = {}
+
+    def fake_serve(build, paths, options, announce) -> None:
+        seen["record"] = json.loads((paths.root / "serving.json").read_text())
+        seen["config"] = build.args[0]  # what `_build_app` would serve
+        monkeypatch.delenv("MOCK_ENTRA_CONFIG")
+        assert mock_entra.cli.main(["info", "--json", "--state-dir", str(state)]) == 0
+        seen["info"] = json.loads(capsys.readouterr().out)
+
+    monkeypatch.setattr(mock_entra.cli, "serve", fake_serve)
+    monkeypatch.setenv("MOCK_ENTRA_CONFIG", text)
+    argv = ["serve", "--port", str(free_port()), "--state-dir", str(state)]
+    assert mock_entra.cli.main(argv) == 0
+    copy = state / "config-from-env.toml"
+    assert copy.read_text() == text and copy.stat().st_mode & 0o077 == 0
+    assert seen["record"]["config_file"] == str(copy.resolve())
+    assert seen["config"].default_tenant.tenant_id == "4f3c8d2e-9a7b-4c1d-8e6f-0a1b2c3d4e5f"
+    assert seen["info"]["tenant_id"] == "4f3c8d2e-9a7b-4c1d-8e6f-0a1b2c3d4e5f"
+    assert seen["info"]["config_file"] == str(copy.resolve())
+    # `info` given the text itself reads it, and names the same copy.
+    monkeypatch.setenv("MOCK_ENTRA_CONFIG", text)
+    assert mock_entra.cli.main(["info", "--json", "--state-dir", str(state)]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["tenant_id"] == "4f3c8d2e-9a7b-4c1d-8e6f-0a1b2c3d4e5f"
+    assert info["config_file"] == str(copy.resolve())

@@ -23,8 +23,10 @@ from mock_entra.core.config import (
     MockConfig,
     Tenant,
     TestUser,
+    config_text_format,
     config_to_dict,
     load_config,
+    load_config_value,
 )
 from mock_entra.core.config.load import (
     MAX_FILE_BYTES,
@@ -503,3 +505,55 @@ def test_any_value_anywhere_is_accepted_or_a_config_error(path, value, extends):
         assert all(line.startswith("fuzz.json: ") for line in str(error).splitlines())
     else:
         assert isinstance(config, MockConfig)
+
+
+# --- the config as text (MOCK_ENTRA_CONFIG in a container) --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        ("mock.toml", None),
+        ("/etc/mock-entra/mock.toml", None),
+        ("dir with spaces/a=b.json", None),  # one line, no leading brace: a path
+        ('extends = "defaults"\n', "toml"),
+        ('\r\n[[tenants]]\r\ntenant_id = "x"', "toml"),
+        ('  {"tenants": []}', "json"),
+        ('{"tenants": []}', "json"),
+    ],
+)
+def test_a_config_value_is_text_when_it_spans_lines_or_is_a_json_object(value, kind):
+    assert config_text_format(value) == kind
+
+
+def test_config_text_reads_as_the_same_file_would(tmp_path):
+    text = EXAMPLE.read_text()
+    assert load_config_value(text) == load_config(EXAMPLE)
+    as_json = json.dumps(config_to_dict(load_config(EXAMPLE)))
+    assert load_config_value(as_json) == load_config(EXAMPLE)
+    assert load_config_value(str(EXAMPLE)) == load_config(EXAMPLE)  # a path stays a path
+    assert load_config_value(EXTEND_EXAMPLE.read_text()) == load_config(EXTEND_EXAMPLE)
+
+
+def test_broken_config_text_is_one_message_naming_the_field():
+    with pytest.raises(ConfigError) as caught:
+        load_config_value('code_lifetime = "ten"\n' + TENANT)
+    assert str(caught.value).startswith("config text: code_lifetime: ")
+    with pytest.raises(ConfigError, match=r"^config text: not valid TOML"):
+        load_config_value("tenants = [\n")
+    with pytest.raises(ConfigError, match=r"^config text: .*JSON"):
+        load_config_value('{"tenants": ')
+    with pytest.raises(ConfigError, match="larger than"):
+        load_config_value("#" * MAX_FILE_BYTES + "\n")
+
+
+def test_one_line_of_toml_taken_for_a_path_says_how_to_give_text():
+    with pytest.raises(ConfigError, match="more than one line of TOML"):
+        load_config_value('extends = "defaults"')
+
+
+def test_config_command_prints_config_text_without_echoing_it(capsys):
+    assert main(["config", "--config", EXAMPLE.read_text()]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# mock-entra config: the config text given,")
+    assert load_config_value(out) == load_config(EXAMPLE)

@@ -432,7 +432,7 @@ def test_admin_scenarios_out_of_bounds_are_400s(state_dir, clock, extra):
 def test_admin_scenarios_are_capped(state_dir, clock):
     """A key holder could add scenarios without end (each a store row, each request reading
     them all); past `Limits.max_scenarios` the API says to clear some first."""
-    from mock_entra.core.store.sqlite import Limits
+    from mock_entra.core.store.backend import Limits
     from mock_entra.web.wsgi import create_app
 
     client = create_app(

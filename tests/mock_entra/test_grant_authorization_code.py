@@ -277,6 +277,11 @@ def test_unsupported_grant_type_is_refused_with_aadsts70003(client):
 def test_get_on_the_token_endpoint_is_refused_with_aadsts900561(client):
     response = client.get(f"/{TENANT}/oauth2/v2.0/token", base_url="https://localhost:8443")
     assert_entra_error(response, 400, "invalid_request", 900561)
+    # Entra's text names both methods the endpoint takes (nbarbettini/oidc-debugger#87,
+    # BitySA/oauth2-auth-code-pkce#30).
+    assert response.get_json()["error_description"].startswith(
+        "AADSTS900561: The endpoint only accepts POST, OPTIONS requests. Received a GET request."
+    )
 
 
 def test_correlation_id_echoes_client_request_id(interceptor, client):

@@ -141,6 +141,16 @@ def test_client_credentials_need_a_default_scope(client):
     assert_entra_error(credentials(client, "User.Read"), 400, "invalid_scope", 1002012)
 
 
+def test_client_credentials_ignore_oidc_scopes_beside_the_default_one(client):
+    # azure-identity sends `.default openid profile offline_access`; Entra answers 200 with an
+    # app-only token and no ID or refresh token (Azure/azure-sdk-for-js@364417e29b28e800b6703f
+    # d2e1eb9d4954aa5b5a:sdk/identity/identity/recordings/node/environmentcredential/recording_
+    # authenticates_with_a_client_secret_on_the_environment_variables.json).
+    answer = credentials(client, f"{GRAPH_RESOURCE}/.default openid profile offline_access")
+    assert answer.status_code == 200, answer.get_json()
+    assert list(answer.get_json()) == ["token_type", "expires_in", "ext_expires_in", "access_token"]
+
+
 def test_client_credentials_for_an_unknown_resource_are_refused(client):
     assert_entra_error(credentials(client, "api://nope/.default"), 400, "invalid_resource", 500011)
 

@@ -488,6 +488,7 @@ def test_photo_value_is_an_image_and_userinfo_points_at_it(mock, tokens):
         96,
         "image/png",
     )
+    assert meta["@odata.id"].endswith(f"/users('{ADELE_ID}@{TENANT}')/photo")
     app = msal_app()
     flow = app.initiate_auth_code_flow(["User.Read"], redirect_uri=DEFAULT_REDIRECT_URI)
     access = app.acquire_token_by_auth_code_flow(flow, mock.sign_in(flow["auth_uri"], *ADELE))

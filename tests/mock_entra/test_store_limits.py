@@ -13,9 +13,11 @@ import pytest
 
 from mock_entra.core.config import DEFAULT_CONFIG
 from mock_entra.core.grants import dispatch
-from mock_entra.core.runtime import CODE, CONTEXT, REFRESH, SESSION, STORE_LIMITS, open_runtime
+from mock_entra.core.runtime import open_runtime
 from mock_entra.core.signin import authorize
-from mock_entra.core.store.sqlite import Limits, Store
+from mock_entra.core.store.backend import Limits
+from mock_entra.core.store.kinds import CODE, CONTEXT, REFRESH, SESSION, STORE_LIMITS
+from mock_entra.core.store.sqlite import SqliteStore
 from mock_entra.core.tokens.claims import SignIn
 from mock_entra.core.tokens.scopes import parse_scopes
 
@@ -82,7 +84,7 @@ def test_a_store_left_world_readable_by_an_older_version_is_made_private(state_d
     for name in ("store.sqlite3", "store.sqlite3-wal"):
         (state_dir / name).touch()
         os.chmod(state_dir / name, 0o644)
-    Store(path, now=lambda: 0.0)
+    SqliteStore(path, now=lambda: 0.0)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE((state_dir / "store.sqlite3-wal").stat().st_mode) == 0o600
 
@@ -246,7 +248,7 @@ def test_the_file_shrinks_after_a_purge(tmp_path, clock):
     """A flood fills the file; once purged, the space goes back to the file system (it used to
     stay at the high-water mark for good). The WAL is capped at ~1 MiB after the next write."""
     path = tmp_path / "store.sqlite3"
-    store = Store(path, clock.now)
+    store = SqliteStore(path, clock.now)
     for n in range(3000):  # ~6 MB of unfinished sign-ins, as an authorize flood leaves
         store.put(CONTEXT, f"ctx{n}", "x" * 2000, ttl=60)
     flooded = path.stat().st_size
@@ -260,7 +262,7 @@ def test_the_file_shrinks_after_a_purge(tmp_path, clock):
 
 def test_reset_gives_the_space_back(tmp_path, clock):
     path = tmp_path / "store.sqlite3"
-    store = Store(path, clock.now)
+    store = SqliteStore(path, clock.now)
     for n in range(3000):
         store.put(CODE, f"code{n}", "x" * 2000, ttl=600)
     flooded = path.stat().st_size
@@ -276,6 +278,6 @@ def test_a_store_written_without_auto_vacuum_is_converted_once(tmp_path):
     with sqlite3.connect(path) as old:  # as an older version left it
         old.execute("CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
     assert sqlite3.connect(path).execute("PRAGMA auto_vacuum").fetchone()[0] == 0
-    Store(path, now=lambda: 0.0)
+    SqliteStore(path, now=lambda: 0.0)
     assert sqlite3.connect(path).execute("PRAGMA auto_vacuum").fetchone()[0] == 2
     assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -32,9 +32,11 @@ from mock_entra.core.config.defaults import (
 )
 from mock_entra.core.config.load import (
     config_from_dict,
+    config_text_format,
     config_to_dict,
     config_to_toml,
     load_config,
+    load_config_value,
 )
 from mock_entra.core.config.model import (
     GRAPH_APP_ID,
@@ -117,9 +119,11 @@ __all__ = [
     "Tenant",
     "TestUser",
     "config_from_dict",
+    "config_text_format",
     "config_to_dict",
     "config_to_toml",
     "load_config",
+    "load_config_value",
     "rule_of",
     "with_redirect_uris",
 ]

@@ -30,6 +30,7 @@ updates that entry field by field, any other entry is added; other lists and tab
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import math
 import re
@@ -64,33 +65,66 @@ def load_config(path: str | Path) -> MockConfig:
         with path.open("rb") as file:
             data = file.read(MAX_FILE_BYTES + 1)  # never more: the file may be huge or endless
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror}") from None
+        hint = ""
+        if exc.errno == errno.ENOENT and "=" in str(path):
+            hint = " (to give the config itself, not a path: more than one line of TOML)"
+        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror}{hint}") from None
+    fmt = "json" if path.suffix.lower() == ".json" else "toml"
+    return _parse(data, fmt, str(path), path.parent)
+
+
+def config_text_format(value: str) -> str | None:
+    """Whether a `--config` / `MOCK_ENTRA_CONFIG` value is the config itself rather than a
+    file's path, and in which format: "json" when it starts with `{` (after white space),
+    "toml" when it holds a line break, None (a path) otherwise. A container is configured by
+    an environment variable as easily as by a mounted file (`MOCK_ENTRA_CONFIG="$(cat
+    mock.toml)"`); no path starts with `{` or holds a line break in practice, and a
+    one-line TOML text has at most one setting, so nothing useful is lost."""
+    stripped = value.lstrip()
+    if stripped.startswith("{"):
+        return "json"
+    if "\n" in value or "\r" in value:
+        return "toml"
+    return None
+
+
+def load_config_value(value: str, *, source: str = "config text") -> MockConfig:
+    """The config a `--config` / `MOCK_ENTRA_CONFIG` value gives: the text itself when
+    `config_text_format` says it is text (messages name `source`), else the file it names."""
+    fmt = config_text_format(value)
+    if fmt is None:
+        return load_config(value)
+    return _parse(value.encode("utf-8"), fmt, source, None)
+
+
+def _parse(data: bytes, fmt: str, source: str, folder: Path | None) -> MockConfig:
     if len(data) > MAX_FILE_BYTES:
-        raise ConfigError(f"{path}: larger than {MAX_FILE_BYTES // 1024} KiB; not a config file")
-    if path.suffix.lower() == ".json":
+        raise ConfigError(f"{source}: larger than {MAX_FILE_BYTES // 1024} KiB; not a config file")
+    if fmt == "json":
         try:
             raw = parse_json(data, max_size=MAX_FILE_BYTES, object_pairs_hook=_no_duplicate_keys)
         except JsonInputError as exc:
-            raise ConfigError(f"{path}: {exc}") from None
-        return config_from_dict(_relative_to(raw, path.parent), source=str(path))
+            raise ConfigError(f"{source}: {exc}") from None
+        return config_from_dict(_relative_to(raw, folder), source=source)
     import tomllib  # only a TOML config pays for it
 
     try:
         raw = tomllib.loads(data.decode("utf-8"))
     except RecursionError:
-        raise ConfigError(f"{path}: nested more than {MAX_DEPTH} levels deep") from None
+        raise ConfigError(f"{source}: nested more than {MAX_DEPTH} levels deep") from None
     except ValueError as exc:  # TOMLDecodeError, UnicodeDecodeError
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
     if depth_exceeds(raw, MAX_DEPTH):
-        raise ConfigError(f"{path}: nested more than {MAX_DEPTH} levels deep")
-    return config_from_dict(_relative_to(raw, path.parent), source=str(path))
+        raise ConfigError(f"{source}: nested more than {MAX_DEPTH} levels deep")
+    return config_from_dict(_relative_to(raw, folder), source=source)
 
 
-def _relative_to(raw: Any, folder: Path) -> Any:
+def _relative_to(raw: Any, folder: Path | None) -> Any:
     """The file's `external_issuers[].jwks_file` paths made relative to the file's folder, as
-    a reader of the file expects (not to wherever the mock was started)."""
+    a reader of the file expects (not to wherever the mock was started). Config text has no
+    folder: its paths stay relative to where the mock runs."""
     issuers = raw.get("external_issuers") if isinstance(raw, Mapping) else None
-    if not isinstance(issuers, list):
+    if folder is None or not isinstance(issuers, list):
         return raw
     fixed = []
     for entry in issuers:

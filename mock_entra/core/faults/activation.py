@@ -26,7 +26,7 @@ from mock_entra.core.faults.hooks import (
     TokenFault,
     checked_hook,
 )
-from mock_entra.core.store.sqlite import Store
+from mock_entra.core.store.backend import StoreBackend
 
 # Bounds on an activation: SQLite keeps `times` as a 64-bit integer (2**63 was a 500), and a
 # test counts requests in thousands; a client id is a GUID and a UPN at most 113 characters
@@ -141,7 +141,7 @@ class Faults:
     """The scenarios one mock honours: fixed ones from its config and, when `live` (its test
     controls are on), the shared store's, cached per process by version."""
 
-    store: Store
+    store: StoreBackend
     fixed: tuple[Activation, ...] = ()
     live: bool = False
     _version: str | None = field(default="(never read)", repr=False)
@@ -151,7 +151,9 @@ class Faults:
         self._cached = self.fixed
 
     @classmethod
-    def for_config(cls, config: MockConfig, store: Store, now: float, *, live: bool) -> Faults:
+    def for_config(
+        cls, config: MockConfig, store: StoreBackend, now: float, *, live: bool
+    ) -> Faults:
         return cls(store, from_settings(config.scenarios, now), live)
 
     def current(self) -> tuple[Activation, ...]:
@@ -223,7 +225,7 @@ class Faults:
 # -- setting them (the admin API, `MockEntra.scenario`, the interceptor) -----------------------
 
 
-def add(store: Store, activation: Activation) -> Activation:
+def add(store: StoreBackend, activation: Activation) -> Activation:
     """Switch a scenario on for every process sharing `store`; returns it with its id
     (`ScenarioError` when the store holds `Limits.max_scenarios` already)."""
     row = store.add_scenario(activation.to_json(), activation.times)
@@ -234,7 +236,7 @@ def add(store: Store, activation: Activation) -> Activation:
     return replace(activation, id=row)
 
 
-def listing(store: Store) -> list[dict[str, Any]]:
+def listing(store: StoreBackend) -> list[dict[str, Any]]:
     rows = []
     for row_id, text, remaining in store.scenarios():
         found = Activation.from_json(text, row_id)
@@ -245,7 +247,7 @@ def listing(store: Store) -> list[dict[str, Any]]:
 
 @contextlib.contextmanager
 def switched_on(
-    store: Store,
+    store: StoreBackend,
     now: float,
     name: str,
     *,

@@ -18,7 +18,7 @@ from mock_entra.core.tokens.scopes import parse_scopes
 def authorization_code(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> dict:
     code = required(p, "code")
     redirect_uri = required(p, "redirect_uri")
-    record = codes.redeem(rt, code)
+    record = codes.redeem(rt, code, read=req.code_read)
     if record.client_id != c.app.client_id or user_tenant(rt.config, c, record.account) is None:
         raise EntraError(AADSTS70000, detail="The code was issued to another client.")
     check_platform(req, c, record.platform)

@@ -271,6 +271,8 @@ def number(value: Any) -> bool:
 
 
 def entra_time(seconds: float) -> str:
-    """Entra's time format in these messages: `2024-10-02T22:05:03.6755165Z` (7 digits)."""
+    """Entra's time format in these messages: `2024-10-02T22:05:03.6755165Z` (7 digits; as
+    AADSTS700084 says when an SPA's refresh token "was issued on 2023-12-11T12:31:44.1947275Z",
+    AzureAD/microsoft-authentication-library-for-js#6765)."""
     stamp = datetime.fromtimestamp(max(0, min(seconds, 253402300799)), UTC)
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond * 10:07d}Z"

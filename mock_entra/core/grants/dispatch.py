@@ -10,6 +10,7 @@ One module per grant: `authorization_code`, `refresh_token`, `client_credentials
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from mock_entra.core.aadsts import AADSTS70003, AADSTS700016, AADSTS9002313
@@ -34,9 +35,9 @@ from mock_entra.core.grants.client_auth import (
     verify_credential,
 )
 from mock_entra.core.grants.request import Grant, TokenRequest, user_tenant
-from mock_entra.core.runtime import CODE, REFRESH, Runtime
+from mock_entra.core.runtime import Runtime
 from mock_entra.core.signin import device_code as device_authorization
-from mock_entra.core.store.records import CodeRecord, RefreshRecord, load
+from mock_entra.core.store.records import Account
 from mock_entra.core.tokens.claims import parse_claims_request
 
 MAX_PARAM_LENGTH = 16 * 1024
@@ -101,27 +102,33 @@ def token(rt: Runtime, req: TokenRequest) -> dict[str, Any]:
     params = single_values(req.form, MAX_PARAM_LENGTH)
     grant_type = required(params, "grant_type")
     client = authenticate_client(rt, req, params)
-    parse_claims_request(params.get("claims"))  # malformed JSON: AADSTS50117, for every grant
+    # Malformed JSON is AADSTS50117, for every grant; parsed once, the grant takes it from `req`.
+    req = replace(req, claims=parse_claims_request(params.get("claims")))
     grant = GRANTS.get(grant_type)
     if grant is None:
         raise EntraError(AADSTS70003, grant_type=grant_type)
     if rt.faults.any(Hook.TOKEN):  # a fault scenario in force: this request may be its target
-        _token_fault(rt, grant_type, params, client)
+        req = _token_fault(rt, req, grant_type, params, client)
     return grant(rt, req, params, client)
 
 
-def _token_fault(rt: Runtime, grant_type: str, params: dict[str, str], client: Client) -> None:
+def _token_fault(
+    rt: Runtime, req: TokenRequest, grant_type: str, params: dict[str, str], client: Client
+) -> TokenRequest:
     """Raise (or delay) as the token-endpoint scenario in force for this client or user says.
-    The user is read from the code or refresh token without using it up."""
-    record = None
+    The user is read from the code or refresh token without using it up; the record read is
+    handed on to the grant in `req`, which does not read it again."""
+    account: Account | None = None
     if grant_type == "authorization_code" and params.get("code"):
-        found = rt.store.get_with_expiry(CODE, params["code"])
-        record = load(CodeRecord, found[0] if found else None, rt.config)
+        code = rt.records.codes.get_with_expiry(params["code"])
+        if code is not None:
+            req, account = replace(req, code_read=code.record), code.record.account
     elif grant_type == "refresh_token" and params.get("refresh_token"):
-        found = rt.store.get_with_expiry(REFRESH, params["refresh_token"])
-        record = load(RefreshRecord, found[0] if found else None, rt.config)
-    tenant = user_tenant(rt.config, client, record.account) if record is not None else None
-    user = tenant.user_by_id(record.account.oid) if tenant and record is not None else None
+        refresh = rt.records.refresh_tokens.get_with_expiry(params["refresh_token"])
+        if refresh is not None:
+            req, account = replace(req, refresh_read=refresh), refresh.record.account
+    tenant = user_tenant(rt.config, client, account) if account is not None else None
+    user = tenant.user_by_id(account.oid) if tenant and account is not None else None
     fault = rt.faults.find(
         Hook.TOKEN, client_id=client.app.client_id, user=user, grant_type=grant_type
     )
@@ -130,3 +137,4 @@ def _token_fault(rt: Runtime, grant_type: str, params: dict[str, str], client: C
             client.app.client_id, client.app.display_name, grant_type, rt.clock.now()
         )
         fault.scenario.intervene(context, fault.activation.seconds)
+    return req

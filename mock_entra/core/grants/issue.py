@@ -21,7 +21,6 @@ from mock_entra.core.tokens.claims import (
     app_access_token_claims,
     client_info,
     graph_access_token_claims,
-    graph_base,
     id_token_claims,
     uti,
     v2_issuer,
@@ -47,7 +46,6 @@ def user_tokens(
     response's `scope` carry every scope consented for the resource (`consent`)."""
     scopes = with_consented(rt, signin, scopes)
     context = Context(
-        graph_base=graph_base(base_url),
         claims_request=claims_request or ClaimsRequest(),
         client_acr=client_acr,
     )

@@ -10,22 +10,22 @@ from mock_entra.core.errors import EntraError
 from mock_entra.core.forms import required
 from mock_entra.core.grants.client_auth import Client, entra_time
 from mock_entra.core.grants.request import TokenRequest, check_platform, signin_of
-from mock_entra.core.runtime import REFRESH, Runtime
+from mock_entra.core.runtime import Runtime
 from mock_entra.core.signin.consent import require_consent
-from mock_entra.core.store.records import RefreshRecord, load
 from mock_entra.core.tokens.scopes import parse_scopes
 
 
 def refresh_token(rt: Runtime, req: TokenRequest, p: dict[str, str], c: Client) -> dict:
     token = required(p, "refresh_token")
-    found = rt.store.get_with_expiry(REFRESH, token)
-    record = load(RefreshRecord, found[0] if found else None, rt.config)
-    if found is None or record is None:
+    # Read by the fault check already when a token fault is in force.
+    found = req.refresh_read or rt.records.refresh_tokens.get_with_expiry(token)
+    if found is None:
         raise EntraError(AADSTS9002313_GRANT)
+    record = found.record
     check_platform(req, c, record.platform)
     if record.expires_at is not None and record.expires_at <= rt.now():
         raise EntraError(AADSTS700084, issued=entra_time(record.issued_at))
-    if found[1] <= rt.now():
+    if found.expires_at <= rt.now():
         raise EntraError(AADSTS700082, issued=entra_time(record.issued_at), inactive="90.00:00:00")
     if record.client_id != c.app.client_id:
         raise EntraError(AADSTS70000, detail="The refresh token was issued to another client.")

@@ -4,7 +4,7 @@ platform rules of redeeming a grant, and the sign-in a code or refresh token car
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mock_entra.core.aadsts import AADSTS70000, AADSTS9002326, AADSTS9002327
@@ -13,8 +13,9 @@ from mock_entra.core.errors import EntraError
 from mock_entra.core.grants import issue
 from mock_entra.core.grants.client_auth import Client
 from mock_entra.core.runtime import Runtime
-from mock_entra.core.store.records import Account
-from mock_entra.core.tokens.claims import SignIn, parse_claims_request
+from mock_entra.core.store.records import Account, CodeRecord, RefreshRecord
+from mock_entra.core.store.repos import Stored
+from mock_entra.core.tokens.claims import ClaimsRequest, SignIn
 from mock_entra.core.tokens.scopes import Scopes
 
 
@@ -28,6 +29,12 @@ class TokenRequest:
     authorization: str | None  # the Authorization header, for client_secret_basic
     base_url: str  # scheme://host[:port] the client called: the issuer's host
     origin: str | None = None  # the Origin header: a browser's cross-origin request
+    # Read once by `dispatch.token` before the grant runs, and not again by the grant: the
+    # `claims` parameter, and the record of the code or refresh token presented (read only
+    # when a token fault is in force, to find its user).
+    claims: ClaimsRequest = field(default_factory=ClaimsRequest)
+    code_read: CodeRecord | None = None
+    refresh_read: Stored[RefreshRecord] | None = None
 
     def user_tokens(
         self,
@@ -55,7 +62,7 @@ class TokenRequest:
             max_age_sent=max_age_sent,
             platform=platform,
             refresh_expires_at=refresh_expires_at,
-            claims_request=parse_claims_request(p.get("claims")),
+            claims_request=self.claims,
             client_acr=client_acr,
         )
 

@@ -182,9 +182,13 @@ def photo(
 ) -> GraphResult:
     user = _photo_user(caller, target, is_self, request)
     where = "me" if request.segments[0].lower() == "me" else f"users('{user.object_id}')"
+    qualified = f"{user.object_id}@{caller.tenant.tenant_id}"
     return GraphResult(
         {
             "@odata.context": f"{request.base}/$metadata#{where}/photo/$entity",
+            # The photo's own URL, the user named `{object id}@{tenant id}` (Learn, "Get
+            # profilePhoto", example 3).
+            "@odata.id": f"{request.base}/users('{qualified}')/photo",
             "@odata.mediaContentType": graph_photo.CONTENT_TYPE,
             "@odata.mediaEtag": graph_photo.photo_etag(user.object_id),
             "id": f"{graph_photo.SIZE}X{graph_photo.SIZE}",

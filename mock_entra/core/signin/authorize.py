@@ -17,6 +17,7 @@ from mock_entra.core.aadsts import (
     AADSTS50089,
     AADSTS90100,
     AADSTS700016,
+    AADSTS700051,
     AADSTS700054,
     AADSTS900144,
     AADSTS900971,
@@ -25,13 +26,12 @@ from mock_entra.core.aadsts import (
 from mock_entra.core.config import AppRegistration, Tenant, audience, redirects
 from mock_entra.core.errors import EntraError
 from mock_entra.core.forms import missing, single_values
-from mock_entra.core.runtime import CONTEXT, Runtime, opaque
+from mock_entra.core.runtime import Runtime, opaque
 from mock_entra.core.signin import pkce
 from mock_entra.core.store.records import (
     AuthorizeRequest,
     PendingSignIn,
     ReplyTo,
-    load,
 )
 from mock_entra.core.tokens.claims import parse_claims_request
 from mock_entra.core.tokens.scopes import parse_scopes
@@ -76,7 +76,11 @@ def validate(
     if not response_type:
         raise reply.error(AADSTS900144, name="response_type")
     if response_type != "code":
-        raise reply.error(AADSTS700054, response_type=response_type)
+        # The implicit grant is off for every app: an access token asked for is AADSTS700051,
+        # an ID token AADSTS700054 (each names its own response_type).
+        if "token" in response_type.split():
+            raise reply.error(AADSTS700051)
+        raise reply.error(AADSTS700054, response_type="id_token")
     try:
         scopes = parse_scopes(
             p.get("scope"), rt.config, tenant_name=app_tenant.display_name, client=app
@@ -130,7 +134,7 @@ def begin(
 
 
 def save(rt: Runtime, ctx: str, pending: PendingSignIn) -> None:
-    rt.store.put(CONTEXT, ctx, pending.to_json(), ttl=rt.config.signin_page_lifetime)
+    rt.records.pending.put(ctx, pending, ttl=rt.config.signin_page_lifetime)
 
 
 def resume(rt: Runtime, ctx: str | None, flow_cookie: str | None) -> PendingSignIn:
@@ -145,14 +149,13 @@ def resume(rt: Runtime, ctx: str | None, flow_cookie: str | None) -> PendingSign
     """
     if not ctx or len(ctx) > MAX_CTX_LENGTH or not flow_cookie:
         raise EntraError(AADSTS90100, name="flowToken")
-    found = rt.store.get_with_expiry(CONTEXT, ctx)
-    pending = load(PendingSignIn, found[0] if found else None, rt.config)
-    if pending is None or not hmac.compare_digest(pending.browser, browser_binding(flow_cookie)):
+    found = rt.records.pending.get_with_expiry(ctx)
+    if found is None or not hmac.compare_digest(found.record.browser, browser_binding(flow_cookie)):
         raise EntraError(AADSTS90100, name="flowToken")
-    if found is not None and found[1] <= rt.now():
+    if found.expires_at <= rt.now():
         raise EntraError(AADSTS50089)
-    return pending
+    return found.record
 
 
 def drop(rt: Runtime, ctx: str) -> None:
-    rt.store.delete(CONTEXT, ctx)
+    rt.records.pending.delete(ctx)

@@ -11,13 +11,12 @@ from mock_entra.core.aadsts import AADSTS54005, AADSTS70008, AADSTS9002313_GRANT
 from mock_entra.core.config import Tenant
 from mock_entra.core.errors import EntraError
 from mock_entra.core.faults import Hook, RedirectFault
-from mock_entra.core.runtime import CODE, Runtime, opaque
+from mock_entra.core.runtime import Runtime, opaque
 from mock_entra.core.store.records import (
     Account,
     AuthorizeRequest,
     AuthorizeResponse,
     CodeRecord,
-    load,
 )
 from mock_entra.core.tokens.claims import client_info
 
@@ -41,7 +40,7 @@ def issue(
         max_age_sent=bool(request.max_age),
         platform=request.platform,
     )
-    rt.store.put(CODE, code, record.to_json(), ttl=rt.config.code_lifetime)
+    rt.records.codes.put(code, record, ttl=rt.config.code_lifetime)
     # Parameter order as in real redirects: code, client_info, state, session_state.
     params = [("code", code), ("client_info", client_info(user, tenant))]
     if request.reply.state is not None:
@@ -53,18 +52,17 @@ def issue(
     return AuthorizeResponse(request.reply.redirect_uri, request.reply.response_mode, params)
 
 
-def redeem(rt: Runtime, code: str) -> CodeRecord:
+def redeem(rt: Runtime, code: str, *, read: CodeRecord | None = None) -> CodeRecord:
     """Take the code (once); AADSTS54005 when it was already redeemed, AADSTS70008 when it
-    expired, AADSTS9002313 (`bad_token`) when it is unknown."""
-    taken = rt.store.consume(CODE, code)
+    expired, AADSTS9002313 (`bad_token`) when it is unknown. `read`: the record as read
+    before (by a fault check), taken without decoding it again."""
+    taken = rt.records.codes.take(code, read=read)
     if taken is None:
-        if rt.store.was_consumed(CODE, code):
+        if rt.records.codes.was_taken(code):
             raise EntraError(AADSTS54005)
         raise EntraError(AADSTS9002313_GRANT)
-    text, expires_at = taken
-    record = load(CodeRecord, text, rt.config)
-    if record is None:
+    if taken.record is None:
         raise EntraError(AADSTS9002313_GRANT)
-    if expires_at <= rt.now():
+    if taken.expires_at <= rt.now():
         raise EntraError(AADSTS70008)
-    return record
+    return taken.record

@@ -22,7 +22,6 @@ from collections.abc import Mapping
 from mock_entra.core.aadsts import (
     AADSTS65004_DEVICE,
     AADSTS70016,
-    AADSTS70016_SLOW_DOWN,
     AADSTS70018,
     AADSTS70020,
     AADSTS700016,
@@ -32,8 +31,9 @@ from mock_entra.core.config import AppRegistration, audience
 from mock_entra.core.config.tenants import tenant_of
 from mock_entra.core.errors import EntraError
 from mock_entra.core.forms import required, single_values
-from mock_entra.core.runtime import DEVICE, USER_CODE, Runtime, opaque
-from mock_entra.core.store.records import Account, DeviceCodeRecord, load
+from mock_entra.core.runtime import Runtime, opaque
+from mock_entra.core.store.records import Account, DeviceCodeRecord
+from mock_entra.core.store.repos import Stored
 from mock_entra.core.tokens.scopes import parse_scopes
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
@@ -79,8 +79,8 @@ def start(
         user_code=user_code,
         consumers=audience.consumers_only(tenant, segment),
     )
-    rt.store.put(DEVICE, device_code, record.to_json(), ttl=lifetime)
-    rt.store.put(USER_CODE, user_code, device_code, ttl=lifetime)
+    rt.records.device_codes.put(device_code, record, ttl=lifetime)
+    rt.records.user_codes.put(user_code, device_code, ttl=lifetime)
     verification_uri = f"{base_url}/devicelogin"  # Entra: https://microsoft.com/devicelogin
     message = (
         f"To sign in, use a web browser to open the page {verification_uri} and enter "
@@ -110,59 +110,62 @@ def pending_by_user_code(rt: Runtime, user_code: str) -> tuple[str, DeviceCodeRe
     """The pending device code a user typed the code of (case and spaces ignored, as the
     page does), or None when it is unknown, expired or already used."""
     typed = "".join(user_code.split()).upper()[:MAX_USER_CODE_LENGTH]
-    device_code = rt.store.get(USER_CODE, typed) if typed else None
+    device_code = rt.records.user_codes.get(typed) if typed else None
     if device_code is None:
         return None
-    record = load(DeviceCodeRecord, rt.store.get(DEVICE, device_code), rt.config)
-    if record is None or record.status != "pending":
+    found = _pending(rt, device_code)
+    return None if found is None else (device_code, found.record)
+
+
+def _pending(rt: Runtime, device_code: str) -> Stored[DeviceCodeRecord] | None:
+    found = rt.records.device_codes.get_with_expiry(device_code)
+    if found is None or found.expires_at <= rt.clock.now() or found.record.status != "pending":
         return None
-    return device_code, record
+    return found
 
 
-def _update(rt: Runtime, device_code: str, record: DeviceCodeRecord) -> None:
-    found = rt.store.get_with_expiry(DEVICE, device_code)
-    if found is None:
-        return
-    ttl = max(1.0, found[1] - rt.clock.now())
-    rt.store.put(DEVICE, device_code, record.to_json(), ttl=ttl)
+def _update(rt: Runtime, device_code: str, expires_at: float, record: DeviceCodeRecord) -> None:
+    """Rewrite the record, keeping its expiry."""
+    ttl = max(1.0, expires_at - rt.clock.now())
+    rt.records.device_codes.put(device_code, record, ttl=ttl)
 
 
 def approve(rt: Runtime, device_code: str, account: Account, sid: str) -> None:
     """The user signed in on the verification page: the next poll gets the tokens."""
-    record = load(DeviceCodeRecord, rt.store.get(DEVICE, device_code), rt.config)
-    if record is not None and record.status == "pending":
-        _update(rt, device_code, record.evolve(status="approved", account=account, sid=sid))
-        rt.store.delete(USER_CODE, record.user_code)  # one sign-in per code
+    found = _pending(rt, device_code)
+    if found is not None:
+        approved = found.record.evolve(status="approved", account=account, sid=sid)
+        _update(rt, device_code, found.expires_at, approved)
+        rt.records.user_codes.delete(found.record.user_code)  # one sign-in per code
 
 
 def decline(rt: Runtime, device_code: str) -> None:
-    record = load(DeviceCodeRecord, rt.store.get(DEVICE, device_code), rt.config)
-    if record is not None and record.status == "pending":
-        _update(rt, device_code, record.evolve(status="declined"))
-        rt.store.delete(USER_CODE, record.user_code)
+    found = _pending(rt, device_code)
+    if found is not None:
+        _update(rt, device_code, found.expires_at, found.record.evolve(status="declined"))
+        rt.records.user_codes.delete(found.record.user_code)
 
 
 def poll(rt: Runtime, client_id: str, device_code: str) -> DeviceCodeRecord:
     """One poll of the token endpoint: the approved record (taken: single use), or Entra's
     error for where the flow is."""
-    found = rt.store.get_with_expiry(DEVICE, device_code)
-    record = load(DeviceCodeRecord, found[0] if found else None, rt.config)
-    if found is None or record is None or record.client_id != client_id:
+    found = rt.records.device_codes.get_with_expiry(device_code)
+    if found is None or found.record.client_id != client_id:
         raise EntraError(AADSTS70018)
-    now = rt.clock.now()
-    if found[1] <= now:
+    record, now = found.record, rt.clock.now()
+    if found.expires_at <= now:
         raise EntraError(AADSTS70020)
     if record.status == "declined":
         raise EntraError(AADSTS65004_DEVICE)
     if record.status == "approved":
-        if rt.store.consume(DEVICE, device_code) is None:  # another poll took it
+        if rt.records.device_codes.take(device_code, read=record) is None:  # another poll took it
             raise EntraError(AADSTS70018)
         return record
-    too_soon = record.last_poll is not None and (
-        now - record.last_poll < rt.config.device_code_interval / 2
-    )
-    _update(rt, device_code, record.evolve(last_poll=now))
-    raise EntraError(AADSTS70016_SLOW_DOWN if too_soon else AADSTS70016)
+    # Every poll before the user finishes is `authorization_pending`, however often it comes:
+    # Entra documents no `slow_down` (Learn, "OAuth 2.0 device authorization grant", the
+    # polling errors), and every captured poll is AADSTS70016 (tests/fidelity/exchanges/
+    # token-device-code-pending-*).
+    raise EntraError(AADSTS70016)
 
 
 def require_client(app: AppRegistration, authenticated: bool) -> None:

@@ -24,12 +24,13 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
-import json
 import secrets
 from dataclasses import dataclass, replace
 
 from mock_entra.core.config import MockConfig, TestUser
-from mock_entra.core.runtime import LOCKOUT, Runtime
+from mock_entra.core.runtime import Runtime
+from mock_entra.core.store.kinds import LOCKOUT
+from mock_entra.core.store.repos import Repo
 
 RECENT = 3  # wrong passwords remembered, each counted once
 MAX_DOUBLINGS = 6  # the longest lockout: 64 times `lockout_duration` (60 s: about an hour)
@@ -68,51 +69,27 @@ class Failures:
         lasts = config.lockout_duration * 2 ** min(done.lockouts, MAX_DOUBLINGS)
         return replace(done, lockouts=done.lockouts + 1, locked_until=now + lasts)
 
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "key": self.key,
-                "count": self.count,
-                "recent": list(self.recent),
-                "lockouts": self.lockouts,
-                "locked_until": self.locked_until,
-            }
-        )
 
-    @classmethod
-    def from_json(cls, text: str) -> Failures:
-        d = json.loads(text)
-        return cls(
-            str(d["key"]),
-            int(d["count"]),
-            tuple(str(r) for r in d["recent"])[-RECENT:],
-            int(d["lockouts"]),
-            float(d["locked_until"]),
-        )
-
-
-def _load(text: str | None) -> Failures | None:
-    if text is None:
-        return None
-    try:
-        return Failures.from_json(text)
-    except (KeyError, TypeError, ValueError):
-        return None  # written by another version: start the count again
+def _failures(rt: Runtime) -> Repo[Failures]:
+    """The counts, one per user; one written by another version reads as None (the count
+    starts again)."""
+    return Repo(rt.store, LOCKOUT, Failures, rt.config)
 
 
 def check_password(rt: Runtime, tenant_id: str, user: TestUser, password: str) -> Verdict:
     """Is `password` the user's? Unless the user is locked out; each wrong one is counted."""
     key = f"{tenant_id}|{user.object_id}"
+    failures_of = _failures(rt)
     with rt.store.transaction():
         now = rt.clock.now()
-        found = _load(rt.store.get(LOCKOUT, key))
+        found = failures_of.get(key)
         if found is not None and now < found.locked_until:
             return Verdict.LOCKED
         if hmac.compare_digest(password.encode(), user.password.encode()):
             if found is not None:
-                rt.store.delete(LOCKOUT, key)
+                failures_of.delete(key)
             return Verdict.RIGHT
         failures = (found or Failures(secrets.token_hex(16))).failed(password, now, rt.config)
         ttl = max(failures.locked_until - now, 0) + FORGET_AFTER
-        rt.store.put(LOCKOUT, key, failures.to_json(), ttl=ttl)
+        failures_of.put(key, failures, ttl=ttl)
         return Verdict.WRONG

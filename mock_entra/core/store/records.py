@@ -2,61 +2,22 @@
 response: the validated request, the pending sign-in (the `ctx`), the SSO session, the code,
 the refresh token and the consent.
 
-Each record is serialized here and nowhere else (`to_json`/`from_json`), for the SQLite
-store; `Scopes` are parsed once, at authorize, and carried along resolved. `from_json` needs
-the config to find the apps again; a record that no longer fits it (the app or the user was
-removed from the config since) loads as None: the caller then sees an unknown ctx, code or
-token, as it would with Entra.
+Plain data: `store.codec` stores them (every field, by its type) and `store.repos` loads
+them. `Scopes` are parsed once, at authorize, and carried along resolved; their app is
+stored by its client id and found again in the config when read, and a record that no
+longer fits the config (the app or the user was removed since) loads as None: the caller
+then sees an unknown ctx, code or token, as it would with Entra.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import Any
 
 from mock_entra.core.aadsts import Aadsts
-from mock_entra.core.config import AppRegistration, MockConfig
 from mock_entra.core.errors import EntraError
-from mock_entra.core.tokens.scopes import Resource, Scopes
-
-T = TypeVar("T")
-
-
-def _dumps(data: dict[str, Any]) -> str:
-    return json.dumps(data, separators=(",", ":"))
-
-
-# -- scopes -----------------------------------------------------------------------------------
-
-
-def _scopes_data(scopes: Scopes) -> dict[str, Any]:
-    app = scopes.resource.app
-    return {
-        "oidc": list(scopes.oidc),
-        "api": app.client_id if app else None,  # None: Microsoft Graph
-        "identifier": scopes.resource.identifier,
-        "requested": list(scopes.requested),
-        "permissions": list(scopes.permissions),
-        "default": scopes.is_default,
-    }
-
-
-def _scopes_from(data: dict[str, Any], config: MockConfig) -> Scopes:
-    api: AppRegistration | None = None
-    if data["api"] is not None:
-        found = config.find_app(data["api"])
-        if found is None:
-            raise KeyError(data["api"])
-        api = found[1]
-    return Scopes(
-        oidc=tuple(data["oidc"]),
-        resource=Resource(api, data["identifier"]),
-        requested=tuple(data["requested"]),
-        permissions=tuple(data["permissions"]),
-        is_default=bool(data["default"]),
-    )
-
+from mock_entra.core.store.codec import STORED_AS
+from mock_entra.core.tokens.scopes import Scopes
 
 # -- the authorize request --------------------------------------------------------------------
 
@@ -106,45 +67,6 @@ class AuthorizeRequest:
     def error(self, entry: Aadsts, **args: Any) -> EntraError:
         return self.reply.error(entry, **args)
 
-    def _data(self) -> dict[str, Any]:
-        return {
-            "tenant_id": self.tenant_id,
-            "client_id": self.client_id,
-            "redirect_uri": self.reply.redirect_uri,
-            "response_mode": self.reply.response_mode,
-            "state": self.reply.state,
-            "scopes": _scopes_data(self.scopes),
-            "nonce": self.nonce,
-            "code_challenge": self.code_challenge,
-            "method": self.method,
-            "prompt": self.prompt,
-            "login_hint": self.login_hint,
-            "domain_hint": self.domain_hint,
-            "max_age": self.max_age,
-            "platform": self.platform,
-            "consumers": self.consumers,
-            "device_code": self.device_code,
-        }
-
-    @classmethod
-    def _from(cls, d: dict[str, Any], config: MockConfig) -> AuthorizeRequest:
-        return cls(
-            tenant_id=d["tenant_id"],
-            client_id=d["client_id"],
-            reply=ReplyTo(d["redirect_uri"], d["response_mode"], d["state"]),
-            scopes=_scopes_from(d["scopes"], config),
-            nonce=d["nonce"],
-            code_challenge=d["code_challenge"],
-            method=d["method"],
-            prompt=d["prompt"],
-            login_hint=d["login_hint"],
-            domain_hint=d["domain_hint"],
-            max_age=d["max_age"],
-            platform=d.get("platform", "web"),
-            consumers=bool(d.get("consumers", False)),
-            device_code=d.get("device_code"),
-        )
-
 
 # -- who signed in ----------------------------------------------------------------------------
 
@@ -158,22 +80,6 @@ class Account:
     auth_time: int
     kmsi: bool = False
 
-    def _data(self) -> dict[str, Any]:
-        return {
-            "oid": self.oid,
-            "tenant_id": self.tenant_id,
-            "auth_time": self.auth_time,
-            "kmsi": self.kmsi,
-        }
-
-    @classmethod
-    def _from(cls, d: dict[str, Any]) -> Account:
-        return cls(d["oid"], d["tenant_id"], int(d["auth_time"]), bool(d["kmsi"]))
-
-
-def _account_or_none(d: dict[str, Any] | None) -> Account | None:
-    return None if d is None else Account._from(d)
-
 
 @dataclass(frozen=True)
 class SsoSession:
@@ -184,13 +90,6 @@ class SsoSession:
     def with_account(self, account: Account) -> SsoSession:
         others = tuple(a for a in self.accounts if a.oid != account.oid)
         return SsoSession((account, *others))
-
-    def to_json(self) -> str:
-        return _dumps({"accounts": [a._data() for a in self.accounts]})
-
-    @classmethod
-    def from_json(cls, text: str, config: MockConfig) -> SsoSession:
-        return cls(tuple(Account._from(a) for a in json.loads(text)["accounts"]))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -212,32 +111,6 @@ class PendingSignIn:
 
     def evolve(self, **changes: Any) -> PendingSignIn:
         return replace(self, **changes)
-
-    def to_json(self) -> str:
-        return _dumps(
-            {
-                "request": self.request._data(),
-                "browser": self.browser,
-                "sso_sid": self.sso_sid,
-                "username": self.username,
-                "verified": self.verified._data() if self.verified else None,
-                "chosen": self.chosen._data() if self.chosen else None,
-                "sid": self.sid,
-            }
-        )
-
-    @classmethod
-    def from_json(cls, text: str, config: MockConfig) -> PendingSignIn:
-        d = json.loads(text)
-        return cls(
-            request=AuthorizeRequest._from(d["request"], config),
-            browser=d["browser"],
-            sso_sid=d["sso_sid"],
-            username=d["username"],
-            verified=_account_or_none(d["verified"]),
-            chosen=_account_or_none(d["chosen"]),
-            sid=d["sid"],
-        )
 
 
 @dataclass(frozen=True)
@@ -268,38 +141,6 @@ class CodeRecord:
     max_age_sent: bool = False
     platform: str = "web"  # of the redirect URI the code was sent to (`redirects.Platform`)
 
-    def to_json(self) -> str:
-        return _dumps(
-            {
-                "platform": self.platform,
-                "client_id": self.client_id,
-                "redirect_uri": self.redirect_uri,
-                "scopes": _scopes_data(self.scopes),
-                "account": self.account._data(),
-                "sid": self.sid,
-                "nonce": self.nonce,
-                "code_challenge": self.code_challenge,
-                "method": self.method,
-                "max_age_sent": self.max_age_sent,
-            }
-        )
-
-    @classmethod
-    def from_json(cls, text: str, config: MockConfig) -> CodeRecord:
-        d = json.loads(text)
-        return cls(
-            client_id=d["client_id"],
-            redirect_uri=d["redirect_uri"],
-            scopes=_scopes_from(d["scopes"], config),
-            account=Account._from(d["account"]),
-            sid=d["sid"],
-            nonce=d["nonce"],
-            code_challenge=d["code_challenge"],
-            method=d["method"],
-            max_age_sent=bool(d["max_age_sent"]),
-            platform=d.get("platform", "web"),
-        )
-
 
 @dataclass(frozen=True, kw_only=True)
 class RefreshRecord:
@@ -318,30 +159,6 @@ class RefreshRecord:
     @property
     def family(self) -> str:
         return f"{self.client_id}|{self.account.tenant_id}|{self.account.oid}|{self.sid}"
-
-    def to_json(self) -> str:
-        return _dumps(
-            {
-                "client_id": self.client_id,
-                "account": self.account._data(),
-                "sid": self.sid,
-                "issued_at": self.issued_at,
-                "platform": self.platform,
-                "expires_at": self.expires_at,
-            }
-        )
-
-    @classmethod
-    def from_json(cls, text: str, config: MockConfig) -> RefreshRecord:
-        d = json.loads(text)
-        return cls(
-            client_id=d["client_id"],
-            account=Account._from(d["account"]),
-            sid=d["sid"],
-            issued_at=int(d["issued_at"]),
-            platform=d.get("platform", "web"),
-            expires_at=d.get("expires_at"),
-        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -362,57 +179,10 @@ class DeviceCodeRecord:
     def evolve(self, **changes: Any) -> DeviceCodeRecord:
         return replace(self, **changes)
 
-    def to_json(self) -> str:
-        return _dumps(
-            {
-                "client_id": self.client_id,
-                "tenant_id": self.tenant_id,
-                "scopes": _scopes_data(self.scopes),
-                "user_code": self.user_code,
-                "status": self.status,
-                "account": self.account._data() if self.account else None,
-                "sid": self.sid,
-                "last_poll": self.last_poll,
-                "consumers": self.consumers,
-            }
-        )
-
-    @classmethod
-    def from_json(cls, text: str, config: MockConfig) -> DeviceCodeRecord:
-        d = json.loads(text)
-        return cls(
-            client_id=d["client_id"],
-            tenant_id=d["tenant_id"],
-            scopes=_scopes_from(d["scopes"], config),
-            user_code=d["user_code"],
-            status=d["status"],
-            account=_account_or_none(d["account"]),
-            sid=d["sid"],
-            last_poll=d["last_poll"],
-            consumers=bool(d.get("consumers", False)),
-        )
-
 
 @dataclass(frozen=True)
 class Consent:
     """What a user consented to for one app (`Scopes.consent_key` entries)."""
 
-    granted: frozenset[str] = field(default_factory=frozenset)
-
-    def to_json(self) -> str:
-        return _dumps({"scopes": sorted(self.granted)})
-
-    @classmethod
-    def from_json(cls, text: str, config: MockConfig) -> Consent:
-        return cls(frozenset(json.loads(text)["scopes"]))
-
-
-def load(record: type[T], text: str | None, config: MockConfig) -> T | None:
-    """`record.from_json`, or None when there is nothing, or when what was stored no longer
-    fits the config (or this version)."""
-    if text is None:
-        return None
-    try:
-        return record.from_json(text, config)  # type: ignore[attr-defined]
-    except (KeyError, TypeError, ValueError):
-        return None
+    # Stored as "scopes", as earlier versions wrote it: consents outlive an upgrade.
+    granted: frozenset[str] = field(default_factory=frozenset, metadata={STORED_AS: "scopes"})

@@ -18,7 +18,7 @@ Bounded and private, because a mock is left running in CI and on laptops:
   pass that leaves more than `Limits.reclaim_bytes` of free pages returns them to the file
   system (a purge after a flood shrinks the file instead of keeping its high-water mark);
 - the file and its WAL and shared-memory files are created 0600.
-Values are JSON text; the typed records (`store.records`) serialize themselves.
+Values are text; the typed records go through `store.repos` (`store.codec` writes them).
 """
 
 from __future__ import annotations
@@ -31,12 +31,16 @@ import os
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from mock_entra.core.config import MAX_SECONDS
+from mock_entra.core.store.backend import (
+    CONSUMED,
+    DEFAULT_GRACE,
+    MAX_CLOCK_OFFSET,
+    Limits,
+)
 
 _SCHEMA = """
 DROP TABLE IF EXISTS kv;
@@ -59,29 +63,8 @@ CREATE TABLE IF NOT EXISTS scenarios (id INTEGER PRIMARY KEY AUTOINCREMENT, entr
 """
 
 SCENARIO_VERSION = "scenario_version"
-CONSUMED = "consumed:"  # prefix of the kind a consumed item is moved to (the tombstone)
-DEFAULT_GRACE = 3600.0
-# Eleven years either way: the longest lifetime a config may set (`config.MAX_SECONDS`, ten
-# years) and a year to step past it, enough for any expiry test. The mock's clock stays
-# within that of the real one, so never before 1970 (a century back, allowed before, gave
-# tokens a negative `iat`) and never near the year 9999 that Entra's timestamps can write.
-MAX_CLOCK_OFFSET = float(MAX_SECONDS + 366 * 24 * 3600)
 _FILE_MODE = 0o600
 _INCREMENTAL = 2  # PRAGMA auto_vacuum: free pages stay in the file until incremental_vacuum
-
-
-@dataclass(frozen=True)
-class Limits:
-    """How big the store may grow. Caps on a kind apply to its tombstones too."""
-
-    max_items: Mapping[str, int] = field(default_factory=dict)  # per kind, oldest dropped
-    max_family: Mapping[str, int] = field(default_factory=dict)  # per kind and family
-    grace: Mapping[str, float] = field(default_factory=dict)  # per kind, else DEFAULT_GRACE
-    max_log: int = 2000  # request-log entries kept (the newest)
-    every_writes: int = 500
-    every_seconds: float = 60.0
-    max_scenarios: int = 64  # fault scenarios set at run time, at once
-    reclaim_bytes: int = 1024 * 1024  # free pages kept for reuse before the file is shrunk
 
 
 def _hashed(key: str) -> bytes:
@@ -100,8 +83,9 @@ def _private(path: str) -> None:
             pass
 
 
-class Store:
-    """A small key-value store with expiry, atomic consume, caps, a request log and settings."""
+class SqliteStore:
+    """The `backend.StoreBackend` in one SQLite file: a small key-value store with expiry,
+    atomic consume, caps, a request log and settings."""
 
     def __init__(
         self, path: str | Path, now: Callable[[], float], limits: Limits | None = None

@@ -111,21 +111,11 @@ def parse_claims_request(raw: str | None) -> ClaimsRequest:
     return ClaimsRequest()
 
 
-def graph_base(base_url: str) -> str:
-    """Where the mock's Graph is for a client that called `base_url`: the mock serves Graph on
-    its own host; reached as login.microsoftonline.com (interception), Graph is
-    graph.microsoft.com."""
-    if base_url.rstrip("/") == "https://login.microsoftonline.com":
-        return "https://graph.microsoft.com"
-    return base_url
-
-
 @dataclass(frozen=True)
 class Context:
-    """What a token needs besides the sign-in: where the mock's Graph is (the overage
-    claim's endpoint) and the client's `claims` request."""
+    """What a token needs besides the sign-in: the client's `claims` request and how it
+    authenticated."""
 
-    graph_base: str
     claims_request: ClaimsRequest = ClaimsRequest()
     # How the client authenticated (`appidacr`/`azpacr`): "0" public, "1" secret, "2"
     # certificate (Learn, "Access token claims reference").
@@ -202,8 +192,7 @@ def _app_claims(
     roles = app_roles_of(signin.user, app)
     if roles:
         claims["roles"] = roles
-    graph_base = context.graph_base if context else ""
-    claims.update(group_claims(signin.tenant, signin.user, app, graph_base))
+    claims.update(group_claims(signin.tenant, signin.user, app))
     for name in optional:
         value = optional_claim(name, signin)
         if value is not None:
@@ -232,18 +221,19 @@ def group_ids(tenant: Tenant, user: TestUser, app: AppRegistration) -> list[str]
     return ids
 
 
-def group_claims(
-    tenant: Tenant, user: TestUser, app: AppRegistration, graph_base: str
-) -> dict[str, Any]:
-    """`groups`, or over 200 groups the overage claims pointing at Graph's getMemberObjects
-    (Learn, "Access token claims reference", groups overage claim). Real v1.0 tokens pointed
-    at Azure AD Graph (`https://graph.windows.net/{tid}/users/{oid}/getMemberObjects`, retired);
-    the mock points at its own Microsoft Graph, which serves that call."""
+def group_claims(tenant: Tenant, user: TestUser, app: AppRegistration) -> dict[str, Any]:
+    """`groups`, or over 200 groups the overage claims. Their endpoint is the Azure AD Graph
+    URL Entra still sends (`https://graph.windows.net/{tid}/users/{oid}/getMemberObjects`,
+    Learn, "Access token claims reference", groups overage claim); Azure AD Graph is retired
+    and Learn tells apps to call Microsoft Graph's `users/{oid}/getMemberObjects` themselves,
+    so an app that follows the URL fails here as it would against Entra."""
     ids = group_ids(tenant, user, app)
     if not ids:
         return {}
     if len(ids) > GROUP_OVERAGE_LIMIT:
-        endpoint = f"{graph_base}/v1.0/users/{user.object_id}/getMemberObjects"
+        endpoint = (
+            f"https://graph.windows.net/{tenant.tenant_id}/users/{user.object_id}/getMemberObjects"
+        )
         return {
             "_claim_names": {"groups": "src1"},
             "_claim_sources": {"src1": {"endpoint": endpoint}},
