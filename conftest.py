@@ -36,7 +36,7 @@ import pytest
 pytest_plugins = ("pytester", "tests.selection", "tests.network_lock")
 
 # Bytecode caches are written, even where PYTHONDONTWRITEBYTECODE (set on the project's shared
-# machine) says not to: without them each pytest-xdist worker compiles the ~1,500 modules it
+# machine) says not to: without them each pytest-xdist worker compiles the ~2,000 modules it
 # imports (Flask, cryptography, MSAL, the Graph SDK, the tests) from source at every run, and so
 # does each server process a test starts; that was over a third of the default run's CPU time
 # (docs/performance.md). In this process and the ones it starts (workers, servers, CLIs);
