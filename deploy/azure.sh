@@ -4,18 +4,21 @@
 #
 #   deploy/azure.sh --resource-group RG --location westeurope --registry myacr --app my-app \
 #     --tenant-id GUID --client-id GUID [--client-secret-file FILE] [--key-vault VAULT] \
-#     [--plan PLAN] [--sku B1] [--tag TAG] [--dry-run] [--no-smoke-test]
+#     [--secretless [--identity NAME]] [--plan PLAN] [--sku B1] [--tag TAG] [--dry-run] \
+#     [--no-smoke-test]
 #
 # Every flag also reads from the environment (shown by --help). Needs: az (logged in: `az
 # login`), docker (BuildKit), curl, python3; uv for the smoke test (checked first: one line
 # naming what is missing, exit 2; a dry run needs only python3). Steps, in order:
 #   1. resource group; 2. container registry (ACR); 3. the image, built for linux/amd64 and
 #   pushed; 4. Linux App Service plan; 5. Web App for Containers running that image, pulling it
-#   with its system-assigned managed identity (AcrPull on the registry); 6. app settings
-#   (CLIENT_SECRET as a Key Vault reference with --key-vault); 7. HTTPS only and the health
-#   check on /healthz; 8. the app's https redirect URIs added to its app registration;
-#   9. smoke test: /healthz, then `conformance run --target live` when ENTRA_USERNAME and
-#   ENTRA_PASSWORD name a test user.
+#   with its system-assigned managed identity (AcrPull on the registry); with --secretless, a
+#   user-assigned managed identity too, which signs the app in; 6. app settings
+#   (CLIENT_SECRET as a Key Vault reference with --key-vault; --secretless: no secret at all,
+#   MANAGED_IDENTITY_CLIENT_ID instead); 7. HTTPS only and the health check on /healthz;
+#   8. the app's https redirect URIs added to its app registration (--secretless: and a
+#   federated credential trusting the identity); 9. smoke test: /healthz, then `conformance
+#   run --target live` when ENTRA_USERNAME and ENTRA_PASSWORD name a test user.
 # --dry-run prints every command (existence checks included) and runs none. Secrets never
 # appear on a command line: they go through files readable only by you.
 set -euo pipefail
@@ -32,8 +35,14 @@ Required:
   --tenant-id GUID          TENANT_ID           your tenant
   --client-id GUID          CLIENT_ID           the app registration's application (client) id
   --client-secret-file FILE CLIENT_SECRET_FILE  a file holding the client secret (or set
-                            CLIENT_SECRET); optional with --key-vault if the vault has it
+                            CLIENT_SECRET); optional with --key-vault if the vault has it;
+                                                none with --secretless
 Optional:
+  --secretless              AZ_SECRETLESS=1     no client secret: the Web App's user-assigned
+                                                managed identity signs the app in (a federated
+                                                credential on the app registration trusts it)
+  --identity NAME           AZ_IDENTITY         that identity's name (APP-identity); created
+                                                if missing
   --key-vault NAME          AZ_KEY_VAULT        keep the secret in this (RBAC) vault; the app
                                                 setting becomes a Key Vault reference
   --secret-name NAME        AZ_SECRET_NAME      the vault secret's name (entra-lab-client-secret)
@@ -53,6 +62,7 @@ RG=${AZ_RESOURCE_GROUP:-} LOCATION=${AZ_LOCATION:-} ACR=${AZ_REGISTRY:-} APP=${A
 TENANT=${TENANT_ID:-} CLIENT=${CLIENT_ID:-} SECRET_FILE=${CLIENT_SECRET_FILE:-}
 VAULT=${AZ_KEY_VAULT:-} SECRET_NAME=${AZ_SECRET_NAME:-entra-lab-client-secret}
 PLAN=${AZ_PLAN:-} SKU=${AZ_SKU:-B1} IMAGE_NAME=${AZ_IMAGE_NAME:-entra-lab} TAG=${AZ_IMAGE_TAG:-}
+SECRETLESS=${AZ_SECRETLESS:-0} IDENTITY=${AZ_IDENTITY:-}
 DRY_RUN=0 SMOKE=1
 while (($#)); do
   case $1 in
@@ -69,6 +79,8 @@ while (($#)); do
     --sku) SKU=${2:-}; shift 2 ;;
     --image-name) IMAGE_NAME=${2:-}; shift 2 ;;
     --tag) TAG=${2:-}; shift 2 ;;
+    --secretless) SECRETLESS=1; shift ;;
+    --identity) IDENTITY=${2:-}; shift 2 ;;
     --dry-run) DRY_RUN=1; shift ;;
     --no-smoke-test) SMOKE=0; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -107,14 +119,25 @@ if [[ -n $SECRET_FILE ]]; then
   if [[ -r $SECRET_FILE ]]; then SECRET=$(<"$SECRET_FILE"); else
     problems+=("--client-secret-file: cannot read '$SECRET_FILE'"); fi
 fi
-[[ -n $SECRET || -n $VAULT ]] \
-  || problems+=("a client secret is required: --client-secret-file FILE or CLIENT_SECRET (or --key-vault holding it)")
+[[ $SECRETLESS == 0 || $SECRETLESS == 1 ]] \
+  || problems+=("AZ_SECRETLESS must be 0 or 1, got '$SECRETLESS'")
+if [[ $SECRETLESS == 1 ]]; then
+  # A secret given anyway would stay in App Service, or be used instead of the identity.
+  [[ -z $SECRET && -z $SECRET_FILE && -z $VAULT ]] \
+    || problems+=("--secretless uses no client secret: drop --client-secret-file, CLIENT_SECRET and --key-vault")
+  [[ -z $IDENTITY || $IDENTITY =~ ^[a-zA-Z0-9][a-zA-Z0-9_-]{2,127}$ ]] \
+    || problems+=("--identity must be 3-128 letters, digits, hyphens or underscores, got '$IDENTITY'")
+else
+  [[ -n $SECRET || -n $VAULT ]] \
+    || problems+=("a client secret is required: --client-secret-file FILE or CLIENT_SECRET (or --key-vault holding it), or --secretless")
+fi
 if ((${#problems[@]})); then
   printf 'deploy/azure.sh: %s\n' "${problems[@]}" >&2
   echo "Run deploy/azure.sh --help for every option." >&2
   exit 2
 fi
 PLAN=${PLAN:-$APP-plan}
+IDENTITY=${IDENTITY:-$APP-identity}
 if [[ -z $TAG ]]; then TAG=$(git rev-parse --short HEAD 2>/dev/null || echo latest); fi
 IMAGE=$ACR.azurecr.io/$IMAGE_NAME:$TAG
 APP_URL=https://$APP.azurewebsites.net
@@ -184,9 +207,31 @@ run az webapp config set --resource-group "$RG" --name "$APP" \
 # A re-run deploys the new tag (create only sets the image the first time).
 run az webapp config container set --resource-group "$RG" --name "$APP" \
   --container-image-name "$IMAGE" --output none
+if ((SECRETLESS)); then
+  # Only a user-assigned identity can be an app registration's federated credential (Learn,
+  # "Configure an application to trust a managed identity", prerequisites).
+  step "5b. user-assigned managed identity $IDENTITY, on the Web App"
+  exists az identity show --resource-group "$RG" --name "$IDENTITY" \
+    || run az identity create --resource-group "$RG" --name "$IDENTITY" \
+         --location "$LOCATION" --output none
+  IDENTITY_ID=$(query az identity show --resource-group "$RG" --name "$IDENTITY" \
+    --query id --output tsv)
+  IDENTITY_ID=${IDENTITY_ID:-<identity-id>}
+  IDENTITY_CLIENT=$(query az identity show --resource-group "$RG" --name "$IDENTITY" \
+    --query clientId --output tsv)
+  IDENTITY_CLIENT=${IDENTITY_CLIENT:-<identity-client-id>}
+  IDENTITY_PRINCIPAL=$(query az identity show --resource-group "$RG" --name "$IDENTITY" \
+    --query principalId --output tsv)
+  IDENTITY_PRINCIPAL=${IDENTITY_PRINCIPAL:-<identity-principal-id>}
+  # Added next to the system-assigned one (which pulls the image); assigning again is a no-op.
+  run az webapp identity assign --resource-group "$RG" --name "$APP" \
+    --identities "$IDENTITY_ID" --output none
+fi
 
 step "6. app settings (environment variables of the container)"
-if [[ -n $VAULT ]]; then
+if ((SECRETLESS)); then
+  SECRET_SETTING=
+elif [[ -n $VAULT ]]; then
   VAULT_ID=$(query az keyvault show --name "$VAULT" --query id --output tsv)
   VAULT_ID=${VAULT_ID:-<vault-id>}
   if [[ -n $SECRET ]]; then
@@ -214,19 +259,28 @@ fi
 SETTINGS_FILE="$PRIVATE/app-settings.json"
 # `--settings @FILE` takes the format `az webapp config appsettings list` prints. The values
 # reach Python through its environment (readable by this user only), not its argv.
+# Secretless: MANAGED_IDENTITY_CLIENT_ID in place of CLIENT_SECRET (the app then asks App
+# Service's IDENTITY_ENDPOINT for that identity's token and signs in with it).
+if ((SECRETLESS)); then CREDENTIAL=MANAGED_IDENTITY_CLIENT_ID; else CREDENTIAL=CLIENT_SECRET; fi
 S_TENANT_ID=$TENANT S_CLIENT_ID=$CLIENT S_CLIENT_SECRET=$SECRET_SETTING \
+S_MANAGED_IDENTITY_CLIENT_ID=${IDENTITY_CLIENT:-} S_CREDENTIAL=$CREDENTIAL \
 S_REDIRECT_URI=$APP_URL/getAToken S_SECRET_KEY=$SECRET_KEY S_TRUST_PROXY=true \
 S_WEBSITES_PORT=8000 python3 - "$SETTINGS_FILE" <<'PY'
 import json, os, sys
 
-names = ["TENANT_ID", "CLIENT_ID", "CLIENT_SECRET", "REDIRECT_URI", "SECRET_KEY",
+names = ["TENANT_ID", "CLIENT_ID", os.environ["S_CREDENTIAL"], "REDIRECT_URI", "SECRET_KEY",
          "TRUST_PROXY", "WEBSITES_PORT"]
 with open(sys.argv[1], "w") as out:
     json.dump([{"name": n, "value": os.environ["S_" + n], "slotSetting": False} for n in names], out)
 PY
-echo >&2 "  settings: TENANT_ID CLIENT_ID CLIENT_SECRET REDIRECT_URI=$APP_URL/getAToken SECRET_KEY TRUST_PROXY=true WEBSITES_PORT=8000 (values of secrets not shown)"
+echo >&2 "  settings: TENANT_ID CLIENT_ID $CREDENTIAL REDIRECT_URI=$APP_URL/getAToken SECRET_KEY TRUST_PROXY=true WEBSITES_PORT=8000 (values of secrets not shown)"
 run az webapp config appsettings set --resource-group "$RG" --name "$APP" \
   --settings "@$SETTINGS_FILE" --output none
+if ((SECRETLESS)); then
+  # A secret left from an earlier deployment would be used instead of the identity.
+  run az webapp config appsettings delete --resource-group "$RG" --name "$APP" \
+    --setting-names CLIENT_SECRET --output none
+fi
 
 step "7. HTTPS only; health check on /healthz"
 run az webapp update --resource-group "$RG" --name "$APP" --https-only true --output none
@@ -247,6 +301,35 @@ if ((missing)) || ((DRY_RUN)); then
 else
   echo "  already registered: ${wanted[*]}" >&2
 fi
+if ((SECRETLESS)); then
+  # The registration trusts the identity's tokens (Learn, "Configure an application to trust
+  # a managed identity"): issuer the tenant's v2.0 authority, subject the identity's object
+  # (principal) id, audience api://AzureADTokenExchange.
+  CREDENTIAL_NAME=$APP-managed-identity
+  if exists az ad app federated-credential show --id "$CLIENT" \
+       --federated-credential-id "$CREDENTIAL_NAME"; then
+    echo "  already trusted: $CREDENTIAL_NAME" >&2
+  else
+    CREDENTIAL_FILE="$PRIVATE/federated-credential.json"
+    S_NAME=$CREDENTIAL_NAME S_ISSUER=https://login.microsoftonline.com/$TENANT/v2.0 \
+    S_SUBJECT=$IDENTITY_PRINCIPAL S_APP=$APP python3 - "$CREDENTIAL_FILE" <<'PY'
+import json, os, sys
+
+credential = {
+    "name": os.environ["S_NAME"],
+    "issuer": os.environ["S_ISSUER"],
+    "subject": os.environ["S_SUBJECT"],
+    "audiences": ["api://AzureADTokenExchange"],
+    "description": f"the managed identity of the Web App {os.environ['S_APP']}",
+}
+with open(sys.argv[1], "w") as out:
+    json.dump(credential, out)
+PY
+    # --parameters: a JSON file's path (az reads it as it parses the command line).
+    run az ad app federated-credential create --id "$CLIENT" --parameters "$CREDENTIAL_FILE" \
+      --output none
+  fi
+fi
 
 step "9. smoke test against $APP_URL"
 if ((!SMOKE)); then
@@ -262,6 +345,12 @@ if [[ -n ${ENTRA_USERNAME:-} && -n ${ENTRA_PASSWORD:-} ]]; then
   if [[ -n $SECRET ]]; then
     export ENTRA_CLIENT_SECRET=$SECRET
     run uv run conformance run --target live --report deploy-smoke-report
+  elif ((SECRETLESS)) && [[ -n ${ENTRA_CLIENT_SECRET:-} ]]; then
+    # The suites' own token requests (client credentials) still need a secret of the
+    # registration: one kept for tests, never given to the app.
+    run uv run conformance run --target live --report deploy-smoke-report
+  elif ((SECRETLESS)); then
+    echo "  live suites skipped: they need a client secret of the registration for their own token requests (ENTRA_CLIENT_SECRET); the app has none"
   else
     echo "  live suites skipped: they need the client secret (CLIENT_SECRET), which is only in the vault"
   fi

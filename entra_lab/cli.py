@@ -1,4 +1,5 @@
-"""`entra-lab demo [--mock-port 8443] [--app-port 5000] [--state-dir DIR] [--config FILE]`."""
+"""`entra-lab demo [--mock-port 8443] [--app-port 5000] [--managed-identity-port 8444]
+[--state-dir DIR] [--config FILE] [--secretless]`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from entra_lab.wiring import DEFAULT_APP_PORT, DEFAULT_MOCK_PORT, DEFAULT_STATE_DIR
+from entra_lab.wiring import (
+    DEFAULT_APP_PORT,
+    DEFAULT_MANAGED_IDENTITY_PORT,
+    DEFAULT_MOCK_PORT,
+    DEFAULT_STATE_DIR,
+)
 
 
 def _port(text: str) -> int:
@@ -57,6 +63,20 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"HTTP port of the client app (default {DEFAULT_APP_PORT})",
     )
     demo.add_argument(
+        "--managed-identity-port",
+        type=_port,
+        default=DEFAULT_MANAGED_IDENTITY_PORT,
+        help="plain HTTP port of the mock's managed identity endpoints (App Service's "
+        "/msi/token, IMDS's /metadata/identity/oauth2/token; "
+        f"default {DEFAULT_MANAGED_IDENTITY_PORT})",
+    )
+    demo.add_argument(
+        "--secretless",
+        action="store_true",
+        help="run the app with no client secret: it signs in with its managed identity's token "
+        "(MANAGED_IDENTITY_CLIENT_ID, IDENTITY_ENDPOINT and IDENTITY_HEADER, as on App Service)",
+    )
+    demo.add_argument(
         "--state-dir",
         type=Path,
         default=Path(DEFAULT_STATE_DIR),
@@ -77,8 +97,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `entra-lab` console script; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.mock_port == args.app_port:
-        parser.error("--mock-port and --app-port must differ")
+    ports = (args.mock_port, args.app_port, args.managed_identity_port)
+    if len(set(ports)) < len(ports):
+        parser.error("--mock-port, --app-port and --managed-identity-port must differ")
     if os.name != "posix":
         # Process groups and gunicorn: POSIX only (use WSL on Windows).
         print("entra-lab: `demo` needs Linux or macOS (on Windows, use WSL).", file=sys.stderr)
@@ -93,7 +114,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Imported here so `--help` does not pay for the mock's imports.
     from entra_lab.demo import DemoOptions, run_demo
 
-    options = DemoOptions(args.mock_port, args.app_port, args.state_dir, config_file=args.config)
+    options = DemoOptions(
+        args.mock_port,
+        args.app_port,
+        args.state_dir,
+        config_file=args.config,
+        managed_identity_port=args.managed_identity_port,
+        secretless=args.secretless,
+    )
     return run_demo(options)
 
 

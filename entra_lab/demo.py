@@ -19,6 +19,7 @@ from entra_lab.probes import answers_200, new_session
 from entra_lab.processes import Child, stop_all
 from entra_lab.wiring import (
     DEFAULT_APP_PORT,
+    DEFAULT_MANAGED_IDENTITY_PORT,
     DEFAULT_MOCK_PORT,
     DEFAULT_STATE_DIR,
     LOOPBACK,
@@ -44,6 +45,8 @@ class DemoOptions:
     state_dir: Path = Path(DEFAULT_STATE_DIR)
     ready_timeout: float = READY_TIMEOUT
     config_file: Path | None = None  # the mock's config (`--config`); None: the embedded one
+    managed_identity_port: int = DEFAULT_MANAGED_IDENTITY_PORT
+    secretless: bool = False  # the app signs in with its managed identity (`--secretless`)
 
 
 class StopSignals:
@@ -76,10 +79,15 @@ class _Failed(Exception):
 def port_errors(options: DemoOptions) -> list[str]:
     """One message per port that cannot be used, each saying how to pick another."""
     errors = []
-    taken = (options.mock_port, options.app_port)
+    taken = (options.mock_port, options.app_port, options.managed_identity_port)
     for flag, port, what in (
         ("--mock-port", options.mock_port, "the mock Entra ID"),
         ("--app-port", options.app_port, "the client app"),
+        (
+            "--managed-identity-port",
+            options.managed_identity_port,
+            "the mock's managed identity endpoints",
+        ),
     ):
         problem = port_problem(port)
         if problem is None:
@@ -111,6 +119,8 @@ def run_demo(options: DemoOptions, out: TextIO | None = None, err: TextIO | None
                     options.app_port,
                     options.state_dir,
                     config_file=options.config_file,
+                    managed_identity_port=options.managed_identity_port,
+                    secretless=options.secretless,
                 )
             except ConfigError as error:
                 print(f"entra-lab: config error: {error}", file=err, flush=True)
@@ -216,9 +226,27 @@ def _banner(plan: DemoPlan, seconds: float) -> str:
             f"  authority:  {plan.mock_authority}",
             f"  sign in as: {sign_in[0]}",
             *(f"              {line}" for line in sign_in[1:]),
+            *_identity_lines(plan),
             f"  mock CA:    {info['ca_file']}",
             f"              (browsers warn once about {info['base_url']}: accept, or import it)",
             f"  logs:       {plan.log_dir}",
             "Ctrl-C stops everything.",
         ]
     )
+
+
+def _identity_lines(plan: DemoPlan) -> list[str]:
+    """Where code gets managed identity tokens (the header: `mock-entra info --json`), and
+    how the app authenticates."""
+    identity = plan.info.get("managed_identity")
+    if not identity:
+        return []
+    if plan.secretless:
+        client_id = plan.app_settings["MANAGED_IDENTITY_CLIENT_ID"]
+        how = f"secretless: the token of managed identity {client_id}"
+    else:
+        how = "client secret (--secretless: its managed identity's token instead)"
+    return [
+        f"  identity:   {identity['identity_endpoint']} (IMDS: {identity['imds_host']})",
+        f"  app auth:   {how}",
+    ]

@@ -15,7 +15,8 @@ import signal
 import socket
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ from mock_entra.core.config import (
     load_config_value,
 )
 from mock_entra.core.pki.state import StateDirError, StatePaths, ensure_state, write_atomic
+from mock_entra.core.store.backend import StoreError
+from mock_entra.core.store.location import StoreLocation, StoreUrlError
 from mock_entra.info import (
     ManagedIdentityInfo,
     ServerStatus,
@@ -78,6 +81,17 @@ def _state_dir(parser: argparse.ArgumentParser, what: str) -> None:
     )
 
 
+def _store(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--store",
+        default=os.environ.get("MOCK_ENTRA_STORE") or None,
+        metavar="URL",
+        help=f"{what}: postgresql://user:password@host:port/dbname, a Postgres database that "
+        "replicas (with copies of one state dir's keys) share (the postgres extra); default: "
+        "the SQLite file in the state dir (env MOCK_ENTRA_STORE)",
+    )
+
+
 def _serve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--host",
@@ -99,6 +113,7 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
         "(default: the embedded demo tenant; env MOCK_ENTRA_CONFIG)",
     )
     _state_dir(parser, "where the CA, TLS and signing keys and the store are kept")
+    _store(parser, "where codes, tokens, sessions, the clock and the request log are kept")
     parser.add_argument(
         "--public-url",
         default=os.environ.get("MOCK_ENTRA_PUBLIC_URL") or None,
@@ -177,6 +192,7 @@ def _info_options(parser: argparse.ArgumentParser) -> None:
         "demo tenant; env MOCK_ENTRA_CONFIG)",
     )
     _state_dir(parser, "the state dir the server uses, read only")
+    _store(parser, "the store the server uses (default: what `serve` recorded)")
     parser.add_argument(
         "--public-url",
         default=os.environ.get("MOCK_ENTRA_PUBLIC_URL") or None,
@@ -360,6 +376,9 @@ def _info(args: argparse.Namespace) -> int:
         config_file=_config_file(target.config_file, paths.root),
         admin_api=target.served.admin_api if target.served else None,
         managed_identity=managed_identity,
+        store=args.store.shown(paths.store)
+        if args.store.shared
+        else (target.served.store if target.served else None),
     )
     if args.json:
         print(json.dumps({**data, "server_running": status.running}, indent=2))
@@ -385,6 +404,7 @@ def _build_app(
     admin_key: str | None,
     access_log: bool = False,
     hosts: Hosts | None = None,
+    store: StoreLocation | None = None,
 ) -> Any:
     """What `mock-entra serve` runs: the mock (`wsgi.create_app`, as everywhere) for granian's
     RSGI interface, request bodies read in full before the app sees them."""
@@ -393,7 +413,12 @@ def _build_app(
     from mock_entra.web.wsgi import create_app
 
     mock = create_app(
-        config, state_dir=state_dir, admin_key=admin_key, access_log=access_log, hosts=hosts
+        config,
+        state_dir=state_dir,
+        admin_key=admin_key,
+        access_log=access_log,
+        hosts=hosts,
+        store=store,
     )
     return BufferedWSGI(mock)
 
@@ -406,6 +431,7 @@ class ManagedIdentityOptions:
     host: str
     port: int
     identity_header: str
+    store: StoreLocation = field(default_factory=StoreLocation)  # the HTTPS mock's
 
 
 def start_managed_identity(
@@ -433,6 +459,7 @@ def start_managed_identity(
             options.identity_header,
             base_url,
             os.getpid(),
+            options.store,
         ),
         name="mock-entra-managed-identity",
         daemon=True,
@@ -450,6 +477,7 @@ def _run_managed_identity(
     header: str,
     base_url: str,
     parent: int,
+    store: StoreLocation,
 ) -> None:
     from mock_entra.core.runtime import open_runtime
     from mock_entra.web.managed_identity import ManagedIdentityApp
@@ -457,9 +485,18 @@ def _run_managed_identity(
     exit_with_parent(parent)
     for signum in (signal.SIGINT, signal.SIGTERM):  # a terminal's Ctrl-C: the parent stops us
         signal.signal(signum, signal.SIG_DFL if signum == signal.SIGTERM else signal.SIG_IGN)
-    runtime = open_runtime(config, state_dir=state_root, admin_key=admin_key)
+    try:
+        runtime = open_runtime(config, state_dir=state_root, admin_key=admin_key, store=store)
+    except (StateDirError, StoreError):
+        # The parent opens the same store and says why in one line; no second report here.
+        os._exit(2)
     server.set_app(ManagedIdentityApp(runtime, identity_header=header, base_url=base_url))
     server.serve_forever()
+
+
+def _announce_both(announce: Callable[[], None], line: str) -> None:
+    announce()
+    print(line, file=sys.stderr, flush=True)
 
 
 def stop_process(process: BaseProcess) -> None:
@@ -473,6 +510,12 @@ def stop_process(process: BaseProcess) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if hasattr(args, "store"):
+        try:
+            args.store = StoreLocation.parse(args.store)
+        except StoreUrlError as exc:
+            print(f"mock-entra: {exc}", file=sys.stderr)
+            return 2
     if getattr(args, "public_url", None) is not None:
         try:
             args.public_url = parse_public_url(args.public_url)
@@ -490,7 +533,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return _serve(args, config)
-    except StateDirError as exc:  # not a directory, read-only, full, damaged
+    except (StateDirError, StoreError) as exc:  # not a directory, read-only, full, damaged
         print(f"mock-entra: {exc}", file=sys.stderr)
         return 2
 
@@ -523,7 +566,9 @@ def _serve(args: argparse.Namespace, config: MockConfig) -> int:
         f"mock-entra: serving https on {local_url}"
         + (f" as {base_url}" if base_url != local_url else "")
         + f" (authority {base_url}/{tenant.tenant_id},"
-        f" CA {paths.ca_cert})",
+        f" CA {paths.ca_cert}"
+        + (f", store {args.store.shown(paths.store)}" if args.store.shared else "")
+        + ")",
         file=sys.stderr,
         flush=True,
     )
@@ -536,7 +581,7 @@ def _serve(args: argparse.Namespace, config: MockConfig) -> int:
     )
     # A partial of a module-level function: it pickles, should workers be spawned.
     build = functools.partial(
-        _build_app, config, paths.root, args.admin_key, options.access_log, hosts
+        _build_app, config, paths.root, args.admin_key, options.access_log, hosts, args.store
     )
     record = ServingRecord.now(
         host=args.host,
@@ -545,6 +590,7 @@ def _serve(args: argparse.Namespace, config: MockConfig) -> int:
         config_file=config_file,
         admin_api=args.admin_key is not None,
         managed_identity_port=args.managed_identity_port,
+        store=args.store.shown(paths.store) if args.store.shared else None,
     )
     try:
         write_serving(paths, record)  # for `mock-entra info`; never the admin key
@@ -558,6 +604,7 @@ def _serve(args: argparse.Namespace, config: MockConfig) -> int:
             args.host,
             args.managed_identity_port,
             identity_header(paths.root, args.managed_identity_header),
+            args.store,
         )
         try:
             identity = start_managed_identity(config, paths.root, args.admin_key, mi, base_url)
@@ -570,15 +617,16 @@ def _serve(args: argparse.Namespace, config: MockConfig) -> int:
             )
             remove_serving(paths, record)
             return 1
-        print(
+        # Said with "serving https", once the store opened: never before a state dir error.
+        announce = functools.partial(
+            _announce_both,
+            announce,
             f"mock-entra: managed identity endpoints on http://{public_host(args.host)}:"
             f"{args.managed_identity_port} (/msi/token, /metadata/identity/oauth2/token)",
-            file=sys.stderr,
-            flush=True,
         )
     try:
         serve(build, paths, options, announce)  # opens the store: maybe `StateDirError`
-    except StateDirError:
+    except (StateDirError, StoreError):
         raise
     except OSError as exc:
         print(

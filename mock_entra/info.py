@@ -35,12 +35,14 @@ def info(
     config_file: str | None = None,
     admin_api: bool | None = None,
     managed_identity: ManagedIdentityInfo | None = None,
+    store: str | None = None,
 ) -> dict[str, Any]:
     """What a client needs (`mock-entra info --json`); the key names are a contract.
 
     `admin_key` is the key the caller knows (it is never recorded); `admin_api` whether the
     server has its admin API on (None: not known, no `serving.json`); `config_file` the config
-    it serves (None: the embedded defaults)."""
+    it serves (None: the embedded defaults); `store` where its store is, as it may be shown
+    (`StoreLocation.shown`: never a password; None: the SQLite file in the state dir)."""
     tenant = config.default_tenant
     app = tenant.apps[0] if tenant.apps else None  # a tenant may have none: keys stay, empty
     extra = {"managed_identity": asdict(managed_identity)} if managed_identity else {}
@@ -62,6 +64,7 @@ def info(
         "admin_key": admin_key,
         "admin_api": admin_api,
         "config_file": config_file,
+        "store": store or str(paths.store),
         **extra,
     }
 
@@ -124,6 +127,7 @@ class ServingRecord:
     admin_api: bool
     started: str  # ISO 8601, UTC
     managed_identity_port: int | None = None  # `--managed-identity-port`, when on
+    store: str | None = None  # a shared store's URL without its password; None: the state dir's
 
     @classmethod
     def now(
@@ -135,11 +139,20 @@ class ServingRecord:
         config_file: str | None,
         admin_api: bool,
         managed_identity_port: int | None = None,
+        store: str | None = None,
     ) -> ServingRecord:
         started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         config = str(Path(config_file).resolve()) if config_file else None
         return cls(
-            os.getpid(), host, port, base_url, config, admin_api, started, managed_identity_port
+            os.getpid(),
+            host,
+            port,
+            base_url,
+            config,
+            admin_api,
+            started,
+            managed_identity_port,
+            store,
         )
 
 
@@ -172,6 +185,7 @@ def read_serving(paths: StatePaths, *, alive_only: bool = True) -> ServingRecord
                 if raw.get("managed_identity_port") is None
                 else int(raw["managed_identity_port"])
             ),
+            store=None if raw.get("store") is None else str(raw["store"]),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -292,6 +306,7 @@ def summary_text(data: dict[str, Any], status: ServerStatus, state_dir: Path) ->
         ("", f"Python: REQUESTS_CA_BUNDLE={data['ca_bundle']}"),
         ("", f"Node: NODE_EXTRA_CA_CERTS={data['ca_file']}"),
         ("state dir", str(state_dir)),
+        ("store", data["store"]),
     ]
     width = max(len(name) for name, _ in rows)
     lines = [f"{name.ljust(width)}  {value}" for name, value in rows]

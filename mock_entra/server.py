@@ -32,7 +32,7 @@ from mock_entra.core.clock import OffsetClock
 from mock_entra.core.config import DEFAULT_CONFIG, MockConfig, config_to_dict
 from mock_entra.core.logline import OneLineFormatter
 from mock_entra.core.pki.state import StatePaths, ensure_state
-from mock_entra.core.store.sqlite import SqliteStore
+from mock_entra.core.store.location import StoreLocation
 from mock_entra.info import ManagedIdentityInfo, info, read_identity_header
 from mock_entra.ports import free_port
 
@@ -222,9 +222,11 @@ class MockEntra(MockControls):
     _tmp: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
     # `serve --managed-identity-port`: the plain-HTTP port of the managed identity endpoints.
     managed_identity_port: int | None = None
+    # `serve --store`: where the store is (default: the SQLite file in the state dir).
+    store_location: StoreLocation = field(default_factory=StoreLocation)
 
     def __post_init__(self) -> None:
-        self.store = SqliteStore(self.paths.store, now=time.time)
+        self.store = self.store_location.open(self.paths.store, time.time)
         self.clock: OffsetClock = (
             OffsetClock(self.store) if self.admin_key else _NoControlsClock(self.store)
         )
@@ -265,6 +267,7 @@ class MockEntra(MockControls):
             config_file=config_file,
             admin_api=self.admin_key is not None,
             managed_identity=self.managed_identity,
+            store=self.store_location.shown(self.paths.store),
         )
 
     @property
@@ -293,9 +296,12 @@ class MockEntra(MockControls):
         access_log: bool = False,
         timeout: float = 20,
         managed_identity: bool = False,
+        store: str | None = None,
     ) -> MockEntra:
         """Start `mock-entra serve` on an ephemeral port and wait until it answers; with
-        `managed_identity`, its managed identity endpoints too (`mock.managed_identity`)."""
+        `managed_identity`, its managed identity endpoints too (`mock.managed_identity`);
+        with `store` (a postgresql:// URL), on that store instead of the state dir's file."""
+        location = StoreLocation.parse(store)
         tmp = None
         if state_dir is None:
             tmp = tempfile.TemporaryDirectory(prefix="mock-entra-")
@@ -304,7 +310,13 @@ class MockEntra(MockControls):
         config_file = paths.root / "config.json"
         config_file.write_text(json.dumps(config_to_dict(config)))
         admin_key = secrets.token_urlsafe(24) if admin else None
-        env = {**os.environ, "MOCK_ENTRA_ADMIN_KEY": admin_key or ""}
+        # The store is this call's alone (the handle opens the same one), by environment: a
+        # password on the command line would show in `ps`.
+        env = {
+            **os.environ,
+            "MOCK_ENTRA_ADMIN_KEY": admin_key or "",
+            "MOCK_ENTRA_STORE": location.url or "",
+        }
         for attempt in range(3):  # the free port may be taken before the server binds it
             port = free_port(host)
             command = [
@@ -329,7 +341,7 @@ class MockEntra(MockControls):
                 command += ["--managed-identity-port", str(mi_port)]
             process = subprocess.Popen(command, env=env)
             base_url = f"https://{public_host(host)}:{port}"
-            mock = cls(config, paths, base_url, admin_key, process, tmp, mi_port)
+            mock = cls(config, paths, base_url, admin_key, process, tmp, mi_port, location)
             try:
                 mock.wait_ready(timeout)
             except RuntimeError:
@@ -362,6 +374,7 @@ class MockEntra(MockControls):
                 time.sleep(0.05)
 
     def stop(self, *, cleanup: bool = True) -> None:
+        self.store.close()
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:

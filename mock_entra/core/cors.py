@@ -2,10 +2,14 @@
 
 Entra serves its metadata (discovery, JWKS, instance discovery) to any origin
 (`Access-Control-Allow-Origin: *` with `GET, OPTIONS`, as recorded from
-login.microsoftonline.com), and its token endpoint to any origin too: who may redeem
-cross-origin is decided by the grant (`grants.request.check_platform`: only a code or
-refresh token of a `spa` redirect URI, else AADSTS9002326), and the browser must be able to
-read that error.
+login.microsoftonline.com, with or without an `Origin`), and its token and device
+authorization endpoints to any origin too, but only to a browser: an answer to a request
+with no `Origin` (a server-side client) carries no `Access-Control-*` header, as every
+recorded token and device code answer shows (Azure/azure-sdk-for-js@07ea93a:
+sdk/identity/identity/recordings/node/devicecodecredential/
+recording_authenticates_with_provided_values.json). Who may redeem cross-origin is decided
+by the grant (`grants.request.check_platform`: only a code or refresh token of a `spa`
+redirect URI, else AADSTS9002326), and the browser must be able to read that error.
 Except for the password grant (ROPC), which is never for a browser: Entra answers it without
 CORS headers (MicrosoftDocs/azure-docs#75699), so a web page cannot read whether a password
 was right (`token_headers`).
@@ -38,9 +42,13 @@ _TOKEN_LIST = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+(\s*,\s*[A-Za-z0-9!#$%&'*
 MAX_REQUESTED_HEADERS = 1024
 
 
-def token_headers(form: Mapping[str, Sequence[str]]) -> Headers:
-    """The CORS headers of a token endpoint answer to this form: none for a password grant."""
-    return () if "password" in form.get("grant_type", ()) else TOKEN
+def token_headers(origin: str | None, form: Mapping[str, Sequence[str]] | None = None) -> Headers:
+    """The CORS headers of a token (or device authorization) endpoint answer to a request
+    from `origin` with this form: none without an `Origin` (not a browser), none for a
+    password grant."""
+    if not origin or (form is not None and "password" in form.get("grant_type", ())):
+        return ()
+    return TOKEN
 
 
 def preflight(methods: str, requested_headers: str | None, base: Headers) -> Headers:

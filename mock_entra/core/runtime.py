@@ -14,11 +14,11 @@ from mock_entra.core.clock import Clock, OffsetClock, SystemClock
 from mock_entra.core.config import MockConfig, Tenant
 from mock_entra.core.faults import Faults, Hook, KeyRotation
 from mock_entra.core.pki.state import StateDirError, ensure_state
-from mock_entra.core.store.backend import StoreBackend
+from mock_entra.core.store.backend import StoreBackend, StoreError
 from mock_entra.core.store.kinds import STORE_LIMITS
+from mock_entra.core.store.location import StoreLocation
 from mock_entra.core.store.records import Account, Consent, RefreshRecord
 from mock_entra.core.store.repos import Records
-from mock_entra.core.store.sqlite import SqliteStore
 from mock_entra.core.tokens.claims import SignIn, lifetime
 from mock_entra.core.tokens.scopes import Scopes
 from mock_entra.core.tokens.signing import KeySet
@@ -125,6 +125,7 @@ def open_runtime(
     clock: Clock | None = None,
     admin_key: str | None = None,
     test_controls: bool | None = None,
+    store: StoreLocation | None = None,
 ) -> Runtime:
     """A mock's state: keys from the state dir (made when missing), the shared store, a clock.
 
@@ -133,22 +134,25 @@ def open_runtime(
     a mock with its admin API on can have its clock moved, so the others never pay for
     reading the shared offset. `test_controls` (default: with the admin API) makes the mock
     read the run-time test controls of the shared store (token lifetime, active key,
-    scenarios); the in-process interceptor turns them on without an admin API.
+    scenarios); the in-process interceptor turns them on without an admin API. `store`: where
+    the store is (default: the SQLite file in the state dir; a Postgres URL for replicas).
     """
     paths = ensure_state(state_dir)
     try:
-        store = SqliteStore(paths.store, now=lambda: 0.0, limits=STORE_LIMITS)
+        backend = (store or StoreLocation()).open(paths.store, lambda: 0.0, STORE_LIMITS)
         if clock is None:
-            clock = OffsetClock(store) if admin_key is not None else SystemClock()
-        store.set_clock(clock.now)
-        store.maintain()  # at start: what expired while the mock was down goes now
+            clock = OffsetClock(backend) if admin_key is not None else SystemClock()
+        backend.set_clock(clock.now)
+        backend.maintain()  # at start: what expired while the mock was down goes now
+    except StoreError:  # a database's: said in one line, naming it
+        raise
     except (OSError, sqlite3.Error) as error:  # read-only, full, damaged: said in one line
         raise StateDirError(paths.root, error, paths.store) from error
     controls = admin_key is not None if test_controls is None else test_controls
     return Runtime(
         config=config,
         keys=KeySet.load(paths),
-        store=store,
+        store=backend,
         clock=clock,
         admin_key=admin_key,
         controls=controls,

@@ -9,8 +9,9 @@ JWKS. `wsgi.MockApp` composes `Front` the same way in every mode.
 
 The device authorization endpoint (`/oauth2/v2.0/devicecode`) is a form post answered with
 JSON like the token endpoint, so it shares its handling. CORS (`core.cors`): discovery and
-JWKS for any origin; the token endpoint for any origin too, the grant deciding who may redeem
-cross-origin (`grants.request.check_platform`), except the password grant (`cors.token_headers`).
+JWKS for any origin; the token endpoint for any origin too (for a browser: a request with an
+`Origin`), the grant deciding who may redeem cross-origin (`grants.request.check_platform`),
+except the password grant (`cors.token_headers`).
 """
 
 from __future__ import annotations
@@ -259,7 +260,8 @@ class Front:
         posts answered with JSON, Entra's errors, CORS for any origin."""
         handler = handler or self._exchange
         trace = str(uuid.uuid4())
-        headers = cors.TOKEN  # until the form says which grant it is
+        origin = environ.get("HTTP_ORIGIN")
+        headers = cors.token_headers(origin)  # until the form says which grant it is
         if method == "OPTIONS":  # a CORS preflight (msal-browser's requests are simple ones)
             answer = http_rules.preflight(environ, _FORM_METHODS, "POST, OPTIONS", cors.TOKEN)
             return answer.send(start_response, trace)
@@ -272,7 +274,7 @@ class Front:
             if body is None:
                 return http_rules.too_large(trace).send(start_response, trace, *headers)
             form = http_rules.form(environ, body)
-            headers = cors.token_headers(form)
+            headers = cors.token_headers(origin, form)
             payload = handler(environ, segment, form)
         except EntraError as error:
             return self._error(environ, start_response, error, trace, headers)

@@ -43,6 +43,11 @@ class ManagedIdentityApp:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
+        if path == IMDS_PATH + "/":
+            # AAD Pod Identity's IMDS stand-in answers the path with a trailing slash too
+            # (Azure/aad-pod-identity, pkg/nmi/server/server.go), and msal-node sends it so
+            # when AZURE_POD_IDENTITY_AUTHORITY_HOST is set (its UrlString adds the slash).
+            path = IMDS_PATH
         raw_query = environ.get("QUERY_STRING", "")
         if path not in (APP_SERVICE_PATH, IMDS_PATH):
             error = PlatformError(404, platform="imds", error="not_found", message=path)

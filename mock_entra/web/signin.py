@@ -180,7 +180,10 @@ def _consent_page(ctx: str, pending: PendingSignIn) -> Response:
         tenant, app = found
         missing = set(consent.missing_consent(rt, tenant, pending.chosen.oid, app, scopes))
         permissions = tuple(p for p in permissions if f"{scopes.resource_key}/{p}" in missing)
-    return _page("consent", ctx, pending, permissions=permissions or ("openid",), oidc=scopes.oidc)
+    # Each permission in words (Graph's published user consent text), its name kept for tests.
+    listed = [*(permissions or ("openid",)), *(s for s in scopes.oidc if s == "offline_access")]
+    lines = [(name, consent.consent_text(scopes, name)) for name in listed]
+    return _page("consent", ctx, pending, permissions=lines)
 
 
 def _picker(ctx: str, pending: PendingSignIn, tenant: Tenant, accounts: list[Account]) -> Response:

@@ -17,6 +17,7 @@ from typing import Any
 from mock_entra.core.clock import Clock
 from mock_entra.core.config import DEFAULT_CONFIG, MockConfig
 from mock_entra.core.runtime import Runtime, open_runtime
+from mock_entra.core.store.location import StoreLocation
 from mock_entra.web.accesslog import AccessLog
 from mock_entra.web.front import Front, StartResponse, WSGIApp
 from mock_entra.web.hosts import Hosts
@@ -69,6 +70,7 @@ def create_app(
     access_log: bool = False,
     test_controls: bool | None = None,
     hosts: Hosts | None = None,
+    store: StoreLocation | None = None,
 ) -> MockApp:
     """Build a mock as a WSGI app. Example::
 
@@ -78,9 +80,15 @@ def create_app(
     access log (one line per request to the `mock_entra.access` logger) when asked for.
     `hosts`: the Host values answered and the base URL handed out (`hosts.Hosts`); by
     default `localhost`, `127.0.0.1` and `[::1]` at any port, other hosts refused with 400.
+    `store`: where the store is (default: the SQLite file in the state dir).
     """
     runtime = open_runtime(
-        config, state_dir=state_dir, clock=clock, admin_key=admin_key, test_controls=test_controls
+        config,
+        state_dir=state_dir,
+        clock=clock,
+        admin_key=admin_key,
+        test_controls=test_controls,
+        store=store,
     )
     logging_on = log_requests if log_requests is not None else admin_key is not None
     return MockApp(runtime, request_log=logging_on, access_log=access_log, hosts=hosts)

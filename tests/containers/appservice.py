@@ -15,6 +15,12 @@
   container's network namespace, as in compose.yaml), so three settings the real deployment
   does not need are added: `AUTHORITY`, `GRAPH_ENDPOINT` and `CA_BUNDLE` (the real Entra and
   Graph have public certificates).
+* **The managed identity**: the site has a user-assigned identity, as `deploy/azure.sh
+  --secretless` gives it, so the platform adds `IDENTITY_ENDPOINT` and `IDENTITY_HEADER`
+  (Learn, "How to use managed identities for App Service": the local token endpoint and the
+  header that guards it); here the tenant container serves that endpoint
+  (`mock-entra serve --managed-identity-port`), and the app settings name the identity
+  (`MANAGED_IDENTITY_CLIENT_ID`) instead of a client secret.
 * **The front end**: nginx terminating TLS for `<app>.azurewebsites.net` with a certificate
   for `*.azurewebsites.net` from a CA made here, forwarding plain HTTP to the container with
   the headers App Service's front end sets (`FRONT_END_HEADERS`).
@@ -41,11 +47,17 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from mock_entra.core.config import DEFAULT_CONFIG, config_to_dict, with_redirect_uris
+from mock_entra.core.config import (
+    DEFAULT_CONFIG,
+    DEFAULT_MANAGED_IDENTITY_CLIENT_ID,
+    config_to_dict,
+    with_redirect_uris,
+)
 from mock_entra.ports import free_port
 from tests.containers.engine import Engine
 
 CONTAINER_PORT = 8000  # WEBSITES_PORT: the port the image listens on by default
+IDENTITY_PORT = 8081  # the managed identity endpoint, inside the tenant's network namespace
 # Headers App Service's front end adds (and overwrites, so a client cannot forge them) on the
 # way to a Linux container. Sources: the header dump of a Linux container in
 # dotnet/AspNetCore.Docs#2384 (Host kept, X-Forwarded-For "ip:port", X-Forwarded-Host,
@@ -271,6 +283,7 @@ class Tenant:
     site_port: int
     ca_bundle: Path  # the mock's CA bundle (system CAs + its CA), copied out of the volume
     config: dict[str, object] = field(repr=False)
+    identity_header: str = field(default="", repr=False)  # what the platform's endpoint wants
 
     @classmethod
     def start(cls, engine: Engine, image: str, name: str, label: str, app_url: str,
@@ -283,20 +296,23 @@ class Tenant:
         config_file.write_text(json.dumps(config))
         config_file.chmod(0o644)
         volume = f"{name}-state"
+        header = secrets.token_urlsafe(24)
         engine.run("volume", "create", "--label", label, volume)
         engine.run(
             "create", "--name", name, "--label", label,
+            "-e", f"MOCK_ENTRA_MANAGED_IDENTITY_HEADER={header}",
             "-p", f"127.0.0.1:{mock_port}:{mock_port}",
             "-p", f"127.0.0.1:{site_port}:{CONTAINER_PORT}",
             "-v", f"{volume}:/state",
             image,
             "mock-entra", "serve", "--host", "0.0.0.0", "--port", str(mock_port),
             "--state-dir", "/state", "--config", "/tmp/tenant-config.json",
+            "--managed-identity-port", str(IDENTITY_PORT),
         )  # fmt: skip
         engine.run("cp", str(config_file), f"{name}:/tmp/tenant-config.json")
         engine.run("start", name)
         tenant = cls(engine, name, volume, mock_port, site_port, workdir / "mock-ca-bundle.pem",
-                     config)  # fmt: skip
+                     config, header)  # fmt: skip
 
         def ready() -> bool:
             bundle = engine.run("exec", name, "cat", "/state/ca-bundle.pem", check=False)
@@ -332,14 +348,22 @@ class Tenant:
         self.engine.run("volume", "rm", "-f", self.volume, check=False)
 
 
-def app_settings(tenant: Tenant, app_url: str, *, trust_proxy: bool) -> dict[str, str]:
-    """The app settings `deploy/azure.sh` sets (its step 6), plus the
-    three that point the app at the stand-in tenant instead of the real Entra and Graph."""
+def app_settings(
+    tenant: Tenant, app_url: str, *, trust_proxy: bool, secretless: bool = True
+) -> dict[str, str]:
+    """The app settings `deploy/azure.sh` sets (its step 6; `--secretless`: the identity's
+    client id in place of the secret), plus the three that point the app at the stand-in
+    tenant instead of the real Entra and Graph."""
     registration = DEFAULT_CONFIG.default_tenant.apps[0]
+    credential = (
+        {"MANAGED_IDENTITY_CLIENT_ID": DEFAULT_MANAGED_IDENTITY_CLIENT_ID}
+        if secretless
+        else {"CLIENT_SECRET": registration.client_secrets[0]}
+    )
     settings = {
         "TENANT_ID": tenant.tenant_id,
         "CLIENT_ID": registration.client_id,
-        "CLIENT_SECRET": registration.client_secrets[0],
+        **credential,
         "REDIRECT_URI": f"{app_url}/getAToken",
         "SECRET_KEY": secrets.token_urlsafe(48),
         "WEBSITES_PORT": str(CONTAINER_PORT),
@@ -353,9 +377,12 @@ def app_settings(tenant: Tenant, app_url: str, *, trust_proxy: bool) -> dict[str
     return settings
 
 
-def app_service_run_args(site: str, host: str, settings: dict[str, str]) -> list[str]:
+def app_service_run_args(
+    site: str, host: str, settings: dict[str, str], identity_header: str = ""
+) -> list[str]:
     """`docker run` arguments as App Service builds them for a custom container (see the
-    module docstring): its own variables first, then every app setting."""
+    module docstring): its own variables first (with the managed identity endpoint's when
+    `identity_header` is given), then every app setting."""
     port = settings.get("WEBSITES_PORT", "80")
     platform = {
         "WEBSITES_ENABLE_APP_SERVICE_STORAGE": "false",
@@ -368,6 +395,9 @@ def app_service_run_args(site: str, host: str, settings: dict[str, str]) -> list
         "WEBSITE_INSTANCE_ID": secrets.token_hex(32),
         "WEBSITE_USE_DIAGNOSTIC_SERVER": "False",
     }
+    if identity_header:
+        platform["IDENTITY_ENDPOINT"] = f"http://localhost:{IDENTITY_PORT}/msi/token"
+        platform["IDENTITY_HEADER"] = identity_header
     # App Service also passes `--expose=<port>` (or `-p <random>:<port>`); here the stand-in
     # tenant's container publishes the port, since the site shares its network namespace.
     args = ["-d", "--name", f"{site}_0_{secrets.token_hex(4)}"]

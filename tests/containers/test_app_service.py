@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives import serialization
 
 from conformance.browser import find_browser
 from conformance.trust import spki_pin
+from mock_entra.core.config import DEFAULT_MANAGED_IDENTITY_CLIENT_ID
 from tests.containers.appservice import (
     CONTAINER_PORT,
     FrontEnd,
@@ -78,12 +79,15 @@ class Deployment:
     def url(self) -> str:
         return f"https://{self.host}"
 
-    def deploy(self, *, trust_proxy: bool) -> float:
+    def deploy(self, *, trust_proxy: bool, secretless: bool = True) -> float:
         """(Re)start the site's container as App Service does; seconds until /healthz is 200
-        through the front end (App Service's warm-up)."""
+        through the front end (App Service's warm-up). `secretless`: the site's managed
+        identity signs the app in (`deploy/azure.sh --secretless`), else a client secret."""
         self.undeploy()
-        settings = app_settings(self.tenant, self.url, trust_proxy=trust_proxy)
-        args = app_service_run_args(self.site, self.host, settings)
+        settings = app_settings(
+            self.tenant, self.url, trust_proxy=trust_proxy, secretless=secretless
+        )
+        args = app_service_run_args(self.site, self.host, settings, self.tenant.identity_header)
         started = time.monotonic()
         self.engine.run(
             "run", *args, "--label", self.label, "--network", f"container:{self.tenant.name}",
@@ -159,6 +163,10 @@ def test_the_container_runs_as_app_service_starts_it(deployment: Deployment) -> 
     assert env["PORT"] == env["WEBSITES_PORT"] == str(CONTAINER_PORT)
     assert env["WEBSITE_HOSTNAME"] == deployment.host
     assert inspect["Config"]["User"] == "999:999"  # the image's user; App Service adds none
+    # Secretless: the platform's identity endpoint and the identity's id, no secret.
+    assert "CLIENT_SECRET" not in env
+    assert env["MANAGED_IDENTITY_CLIENT_ID"] == DEFAULT_MANAGED_IDENTITY_CLIENT_ID
+    assert env["IDENTITY_ENDPOINT"].endswith("/msi/token") and env["IDENTITY_HEADER"]
     image_cmd = deployment.engine.run(
         "image", "inspect", deployment.image, "--format", "{{json .Config.Cmd}}"
     ).stdout
@@ -261,8 +269,9 @@ def test_without_trust_proxy_the_deployment_still_works(deployment: Deployment) 
     paths, so the forwarded headers change nothing a browser sees. The key live tests pass
     with the setting off; TRUST_PROXY stays in `deploy/azure.sh` as the right setting behind
     App Service's front end (the app then sees the public scheme and host), not as a fix
-    this app needs."""
-    deployment.deploy(trust_proxy=False)
+    this app needs. This deployment has the client secret (`deploy/azure.sh` without
+    `--secretless`), so both ways of signing the app in are run."""
+    deployment.deploy(trust_proxy=False, secretless=False)
     try:
         status, headers, _ = deployment.fetch("/login")
         assert status == 302, headers

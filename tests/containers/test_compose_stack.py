@@ -1,6 +1,8 @@
 """`docker compose` for real: the image builds, both services turn healthy as non-root
-users, a browser signs in through the stack and sees the Graph profile, the mock's CA and keys
-survive a restart, and `down -v` leaves nothing behind.
+users, a browser signs in through the stack (secretless: the app's managed identity, from the
+mock's endpoint) and sees the Graph profile, `DefaultAzureCredential` in the app's container
+gets tokens as on App Service, the mock's CA and keys survive a restart, and `down -v` leaves
+nothing behind.
 
 One stack per session, on free host ports (`MOCK_PORT`, `APP_PORT`: compose.yaml's
 interpolation) and under its own project name (`COMPOSE_PROJECT_NAME`), so a developer's
@@ -14,6 +16,7 @@ import hashlib
 import json
 import re
 import shlex
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,7 +27,7 @@ import requests
 from playwright.sync_api import Browser
 
 from conformance.targets import Target, User
-from mock_entra.core.config import DEFAULT_CONFIG
+from mock_entra.core.config import DEFAULT_CONFIG, DEFAULT_MANAGED_IDENTITY_CLIENT_ID
 from mock_entra.ports import free_port
 from tests.containers.conftest import FIGURES
 from tests.containers.engine import ROOT, Engine, labelled
@@ -161,6 +164,58 @@ def test_a_browser_signs_in_through_the_stack_and_sees_the_graph_profile(
     assert views, "the mock's sign-in pages were not shown"
     HomePage(page, target).expect_signed_in(user.username, user.display_name)
     ProfilePage(page, target).open().expect_user(user.username, user.display_name)
+
+
+def test_the_app_container_is_secretless(stack: Stack) -> None:
+    # PID 1's environment: what the app runs with (compose.yaml's client-app environment).
+    raw = stack.exec("client-app", "cat", "/proc/1/environ")
+    env = dict(item.split("=", 1) for item in raw.split("\0") if "=" in item)
+    assert "CLIENT_SECRET" not in env
+    assert env["MANAGED_IDENTITY_CLIENT_ID"] == DEFAULT_MANAGED_IDENTITY_CLIENT_ID
+    assert env["IDENTITY_ENDPOINT"].startswith("http://localhost:")
+    assert env["IDENTITY_HEADER"]
+
+
+# What DefaultAzureCredential needs beyond the image (the app itself does not use it): pure
+# Python, copied from this environment into the container.
+AZURE_IDENTITY_FILES = ("azure", "msal_extensions", "typing_extensions.py")
+DEFAULT_CREDENTIAL = """
+import base64, json
+from azure.identity import DefaultAzureCredential
+token = DefaultAzureCredential().get_token("https://graph.microsoft.com/.default").token
+body = token.split(".")[1]
+print(json.dumps(json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))))
+"""
+
+
+def test_default_azure_credential_in_the_app_container_gets_the_identitys_token(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """Code in the app's container using `DefaultAzureCredential` (azure-identity) gets a
+    Graph token from the mock's managed identity endpoint, as on App Service: through
+    IDENTITY_ENDPOINT/IDENTITY_HEADER, with no other setting."""
+    import azure.identity
+
+    site = Path(azure.identity.__file__).parents[2]
+    packages = tmp_path / "azpkgs"
+    packages.mkdir()
+    for name in AZURE_IDENTITY_FILES:
+        source = site / name
+        copy = shutil.copytree if source.is_dir() else shutil.copy2
+        copy(source, packages / name)
+    stack.compose("cp", str(packages), "client-app:/tmp/azpkgs")
+    output = stack.compose(
+        "exec", "-T", "-e", "PYTHONPATH=/tmp/azpkgs", "client-app",
+        "python", "-c", DEFAULT_CREDENTIAL,
+    )  # fmt: skip
+    claims = json.loads(output.strip().splitlines()[-1])
+    identity = next(
+        m for m in DEFAULT_CONFIG.default_tenant.managed_identities if m.system_assigned
+    )
+    assert claims["appid"] == identity.client_id
+    assert claims["oid"] == identity.object_id
+    assert claims["aud"] == "https://graph.microsoft.com"
+    assert claims["iss"].endswith(f"/{DEFAULT_CONFIG.default_tenant.tenant_id}/")
 
 
 def _fingerprints(stack: Stack) -> dict[str, str]:

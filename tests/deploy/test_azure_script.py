@@ -324,6 +324,111 @@ def test_smoke_test_runs_the_live_suites_against_the_app(tmp_path: Path) -> None
     assert index(calls, "curl") < index(calls, "uv run conformance")
 
 
+# -- --secretless: a user-assigned identity trusted by the registration, no secret ----------
+
+IDENTITY_ID = "/subscriptions/0/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/i"  # noqa: E501
+IDENTITY_CLIENT = "3d1f5c2b-7a4e-4b8f-9c61-2e0d8a7b5f43"  # what the `az` stand-in answers
+IDENTITY_PRINCIPAL = "9a6e2d47-1c3b-4f5a-8e20-7b4c1d9f6a85"
+
+
+@pytest.fixture(scope="module")
+def secretless_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """Scope: module. A first secretless deployment: nothing exists yet."""
+    user = {"ENTRA_USERNAME": "tester@contoso.example", "ENTRA_PASSWORD": "pw"}
+    return deploy(tmp_path_factory.mktemp("secretless"), *ARGS, "--secretless", env=user)
+
+
+def test_secretless_gives_the_web_app_an_identity_the_registration_trusts(
+    secretless_run: Run,
+) -> None:
+    done, calls = secretless_run
+    assert done.returncode == 0, done.stderr
+    order = [
+        "az webapp create", "az identity create", "az webapp identity assign --resource-group"
+        " rg-test --name entra-lab-test --identities", "az webapp config appsettings set",
+        "az webapp config appsettings delete", "az ad app update",
+        "az ad app federated-credential create", "curl",
+    ]  # fmt: skip
+    positions = [index(calls, prefix) for prefix in order]
+    assert positions == sorted(positions), [line(calls[i]) for i in positions]
+    created = calls[index(calls, "az identity create")]
+    assert option(created, "--name") == "entra-lab-test-identity"
+    assert option(created, "--location") == "westeurope"
+    assigned = calls[index(calls, "az webapp identity assign --resource-group rg-test --name "
+                                  "entra-lab-test --identities")]  # fmt: skip
+    assert option(assigned, "--identities") == IDENTITY_ID
+    # The system-assigned identity still pulls the image (AcrPull).
+    assert option(calls[index(calls, "az webapp create")], "--assign-identity") == "[system]"
+    assert option(calls[index(calls, "az role assignment create")], "--role") == "AcrPull"
+
+    settings = settings_of(calls)
+    assert "CLIENT_SECRET" not in settings
+    assert settings["MANAGED_IDENTITY_CLIENT_ID"] == IDENTITY_CLIENT
+    assert set(settings) == {"TENANT_ID", "CLIENT_ID", "MANAGED_IDENTITY_CLIENT_ID",
+                             "REDIRECT_URI", "SECRET_KEY", "TRUST_PROXY",
+                             "WEBSITES_PORT"}  # fmt: skip
+    deleted = calls[index(calls, "az webapp config appsettings delete")]
+    assert option(deleted, "--setting-names") == "CLIENT_SECRET"  # none left from before
+
+    # Learn, "Configure an application to trust a managed identity".
+    federated = calls[index(calls, "az ad app federated-credential create")]
+    assert option(federated, "--id") == CLIENT
+    (path, content) = next(iter(federated["files"].items()))
+    assert option(federated, "--parameters") == path  # a file's path, as az wants it
+    assert json.loads(content) == {
+        "name": "entra-lab-test-managed-identity",
+        "issuer": f"https://login.microsoftonline.com/{TENANT}/v2.0",
+        "subject": IDENTITY_PRINCIPAL,
+        "audiences": ["api://AzureADTokenExchange"],
+        "description": "the managed identity of the Web App entra-lab-test",
+    }
+    # The live suites' own token requests need a secret the app does not have.
+    assert "live suites skipped: they need a client secret of the registration" in done.stdout
+    assert not [c for c in calls if c["program"] == "uv"]
+
+
+def test_secretless_rerun_creates_nothing(tmp_path: Path) -> None:
+    state = {**EVERYTHING, "existing": [*EVERYTHING["existing"], "identity", "fic"]}
+    done, calls = deploy(tmp_path, *ARGS, "--secretless", "--no-smoke-test", state=state)
+    assert done.returncode == 0, done.stderr
+    assert [line(c) for c in calls if " create " in line(c) + " "] == []
+    assert "already trusted: entra-lab-test-managed-identity" in done.stderr
+    assert settings_of(calls)["MANAGED_IDENTITY_CLIENT_ID"] == IDENTITY_CLIENT
+
+
+def test_secretless_dry_run_plans_the_same_commands(tmp_path: Path, secretless_run: Run) -> None:
+    done, calls = deploy(tmp_path, *ARGS, "--secretless", "--dry-run")
+    assert done.returncode == 0, done.stderr
+    assert calls == []
+    printed = [ln.removeprefix("+ ") for ln in done.stderr.splitlines() if ln.startswith("+ ")]
+    _, real = secretless_run
+    assert [p.split()[:4] for p in printed] == [[c["program"], *c["argv"]][:4] for c in real]
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        (["--secretless"], {"CLIENT_SECRET": SECRET}),
+        (["--secretless", "--key-vault", "kv-test"], {}),
+    ],
+    ids=["a secret", "a vault"],
+)
+def test_secretless_refuses_a_secret(tmp_path: Path, args: list[str], env: dict) -> None:
+    done, calls = deploy(tmp_path, *ARGS, *args, env=env)
+    assert done.returncode == 2
+    assert "--secretless uses no client secret" in done.stderr
+    assert calls == []
+
+
+def test_secretless_from_the_environment_with_a_named_identity(tmp_path: Path) -> None:
+    done, calls = deploy(tmp_path, *ARGS, "--no-smoke-test",
+                         env={"AZ_SECRETLESS": "1", "AZ_IDENTITY": "shared-id"})  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert option(calls[index(calls, "az identity create")], "--name") == "shared-id"
+    done, _ = deploy(tmp_path, *ARGS, "--secretless", "--identity", "x")
+    assert done.returncode == 2 and "--identity must be 3-128" in done.stderr
+
+
 def azure_cli_python() -> str | None:
     """A Python that has azure-cli: AZURE_CLI_PYTHON, Microsoft's package (/opt/az), or the
     interpreter named by the `az` script on PATH."""
@@ -344,15 +449,27 @@ def azure_cli_python() -> str | None:
     return None
 
 
+def with_files(call: dict, where: Path) -> list[str]:
+    """The call's argv with each file it was given (gone once the script ended) written again
+    under `where`: az reads some (`--parameters FILE`) as it parses."""
+    argv = list(call["argv"])
+    for number, (path, content) in enumerate(call["files"].items()):
+        again = where / f"given-{number}-{Path(path).name}"
+        again.write_text(content)
+        argv = [a.replace(path, str(again)) for a in argv]
+    return argv
+
+
 @pytest.mark.slow
 def test_every_az_call_parses_with_azure_clis_own_parser(tmp_path: Path) -> None:
     python = azure_cli_python()
     if python is None:
         pytest.skip("azure-cli is not installed (set AZURE_CLI_PYTHON to its Python)")
     invocations = []
-    for args in (["--key-vault", "kv-test"], []):
-        _, calls = deploy(tmp_path, *ARGS, *args, env={"CLIENT_SECRET": SECRET})
-        invocations += [c["argv"] for c in calls if c["program"] == "az"]
+    for args, env in ((["--key-vault", "kv-test"], {"CLIENT_SECRET": SECRET}),
+                      ([], {"CLIENT_SECRET": SECRET}), (["--secretless"], {})):  # fmt: skip
+        _, calls = deploy(tmp_path, *ARGS, *args, env=env)
+        invocations += [with_files(c, tmp_path) for c in calls if c["program"] == "az"]
     unique = [json.loads(a) for a in dict.fromkeys(json.dumps(a) for a in invocations)]
     done = subprocess.run(
         [python, str(Path(__file__).with_name("az_parse.py"))],

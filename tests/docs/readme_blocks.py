@@ -41,6 +41,8 @@ from typing import IO
 
 import requests
 
+from mock_entra.ports import free_port
+
 RUN = {"bash", "sh", "python"}
 SAMPLES = {"text", "console", "toml", "json", "yaml", "ini", "dockerfile"}
 DIRECTIVE = re.compile(r"<!--\s*docs-test:(?P<body>.*?)-->", re.S)
@@ -131,6 +133,7 @@ class Sandbox:
     cwd: Path
     mock_port: int
     app_port: int
+    identity_port: int = field(default_factory=free_port)  # the managed identity endpoints
     log: list[str] = field(default_factory=list)
     outputs: dict[int, IO[bytes]] = field(default_factory=dict)
 
@@ -148,14 +151,20 @@ class Sandbox:
     def substitute(self, text: str) -> str:
         """The README's ports replaced by this sandbox's (see `PORT_SUBSTITUTIONS`)."""
         for old, new in PORT_SUBSTITUTIONS:
-            text = text.replace(old, new.format(mock=self.mock_port, app=self.app_port))
+            ports = {"mock": self.mock_port, "app": self.app_port, "mi": self.identity_port}
+            text = text.replace(old, new.format(**ports))
         return text
 
 
 # The README speaks of the default ports; a run here must not depend on them being free.
 PORT_SUBSTITUTIONS = (
-    ("entra-lab demo", "entra-lab demo --mock-port {mock} --app-port {app}"),
+    (
+        "entra-lab demo",
+        "entra-lab demo --mock-port {mock} --app-port {app} --managed-identity-port {mi}",
+    ),
     ("localhost:8443", "localhost:{mock}"),
+    ("localhost:8444", "localhost:{mi}"),
+    ("--managed-identity-port 8444", "--managed-identity-port {mi}"),
     ("localhost:5000", "localhost:{app}"),
     ("--port 5000", "--port {app}"),
     ("--port 8443", "--port {mock}"),

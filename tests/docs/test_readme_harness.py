@@ -59,9 +59,14 @@ def test_blocks_directives_and_chains():
 
 def test_ports_are_replaced_in_commands(tmp_path):
     sandbox = box(tmp_path)
-    text = sandbox.substitute("uv run entra-lab demo; curl https://localhost:8443/ --port 5000")
-    assert "8443" not in text and "5000" not in text
+    text = sandbox.substitute(
+        "uv run entra-lab demo; curl https://localhost:8443/ --port 5000; "
+        "mock-entra serve --managed-identity-port 8444; curl http://localhost:8444/msi/token"
+    )
+    assert "8443" not in text and "5000" not in text and "8444" not in text
     assert f"--mock-port {sandbox.mock_port} --app-port {sandbox.app_port}" in text
+    assert f"--managed-identity-port {sandbox.identity_port}" in text
+    assert f"localhost:{sandbox.identity_port}/msi/token" in text
 
 
 def test_a_failing_block_fails(tmp_path):

@@ -3,11 +3,12 @@ and its services' own commands, environments and healthchecks work together when
 local processes. (tests/containers runs the same file on a real engine.)
 
 The file's only variables are the host ports, `${MOCK_PORT:-8443}` and `${APP_PORT:-5000}`,
-and the image's name, `${ENTRA_LAB_IMAGE:-entra-lab:local}`;
+the managed identity endpoints' port and header (`${IDENTITY_PORT:-8444}`,
+`${IDENTITY_HEADER:-...}`), and the image's name, `${ENTRA_LAB_IMAGE:-entra-lab:local}`;
 `interpolate` applies Compose's rules for the forms it uses (`${VAR:-default}`, `${VAR}`,
 `$$`). Starting the services locally substitutes only what makes sense inside Docker alone:
 
-* free ports for MOCK_PORT and APP_PORT, through the file's own interpolation (so the
+* free ports for MOCK_PORT, APP_PORT and IDENTITY_PORT, through the file's own interpolation (so the
   mock's command registers that app URL itself, as it does in a container);
 * the services' console scripts (`mock-entra`, `client-app`, `python`) are those of this
   virtual environment (first on PATH; the image puts the same scripts on PATH);
@@ -35,23 +36,29 @@ import pytest
 import requests
 import yaml
 
-from mock_entra.core.config import DEFAULT_CONFIG
+from mock_entra.core.config import DEFAULT_CONFIG, DEFAULT_MANAGED_IDENTITY_CLIENT_ID
 from mock_entra.core.pki.state import StatePaths
+from mock_entra.info import ManagedIdentityInfo
 from mock_entra.ports import free_port
 from mock_entra.server import info as mock_info
 from tests.entra_lab.dockerfile_model import env_pairs, parse_dockerfile, stages
 from tests.entra_lab.lab_procs import group_running
+from tests.mock_entra.signin_http import http_sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "compose.yaml"
 SCHEMA = Path(__file__).with_name("data") / "compose-spec.json"
-MOCK_PORT, APP_PORT, STATE = 8443, 5000, "/state"
+MOCK_PORT, APP_PORT, IDENTITY_PORT, STATE = 8443, 5000, 8444, "/state"
+IDENTITY_HEADER = "entra-lab-local-identity-header"
 APP_VARIABLES = {"TENANT_ID", "CLIENT_ID", "CLIENT_SECRET", "AUTHORITY", "REDIRECT_URI",
                  "POST_LOGOUT_REDIRECT_URI", "GRAPH_ENDPOINT", "SCOPE", "SECRET_KEY", "CA_BUNDLE",
-                 "TRUST_PROXY", "SESSION_DIR", "APP_ENV", "RESPONSE_MODE", "LOG_LEVEL"}  # fmt: skip
+                 "TRUST_PROXY", "SESSION_DIR", "APP_ENV", "RESPONSE_MODE", "LOG_LEVEL",
+                 "MANAGED_IDENTITY_CLIENT_ID", "IDENTITY_ENDPOINT", "IDENTITY_HEADER",
+                 "MSI_ENDPOINT", "MSI_SECRET", "IMDS_ENDPOINT"}  # fmt: skip
 
 
 VARIABLES = {"MOCK_PORT": str(MOCK_PORT), "APP_PORT": str(APP_PORT),
+             "IDENTITY_PORT": str(IDENTITY_PORT), "IDENTITY_HEADER": IDENTITY_HEADER,
              "ENTRA_LAB_IMAGE": "entra-lab:local",
              # the mock alone (profile `mock`)
              "MOCK_ONLY_PORT": "9443", "MOCK_ENTRA_IMAGE": "mock-entra:local"}  # fmt: skip
@@ -80,14 +87,22 @@ def service(name: str, env: dict[str, str] | None = None) -> dict[str, Any]:
 
 def expected_app_environment() -> dict[str, str]:
     """What `mock-entra info` gives for the embedded tenant at https://localhost:8443 with its
-    state in /state, as the app variables."""
+    state in /state and its managed identity endpoints on 8444, as the app variables, with
+    the defaults' managed identity in place of the client secret (secretless)."""
+    endpoints = ManagedIdentityInfo.of("localhost", IDENTITY_PORT, IDENTITY_HEADER)
     info = mock_info(
-        DEFAULT_CONFIG, StatePaths(Path(STATE)), f"https://localhost:{MOCK_PORT}", None
+        DEFAULT_CONFIG,
+        StatePaths(Path(STATE)),
+        f"https://localhost:{MOCK_PORT}",
+        None,
+        managed_identity=endpoints,
     )
     return {
         "TENANT_ID": info["tenant_id"],
         "CLIENT_ID": info["client_id"],
-        "CLIENT_SECRET": info["client_secret"],
+        "MANAGED_IDENTITY_CLIENT_ID": DEFAULT_MANAGED_IDENTITY_CLIENT_ID,
+        "IDENTITY_ENDPOINT": info["managed_identity"]["identity_endpoint"],
+        "IDENTITY_HEADER": info["managed_identity"]["identity_header"],
         "AUTHORITY": info["authority"],
         "REDIRECT_URI": f"http://localhost:{APP_PORT}/getAToken",
         "GRAPH_ENDPOINT": info["graph_endpoint"],
@@ -122,7 +137,12 @@ def test_services_share_one_image_and_the_state_volume() -> None:
         f"exec mock-entra serve --host 0.0.0.0 --port {MOCK_PORT} --state-dir {STATE} "
         f"--config {STATE}/compose-config.json"
     )  # exec: the server is PID 1 and gets `docker stop`'s SIGTERM
-    assert mock["environment"] == {"APP_URL": f"http://localhost:{APP_PORT}"}
+    assert mock["environment"] == {
+        "APP_URL": f"http://localhost:{APP_PORT}",
+        # `serve --managed-identity-port` and `--managed-identity-header`, the app's header.
+        "MOCK_ENTRA_MANAGED_IDENTITY_PORT": IDENTITY_PORT,
+        "MOCK_ENTRA_MANAGED_IDENTITY_HEADER": app["environment"]["IDENTITY_HEADER"],
+    }
     (volume,) = [v.split(":")[0] for v in mock["volumes"] if v.split(":")[1] == STATE]
     assert volume in spec["volumes"]  # a named volume: the CA survives `docker compose down`
     assert f"{volume}:{STATE}:ro" in app["volumes"]
@@ -135,8 +155,13 @@ def test_services_share_one_image_and_the_state_volume() -> None:
 
 
 def test_other_host_ports_move_every_url_and_keep_published_equal_to_container_ports() -> None:
-    env = {"MOCK_PORT": "9443", "APP_PORT": "5050"}
+    env = {"MOCK_PORT": "9443", "APP_PORT": "5050", "IDENTITY_PORT": "9444",
+           "IDENTITY_HEADER": "h3ader"}  # fmt: skip
     mock, app = service("mock-entra", env), service("client-app", env)
+    assert mock["environment"]["MOCK_ENTRA_MANAGED_IDENTITY_PORT"] == 9444
+    assert app["environment"]["IDENTITY_ENDPOINT"] == "http://localhost:9444/msi/token"
+    assert mock["environment"]["MOCK_ENTRA_MANAGED_IDENTITY_HEADER"] == "h3ader"
+    assert app["environment"]["IDENTITY_HEADER"] == "h3ader"
     assert set(mock["ports"]) == {"127.0.0.1:9443:9443", "127.0.0.1:5050:5050"}
     assert "--port 9443 " in mock["command"][-1]
     assert mock["environment"]["APP_URL"] == "http://localhost:5050"
@@ -156,6 +181,14 @@ def test_app_reaches_the_mock_as_localhost_in_its_network_namespace() -> None:
     assert app["depends_on"] == {"mock-entra": {"condition": "service_healthy"}}
     assert app["command"] == ["client-app", "--host", "0.0.0.0", "--port", str(APP_PORT)]
     assert app["environment"] == expected_app_environment()
+    assert "CLIENT_SECRET" not in app["environment"]  # secretless
+    # The identity the app names is one the demo app's registration trusts (issue 20).
+    registered = DEFAULT_CONFIG.default_tenant.apps[0]
+    identities = {m.client_id: m for m in DEFAULT_CONFIG.default_tenant.managed_identities}
+    trusted = identities[app["environment"]["MANAGED_IDENTITY_CLIENT_ID"]]
+    assert trusted.object_id in [c.subject for c in registered.federated_credentials]
+    # The managed identity port is not published: only the app, in this namespace, calls it.
+    assert not any(str(IDENTITY_PORT) in port for port in mock["ports"])
     registered = DEFAULT_CONFIG.default_tenant.apps[0]
     assert app["environment"]["REDIRECT_URI"] in registered.redirect_uris  # even without --config
     assert f"http://localhost:{APP_PORT}/" in registered.post_logout_redirect_uris
@@ -186,7 +219,8 @@ class Localizer:
 
     def __init__(self, state: Path, mock_port: int, app_port: int) -> None:
         self.state, self.mock_port, self.app_port = state, mock_port, app_port
-        self.env = {"MOCK_PORT": str(mock_port), "APP_PORT": str(app_port)}
+        self.env = {"MOCK_PORT": str(mock_port), "APP_PORT": str(app_port),
+                    "IDENTITY_PORT": str(free_port())}  # fmt: skip
 
     def text(self, value: str) -> str:
         value = value.replace("0.0.0.0", "127.0.0.1")
@@ -310,3 +344,16 @@ def test_services_started_from_the_compose_file_work_together(tmp_path: Path) ->
                 assert page.status_code == 200, page.text[:500]
                 assert 'id="i0116"' in page.text  # the mock's username view: the port's
                 # redirect URI was registered by the mock's own command (else AADSTS50011)
+                # Signed in with no client secret: the code is redeemed with the managed
+                # identity's token from the mock's endpoint (IDENTITY_ENDPOINT/_HEADER).
+                http.verify = app_env["CA_BUNDLE"]  # trust_env is off: no REQUESTS_CA_BUNDLE
+                back = http_sign_in(
+                    http, f"https://localhost:{localize.mock_port}", location,
+                    (DEFAULT_CONFIG.default_tenant.users[0].username,
+                     DEFAULT_CONFIG.default_tenant.users[0].password),
+                )  # fmt: skip
+                done = http.get(f"{app_url}/getAToken", params=back, timeout=20,
+                                allow_redirects=False)  # fmt: skip
+                assert done.status_code == 302, (done.text[:500], app_log.read_text()[-2000:])
+                profile = http.get(f"{app_url}/profile", timeout=20)
+                assert DEFAULT_CONFIG.default_tenant.users[0].display_name in profile.text

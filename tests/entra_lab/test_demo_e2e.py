@@ -3,6 +3,7 @@ Chromium, and Ctrl-C (SIGINT) stops every process it started."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import signal
 import subprocess
@@ -60,6 +61,12 @@ def _banner_value(lines: list[str], label: str) -> str:
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[Demo]:
     """`entra-lab demo` on free ports with its state in tmp_path, ready."""
+    with running_demo(tmp_path) as started:
+        yield started
+
+
+@contextlib.contextmanager
+def running_demo(tmp_path: Path, *extra: str) -> Iterator[Demo]:
     command = [
         *demo_command(),
         "demo",
@@ -67,8 +74,11 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
         str(free_port()),
         "--app-port",
         str(free_port()),
+        "--managed-identity-port",
+        str(free_port()),
         "--state-dir",
         str(tmp_path / "state"),
+        *extra,
     ]
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
@@ -153,3 +163,50 @@ def test_demo_serves_signs_in_and_stops_without_leftovers(
     assert "entra-lab: stopped." in output
     assert wait_until_gone(started, timeout=2) == set(), output
     assert all(group_running(pgid) == [] for pgid in groups if pgid is not None)
+
+
+def test_demo_secretless_signs_in_with_the_managed_identity(tmp_path: Path) -> None:
+    """`entra-lab demo --secretless`: the app has no client secret; the code is redeemed with
+    its managed identity's token (from the mock's App Service endpoint) as the assertion."""
+    from urllib.parse import urlencode
+
+    from tests.mock_entra.signin_http import http_sign_in
+
+    with running_demo(tmp_path, "--secretless") as demo:
+        text = demo.output.text()
+        assert "  app auth:   secretless: the token of managed identity " in text, text
+        assert "/msi/token (IMDS: http://localhost:" in text
+        with requests.Session() as http:
+            http.trust_env = False  # loopback: never through a proxy
+            login = http.get(demo.app_url + "/login", allow_redirects=False, timeout=10)
+            assert login.status_code == 302, login.text[:300]
+            http.verify = demo.ca_file
+            back = http_sign_in(
+                http, demo.authority.rsplit("/", 1)[0], login.headers["Location"],
+                (USER, PASSWORD),
+            )  # fmt: skip
+            done = http.get(
+                demo.app_url + "/getAToken?" + urlencode(back), allow_redirects=False, timeout=20
+            )
+            assert done.status_code == 302, done.text[:500]
+            profile = http.get(demo.app_url + "/profile", timeout=20)
+            assert DISPLAY_NAME in profile.text, profile.text[:500]
+        # The app that redeemed the code ran with no secret, only its identity (a secret in
+        # its environment would have been used instead).
+        apps = [pid for pid in descendants(demo.process.pid) if b"client_app" in _cmdline(pid)]
+        assert apps, "no client-app process"
+        for pid in apps:
+            names = {line.split(b"=", 1)[0] for line in _environ(pid)}
+            assert b"CLIENT_SECRET" not in names
+            assert {b"MANAGED_IDENTITY_CLIENT_ID", b"IDENTITY_ENDPOINT"} <= names
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _environ(pid: int) -> list[bytes]:
+    return Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")

@@ -24,24 +24,27 @@ def run_demo(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize(("flag", "what"), [("--mock-port", "mock"), ("--app-port", "app")])
-def test_taken_port_exits_1_naming_the_port_and_the_option(
-    tmp_path: Path, flag: str, what: str
-) -> None:
+WHAT = {
+    "--mock-port": "the mock Entra ID",
+    "--app-port": "the client app",
+    "--managed-identity-port": "the mock's managed identity endpoints",
+}
+
+
+@pytest.mark.parametrize("flag", list(WHAT))
+def test_taken_port_exits_1_naming_the_port_and_the_option(tmp_path: Path, flag: str) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        ports = {"--mock-port": free_port(), "--app-port": free_port(), flag: port}
+        ports = {name: free_port() for name in WHAT} | {flag: port}
         state = tmp_path / "state"
         done = run_demo(
-            "--mock-port", str(ports["--mock-port"]), "--app-port", str(ports["--app-port"]),
+            *(arg for name, value in ports.items() for arg in (name, str(value))),
             "--state-dir", str(state),
         )  # fmt: skip
     assert done.returncode == 1, done
-    assert f"port {port} (the {'mock Entra ID' if what == 'mock' else 'client app'})" in (
-        done.stderr
-    )
+    assert f"port {port} ({WHAT[flag]})" in done.stderr
     assert "is already in use" in done.stderr
     assert f"Choose another one with {flag}" in done.stderr
     assert not state.exists()  # refused before creating anything
@@ -50,7 +53,10 @@ def test_taken_port_exits_1_naming_the_port_and_the_option(
 def test_same_port_for_both_is_a_usage_error() -> None:
     done = run_demo("--mock-port", "9999", "--app-port", "9999")
     assert done.returncode == 2
-    assert "--mock-port and --app-port must differ" in done.stderr
+    assert "--mock-port, --app-port and --managed-identity-port must differ" in done.stderr
+    done = run_demo("--app-port", "9999", "--managed-identity-port", "9999")
+    assert done.returncode == 2
+    assert "must differ" in done.stderr
 
 
 def test_port_problem_sees_a_listener_and_suggests_a_free_port() -> None:
@@ -78,7 +84,7 @@ def test_an_unusable_state_dir_is_said_in_one_line(tmp_path: Path, where: str) -
         (state / "store.sqlite3").write_bytes(b"not a database" * 512)
     done = run_demo(
         "--mock-port", str(free_port()), "--app-port", str(free_port()),
-        "--state-dir", str(state),
+        "--managed-identity-port", str(free_port()), "--state-dir", str(state),
     )  # fmt: skip
     assert done.returncode == 1, done
     assert "Traceback" not in done.stderr, done.stderr

@@ -69,7 +69,12 @@ def demo_in_process(
     monkeypatch.setattr(entra_lab.demo, "plan_demo", lambda *args, **kwargs: plan)
     monkeypatch.setattr(entra_lab.demo, "answers_200", lambda *args, **kwargs: ready)
     out, err = out or io.StringIO(), io.StringIO()
-    options = DemoOptions(mock_port=free_port(), app_port=free_port(), ready_timeout=20)
+    options = DemoOptions(
+        mock_port=free_port(),
+        app_port=free_port(),
+        ready_timeout=20,
+        managed_identity_port=free_port(),
+    )
     code = run_demo(options, out=out, err=err)
     return code, out.getvalue(), err.getvalue()
 

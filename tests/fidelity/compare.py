@@ -194,11 +194,22 @@ def _header(header: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in header.items() if k != "x5t"}
 
 
-def diff_headers(expected: dict[str, str], actual: dict[str, str]) -> list[str]:
+def diff_headers(
+    expected: dict[str, str], actual: dict[str, str], *, complete: bool = False
+) -> list[str]:
     """The headers clients read: present, with the same media type, cache directives, redirect
-    parameters and challenge parameters."""
+    parameters and challenge parameters. When the recording kept every header the service sent
+    (`complete`: a recorder's capture), a CORS header it lacks must be absent from the mock's
+    answer too: a browser reads an answer or not by them."""
     got = {k.lower(): v for k, v in actual.items()}
     found = []
+    if complete:
+        kept = {k.lower() for k in expected}
+        found += [
+            f"header {name}: not in the recording"
+            for name in sorted(got)
+            if name.startswith("access-control-") and "access-control-allow-origin" not in kept
+        ]
     for name, value in expected.items():
         name = name.lower()
         if name not in got:

@@ -29,6 +29,7 @@ from mock_entra.intercept import MockEntraInterceptor
 from mock_entra.pytest_plugin import copy_keys
 from mock_entra.web.wsgi import MockApp
 
+from . import postgres
 from .redirect_catcher import shared_catcher
 
 BASE = "https://localhost:8443"
@@ -38,6 +39,20 @@ SECRET = DEFAULT_CLIENT_SECRET
 REDIRECT = DEFAULT_REDIRECT_URI
 ADELE = ("adele@contoso.onmicrosoft.com", "Passw0rd!1")
 MEGAN = ("megan@contoso.onmicrosoft.com", "Passw0rd!2")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"postgres: needs the test Postgres ({postgres.ENV}); skipped without it"
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip a Postgres test where no test database is given (fail in CI), before its fixtures;
+    raised here, so that pytest's summary folds every such skip into one line."""
+    if item.get_closest_marker("postgres"):
+        postgres.postgres_url()
 
 
 # `key_template` (keys made once per session, the plugin's key template too) is in the root

@@ -114,9 +114,12 @@ _CTX = re.compile(r'name="ctx" value="([^"]+)"')
 _PERMS = re.compile(r'<ul class="perms">(.*?)</ul>', re.S)
 
 
-def sign_in(mock: MockEntraInterceptor, auth_uri: str, user=ADELE) -> tuple[dict, list[str]]:
+def sign_in(
+    mock: MockEntraInterceptor, auth_uri: str, user=ADELE, pages: list[str] | None = None
+) -> tuple[dict, list[str]]:
     """Walk the sign-in pages as a browser would; return what comes back to the app and the
-    permissions the consent page listed ([] when no consent page was shown)."""
+    permissions the consent page listed ([] when no consent page was shown). `pages` collects
+    the consent pages' HTML."""
     parts = urlsplit(auth_uri)
     client = mock.app.test_client()
     base = f"https://{parts.netloc}"
@@ -130,8 +133,10 @@ def sign_in(mock: MockEntraInterceptor, auth_uri: str, user=ADELE) -> tuple[dict
         step = re.search(r'name="step" value="(\w+)"', text)
         assert step is not None and step.group(1) in steps, text[:400]
         if step.group(1) == "consent":
-            items = re.findall(r"<li>(.*?)</li>", _PERMS.search(text).group(1))
-            shown = [html.unescape(i) for i in items if not i.startswith("Maintain")]
+            if pages is not None:
+                pages.append(text)
+            items = re.findall(r'<li data-scope="([^"]+)"', _PERMS.search(text).group(1))
+            shown = [html.unescape(i) for i in items if i != "offline_access"]
         form = {"ctx": _CTX.search(text).group(1), "step": step.group(1), **steps[step.group(1)]}
         page = client.post(f"/{tenant}/login", base_url=base, data=form)
     assert page.status_code == 302, page.get_data()[:400]
@@ -192,6 +197,34 @@ def test_admin_consent_skips_the_page_and_grants_every_registered_permission(moc
     # A scope the admin did not consent to still asks the user.
     _, shown = login(mock, web_app(ADMIN_APP_ID), ["Calendars.Read"])
     assert shown == ["Calendars.Read"]
+
+
+def _consent_lines(mock, scopes: list[str]) -> dict[str, str]:
+    """The consent page's lines for these scopes: the words a user reads, by scope name."""
+    flow = web_app().initiate_auth_code_flow(scopes, redirect_uri=DEFAULT_REDIRECT_URI)
+    pages: list[str] = []
+    sign_in(mock, flow["auth_uri"], pages=pages)
+    items = re.findall(r'<li data-scope="([^"]+)">(.*?)</li>', _PERMS.search(pages[0]).group(1))
+    return {name: html.unescape(re.sub(r"<[^>]+>", " ", body)) for name, body in items}
+
+
+def test_the_consent_page_words_graph_permissions_as_graph_publishes_them(mock):
+    """Entra's consent page shows each Graph permission's user consent display name (Learn,
+    "consent-types-developer": User.Read is "Sign you in and read your profile"), with its
+    description, not the permission's name."""
+    lines = _consent_lines(mock, ["User.Read", "Mail.Send"])
+    assert set(lines) == {"User.Read", "Mail.Send", "offline_access"}
+    assert "Sign you in and read your profile" in lines["User.Read"]
+    assert "let the app read your profile" in lines["User.Read"]  # the description
+    assert "Send mail as you" in lines["Mail.Send"]
+    assert "Maintain access to data you have given it access to" in lines["offline_access"]
+    assert not [text for text in lines.values() if "User.Read" in text or "Mail.Send" in text]
+
+
+def test_the_consent_page_names_a_configured_apis_scope(mock):
+    # The config holds no consent text for an API's scopes: the page shows the scope's name.
+    lines = _consent_lines(mock, [f"{DEFAULT_API_URI}/Forecast.Read"])
+    assert lines["Forecast.Read"].strip() == "Forecast.Read"
 
 
 # -- app roles per app -------------------------------------------------------------------------
@@ -402,3 +435,10 @@ def test_group_membership_claims_keeps_its_old_true_false_form_and_checks_the_na
     paths = [path for path, _ in caught.value.problems]
     assert any("group_membership_claims" in p for p in paths), paths
     assert any("optional_claims" in p for p in paths), paths
+
+
+def test_every_graph_permission_the_mock_knows_has_its_consent_text():
+    from mock_entra.core.config import GRAPH_DELEGATED_SCOPES
+    from mock_entra.core.signin.permission_text import GRAPH_USER_CONSENT
+
+    assert set(GRAPH_USER_CONSENT) >= GRAPH_DELEGATED_SCOPES

@@ -109,9 +109,18 @@ def test_serve_on_a_taken_port_says_which(state_dir: Path):
     assert str(port) in done.stderr and "--port" in done.stderr
 
 
-@pytest.mark.parametrize("where", ["under a file", "a file", "damaged store"])
+@pytest.mark.parametrize(
+    ("where", "identity"),
+    [
+        ("under a file", False),
+        ("a file", False),
+        ("damaged store", False),
+        # The managed identity process opens the store too: still one line, no traceback.
+        ("damaged store", True),
+    ],
+)
 def test_serve_on_an_unusable_state_dir_says_why_in_one_line(
-    where: str, tmp_path: Path, state_dir: Path
+    where: str, identity: bool, tmp_path: Path, state_dir: Path
 ):
     # Root ignores permissions here, so unusable means: a file in the way, or a store that
     # SQLite cannot open (what a read-only or full disk also gives it).
@@ -121,7 +130,8 @@ def test_serve_on_an_unusable_state_dir_says_why_in_one_line(
     )
     if where == "damaged store":
         (state_dir / "store.sqlite3").write_bytes(b"not a database" * 512)
-    done = run_cli("serve", "--port", str(free_port()), "--state-dir", str(target))
+    extra = ["--managed-identity-port", str(free_port())] if identity else []
+    done = run_cli("serve", "--port", str(free_port()), "--state-dir", str(target), *extra)
     assert done.returncode == 2, done.stderr
     lines = done.stderr.splitlines()
     assert len(lines) == 1, done.stderr  # no traceback, no "serving on"

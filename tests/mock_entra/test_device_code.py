@@ -44,11 +44,18 @@ def client(mock):
     return mock.app.test_client()
 
 
-def start(client, client_id: str = CLI, segment: str = TENANT, scope: str = "User.Read"):
+def start(
+    client,
+    client_id: str = CLI,
+    segment: str = TENANT,
+    scope: str = "User.Read",
+    headers: dict[str, str] | None = None,
+):
     return client.post(
         f"/{segment}/oauth2/v2.0/devicecode",
         base_url=BASE,
         data={"client_id": client_id, "scope": f"{scope} openid profile offline_access"},
+        headers=headers or {},
     )
 
 
@@ -114,7 +121,22 @@ def test_the_device_authorization_response_has_entras_fields(client):
     assert body["expires_in"] == 900 and body["interval"] == 1
     assert re.fullmatch(r"[A-Z0-9]{9}", body["user_code"])
     assert body["user_code"] in body["message"] and body["verification_uri"] in body["message"]
-    assert answer.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_device_code_answers_carry_cors_headers_only_for_a_browser(client):
+    """Recorded device code and token answers to a server-side client (no `Origin`) carry no
+    `Access-Control-*` header (Azure/azure-sdk-for-js@07ea93a:sdk/identity/identity/recordings/
+    node/devicecodecredential/recording_authenticates_with_provided_values.json); a browser's
+    request (with an `Origin`) gets Entra's CORS headers."""
+    plain = start(client)
+    assert plain.status_code == 200
+    assert not [k for k, _ in plain.headers if k.lower().startswith("access-control-")]
+    pending = poll(client, plain.get_json()["device_code"])
+    assert pending.status_code == 400
+    assert not [k for k, _ in pending.headers if k.lower().startswith("access-control-")]
+    browser = start(client, headers={"Origin": "https://spa.example"})
+    assert browser.status_code == 200
+    assert browser.headers["Access-Control-Allow-Origin"] == "*"
 
 
 def test_pending_however_fast_the_polls_then_tokens_once(mock, client, clock):

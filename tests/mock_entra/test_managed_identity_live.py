@@ -8,6 +8,10 @@ error."""
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
+import shutil
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -241,6 +245,11 @@ def test_imds_answer_shape_and_errors(mock: MockEntra):
     assert error(unknown, {"Metadata": "true"}) == (400, "invalid_request")
     vault = {"api-version": "2018-02-01", "resource": "https://vault.azure.net"}
     assert error(vault, {"Metadata": "true"}) == (400, "invalid_resource")
+    # With a trailing slash too, as AAD Pod Identity answers it and msal-node sends it.
+    slash = requests.get(url + "/", params=params, headers={"Metadata": "true"}, timeout=10)
+    assert slash.status_code == 200 and slash.json()["client_id"] == WORKER.client_id
+    other = requests.get(url + "/x", params=params, headers={"Metadata": "true"}, timeout=10)
+    assert other.status_code == 404
 
 
 # --- workload identity federation ------------------------------------------------------------
@@ -342,6 +351,62 @@ def test_another_managed_identitys_token_is_not_the_apps(mock):
     )
     body = _client_credentials(mock, response.json()["access_token"], DEFAULT_CLIENT_ID)
     assert body["error_codes"] == [700213] and WORKER.object_id in body["error_description"]
+
+
+# --- msal-node ---------------------------------------------------------------------------------
+
+NODE = Path(__file__).parent / "node"
+
+
+def msal_node_managed_identity(platform: dict[str, str], **request: str) -> dict:
+    """`node/managed_identity.mjs` (@azure/msal-node's ManagedIdentityApplication) with the
+    platform's variables `platform` and no other managed identity variable."""
+    if shutil.which("node") is None or not (NODE / "node_modules").is_dir():
+        pytest.skip("@azure/msal-node not installed: run `npm ci` in tests/mock_entra/node")
+    env = {k: v for k, v in os.environ.items() if k not in ENV}
+    done = subprocess.run(
+        ["node", str(NODE / "managed_identity.mjs")],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**env, **platform},
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_msal_node_managed_identity_on_app_service_and_through_imds(mock: MockEntra):
+    found = mock.managed_identity
+    assert found is not None
+    app_service = {"IDENTITY_ENDPOINT": found.identity_endpoint,
+                   "IDENTITY_HEADER": found.identity_header}  # fmt: skip
+    system = msal_node_managed_identity(app_service, resource=GRAPH)
+    assert system["ok"], system
+    assert system["source"] == "AppService"
+    claims = claims_of(system["accessToken"])
+    assert claims["appid"] == DEFAULT_MANAGED_IDENTITY_CLIENT_ID and claims["aud"] == GRAPH
+    assert claims["roles"] == ["User.Read.All"]
+
+    user = msal_node_managed_identity(
+        app_service, resource=GRAPH, userAssignedClientId=WORKER.client_id
+    )
+    assert user["ok"], user
+    assert claims_of(user["accessToken"])["oid"] == WORKER.object_id
+
+    imds = msal_node_managed_identity(
+        {"AZURE_POD_IDENTITY_AUTHORITY_HOST": found.imds_host},
+        resource="api://AzureADTokenExchange",
+    )
+    assert imds["ok"], imds
+    assert imds["source"] == "DefaultToImds"  # msal-node's name when no other source is set
+    exchange = claims_of(imds["accessToken"])
+    assert exchange["aud"] == TOKEN_EXCHANGE_APP_ID
+    assert exchange["sub"] == DEFAULT_MANAGED_IDENTITY_OBJECT_ID
+
+    wrong = {**app_service, "IDENTITY_HEADER": "not-the-header"}
+    refused = msal_node_managed_identity(wrong, resource=GRAPH)
+    assert refused["ok"] is False, refused
 
 
 # --- the sample app, secretless --------------------------------------------------------------

@@ -133,3 +133,57 @@ def test_a_work_only_app_is_still_refused_at_consumers(mock):
 def test_a_work_account_signs_in_at_organizations_as_before(mock):
     result = sign_in(mock, f"{HOST}/organizations", ADELE)
     assert result["id_token_claims"]["tid"] == DEFAULT_CONFIG.default_tenant.tenant_id
+
+
+def _graph(result: dict, method: str, path: str, **kwargs) -> requests.Response:
+    headers = {"Authorization": f"Bearer {result['access_token']}"}
+    return requests.request(
+        method, f"https://graph.microsoft.com/v1.0{path}", headers=headers, timeout=5, **kwargs
+    )
+
+
+def test_graph_names_a_personal_account_by_its_cid_and_gives_no_mail(mock):
+    """Graph's `/me` for a personal account: a 16-hex `id` (the CID) and `"mail": null`
+    (OfficeDev/outlook-dev-docs#918, O365/python-o365#508); the ID token's `oid` is that CID
+    as `00000000-0000-0000-xxxx-xxxxxxxxxxxx` (MSAL.NET's MsaPlugin.TryConvertCidToGuid)."""
+    result = sign_in(mock, CONSUMERS, ALEX)
+    me = _graph(result, "GET", "/me")
+    assert me.status_code == 200, me.text
+    body = me.json()
+    assert re.fullmatch(r"[0-9a-f]{16}", body["id"]), body
+    assert body["mail"] is None and body["userPrincipalName"] == ALEX[0]
+    oid = result["id_token_claims"]["oid"]
+    assert oid == f"00000000-0000-0000-{body['id'][:4]}-{body['id'][4:]}"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/me/getMemberObjects"),
+        ("POST", "/me/getMemberGroups"),
+        ("GET", "/me/memberOf"),
+        ("GET", "/me/manager"),
+    ],
+)
+def test_directory_calls_are_not_supported_for_a_personal_account(mock, method, path):
+    """Graph's permission tables: "Delegated (personal Microsoft account): Not supported";
+    Graph answers a 404 with an empty code (microsoftgraph/microsoft-graph-explorer-v4#1134)."""
+    result = sign_in(mock, CONSUMERS, ALEX)
+    answer = _graph(result, method, path, json={"securityEnabledOnly": False})
+    assert answer.status_code == 404, answer.text
+    error = answer.json()["error"]
+    assert error["code"] == "" and "No HTTP resource was found" in error["message"]
+
+
+def test_a_personal_accounts_graph_token_is_not_a_jwt_and_graph_reads_it(mock):
+    """Graph access tokens for personal accounts are opaque compact tickets ("EwB..."), not
+    JWTs (microsoftgraph/msgraph-metadata#541): an app cannot decode them; Graph reads them."""
+    result = sign_in(mock, CONSUMERS, ALEX)
+    token = result["access_token"]
+    assert token.startswith("EwB") and "." not in token
+    with pytest.raises(jwt.DecodeError):
+        jwt.get_unverified_header(token)
+    assert _graph(result, "GET", "/me").status_code == 200
+    # A work account's Graph token stays a JWT.
+    work = sign_in(mock, f"{HOST}/organizations", ADELE)
+    assert jwt.get_unverified_header(work["access_token"])["alg"] == "RS256"

@@ -159,10 +159,11 @@ def test_ropc_from_a_browser_is_refused_unread_and_unreadable(mock):
 def test_no_cors_headers_on_any_password_grant_answer(mock):
     for answer in (_ropc_post(mock, ADELE[1]), _ropc_post(mock, "wrong")):
         assert "Access-Control-Allow-Origin" not in answer.headers
-    # Other grants keep Entra's CORS: a SPA reads its errors (and its tokens).
+    # Other grants keep Entra's CORS for a browser: a SPA reads its errors (and its tokens).
     other = mock.app.test_client().post(
         f"/{DEFAULT_TENANT_ID}/oauth2/v2.0/token",
         data={"grant_type": "refresh_token", "client_id": PUBLIC_ID, "refresh_token": "x"},
         base_url=f"https://{LOGIN_HOST}",
+        headers={"Origin": "https://spa.example"},
     )
     assert other.headers["Access-Control-Allow-Origin"] == "*"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from mock_entra.core.config import GRAPH_RESOURCE, AppRegistration, Tenant
+from mock_entra.core.config import GRAPH_RESOURCE, PERSONAL_TENANT_ID, AppRegistration, Tenant
 from mock_entra.core.faults import Hook, IdTokenFault, RedirectFault, TokenBodyFault
 from mock_entra.core.runtime import Runtime
 from mock_entra.core.signin.consent import with_consented
@@ -26,6 +26,7 @@ from mock_entra.core.tokens.claims import (
     v2_issuer,
 )
 from mock_entra.core.tokens.scopes import Scopes
+from mock_entra.core.tokens.signing import compact_ticket
 
 
 def user_tokens(
@@ -58,6 +59,8 @@ def user_tokens(
             signin, scopes, issue, token_uti=token_uti, context=context
         )
         access_token = rt.keys.sign_graph(claims, secrets.token_urlsafe(32), kid=kid)
+        if signin.tenant.tenant_id == PERSONAL_TENANT_ID:
+            access_token = compact_ticket(access_token)  # not a JWT for a personal account
     else:
         claims = api_access_token_claims(
             signin, scopes, issue, issuer=issuer, token_uti=token_uti, context=context

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from mock_entra.core.config import TestUser
+from mock_entra.core.config import PERSONAL_TENANT_ID, TestUser
 from mock_entra.core.errors import GraphError
 from mock_entra.core.graph import membership_calls, user_calls
 from mock_entra.core.graph.gate import Caller
@@ -26,6 +26,7 @@ from mock_entra.core.graph.request import (
     method_not_allowed,
     not_found_segment,
 )
+from mock_entra.core.graph.users import personal_id
 
 # --- routing ---------------------------------------------------------------------------------
 
@@ -93,6 +94,8 @@ def handle(request: GraphRequest, authenticate: Callable[[], Caller]) -> GraphRe
     if route.call == "users_count":
         return user_calls.count_users(caller, request)
     target, is_self = _subject(caller, route.subject or "me")
+    if route.call in _NOT_FOR_PERSONAL and caller.tenant.tenant_id == PERSONAL_TENANT_ID:
+        raise _no_directory(caller, route.call)
     handler = _HANDLERS[route.call]
     return handler(caller, target, is_self, request)
 
@@ -110,6 +113,36 @@ def _subject(caller: Caller, key: str) -> tuple[TestUser | None, bool]:
         target is not None and caller.user is not None and target.object_id == caller.user.object_id
     )
     return target, is_self
+
+
+# A personal Microsoft account has no directory: Graph's permission tables mark these calls
+# "Delegated (personal Microsoft account): Not supported" (microsoftgraph/
+# microsoft-graph-docs-contrib@0273c463ba400fd1c477eb6800edb2eee57b1773:api-reference/v1.0/api/
+# directoryobject-getmemberobjects.md, user-list-memberof.md, user-list-manager.md), and Graph
+# answers `/me/memberOf` for one with a 404 from the consumer profile service, `code` empty
+# (microsoftgraph/microsoft-graph-explorer-v4#1134).
+_NOT_FOR_PERSONAL = frozenset(
+    {
+        "manager",
+        "memberof",
+        "transitivememberof",
+        "memberof_count",
+        "transitivememberof_count",
+        "getmemberobjects",
+        "getmembergroups",
+    }
+)
+
+
+def _no_directory(caller: Caller, call: str) -> GraphError:
+    cid = personal_id(caller.user.object_id) if caller.user else None
+    name = call.removesuffix("_count")
+    return GraphError(
+        404,
+        "",
+        "No HTTP resource was found that matches the request URI 'https://outlook.office365.com"
+        f":444/profile/v1.0/users('CID:{cid or ''}')/profile/{name}?api-version=AGSV1-internal'.",
+    )
 
 
 _HANDLERS: dict[str, Callable[..., GraphResult]] = {

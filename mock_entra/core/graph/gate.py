@@ -12,7 +12,7 @@ import jwt
 from mock_entra.core.config import GRAPH_APP_ID, GRAPH_RESOURCE, MockConfig, Tenant, TestUser
 from mock_entra.core.errors import GraphError
 from mock_entra.core.faults import Faults, GraphFault, Hook
-from mock_entra.core.tokens.signing import KeySet, hashed_nonce, segment
+from mock_entra.core.tokens.signing import KeySet, from_compact_ticket, hashed_nonce, segment
 
 _WWW_AUTHENTICATE = (
     'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/'
@@ -84,6 +84,7 @@ def _authenticate(
     ):
         raise unauthorized("Access token is empty.")
     token = authorization[7:].strip()
+    token = from_compact_ticket(token) or token  # a personal account's ticket (`signing`)
     if token.count(".") == 0:
         raise unauthorized(
             "IDX14100: JWT is not well formed, there are no dots (.).\nThe token needs to be in "

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from mock_entra.core.config import Group, Tenant, TestUser
+from mock_entra.core.config import PERSONAL_TENANT_ID, Group, Tenant, TestUser
 
 USER_TYPE = "microsoft.graph.user"
 GROUP_TYPE = "microsoft.graph.group"
@@ -199,11 +199,26 @@ def security_identifier(object_id: str) -> str:
     return "S-1-12-1-" + "-".join(str(w) for w in words)
 
 
+def personal_id(object_id: str) -> str | None:
+    """A personal Microsoft account's Graph `id`: its 16-hex CID, which its tokens' `oid`
+    carries as `00000000-0000-0000-<CID>` (MSAL.NET's TryConvertCidToGuid:
+    AzureAD/microsoft-authentication-library-for-dotnet@333da9ca3edb011276f9e96b0f04c1f75c64a0e3:
+    src/client/Microsoft.Identity.Client/Platforms/Features/WamBroker/MsaPlugin.cs). None: not
+    of that form."""
+    head, _, cid = object_id.lower().partition("00000000-0000-0000-")
+    cid = cid.replace("-", "")
+    return cid if not head and len(cid) == 16 else None
+
+
 def user_values(user: TestUser, tenant: Tenant) -> dict[str, Any]:
-    """Every user property with its value (`null` or `[]` when the mock has none)."""
+    """Every user property with its value (`null` or `[]` when the mock has none). A personal
+    Microsoft account is named by its CID and has no `mail`, as Graph answers `/me` for one
+    (OfficeDev/outlook-dev-docs#918, O365/python-o365#508: `"id": "fde926f844473904"`,
+    `"mail": null`; `userPrincipalName` is the address)."""
     domain = tenant.domains[0] if tenant.domains else user.username.partition("@")[2]
+    personal = personal_id(user.object_id) if tenant.tenant_id == PERSONAL_TENANT_ID else None
     known: Mapping[str, Any] = {
-        "id": user.object_id,
+        "id": personal or user.object_id,
         "accountEnabled": user.account_enabled,
         "businessPhones": list(user.business_phones),
         "city": user.city,
@@ -226,7 +241,7 @@ def user_values(user: TestUser, tenant: Tenant) -> dict[str, Any]:
         ],
         "imAddresses": list(user.im_addresses),
         "jobTitle": user.job_title,
-        "mail": user.mail,
+        "mail": None if personal else user.mail,
         "mailNickname": user.mail_nickname or user.username.partition("@")[0],
         "mobilePhone": user.mobile_phone,
         "officeLocation": user.office_location,

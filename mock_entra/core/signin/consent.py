@@ -19,6 +19,7 @@ from mock_entra.core.aadsts import AADSTS65001
 from mock_entra.core.config import GRAPH_APP_ID, GRAPH_RESOURCE, AppRegistration, MockConfig, Tenant
 from mock_entra.core.errors import EntraError
 from mock_entra.core.runtime import Runtime
+from mock_entra.core.signin.permission_text import GRAPH_USER_CONSENT, PermissionText
 from mock_entra.core.tokens.claims import SignIn
 from mock_entra.core.tokens.scopes import OIDC_SCOPES, Scopes
 
@@ -73,3 +74,14 @@ def require_consent(rt: Runtime, signin: SignIn, scopes: Scopes) -> None:
         raise EntraError(
             AADSTS65001, client_id=signin.app.client_id, app_name=signin.app.display_name
         )
+
+
+def consent_text(scopes: Scopes, permission: str) -> PermissionText:
+    """How the consent page words a permission: Graph's user consent display name and
+    description for Graph's permissions and the OIDC scopes (`permission_text`); a
+    configured API's scope by its name, the config holding no consent text."""
+    if scopes.resource.is_graph or permission in OIDC_SCOPES:
+        found = GRAPH_USER_CONSENT.get(permission)
+        if found is not None:
+            return found
+    return PermissionText(permission, "")

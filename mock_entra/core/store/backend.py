@@ -1,8 +1,10 @@
 """What the mock needs from a store backend: the `StoreBackend` protocol, and the `Limits` every
-backend keeps. `sqlite.SqliteStore` is today's one implementation; another (Postgres, say)
-goes next to it, passes `tests/mock_entra/test_store_backend.py` (add it to the `backend`
-fixture there) and is chosen in `runtime.open_runtime`: no caller changes, since callers hold
-a `StoreBackend` (the typed records go through `repos.Repo`).
+backend keeps. `sqlite.SqliteStore` (a file in the state dir, the default) and
+`postgres.PostgresStore` (a database replicas share) implement it; `location.StoreLocation`
+chooses one by URL, for `runtime.open_runtime` and the server's handle. Another goes next to
+them, passes `tests/mock_entra/test_store_backend.py` (a factory in its `BACKENDS`) and gets a
+scheme in `location`: no caller changes, since callers hold a `StoreBackend` (the typed
+records go through `repos.Repo`).
 
 The contract, as `SqliteStore` keeps it and the tests check it:
 - items are text values under (kind, key), with an expiry on the backend's clock; `get`
@@ -24,6 +26,7 @@ import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 from mock_entra.core.config import MAX_SECONDS
 
@@ -34,6 +37,28 @@ DEFAULT_GRACE = 3600.0
 # within that of the real one, so never before 1970 (a century back, allowed before, gave
 # tokens a negative `iat`) and never near the year 9999 that Entra's timestamps can write.
 MAX_CLOCK_OFFSET = float(MAX_SECONDS + 366 * 24 * 3600)
+
+
+class StoreError(OSError):
+    """The store cannot be opened (a database that does not answer, refuses the login, or was
+    written by a newer mock): `mock-entra serve` prints it as one line and exits 2."""
+
+    def __init__(self, where: str, error: BaseException | str) -> None:
+        cause = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        super().__init__(f"store {where} is not usable: {cause}")
+
+
+def shown_url(url: str) -> str:
+    """A store URL as it may be shown (`info`, errors, logs): no password, no query (which
+    may carry one, `?password=`)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    netloc = (f"{parts.username}@" if parts.username else "") + host
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 @dataclass(frozen=True)
@@ -124,3 +149,6 @@ class StoreBackend(Protocol):
 
     def reset(self) -> None:
         """Forget everything: items, the log, the settings, the scenarios."""
+
+    def close(self) -> None:
+        """Let go of this process's connections or files (a later call opens them again)."""

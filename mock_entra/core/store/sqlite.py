@@ -123,6 +123,13 @@ class SqliteStore:
         self._now = now
         self._next_maintenance = -math.inf
 
+    def close(self) -> None:
+        """Close this thread's connection (a later call opens one again); the file stays."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and self._local.pid == os.getpid():
+            conn.close()
+        self._local.conn = None
+
     # -- key-value -------------------------------------------------------------------------
 
     def put(

@@ -138,5 +138,27 @@ class KeySet:
         return f"{sent}.{payload}.{signature}"
 
 
+# Graph's access tokens for a personal Microsoft account are not JWTs but compact tickets
+# ("EwB...", shorter than a JWT, unreadable at jwt.ms; microsoftgraph/msgraph-metadata#541), that
+# only Graph reads. The mock's ticket wraps its signed Graph token, so its Graph reads it the
+# same way and an app that tries to decode it fails, as it would online.
+COMPACT_TICKET_PREFIX = "EwB"
+
+
+def compact_ticket(token: str) -> str:
+    return COMPACT_TICKET_PREFIX + base64.b64encode(token.encode()).decode()
+
+
+def from_compact_ticket(token: str) -> str | None:
+    """The signed token inside a compact ticket (None: not one of the mock's tickets)."""
+    if not token.startswith(COMPACT_TICKET_PREFIX) or len(token) > 16384:
+        return None
+    try:
+        inner = base64.b64decode(token[len(COMPACT_TICKET_PREFIX) :], validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return inner if inner.count(".") == 2 else None
+
+
 def hashed_nonce(nonce: str) -> str:
     return b64url(hashlib.sha256(nonce.encode()).digest())
