@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -95,12 +96,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Process groups and gunicorn: POSIX only (use WSL on Windows).
         print("entra-lab: `demo` needs Linux or macOS (on Windows, use WSL).", file=sys.stderr)
         return 2
-    # The demo runs `client-app`: said here, before the mock starts, not in the app's log.
-    from client_app.extra import missing_extra
-
-    problem = missing_extra("entra-lab demo", "app")
-    if problem:
-        print(problem, file=sys.stderr)
+    # The demo runs `client-app`: said here, before the mock starts, not in the app's log. Asked
+    # of the app's package in a process of its own, as the launcher runs the app.
+    check = subprocess.run(
+        [sys.executable, "-m", "client_app.extra", "entra-lab demo", "app"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if check.returncode != 0:
+        print(check.stderr.strip() or "entra-lab demo: the app cannot start", file=sys.stderr)
         return 2
     # Imported here so `--help` does not pay for the mock's imports.
     from entra_lab.demo import DemoOptions, run_demo
