@@ -48,8 +48,9 @@ _COMMON_CLAIMS = ["sub", "iss", "cloud_instance_name", "cloud_instance_host_name
 _COMMON_CLAIMS += ["cloud_graph_host_name", "msgraph_host", "aud", "exp", "iat"]
 
 
-# Entra's documents list their fields in this order (clients do not care; people diffing do).
-_V2_ORDER = (
+# Entra's documents list their fields in this order (clients do not care; people diffing do);
+# v1 and v2 share three runs of it.
+_ENDPOINTS_FIRST = (
     "token_endpoint",
     "token_endpoint_auth_methods_supported",
     "jwks_uri",
@@ -59,14 +60,16 @@ _V2_ORDER = (
     "response_types_supported",
     "scopes_supported",
     "issuer",
-    "request_uri_parameter_supported",
-    "userinfo_endpoint",
+)
+_SIGN_IN_AND_OUT = (
     "authorization_endpoint",
     "device_authorization_endpoint",
     "http_logout_supported",
     "frontchannel_logout_supported",
     "end_session_endpoint",
     "claims_supported",
+)
+_CLOUD_LAST = (
     "kerberos_endpoint",
     "tenant_region_scope",
     "cloud_instance_name",
@@ -74,31 +77,20 @@ _V2_ORDER = (
     "msgraph_host",
     "rbac_url",
 )
+_V2_ORDER = (
+    *_ENDPOINTS_FIRST,
+    "request_uri_parameter_supported",
+    "userinfo_endpoint",
+    *_SIGN_IN_AND_OUT,
+    *_CLOUD_LAST,
+)
 _V1_ORDER = (
-    "token_endpoint",
-    "token_endpoint_auth_methods_supported",
-    "jwks_uri",
-    "response_modes_supported",
-    "subject_types_supported",
-    "id_token_signing_alg_values_supported",
-    "response_types_supported",
-    "scopes_supported",
-    "issuer",
+    *_ENDPOINTS_FIRST,
     "microsoft_multi_refresh_token",
-    "authorization_endpoint",
-    "device_authorization_endpoint",
-    "http_logout_supported",
-    "frontchannel_logout_supported",
-    "end_session_endpoint",
-    "claims_supported",
+    *_SIGN_IN_AND_OUT,
     "check_session_iframe",
     "userinfo_endpoint",
-    "kerberos_endpoint",
-    "tenant_region_scope",
-    "cloud_instance_name",
-    "cloud_graph_host_name",
-    "msgraph_host",
-    "rbac_url",
+    *_CLOUD_LAST,
 )
 
 

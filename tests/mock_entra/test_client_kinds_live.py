@@ -119,26 +119,26 @@ def test_msal_certificate_and_on_behalf_of(mock):
     )
     incoming = web.acquire_token_by_username_password(*ADELE, scopes=[API_SCOPE])
     assert "access_token" in incoming, incoming
-    api = msal.ConfidentialClientApplication(
-        DEFAULT_API_CLIENT_ID,
-        authority=mock.authority,
-        client_credential=certificate().msal_certificate,
-        http_client=session,
-        instance_discovery=False,
-    )
+
+    def confidential(
+        client_id: str, credential: dict[str, str]
+    ) -> msal.ConfidentialClientApplication:
+        return msal.ConfidentialClientApplication(
+            client_id,
+            authority=mock.authority,
+            client_credential=credential,
+            http_client=session,
+            instance_discovery=False,
+        )
+
+    api = confidential(DEFAULT_API_CLIENT_ID, certificate().msal_certificate)
     result = api.acquire_token_on_behalf_of(incoming["access_token"], ["User.Read"])
     assert claims_of(result["access_token"])["oid"] == ADELE_OID, result
     # The middle tier acts in the user's session: the same `sid` (a GUID, Learn, "ID token
     # claims reference") downstream as in the token it was sent.
     sid = claims_of(incoming["access_token"])["sid"]
     assert claims_of(result["access_token"])["sid"] == sid and GUID.match(sid)
-    daemon = msal.ConfidentialClientApplication(
-        DAEMON_ID,
-        authority=mock.authority,
-        client_credential=certificate().msal_thumbprint,
-        http_client=session,
-        instance_discovery=False,
-    )
+    daemon = confidential(DAEMON_ID, certificate().msal_thumbprint)
     app_only = daemon.acquire_token_for_client(["https://graph.microsoft.com/.default"])
     assert claims_of(app_only["access_token"])["appid"] == DAEMON_ID, app_only
     session.close()

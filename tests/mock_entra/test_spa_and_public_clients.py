@@ -11,8 +11,8 @@ import re
 import pytest
 
 from mock_entra.core.config import DEFAULT_CONFIG, AppRegistration, MockConfig
-from mock_entra.intercept import MockEntraInterceptor
 
+from .client_kinds import in_process_fixtures
 from .conftest import ADELE, BASE, CLIENT_ID, SECRET, TENANT, assert_entra_error, new_flow
 
 SPA = "4d1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
@@ -37,16 +37,7 @@ def _config() -> MockConfig:
     return dataclasses.replace(DEFAULT_CONFIG, tenants=(tenant,))
 
 
-@pytest.fixture
-def mock(state_dir, clock):
-    interceptor = MockEntraInterceptor(_config(), state_dir=state_dir, clock=clock)
-    yield interceptor
-    interceptor.stop()
-
-
-@pytest.fixture
-def client(mock):
-    return mock.app.test_client()
+mock, client = in_process_fixtures(_config)
 
 
 def code_for(mock, client_id: str, redirect_uri: str, *, pkce: bool = True):
