@@ -23,12 +23,10 @@ inherited connection when it is collected, so the parent's stays usable), in aut
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import math
 import os
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -37,11 +35,11 @@ import psycopg
 from mock_entra.core.store.backend import (
     CONSUMED,
     DEFAULT_GRACE,
-    MAX_CLOCK_OFFSET,
     Limits,
     StoreError,
     shown_url,
 )
+from mock_entra.core.store.sql import SqlItems
 
 # Each entry migrates the schema from the version before it; the tables' version is their
 # count. Append, never edit: a database written by an earlier mock is brought forward.
@@ -69,7 +67,6 @@ MIGRATIONS: tuple[str, ...] = (
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
-SCENARIO_VERSION = "scenario_version"
 # Advisory locks, one per purpose, per schema (two mocks in one database do not wait on each
 # other): `hashtext(current_schema() || name)`.
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext(current_schema() || %s))"
@@ -77,13 +74,20 @@ _TRY_LOCK = "SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || %s))"
 _CONNECT_TIMEOUT = 10  # seconds: a replica that cannot reach its store says so, soon
 
 
-def _hashed(key: str) -> bytes:
-    return hashlib.sha256(key.encode()).digest()
-
-
-class PostgresStore:
+class PostgresStore(SqlItems):
     """The `backend.StoreBackend` in a Postgres database: items with expiry, atomic consume,
     caps, a request log, settings and scenarios, shared by every replica that opens it."""
+
+    PREFIX = "mock_entra_"
+    PLACEHOLDER = "%s"
+    # A new `seq` on replace too: the item is then the newest of its kind and family, as
+    # SQLite's INSERT OR REPLACE makes it.
+    UPSERT = (
+        "INSERT INTO mock_entra_items (kind, key, family, value, expires_at)"
+        " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (kind, key) DO UPDATE SET"
+        " seq = DEFAULT, family = EXCLUDED.family, value = EXCLUDED.value,"
+        " expires_at = EXCLUDED.expires_at"
+    )
 
     def __init__(self, url: str, now: Callable[[], float], limits: Limits | None = None) -> None:
         self.url = url
@@ -153,76 +157,6 @@ class PostgresStore:
 
     # -- items ------------------------------------------------------------------------------
 
-    def put(
-        self, kind: str, key: str, value: str, ttl: float, *, family: str | None = None
-    ) -> None:
-        now = self._now()
-        conn = self._conn()
-        # A new `seq` on replace too: the item is then the newest of its kind and family, as
-        # SQLite's INSERT OR REPLACE makes it.
-        conn.execute(
-            "INSERT INTO mock_entra_items (kind, key, family, value, expires_at)"
-            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (kind, key) DO UPDATE SET"
-            " seq = DEFAULT, family = EXCLUDED.family, value = EXCLUDED.value,"
-            " expires_at = EXCLUDED.expires_at",
-            (kind, _hashed(key), family, value, now + ttl),
-        )
-        keep = self.limits.max_family.get(kind)
-        if family is not None and keep is not None:
-            conn.execute(
-                "DELETE FROM mock_entra_items WHERE kind = %s AND family = %s AND seq <="
-                " (SELECT seq FROM mock_entra_items WHERE kind = %s AND family = %s"
-                " ORDER BY seq DESC LIMIT 1 OFFSET %s)",
-                (kind, family, kind, family, keep),
-            )
-        self._wrote(now)
-
-    def get(self, kind: str, key: str) -> str | None:
-        found = self.get_with_expiry(kind, key)
-        if found is None or found[1] <= self._now():
-            return None
-        return found[0]
-
-    def get_with_expiry(self, kind: str, key: str) -> tuple[str, float] | None:
-        row = (
-            self._conn()
-            .execute(
-                "SELECT value, expires_at FROM mock_entra_items WHERE kind = %s AND key = %s",
-                (kind, _hashed(key)),
-            )
-            .fetchone()
-        )
-        return None if row is None else (row[0], row[1])
-
-    def delete(self, kind: str, key: str) -> None:
-        self._conn().execute(
-            "DELETE FROM mock_entra_items WHERE kind = %s AND key = %s", (kind, _hashed(key))
-        )
-
-    def consume(self, kind: str, key: str) -> tuple[str, float] | None:
-        """One statement: of concurrent takers (any replica), exactly one gets the row."""
-        row = (
-            self._conn()
-            .execute(
-                "UPDATE mock_entra_items SET kind = %s WHERE kind = %s AND key = %s"
-                " RETURNING value, expires_at",
-                (CONSUMED + kind, kind, _hashed(key)),
-            )
-            .fetchone()
-        )
-        return None if row is None else (row[0], row[1])
-
-    def was_consumed(self, kind: str, key: str) -> bool:
-        row = (
-            self._conn()
-            .execute(
-                "SELECT 1 FROM mock_entra_items WHERE kind = %s AND key = %s",
-                (CONSUMED + kind, _hashed(key)),
-            )
-            .fetchone()
-        )
-        return row is not None
-
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         """One transaction, serialised with every other `transaction` of this store (in any
@@ -233,20 +167,7 @@ class PostgresStore:
             conn.execute(_LOCK, ("transaction",))
             yield
 
-    def count(self, kind: str) -> int:
-        row = (
-            self._conn()
-            .execute("SELECT count(*) FROM mock_entra_items WHERE kind = %s", (kind,))
-            .fetchone()
-        )
-        return int(row[0]) if row else 0
-
     # -- maintenance ------------------------------------------------------------------------
-
-    def _wrote(self, now: float) -> None:
-        self._writes += 1
-        if self._writes >= self.limits.every_writes or now >= self._next_maintenance:
-            self.maintain()
 
     def maintain(self) -> None:
         """Purge what expired (past its grace), then drop the oldest beyond each cap, in one
@@ -270,19 +191,7 @@ class PostgresStore:
                     "DELETE FROM mock_entra_items WHERE kind = %s AND expires_at < %s",
                     (kind, now - grace),
                 )
-            for kind, cap in self.limits.max_items.items():
-                for k in (kind, CONSUMED + kind):
-                    conn.execute(
-                        "DELETE FROM mock_entra_items WHERE kind = %s AND seq <= (SELECT seq"
-                        " FROM mock_entra_items WHERE kind = %s ORDER BY seq DESC LIMIT 1"
-                        " OFFSET %s)",
-                        (k, k, cap),
-                    )
-            conn.execute(
-                "DELETE FROM mock_entra_request_log WHERE id <="
-                " (SELECT max(id) FROM mock_entra_request_log) - %s",
-                (self.limits.max_log,),
-            )
+            self._drop_beyond_caps(conn)
         # The space freed is reused by later writes; autovacuum returns it (no file to shrink).
 
     # -- request log ------------------------------------------------------------------------
@@ -293,19 +202,7 @@ class PostgresStore:
         )
         self._wrote(self._now())
 
-    def requests(self) -> list[dict[str, Any]]:
-        rows = self._conn().execute("SELECT entry FROM mock_entra_request_log ORDER BY id")
-        return [json.loads(r[0]) for r in rows.fetchall()]
-
     # -- settings ---------------------------------------------------------------------------
-
-    def setting(self, name: str, default: str | None = None) -> str | None:
-        row = (
-            self._conn()
-            .execute("SELECT value FROM mock_entra_settings WHERE name = %s", (name,))
-            .fetchone()
-        )
-        return default if row is None else row[0]
 
     def set_setting(self, name: str, value: str) -> None:
         self._conn().execute(
@@ -314,23 +211,7 @@ class PostgresStore:
             (name, value),
         )
 
-    def clock_offset(self) -> float:
-        try:
-            offset = float(self.setting("clock_offset", "0") or 0)
-        except ValueError:
-            return 0.0
-        return offset if math.isfinite(offset) and abs(offset) <= MAX_CLOCK_OFFSET else 0.0
-
-    def set_clock_offset(self, seconds: float) -> None:
-        seconds = float(seconds)
-        if not math.isfinite(seconds) or abs(seconds) > MAX_CLOCK_OFFSET:
-            raise ValueError(f"clock offset out of range: {seconds!r}")
-        self.set_setting("clock_offset", repr(seconds))
-
     # -- fault scenarios --------------------------------------------------------------------
-
-    def scenario_version(self) -> str | None:
-        return self.setting(SCENARIO_VERSION)
 
     def add_scenario(self, entry: str, remaining: int | None) -> int | None:
         """The new scenario's id; None at the cap (counted under a lock: two replicas adding
@@ -338,51 +219,7 @@ class PostgresStore:
         conn = self._conn()
         with conn.transaction():
             conn.execute(_LOCK, ("scenarios",))
-            row = conn.execute(
-                "INSERT INTO mock_entra_scenarios (entry, remaining) SELECT %s, %s"
-                " WHERE (SELECT count(*) FROM mock_entra_scenarios) < %s RETURNING id",
-                (entry, remaining, self.limits.max_scenarios),
-            ).fetchone()
-            if row is None:
-                return None
-            self._bump_scenarios()
-        return int(row[0])
-
-    def scenarios(self) -> list[tuple[int, str, int | None]]:
-        rows = self._conn().execute(
-            "SELECT id, entry, remaining FROM mock_entra_scenarios ORDER BY id"
-        )
-        return [(int(r[0]), r[1], r[2]) for r in rows.fetchall()]
-
-    def delete_scenarios(self, scenario_id: int | None = None) -> int:
-        conn = self._conn()
-        if scenario_id is None:
-            count = conn.execute("DELETE FROM mock_entra_scenarios").rowcount
-        else:
-            count = conn.execute(
-                "DELETE FROM mock_entra_scenarios WHERE id = %s", (scenario_id,)
-            ).rowcount
-        self._bump_scenarios()
-        return count
-
-    def take_scenario(self, scenario_id: int) -> bool:
-        """One statement decrements: of concurrent takers, only as many as remained win."""
-        conn = self._conn()
-        row = conn.execute(
-            "UPDATE mock_entra_scenarios SET remaining = remaining - 1"
-            " WHERE id = %s AND remaining > 0 RETURNING remaining",
-            (scenario_id,),
-        ).fetchone()
-        if row is None:
-            return False
-        if row[0] == 0:
-            conn.execute("DELETE FROM mock_entra_scenarios WHERE id = %s", (scenario_id,))
-            self._bump_scenarios()
-        return True
-
-    def _bump_scenarios(self) -> None:
-        # Random, not a counter: after `reset` a counter could return to a value cached.
-        self.set_setting(SCENARIO_VERSION, uuid.uuid4().hex)
+            return self._insert_scenario(conn, entry, remaining)
 
     def reset(self) -> None:
         """Forget everything, in one transaction (a replica never sees half a reset)."""

@@ -24,13 +24,11 @@ Values are text; the typed records go through `store.repos` (`store.codec` write
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import math
 import os
 import sqlite3
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -38,9 +36,9 @@ from typing import Any
 from mock_entra.core.store.backend import (
     CONSUMED,
     DEFAULT_GRACE,
-    MAX_CLOCK_OFFSET,
     Limits,
 )
+from mock_entra.core.store.sql import SqlItems
 
 _SCHEMA = """
 DROP TABLE IF EXISTS kv;
@@ -62,13 +60,8 @@ CREATE TABLE IF NOT EXISTS scenarios (id INTEGER PRIMARY KEY AUTOINCREMENT, entr
     remaining INTEGER);
 """
 
-SCENARIO_VERSION = "scenario_version"
 _FILE_MODE = 0o600
 _INCREMENTAL = 2  # PRAGMA auto_vacuum: free pages stay in the file until incremental_vacuum
-
-
-def _hashed(key: str) -> bytes:
-    return hashlib.sha256(key.encode()).digest()
 
 
 def _private(path: str) -> None:
@@ -83,9 +76,15 @@ def _private(path: str) -> None:
             pass
 
 
-class SqliteStore:
+class SqliteStore(SqlItems):
     """The `backend.StoreBackend` in one SQLite file: a small key-value store with expiry,
     atomic consume, caps, a request log and settings."""
+
+    PREFIX = ""
+    PLACEHOLDER = "?"
+    UPSERT = (
+        "INSERT OR REPLACE INTO items (kind, key, family, value, expires_at) VALUES (?, ?, ?, ?, ?)"
+    )
 
     def __init__(
         self, path: str | Path, now: Callable[[], float], limits: Limits | None = None
@@ -132,72 +131,6 @@ class SqliteStore:
 
     # -- key-value -------------------------------------------------------------------------
 
-    def put(
-        self, kind: str, key: str, value: str, ttl: float, *, family: str | None = None
-    ) -> None:
-        """Keep `value` (JSON text) under `key` for `ttl` seconds. With a `family`, only the
-        newest `Limits.max_family[kind]` items of that family are kept."""
-        now = self._now()
-        conn = self._conn()
-        conn.execute(
-            "INSERT OR REPLACE INTO items (kind, key, family, value, expires_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (kind, _hashed(key), family, value, now + ttl),
-        )
-        keep = self.limits.max_family.get(kind)
-        if family is not None and keep is not None:
-            conn.execute(
-                "DELETE FROM items WHERE kind = ? AND family = ? AND seq <= (SELECT seq FROM"
-                " items WHERE kind = ? AND family = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
-                (kind, family, kind, family, keep),
-            )
-        self._wrote(now)
-
-    def get(self, kind: str, key: str) -> str | None:
-        found = self.get_with_expiry(kind, key)
-        if found is None or found[1] <= self._now():
-            return None
-        return found[0]
-
-    def get_with_expiry(self, kind: str, key: str) -> tuple[str, float] | None:
-        """The value even when expired (until purged), with its expiry, so callers can say
-        *expired*."""
-        row = (
-            self._conn()
-            .execute(
-                "SELECT value, expires_at FROM items WHERE kind = ? AND key = ?",
-                (kind, _hashed(key)),
-            )
-            .fetchone()
-        )
-        return None if row is None else (row[0], row[1])
-
-    def delete(self, kind: str, key: str) -> None:
-        self._conn().execute("DELETE FROM items WHERE kind = ? AND key = ?", (kind, _hashed(key)))
-
-    def consume(self, kind: str, key: str) -> tuple[str, float] | None:
-        """Atomically take an item (expired or not) and leave a tombstone under
-        `consumed:<kind>`; None when it is not there (never issued, or already taken)."""
-        row = (
-            self._conn()
-            .execute(
-                "UPDATE items SET kind = ? WHERE kind = ? AND key = ? RETURNING value, expires_at",
-                (CONSUMED + kind, kind, _hashed(key)),
-            )
-            .fetchone()
-        )
-        return None if row is None else (row[0], row[1])
-
-    def was_consumed(self, kind: str, key: str) -> bool:
-        row = (
-            self._conn()
-            .execute(
-                "SELECT 1 FROM items WHERE kind = ? AND key = ?", (CONSUMED + kind, _hashed(key))
-            )
-            .fetchone()
-        )
-        return row is not None
-
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         """Run the reads and writes inside as one write transaction (`BEGIN IMMEDIATE`: other
@@ -212,17 +145,7 @@ class SqliteStore:
             raise
         conn.execute("COMMIT")
 
-    def count(self, kind: str) -> int:
-        return (
-            self._conn().execute("SELECT count(*) FROM items WHERE kind = ?", (kind,)).fetchone()[0]
-        )
-
     # -- maintenance -----------------------------------------------------------------------
-
-    def _wrote(self, now: float) -> None:
-        self._writes += 1
-        if self._writes >= self.limits.every_writes or now >= self._next_maintenance:
-            self.maintain()
 
     def maintain(self) -> None:
         """Purge what expired (past its grace), then drop the oldest beyond each cap. Cheap:
@@ -239,17 +162,7 @@ class SqliteStore:
         )
         for kind, grace in graced.items():
             conn.execute("DELETE FROM items WHERE kind = ? AND expires_at < ?", (kind, now - grace))
-        for kind, cap in self.limits.max_items.items():
-            for k in (kind, CONSUMED + kind):
-                conn.execute(
-                    "DELETE FROM items WHERE kind = ? AND seq <= (SELECT seq FROM items"
-                    " WHERE kind = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
-                    (k, k, cap),
-                )
-        conn.execute(
-            "DELETE FROM request_log WHERE id <= (SELECT max(id) FROM request_log) - ?",
-            (self.limits.max_log,),
-        )
+        self._drop_beyond_caps(conn)
         self._reclaim(self.limits.reclaim_bytes)
 
     def _reclaim(self, keep_bytes: int) -> None:
@@ -273,90 +186,19 @@ class SqliteStore:
         self._conn().execute("INSERT INTO request_log (entry) VALUES (?)", (json.dumps(entry),))
         self._wrote(self._now())
 
-    def requests(self) -> list[dict[str, Any]]:
-        rows = self._conn().execute("SELECT entry FROM request_log ORDER BY id").fetchall()
-        return [json.loads(r[0]) for r in rows]
-
     # -- settings (clock offset, active key) -----------------------------------------------
-
-    def setting(self, name: str, default: str | None = None) -> str | None:
-        row = self._conn().execute("SELECT value FROM settings WHERE name = ?", (name,)).fetchone()
-        return default if row is None else row[0]
 
     def set_setting(self, name: str, value: str) -> None:
         self._conn().execute(
             "INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)", (name, value)
         )
 
-    def clock_offset(self) -> float:
-        try:
-            offset = float(self.setting("clock_offset", "0") or 0)
-        except ValueError:
-            return 0.0
-        return offset if math.isfinite(offset) and abs(offset) <= MAX_CLOCK_OFFSET else 0.0
-
-    def set_clock_offset(self, seconds: float) -> None:
-        """Raises ValueError unless `seconds` is finite and within `MAX_CLOCK_OFFSET`."""
-        seconds = float(seconds)
-        if not math.isfinite(seconds) or abs(seconds) > MAX_CLOCK_OFFSET:
-            raise ValueError(f"clock offset out of range: {seconds!r}")
-        self.set_setting("clock_offset", repr(seconds))
-
     # -- fault scenarios (`faults`): rows, and a version that changes with every change ----
-
-    def scenario_version(self) -> str | None:
-        """Changes whenever a scenario is added, cleared or used up (one indexed read: what
-        every request pays to know whether its process's copy of the scenarios is current)."""
-        return self.setting(SCENARIO_VERSION)
 
     def add_scenario(self, entry: str, remaining: int | None) -> int | None:
         """The new scenario's id; None when `Limits.max_scenarios` are already set (checked
         in the same statement, so racing processes cannot pass the cap together)."""
-        conn = self._conn()
-        row = conn.execute(
-            "INSERT INTO scenarios (entry, remaining) SELECT ?, ?"
-            " WHERE (SELECT count(*) FROM scenarios) < ? RETURNING id",
-            (entry, remaining, self.limits.max_scenarios),
-        ).fetchone()
-        if row is None:
-            return None
-        self._bump_scenarios()
-        return int(row[0])
-
-    def scenarios(self) -> list[tuple[int, str, int | None]]:
-        rows = self._conn().execute("SELECT id, entry, remaining FROM scenarios ORDER BY id")
-        return [(r[0], r[1], r[2]) for r in rows.fetchall()]
-
-    def delete_scenarios(self, scenario_id: int | None = None) -> int:
-        """Clear one scenario (or all); how many went."""
-        conn = self._conn()
-        if scenario_id is None:
-            count = conn.execute("DELETE FROM scenarios").rowcount
-        else:
-            count = conn.execute("DELETE FROM scenarios WHERE id = ?", (scenario_id,)).rowcount
-        self._bump_scenarios()
-        return count
-
-    def take_scenario(self, scenario_id: int) -> bool:
-        """Use one of a counted scenario's remaining requests, atomically across processes:
-        False when another request took the last one (or it was cleared)."""
-        conn = self._conn()
-        row = conn.execute(
-            "UPDATE scenarios SET remaining = remaining - 1 WHERE id = ? AND remaining > 0"
-            " RETURNING remaining",
-            (scenario_id,),
-        ).fetchone()
-        if row is None:
-            return False
-        if row[0] == 0:
-            conn.execute("DELETE FROM scenarios WHERE id = ?", (scenario_id,))
-            self._bump_scenarios()
-        return True
-
-    def _bump_scenarios(self) -> None:
-        # A random value, not a counter: after `reset` a counter could come back to a value a
-        # process has cached, with other scenarios behind it.
-        self.set_setting(SCENARIO_VERSION, uuid.uuid4().hex)
+        return self._insert_scenario(self._conn(), entry, remaining)
 
     def reset(self) -> None:
         """Forget everything: codes, tokens, sessions, consents, the log, the clock offset,
