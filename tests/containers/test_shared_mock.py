@@ -32,9 +32,10 @@ from conformance.trust import TrustingSession, spki_pins
 from mock_entra.core.config import DEFAULT_CONFIG
 from mock_entra.ports import free_port
 from tests.containers.conftest import FIGURES
-from tests.containers.engine import Engine, labelled
+from tests.containers.engine import ROOT, Engine, labelled
 from tests.containers.test_mock_image import API, client_token, verified_claims
 
+DOCS = ROOT / "docs" / "containers.md"
 REPLICAS = ("mock-1", "mock-2")
 UP_TIMEOUT = 240  # seconds: the first build of the Postgres and nginx images included
 HEALTH_TIMEOUT = 60
@@ -42,6 +43,16 @@ TENANT = DEFAULT_CONFIG.default_tenant
 APP = TENANT.apps[0]
 # A redirect URI of the demo app; the browser's request to it is answered by the test itself.
 REDIRECT = next(uri for uri in APP.redirect_uris if uri.startswith("http://localhost"))
+
+
+def documented(command: str) -> str:
+    """The line of docs/containers.md's "A shared mock" block that runs `docker compose
+    --profile shared COMMAND`, without its comment."""
+    block = re.search(r"## A shared mock.*?```bash\n(.*?)```", DOCS.read_text(), re.S)
+    assert block, f"{DOCS.name} has no bash block under '## A shared mock'"
+    lines = [ln.split("#")[0].strip() for ln in block[1].splitlines()]
+    (line,) = [ln for ln in lines if ln.startswith(f"docker compose --profile shared {command} ")]
+    return line
 
 
 @dataclass
@@ -88,8 +99,7 @@ def shared(engine: Engine, mock_image: str, session_id: str) -> Iterator[SharedS
     stack = SharedStack(engine, f"{session_id}-shared", free_port())
     try:
         started = time.monotonic()
-        stack.compose("up", "--build", "--wait", "--wait-timeout", str(UP_TIMEOUT), "mock-lb",
-                      timeout=UP_TIMEOUT + 60)  # fmt: skip
+        engine.shell(documented("up"), env=stack.env, timeout=UP_TIMEOUT)
         FIGURES["shared up --build --wait"] = f"{time.monotonic() - started:.1f}s"
         yield stack
     finally:
@@ -126,7 +136,9 @@ def test_a_browser_signs_in_at_one_replica_and_the_other_answers_prompt_none(
     shared: SharedStack, tmp_path: Path, pinned_browser: Callable[[list[str]], Browser]
 ) -> None:
     ca = tmp_path / "ca.pem"
-    ca.write_text(shared.compose("exec", "-T", "mock-1", "cat", "/ca.pem"))
+    copy = documented("cp")  # ... cp -L mock-1:/ca.pem <file>, to this test's file
+    shared.engine.shell(copy.removesuffix(copy.split()[-1]) + str(ca), env=shared.env)
+    # One CA (and key set) for both: a copy of what mock-keys made.
     assert ca.read_text() == shared.compose("exec", "-T", "mock-2", "cat", "/ca.pem")
     user = TENANT.users[0]
     browser = pinned_browser(spki_pins([shared.authority], str(ca)))
@@ -199,6 +211,6 @@ def test_down_v_leaves_no_container_network_or_volume(shared: SharedStack, engin
     """Last in the file (the others need the stack); the fixture's `down` then finds nothing."""
     label = f"com.docker.compose.project={shared.project}"
     assert labelled(engine, "container", label)
-    shared.compose("down", "-v", timeout=180)
+    shared.engine.shell(documented("down"), env=shared.env, timeout=180)
     for kind in ("container", "network", "volume"):
         assert labelled(engine, kind, label) == [], kind
