@@ -24,6 +24,8 @@ Playwright refuses while the run's driver is up.
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +34,15 @@ import pytest
 
 # pytester: tests of the pytest plugins run pytest themselves.
 pytest_plugins = ("pytester", "tests.selection", "tests.network_lock")
+
+# Bytecode caches are written, even where PYTHONDONTWRITEBYTECODE (set on the project's shared
+# machine) says not to: without them each pytest-xdist worker compiles the ~2,000 modules it
+# imports (Flask, cryptography, MSAL, the Graph SDK, the tests) from source at every run, and so
+# does each server process a test starts; that was over a third of the default run's CPU time
+# (docs/performance.md). In this process and the ones it starts (workers, servers, CLIs);
+# `__pycache__` is git-ignored.
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Playwright

@@ -36,7 +36,6 @@ import multiprocessing
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -55,6 +54,7 @@ from mock_entra.core.config import (
 )
 from mock_entra.core.pki.state import ensure_state
 from mock_entra.ports import free_port
+from mock_entra.processes import terminate
 
 TOKEN_BODY = urlencode(
     {
@@ -99,15 +99,6 @@ def start_server(
         if proc.poll() is not None:
             raise SystemExit(f"{server} exited before answering")
         time.sleep(0.005)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def _tree(pid: int) -> list[int]:
@@ -242,11 +233,7 @@ def run_wrk(url: str, duration: int, connections: int, body: str | None) -> dict
         os.unlink(script.name)
 
     def ms(label: str) -> float:
-        m = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", out)
-        if not m:
-            return float("nan")
-        value, unit = float(m.group(1)), m.group(2)
-        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+        return wrk_percentile_ms(out, label)
 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -258,6 +245,15 @@ def run_wrk(url: str, duration: int, connections: int, body: str | None) -> dict
         "errors": int(non2xx.group(1)) if non2xx else 0,
         "generator": "wrk",
     }
+
+
+def wrk_percentile_ms(out: str, label: str) -> float:
+    """A latency percentile (`label`: "50", "99", ...) of wrk's `--latency` output, in ms."""
+    found = re.search(rf"\s{label}%\s+([\d.]+)(us|ms|s)\b", out)
+    if not found:
+        return float("nan")
+    value, unit = float(found.group(1)), found.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
 
 def run_python(url: str, duration: int, connections: int, body: str | None, ca: str) -> dict:
@@ -364,7 +360,7 @@ def start_peer(state: Path, port: int, workers: int) -> subprocess.Popen:
         if proc.poll() is not None:
             raise SystemExit("oidc-provider exited before answering")
         time.sleep(0.05)
-    stop(proc)
+    terminate(proc)
     raise SystemExit("oidc-provider did not answer")
 
 
@@ -392,8 +388,8 @@ def against_peer(state: Path, args: argparse.Namespace, ca: str) -> dict:
         jwks = load(f"{peer_base}/jwks", None, args, ca)
         print(f"oidc-provider discovery {discovery}\noidc-provider jwks {jwks}", flush=True)
     finally:
-        stop(peer)
-        stop(mock)
+        terminate(peer)
+        terminate(mock)
 
     def median(who: str, what: str) -> float:
         return statistics.median(r[who][what] for r in rounds)
@@ -460,7 +456,7 @@ def main() -> None:
     for _ in range(5):
         proc, seconds = start_server(state, free_port(), args.workers)
         cold.append(seconds)
-        stop(proc)
+        terminate(proc)
     results["cold_start_ms"] = round(1000 * statistics.median(cold))
     print(f"cold start (median of 5)   {results['cold_start_ms']} ms", flush=True)
 
@@ -493,7 +489,7 @@ def main() -> None:
                 }
                 print(f"{server:9} memory after load {memory}; after a sign-in page {after_page}")
             finally:
-                stop(proc)
+                terminate(proc)
         if args.peer:
             results["peer"] = against_peer(state, args, ca)
     finally:

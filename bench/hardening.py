@@ -28,7 +28,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import ssl
 import subprocess
@@ -42,9 +41,11 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import requests
+from bench_mock import wrk_percentile_ms  # this folder: the scripts run as `python bench/...`
 
 from client_app.settings import ENV_VARIABLES
 from mock_entra.ports import free_port
+from mock_entra.processes import terminate
 
 RSS_REQUESTS = 40_000
 # Slow clients: one byte a second, as a slowloris or a bad mobile link would.
@@ -87,13 +88,7 @@ class Server:
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL after 15 s."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process)
 
     def wait_ready(self, url: str, verify: str | bool, timeout: float = 60) -> None:
         """Poll `url` until 200; exit with the log's tail if the process dies or hangs."""
@@ -251,15 +246,21 @@ def wrk_script(method: str, body: str | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_wrk(
-    name: str,
-    url: str,
-    *,
-    connections: int,
-    seconds: float,
-    body: str | None = None,
-) -> Load:
+@dataclass(frozen=True)
+class LoadRun:
+    """One load run's request and its weight: `run_load`'s arguments, for either generator."""
+
+    name: str
+    url: str
+    connections: int
+    seconds: float
+    ca: str  # the CA bundle the Python generator verifies with (wrk does not verify)
+    body: str | None = None  # a form to POST; None: GET
+
+
+def run_wrk(run: LoadRun) -> Load:
     """Load `url` with wrk (two threads, the cores this machine has)."""
+    url, connections, seconds, body = run.url, run.connections, run.seconds, run.body
     threads = 2
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(wrk_script("POST" if body else "GET", body))
@@ -276,11 +277,7 @@ def run_wrk(
         os.unlink(script.name)
 
     def ms(label: str) -> float:
-        found = re.search(rf"\s{label}%\s+([\d.]+)(us|ms|s)\b", out)
-        if not found:
-            return float("nan")
-        value, unit = float(found.group(1)), found.group(2)
-        return round(value / 1000 if unit == "us" else value * 1000 if unit == "s" else value, 1)
+        return round(wrk_percentile_ms(out, label), 1)
 
     total = re.search(r"(\d+) requests in ([\d.]+)(ms|s)", out)
     assert total, out
@@ -288,7 +285,7 @@ def run_wrk(
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     return Load(
-        name=name,
+        name=run.name,
         connections=connections,
         seconds=round(elapsed, 1),
         requests=int(total.group(1)),
@@ -301,16 +298,9 @@ def run_wrk(
     )
 
 
-def run_python(
-    name: str,
-    url: str,
-    *,
-    connections: int,
-    seconds: float,
-    ca: str,
-    body: str | None = None,
-) -> Load:
+def run_python(run: LoadRun) -> Load:
     """The fallback generator: one keep-alive connection per thread (bounded by the GIL)."""
+    url, connections, seconds, ca, body = run.url, run.connections, run.seconds, run.ca, run.body
     parts = urlsplit(url)
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     context = ssl.create_default_context(cafile=ca)
@@ -361,7 +351,7 @@ def run_python(
         return round(1000 * latencies[min(len(latencies) - 1, int(p * len(latencies)))], 1)
 
     return Load(
-        name=name,
+        name=run.name,
         connections=connections,
         seconds=round(elapsed, 1),
         requests=len(latencies),
@@ -384,9 +374,8 @@ def run_load(
     body: str | None = None,
 ) -> Load:
     """wrk when installed, else the Python generator."""
-    if shutil.which("wrk"):
-        return run_wrk(name, url, connections=connections, seconds=seconds, body=body)
-    return run_python(name, url, connections=connections, seconds=seconds, ca=ca, body=body)
+    run = LoadRun(name, url, connections, seconds, ca, body)
+    return run_wrk(run) if shutil.which("wrk") else run_python(run)
 
 
 def settle(url: str, verify: str | bool, timeout: float = 60) -> float:

@@ -43,3 +43,14 @@ def missing_extra(command: str, extra: str) -> str | None:
         f"{command}: needs the extra {wanted} (the module {module!r} is not installed): "
         f"pip install '{wanted}' (or: uv add '{wanted}')"
     )
+
+
+if __name__ == "__main__":
+    # `python -m client_app.extra COMMAND EXTRA`: how `entra-lab demo`, which never imports the
+    # app, asks before starting it. Exit 2 with the one line when the extra is missing.
+    import sys
+
+    problem = missing_extra(sys.argv[1], sys.argv[2])
+    if problem:
+        print(problem, file=sys.stderr)
+        raise SystemExit(2)

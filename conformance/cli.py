@@ -119,20 +119,12 @@ def diff(a: Path, b: Path) -> int:
     return 0 if result.same else 1
 
 
-def _version() -> str:
-    """The installed entra-lab distribution's version, for `--version`."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("entra-lab")
-    except PackageNotFoundError:
-        return "(not installed)"
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The command line."""
+    from mock_entra.version import installed_version  # the mock's package only when asked
+
     parser = argparse.ArgumentParser(prog="conformance", description=__doc__.split("\n")[0])
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     r = sub.add_parser(
         "run",

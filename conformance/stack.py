@@ -152,14 +152,10 @@ class LocalStack:
 
     def stop(self) -> None:
         """Stop the app (SIGINT, then SIGKILL) and the mock."""
-        if self.app_process.poll() is None:
-            # gunicorn's quick shutdown; SIGTERM waits out keep-alive connections (seconds).
-            self.app_process.send_signal(signal.SIGINT)
-            try:
-                self.app_process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.app_process.kill()
-                self.app_process.wait()
+        from mock_entra.processes import terminate
+
+        # gunicorn's quick shutdown; SIGTERM waits out keep-alive connections (seconds).
+        terminate(self.app_process, signal.SIGINT, grace=10)
         self.mock.stop()
 
     def __enter__(self) -> LocalStack:

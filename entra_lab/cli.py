@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +16,7 @@ from entra_lab.wiring import (
     DEFAULT_MOCK_PORT,
     DEFAULT_STATE_DIR,
 )
+from mock_entra.version import installed_version
 
 
 def _port(text: str) -> int:
@@ -27,22 +29,12 @@ def _port(text: str) -> int:
     return port
 
 
-def _version() -> str:
-    """The installed entra-lab distribution's version, for `--version`."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("entra-lab")
-    except PackageNotFoundError:
-        return "(not installed)"
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The `entra-lab` command line."""
     parser = argparse.ArgumentParser(
         prog="entra-lab", description="Local Microsoft Entra ID lab: the mock and the client app."
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser(
         "demo",
@@ -104,12 +96,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Process groups and gunicorn: POSIX only (use WSL on Windows).
         print("entra-lab: `demo` needs Linux or macOS (on Windows, use WSL).", file=sys.stderr)
         return 2
-    # The demo runs `client-app`: said here, before the mock starts, not in the app's log.
-    from client_app.extra import missing_extra
-
-    problem = missing_extra("entra-lab demo", "app")
-    if problem:
-        print(problem, file=sys.stderr)
+    # The demo runs `client-app`: said here, before the mock starts, not in the app's log. Asked
+    # of the app's package in a process of its own, as the launcher runs the app.
+    check = subprocess.run(
+        [sys.executable, "-m", "client_app.extra", "entra-lab demo", "app"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if check.returncode != 0:
+        print(check.stderr.strip() or "entra-lab demo: the app cannot start", file=sys.stderr)
         return 2
     # Imported here so `--help` does not pay for the mock's imports.
     from entra_lab.demo import DemoOptions, run_demo

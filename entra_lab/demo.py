@@ -5,6 +5,7 @@ either one dies.
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import sys
 import time
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import TextIO
+from typing import Any, TextIO
 
 from entra_lab.ports import next_free_port, port_problem
 from entra_lab.probes import answers_200, new_session
@@ -47,6 +48,12 @@ class DemoOptions:
     config_file: Path | None = None  # the mock's config (`--config`); None: the embedded one
     managed_identity_port: int = DEFAULT_MANAGED_IDENTITY_PORT
     secretless: bool = False  # the app signs in with its managed identity (`--secretless`)
+
+    def wiring(self) -> dict[str, Any]:
+        """`plan_demo`'s arguments: every option but the launcher's own timeout."""
+        options = dataclasses.asdict(self)
+        del options["ready_timeout"]
+        return options
 
 
 class StopSignals:
@@ -114,14 +121,7 @@ def run_demo(options: DemoOptions, out: TextIO | None = None, err: TextIO | None
             return 1
         try:
             try:
-                plan = plan_demo(
-                    options.mock_port,
-                    options.app_port,
-                    options.state_dir,
-                    config_file=options.config_file,
-                    managed_identity_port=options.managed_identity_port,
-                    secretless=options.secretless,
-                )
+                plan = plan_demo(**options.wiring())
             except ConfigError as error:
                 print(f"entra-lab: config error: {error}", file=err, flush=True)
                 return 2

@@ -8,17 +8,17 @@ child leaves behind (a gunicorn worker, any grandchild) is found and ended throu
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
+
+from mock_entra.processes import PR_SET_PDEATHSIG, PRCTL
 
 # gunicorn's master reads SIGINT as "quick shutdown"; SIGTERM would wait out the browser's
 # keep-alive connections for up to graceful_timeout (10 s in client-app).
@@ -26,30 +26,16 @@ STOP_SIGNAL = signal.SIGINT
 STOP_GRACE_SECONDS = 5.0
 # After STOP_SIGNAL to a whole group, how long before SIGKILL.
 KILL_AFTER_SECONDS = 1.0
-_PR_SET_PDEATHSIG = 1
 # A service's log is rotated at this size, one older file kept (`mock-entra.log.1`): a demo
 # left running under a flood of failing requests once grew its log by ~116 MB in 10 s.
 MAX_LOG_BYTES = 8 * 1024 * 1024
 
 
-def _load_prctl() -> Callable[..., int] | None:
-    # Looked up here, in the parent: dlopen in a freshly forked child can deadlock.
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        return ctypes.CDLL(None, use_errno=True).prctl  # type: ignore[no-any-return]
-    except (OSError, AttributeError):  # pragma: no cover - a libc without prctl
-        return None
-
-
-_PRCTL = _load_prctl()
-
-
 def _die_with_parent() -> None:  # pragma: no cover - runs in the forked child
     """Linux only: the kernel sends SIGTERM to the child if the launcher dies (even by
     SIGKILL), so a killed launcher does not leave servers running in the background."""
-    if _PRCTL is not None:
-        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if PRCTL is not None:
+        PRCTL(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 @dataclass

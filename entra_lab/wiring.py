@@ -26,7 +26,7 @@ from mock_entra.core.config import (
     with_redirect_uris,
 )
 from mock_entra.core.pki.state import ensure_state
-from mock_entra.info import ManagedIdentityInfo, identity_header
+from mock_entra.info import PLATFORM_VARIABLES, ManagedIdentityInfo, identity_header
 from mock_entra.info import info as mock_info
 
 DEFAULT_MOCK_PORT = 8443
@@ -60,17 +60,9 @@ APP_VARIABLES = (
     "LOG_LEVEL",
     "HTTP_TIMEOUT",
 )
-# Where MSAL (and azure-identity) find a managed identity endpoint: cleared too, so that the
-# app reaches only the demo's (`--secretless`), never one a developer's shell names.
-PLATFORM_VARIABLES = (
-    "IDENTITY_ENDPOINT",
-    "IDENTITY_HEADER",
-    "IDENTITY_SERVER_THUMBPRINT",
-    "IMDS_ENDPOINT",
-    "MSI_ENDPOINT",
-    "MSI_SECRET",
-    "AZURE_POD_IDENTITY_AUTHORITY_HOST",
-)
+# Where MSAL (and azure-identity) find a managed identity endpoint (`PLATFORM_VARIABLES`):
+# cleared too, so that the app reaches only the demo's (`--secretless`), never one a
+# developer's shell names.
 # The mock reads MOCK_ENTRA_* (an inherited MOCK_ENTRA_ADMIN_KEY would switch its admin API on).
 MOCK_VARIABLE_PREFIX = "MOCK_ENTRA_"
 

@@ -72,6 +72,17 @@ def info(
 # --- the managed identity endpoints --------------------------------------------------------
 
 IDENTITY_HEADER_FILE = "identity_header"  # in the state dir, private: what `info` shows
+# Where MSAL and azure-identity look for a managed identity endpoint (App Service, Service
+# Fabric, IMDS, Azure Arc, Cloud Shell): code that should reach only the mock's clears them.
+PLATFORM_VARIABLES = (
+    "IDENTITY_ENDPOINT",
+    "IDENTITY_HEADER",
+    "IDENTITY_SERVER_THUMBPRINT",
+    "IMDS_ENDPOINT",
+    "MSI_ENDPOINT",
+    "MSI_SECRET",
+    "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+)
 
 
 @dataclass(frozen=True)

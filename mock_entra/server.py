@@ -9,7 +9,6 @@ sessions and the clock live in the SQLite store, never in a process's memory.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import logging
 import multiprocessing
@@ -35,6 +34,7 @@ from mock_entra.core.pki.state import StatePaths, ensure_state
 from mock_entra.core.store.location import StoreLocation
 from mock_entra.info import ManagedIdentityInfo, info, read_identity_header
 from mock_entra.ports import free_port
+from mock_entra.processes import PR_SET_PDEATHSIG, PRCTL, terminate
 
 
 @dataclass(frozen=True)
@@ -141,30 +141,13 @@ class _Loader:
         return {"app": None, "build": self.build, "server_pid": self.server_pid}
 
 
-PR_SET_PDEATHSIG = 1  # prctl(2), <linux/prctl.h>
-
-
-def _load_prctl() -> Callable[..., int] | None:
-    # Looked up at import, in the server process: a dlopen in a freshly forked child of a
-    # process with threads (granian's watchers) can deadlock.
-    if sys.platform != "linux":
-        return None
-    try:
-        return ctypes.CDLL(None, use_errno=True).prctl  # type: ignore[no-any-return]
-    except (OSError, AttributeError):  # pragma: no cover - a libc without prctl
-        return None
-
-
-_PRCTL = _load_prctl()
-
-
 def exit_with_parent(parent: int) -> None:
     """End this worker when `parent`, the server process, dies, however it dies: granian stops
     its workers when it is stopped, but a server killed outright (SIGKILL, the OOM killer)
     would leave them serving the port, and a restart would find it taken. On Linux, the
     kernel sends SIGKILL (prctl PR_SET_PDEATHSIG: the fork came from the server's main thread,
     which lives as long as it does); elsewhere a thread watches for a new parent."""
-    if _PRCTL is None or _PRCTL(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+    if PRCTL is None or PRCTL(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
         threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     if os.getppid() != parent:  # it died before the line above: nobody will signal
         os._exit(1)
@@ -375,13 +358,8 @@ class MockEntra(MockControls):
 
     def stop(self, *, cleanup: bool = True) -> None:
         self.store.close()
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            terminate(self.process, grace=10)
         if cleanup and self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None

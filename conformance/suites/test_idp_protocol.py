@@ -578,26 +578,13 @@ def test_unknown_graph_permission_is_refused_with_aadsts70011(
 def _unregistered_assertion(target: Target, audience: str) -> str:
     """A client assertion as MSAL builds it (PS256, `x5t#S256`), signed with a certificate
     the app registration does not have."""
-    import datetime
-
-    from cryptography import x509
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
+
+    from mock_entra.core.pki.certificates import self_signed
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "not-registered")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
+    cert = self_signed(key, "not-registered")
     thumbprint = base64.urlsafe_b64encode(cert.fingerprint(hashes.SHA256())).rstrip(b"=")
     seconds = int(time.time())
     claims = {

@@ -48,8 +48,9 @@ _COMMON_CLAIMS = ["sub", "iss", "cloud_instance_name", "cloud_instance_host_name
 _COMMON_CLAIMS += ["cloud_graph_host_name", "msgraph_host", "aud", "exp", "iat"]
 
 
-# Entra's documents list their fields in this order (clients do not care; people diffing do).
-_V2_ORDER = (
+# Entra's documents list their fields in this order (clients do not care; people diffing do);
+# v1 and v2 share three runs of it.
+_ENDPOINTS_FIRST = (
     "token_endpoint",
     "token_endpoint_auth_methods_supported",
     "jwks_uri",
@@ -59,14 +60,16 @@ _V2_ORDER = (
     "response_types_supported",
     "scopes_supported",
     "issuer",
-    "request_uri_parameter_supported",
-    "userinfo_endpoint",
+)
+_SIGN_IN_AND_OUT = (
     "authorization_endpoint",
     "device_authorization_endpoint",
     "http_logout_supported",
     "frontchannel_logout_supported",
     "end_session_endpoint",
     "claims_supported",
+)
+_CLOUD_LAST = (
     "kerberos_endpoint",
     "tenant_region_scope",
     "cloud_instance_name",
@@ -74,31 +77,20 @@ _V2_ORDER = (
     "msgraph_host",
     "rbac_url",
 )
+_V2_ORDER = (
+    *_ENDPOINTS_FIRST,
+    "request_uri_parameter_supported",
+    "userinfo_endpoint",
+    *_SIGN_IN_AND_OUT,
+    *_CLOUD_LAST,
+)
 _V1_ORDER = (
-    "token_endpoint",
-    "token_endpoint_auth_methods_supported",
-    "jwks_uri",
-    "response_modes_supported",
-    "subject_types_supported",
-    "id_token_signing_alg_values_supported",
-    "response_types_supported",
-    "scopes_supported",
-    "issuer",
+    *_ENDPOINTS_FIRST,
     "microsoft_multi_refresh_token",
-    "authorization_endpoint",
-    "device_authorization_endpoint",
-    "http_logout_supported",
-    "frontchannel_logout_supported",
-    "end_session_endpoint",
-    "claims_supported",
+    *_SIGN_IN_AND_OUT,
     "check_session_iframe",
     "userinfo_endpoint",
-    "kerberos_endpoint",
-    "tenant_region_scope",
-    "cloud_instance_name",
-    "cloud_graph_host_name",
-    "msgraph_host",
-    "rbac_url",
+    *_CLOUD_LAST,
 )
 
 
@@ -200,9 +192,14 @@ def metadata(version: str, base: str, tenant: Tenant | None, segment: str) -> di
     return build(base, for_urls, region)
 
 
-def jwks_issuer(base: str, tenant: Tenant | None) -> str:
-    """The `issuer` each v2 JWKS key carries."""
-    return f"{base}/{tenant.tenant_id if tenant else '{tenantid}'}/v2.0"
+def jwks_issuer(base: str, tenant: Tenant | None, segment: str) -> str:
+    """The `issuer` each v2 JWKS key of `/{segment}/discovery/v2.0/keys` carries: the tenant's,
+    the personal accounts' tenant for `/consumers` (its keys sign only tokens of that issuer:
+    https://learn.microsoft.com/entra/identity-platform/access-tokens, "Validate the issuer";
+    observed in peterbom/node-home-api@d1de2c3b02e6309205d248a43ec0bb3298add338:
+    test/authentication.spec.js), the `{tenantid}` template for the other aliases, as in the
+    discovery document's `issuer`."""
+    return f"{base}/{tenant.tenant_id if tenant else _issuer_tid(segment.lower())}/v2.0"
 
 
 def user_realm_info(config: MockConfig, username: str) -> dict[str, Any]:

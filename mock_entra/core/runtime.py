@@ -88,6 +88,14 @@ class Runtime:
         key = f"{tenant.tenant_id}|{oid}|{client_id}"
         self.records.consents.put(key, merged, ttl=10 * 365 * 24 * 3600)
 
+    def refresh_end(self, platform: str, expires_at: int | None) -> int | None:
+        """When a refresh token issued now ends for good: a SPA's `SPA_REFRESH_LIFETIME` after
+        the sign-in (`expires_at`, carried from the token it was redeemed from), others never
+        (only inactivity ends them)."""
+        if platform == "spa" and expires_at is None:
+            return self.now() + SPA_REFRESH_LIFETIME
+        return expires_at
+
     def new_refresh_token(
         self,
         signin: SignIn,
@@ -99,8 +107,7 @@ class Runtime:
         """A refresh token; a SPA's ends `SPA_REFRESH_LIFETIME` after the first one
         (`expires_at` carries that end to the ones redeemed from it)."""
         token = opaque("1.AXoA", 512)
-        if platform == "spa" and expires_at is None:
-            expires_at = self.now() + SPA_REFRESH_LIFETIME
+        expires_at = self.refresh_end(platform, expires_at)
         record = RefreshRecord(
             client_id=signin.app.client_id,
             account=Account(

@@ -8,13 +8,13 @@ import logging
 from flask import Flask, Response, request
 
 from mock_entra.core.runtime import Runtime
-from mock_entra.web import admin, discovery, errors, graph_views, landing, signin
+from mock_entra.web import admin, discovery, errors, graph_views, landing, logout, signin
 from mock_entra.web.context import EXTENSION, trace_id
 from mock_entra.web.request import EntraRequest
 from mock_entra.web.tenant import bp as identity_bp
 from mock_entra.web.wire import MAX_BODY_BYTES, SECURITY_HEADERS
 
-_ = (discovery, signin)  # their routes register on the identity blueprint on import
+_ = (discovery, logout, signin)  # their routes register on the identity blueprint on import
 log = logging.getLogger("mock_entra")
 
 

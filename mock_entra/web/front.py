@@ -180,7 +180,7 @@ class Front:
             return body
         tenant = tenant_of(self.runtime.config, segment)  # EntraError for an unknown tenant
         if which == "discovery/v2.0/keys":
-            body = self.runtime.keys.jwks_bytes(jwks_issuer(base, tenant))
+            body = self.runtime.keys.jwks_bytes(jwks_issuer(base, tenant, segment))
         elif which == "discovery/keys":
             body = self.runtime.keys.jwks_bytes(None)
         else:
@@ -204,7 +204,7 @@ class Front:
         act = fault.activation
         keys = fault.scenario.jwks_keys(rt.keys, act.started, rt.clock.now(), act.seconds)
         tenant = tenant_of(rt.config, segment)
-        issuer = jwks_issuer(base, tenant) if which == "discovery/v2.0/keys" else None
+        issuer = jwks_issuer(base, tenant, segment) if which == "discovery/v2.0/keys" else None
         return rt.keys.jwks_bytes(issuer, keys)
 
     def _fault(

@@ -16,7 +16,6 @@ import secrets
 import uuid
 from dataclasses import replace
 from typing import Any
-from urllib.parse import urlencode
 
 from flask import Blueprint, Response, redirect, render_template, request
 
@@ -89,7 +88,7 @@ Cookies = list[tuple[str, dict[str, Any]]]  # (name, set_cookie arguments) to se
 # -- cookies ----------------------------------------------------------------------------------
 
 
-def _session(rt: Runtime) -> tuple[str | None, SsoSession]:
+def sso_session(rt: Runtime) -> tuple[str | None, SsoSession]:
     sid = request.cookies.get(SSO_COOKIE)
     if not sid or len(sid) > 64:
         return None, SsoSession()
@@ -115,7 +114,7 @@ def _remember(rt: Runtime, account: Account, cookies: Cookies) -> str:
     it was, never given the new account: Entra's session cookies are self-contained, and a copy
     of an earlier one elsewhere keeps working until it expires or the user's sessions are
     revoked (Learn, "Revoke user access in Microsoft Entra ID")."""
-    _, session = _session(rt)
+    _, session = sso_session(rt)
     sid = str(uuid.uuid4())
     ttl = KMSI_TTL if account.kmsi else SESSION_TTL
     rt.records.sessions.put(sid, session.with_account(account), ttl=ttl)
@@ -252,7 +251,7 @@ def authorize() -> Response:
     rt = runtime()
     raw = (request.form if request.method == "POST" else request.args).to_dict(flat=False)
     areq, tenant, app = core.validate(rt, current_tenant(), tenant_segment(), raw)
-    sid, session = _session(rt)
+    sid, session = sso_session(rt)
     accounts = _accounts(session, tenant)
     if areq.max_age is not None:
         accounts = [a for a in accounts if rt.now() - a.auth_time <= areq.max_age]
@@ -387,13 +386,13 @@ def login() -> Response:
             device_code.decline(rt, pending.request.device_code)
             return _device_end("device_declined", app.client_id)
         # Walk the same pages as a browser sign-in (SSO included): username or picker.
-        sid, session = _session(rt)
+        sid, session = sso_session(rt)
         accounts = _accounts(session, tenant)
         return _first_page(rt, ctx, pending, tenant, app, sid, accounts, [], [])
 
     if step == "picker":
         choice = request.form.get("account", "")
-        sid, session = _session(rt)
+        sid, session = sso_session(rt)
         account = next((a for a in _accounts(session, tenant) if a.oid == choice), None)
         if choice == "other" or account is None or sid is None:
             return _page("username", ctx, pending)
@@ -463,45 +462,6 @@ def deviceauth() -> Response:
         consumers=record.consumers,  # /consumers: work accounts are refused on the page
     )
     flow, cookies = _flow_cookie()
-    sid, _ = _session(rt)
+    sid, _ = sso_session(rt)
     ctx, pending = core.begin(rt, areq, flow_cookie=flow, sso_sid=sid)
     return _with(_page("device_confirm", ctx, pending), cookies)
-
-
-# -- logout -----------------------------------------------------------------------------------
-
-
-def _logout() -> Response:
-    rt = runtime()
-    sid, _ = _session(rt)
-    if sid:
-        rt.records.sessions.delete(sid)
-    target = request.values.get("post_logout_redirect_uri", "")
-    tenant = current_tenant()
-    tenants = [tenant] if tenant else list(rt.config.tenants)
-    allowed = {
-        u for t in tenants for a in t.apps for u in (*a.post_logout_redirect_uris, *a.redirect_uris)
-    }
-    if target and target in allowed:
-        state = request.values.get("state")
-        location = target + (
-            ("&" if "?" in target else "?") + urlencode({"state": state}) if state else ""
-        )
-        response = Response(status=302)
-        response.headers["Location"] = location
-    else:
-        html = render_template("signin.html", view="signed_out", rejected=bool(target))
-        response = html_page(html)
-    response.delete_cookie(SSO_COOKIE, path="/", secure=True, samesite="None", httponly=True)
-    response.headers["Cache-Control"] = "no-store, no-cache"
-    return response
-
-
-@bp.route("/oauth2/v2.0/logout", methods=["GET", "POST"])
-def logout() -> Response:
-    return _logout()
-
-
-@bp.route("/oauth2/logout", methods=["GET", "POST"])
-def logout_v1() -> Response:
-    return _logout()

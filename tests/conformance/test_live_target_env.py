@@ -18,6 +18,7 @@ from conformance.targets import (
     unreachable,
 )
 from mock_entra.ports import free_port
+from tests.docs.test_env_example import source_env_example
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPLETE = {
@@ -113,17 +114,7 @@ def test_env_example_documents_every_live_variable() -> None:
 
 def test_an_unfilled_env_example_is_refused_naming_each_placeholder(tmp_path: Path) -> None:
     # .env.example copied, the secrets filled in, the ids and URLs left as they were.
-    env_file = tmp_path / ".env"
-    env_file.write_text((ROOT / ".env.example").read_text())
-    sourced = subprocess.run(
-        ["bash", "-c", "set -a; . ./.env; set +a; env -0"],
-        cwd=tmp_path,
-        env={"PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    env = dict(line.split("=", 1) for line in sourced.stdout.split("\0") if "=" in line)
+    env = source_env_example(tmp_path)
     env |= {"ENTRA_CLIENT_SECRET": "s3cret", "ENTRA_PASSWORD": "pw"}
     with pytest.raises(TargetConfigError) as caught:
         live_target_from_env(env)

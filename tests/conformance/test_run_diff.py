@@ -23,24 +23,28 @@ def run_of(kind: str, tests: dict[str, str], observations: dict[str, Any]) -> Ru
     return Run({"kind": kind}, 1.0, 0, "", results)
 
 
+# What both runs observed alike; each adds where they disagree.
+_AGREED = {
+    "id_token.claims": ["aud", "iss", "sid"],
+    "discovery.token_endpoint": "{host}/{tenant}/oauth2/v2.0/token",
+}
+_DISCOVERY = "test_idp_protocol::test_discovery"
 MOCK = run_of(
     "mock",
-    {"test_idp_protocol::test_discovery": "passed", "test_app_e2e::test_refresh": "xfailed"},
+    {_DISCOVERY: "passed", "test_app_e2e::test_refresh": "xfailed"},
     {
         "discovery.fields": ["issuer", "jwks_uri", "kerberos_endpoint"],
-        "id_token.claims": ["aud", "iss", "sid"],
         "error.invalid_scope": {"error": "invalid_scope", "codes": ["AADSTS70011"]},
-        "discovery.token_endpoint": "{host}/{tenant}/oauth2/v2.0/token",
+        **_AGREED,
     },
 )
 LIVE = run_of(
     "live",
-    {"test_idp_protocol::test_discovery": "passed", "test_idp_protocol::test_scope": "failed"},
+    {_DISCOVERY: "passed", "test_idp_protocol::test_scope": "failed"},
     {
         "discovery.fields": ["issuer", "jwks_uri", "mtls_endpoint_aliases"],
-        "id_token.claims": ["aud", "iss", "sid"],
         "error.invalid_scope": {"error": "invalid_scope", "codes": ["AADSTS650053"]},
-        "discovery.token_endpoint": "{host}/{tenant}/oauth2/v2.0/token",
+        **_AGREED,
     },
 )
 

@@ -56,6 +56,9 @@ FREE_TEXT = frozenset({"scope", "message", "error_description_text"})
 SANITISED_TENANTS = frozenset(
     {"tenant", "{tenant}", "{tenantid}", "tenant_id", "TENANT_ID", "{tid}"}
 )
+# The personal Microsoft accounts' tenant: the same GUID everywhere (Learn, "ID token claims
+# reference": `tid`), so an issuer naming it is compared by value, not as "some tenant".
+PERSONAL_TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 # Integers that are instants (seconds since the epoch).
 EPOCHS = frozenset({"exp", "iat", "nbf", "auth_time", "xms_tcdt", "pwd_exp"})
 
@@ -103,10 +106,14 @@ def _type(value: Any) -> str:
 
 
 def _issuer_shape(value: str) -> str:
-    """An issuer with its tenant id and host left out: `https://{host}/{tenant}/v2.0`."""
+    """An issuer with its tenant id and host left out: `https://{host}/{tenant}/v2.0`; the
+    personal accounts' tenant id stays (it is no per-tenant value)."""
     parts = urlsplit(value)
     segments = [
-        "{tenant}" if GUID.match(s) or s in SANITISED_TENANTS else s for s in parts.path.split("/")
+        "{tenant}"
+        if (GUID.match(s) and s.lower() != PERSONAL_TENANT_ID) or s in SANITISED_TENANTS
+        else s
+        for s in parts.path.split("/")
     ]
     return "/".join(segments)
 

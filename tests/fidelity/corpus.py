@@ -64,6 +64,16 @@ class OpenItem:
     source: str
 
 
+@dataclass(frozen=True)
+class Decision:
+    """An item of the audit of issue 19 that no differing exchange of the corpus shows, and what
+    was decided from its sources: fixed (with the test that shows it) or kept, and why."""
+
+    item: str
+    decision: str
+    source: str
+
+
 class CorpusError(ValueError):
     pass
 
@@ -112,6 +122,18 @@ def open_items() -> tuple[OpenItem, ...]:
         if missing:
             raise CorpusError(f"open item {entry}: missing {sorted(missing)}")
         found.append(OpenItem(**{k: entry[k] for k in OpenItem.__dataclass_fields__}))
+    return tuple(found)
+
+
+@cache
+def decisions() -> tuple[Decision, ...]:
+    raw = tomllib.loads(KNOWN.read_text(encoding="utf-8"))
+    found = []
+    for entry in raw.get("decided", []):
+        missing = {"item", "decision", "source"} - set(entry)
+        if missing:
+            raise CorpusError(f"decision {entry}: missing {sorted(missing)}")
+        found.append(Decision(**{k: entry[k] for k in Decision.__dataclass_fields__}))
     return tuple(found)
 
 

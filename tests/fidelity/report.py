@@ -7,7 +7,14 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from .corpus import ENDPOINTS, PROVENANCES, exchanges, known_differences, open_items
+from .corpus import (
+    ENDPOINTS,
+    PROVENANCES,
+    decisions,
+    exchanges,
+    known_differences,
+    open_items,
+)
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "fidelity.md"
 
@@ -69,14 +76,28 @@ def render() -> str:
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     lines += [
         "",
-        "## Not fixed yet",
+        "## Decided from other sources",
         "",
-        "Differences found by reading Entra's documentation and captured answers that no "
-        "exchange above shows, kept for now with their reason:",
+        "Differences the audit of issue 19 found by reading Entra's documentation, its libraries "
+        "and captured answers, that no differing exchange above shows, and what was decided:",
         "",
-        "| difference | reason | source |",
+        "| item | decision | source |",
         "|---|---|---|",
     ]
+    for d in decisions():
+        cells = [d.item, d.decision, d.source]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    if open_items():
+        lines += [
+            "",
+            "## Not fixed yet",
+            "",
+            "Differences found by reading Entra's documentation and captured answers that no "
+            "exchange above shows, kept for now with their reason:",
+            "",
+            "| difference | reason | source |",
+            "|---|---|---|",
+        ]
     for o in open_items():
         cells = [o.item, o.reason, o.source]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")

@@ -17,7 +17,7 @@ from mock_entra.intercept import MockEntraInterceptor
 from tests.mock_entra.client_kinds import client_kinds_config
 
 from .check import differences
-from .corpus import Exchange, exchanges, known_differences, known_for, open_items
+from .corpus import Exchange, decisions, exchanges, known_differences, known_for, open_items
 
 CORPUS = exchanges()
 
@@ -61,6 +61,12 @@ def test_every_known_difference_names_an_exchange_and_a_reason() -> None:
 def test_every_open_item_has_a_reason_and_a_source() -> None:
     for item in open_items():
         assert item.item.strip() and item.reason.strip() and item.source.strip(), item
+
+
+def test_every_decision_says_what_was_decided_and_from_which_source() -> None:
+    for decision in decisions():
+        assert decision.decision.startswith(("Fixed", "Kept")), decision
+        assert decision.item.strip() and decision.source.strip(), decision
 
 
 def test_the_corpus_is_large_and_mostly_from_the_real_services() -> None:

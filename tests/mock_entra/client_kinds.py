@@ -6,9 +6,10 @@ without "Allow public client flows"."""
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from mock_entra.core.config import (
     DEFAULT_API_CLIENT_ID,
@@ -55,24 +56,13 @@ class Certificate:
 
 @functools.cache
 def certificate(name: str = "entra-lab-daemon") -> Certificate:
-    from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
+
+    from mock_entra.core.pki.certificates import self_signed
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=365))
-        .sign(key, hashes.SHA256())
-    )
+    cert = self_signed(key, name)
     key_pem = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -80,6 +70,26 @@ def certificate(name: str = "entra-lab-daemon") -> Certificate:
     ).decode()
     cert_pem = cert.public_bytes(serialization.Encoding.PEM).decode()
     return Certificate(key_pem, cert_pem, cert.fingerprint(hashes.SHA1()).hex().upper())
+
+
+def with_apps(*apps: AppRegistration, **settings: Any) -> MockConfig:
+    """`DEFAULT_CONFIG` with `apps` added to its tenant and `settings` (e.g.
+    device_code_interval) replaced."""
+    tenant = DEFAULT_CONFIG.default_tenant
+    tenant = dataclasses.replace(tenant, apps=(*tenant.apps, *apps))
+    return dataclasses.replace(DEFAULT_CONFIG, tenants=(tenant,), **settings)
+
+
+def contoso_cli(client_id: str, **fields: Any) -> AppRegistration:
+    """A command-line tool: a public client with "Allow public client flows" (device code),
+    no consent page."""
+    return AppRegistration(
+        client_id=client_id,
+        display_name="Contoso CLI",
+        is_fallback_public_client=True,
+        require_consent=False,
+        **fields,
+    )
 
 
 def client_kinds_config(*, api_consent: bool = False, web_consent: bool = False) -> MockConfig:
@@ -134,3 +144,41 @@ def intercepting(state_root, key_template, config: MockConfig):
     state = copy_keys(key_template, state_root / "state")
     with MockEntraInterceptor(config, state_dir=state, clock=FixedClock()) as mock:
         yield mock
+
+
+def client_kinds_fixtures(name: str):
+    """A test module's `mock` (in-process, these apps, for the whole module, its state in a
+    folder named `name`) and an autouse fixture that resets it before each test; a module
+    takes them as `mock, _fresh = client_kinds_fixtures("obo")`."""
+    import pytest
+
+    @pytest.fixture(scope="module")
+    def mock(tmp_path_factory, key_template):
+        yield from intercepting(tmp_path_factory.mktemp(name), key_template, client_kinds_config())
+
+    @pytest.fixture(autouse=True)
+    def _fresh(mock) -> None:
+        mock.reset()
+
+    return mock, _fresh
+
+
+def in_process_fixtures(config: Callable[[], MockConfig]):
+    """A test module's `mock` (in-process, of `config()`, one per test on its `state_dir` and
+    `clock`) and that mock's Flask test `client`; a module takes them as
+    `mock, client = in_process_fixtures(device_config)`."""
+    import pytest
+
+    from mock_entra.intercept import MockEntraInterceptor
+
+    @pytest.fixture
+    def mock(state_dir, clock):
+        interceptor = MockEntraInterceptor(config(), state_dir=state_dir, clock=clock)
+        yield interceptor
+        interceptor.stop()
+
+    @pytest.fixture
+    def client(mock):
+        return mock.app.test_client()
+
+    return mock, client

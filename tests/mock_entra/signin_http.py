@@ -1,5 +1,5 @@
-"""Walking the mock's sign-in pages over HTTP, without a browser (for tests whose subject is
-a client library, not the pages)."""
+"""Walking the mock's sign-in pages for tests whose subject is a client library, not the pages:
+over HTTP without a browser (`http_sign_in`), or in one (`sign_in_pages`)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import requests
+from playwright.sync_api import Page
 
 _CTX = re.compile(r'name="ctx" value="([^"]+)"')
 
@@ -39,3 +40,14 @@ def http_sign_in(
         )
     assert page.status_code == 302, page.text[:500]
     return {k: v[0] for k, v in parse_qs(urlsplit(page.headers["Location"]).query).items()}
+
+
+def sign_in_pages(page: Page, user: tuple[str, str]) -> None:
+    """Entra's username, password and "Stay signed in?" (No) pages, by their element ids."""
+    page.fill("input#i0116[name=loginfmt]", user[0])
+    page.click("#idSIButton9")
+    page.wait_for_selector("#idA_PWD_ForgotPassword")
+    page.fill("input#i0118[name=passwd]", user[1])
+    page.click("#idSIButton9")
+    page.wait_for_selector("#KmsiCheckboxField")
+    page.click("#idBtn_Back")

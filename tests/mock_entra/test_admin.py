@@ -7,7 +7,8 @@ import pytest
 from mock_entra.intercept import MockEntraInterceptor
 from mock_entra.web import create_app
 
-from .conftest import BASE, CLIENT_ID, SECRET, TENANT
+from .conftest import BASE, SECRET, TENANT
+from .token_form import app_only_token
 
 
 @pytest.fixture
@@ -40,16 +41,7 @@ def test_admin_api_needs_the_right_key(admin_client):
 
 
 def test_request_log_redacts_secrets_and_reset_clears_it(admin_client):
-    admin_client.post(
-        f"/{TENANT}/oauth2/v2.0/token",
-        base_url=BASE,
-        data={
-            "client_id": CLIENT_ID,
-            "client_secret": SECRET,
-            "grant_type": "client_credentials",
-            "scope": "https://graph.microsoft.com/.default",
-        },
-    )
+    app_only_token(admin_client)
     log = admin_client.get(
         "/_admin/requests", base_url=BASE, headers={"X-Admin-Key": "k3y"}
     ).get_json()
@@ -70,16 +62,7 @@ def test_clock_and_token_lifetime_controls(admin_client):
     moved = admin_client.post("/_admin/clock", base_url=BASE, headers=key, json={"advance": 600})
     assert moved.get_json()["offset"] == 600
     admin_client.post("/_admin/token-lifetime", base_url=BASE, headers=key, json={"seconds": 90})
-    body = admin_client.post(
-        f"/{TENANT}/oauth2/v2.0/token",
-        base_url=BASE,
-        data={
-            "client_id": CLIENT_ID,
-            "client_secret": SECRET,
-            "grant_type": "client_credentials",
-            "scope": "https://graph.microsoft.com/.default",
-        },
-    ).get_json()
+    body = app_only_token(admin_client).get_json()
     assert body["expires_in"] == 90
 
 
@@ -115,16 +98,7 @@ def test_clock_values_must_be_finite_and_bounded(admin_client, body):
     )
     assert refused.status_code == 400
     assert admin_client.get("/_admin/clock", base_url=BASE, headers=key).get_json()["offset"] == 0
-    token = admin_client.post(
-        f"/{TENANT}/oauth2/v2.0/token",
-        base_url=BASE,
-        data={
-            "client_id": CLIENT_ID,
-            "client_secret": SECRET,
-            "grant_type": "client_credentials",
-            "scope": "https://graph.microsoft.com/.default",
-        },
-    )
+    token = app_only_token(admin_client)
     assert token.status_code == 200  # never a 500 later
 
 

@@ -17,7 +17,8 @@ from mock_entra.core.config import (
     ConfigError,
     config_to_dict,
 )
-from mock_entra.core.config.load import config_from_dict, config_to_toml
+from mock_entra.core.config.load import config_from_dict
+from mock_entra.core.config.write import config_to_toml
 from mock_entra.core.pki import certificates
 
 CLIENT = "0b7e4e3c-1d8b-4a8e-9d4c-1f2e3d4c5b6a"

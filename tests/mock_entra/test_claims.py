@@ -38,6 +38,7 @@ from mock_entra.pytest_plugin import copy_keys
 
 from .client_kinds import intercepting
 from .conftest import ADELE, CLIENT_ID, TENANT, claims_of
+from .token_form import code_form
 
 AUTHORITY = f"https://{LOGIN_HOST}/{TENANT}"
 GRAPH = "https://graph.microsoft.com/v1.0"
@@ -388,15 +389,7 @@ def test_a_malformed_claims_parameter_is_aadsts50117(mock, claims):
     answer, _ = sign_in(mock, flow["auth_uri"])
     response = requests.post(
         f"{AUTHORITY}/oauth2/v2.0/token",
-        data={
-            "client_id": CLIENT_ID,
-            "client_secret": DEFAULT_CLIENT_SECRET,
-            "grant_type": "authorization_code",
-            "code": answer["code"],
-            "redirect_uri": DEFAULT_REDIRECT_URI,
-            "code_verifier": flow["code_verifier"],
-            "claims": claims,
-        },
+        data=code_form(answer["code"], verifier=flow["code_verifier"], claims=claims),
         timeout=5,
     )
     body = response.json()

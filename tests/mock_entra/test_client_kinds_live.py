@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import warnings
@@ -70,6 +71,9 @@ class MockPortSession(TrustingSession):
         return super().request(method, url, *args, **kwargs)
 
 
+GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
 @pytest.fixture(scope="module")
 def mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockEntra]:
     state = tmp_path_factory.mktemp("client-kinds-live")
@@ -115,22 +119,26 @@ def test_msal_certificate_and_on_behalf_of(mock):
     )
     incoming = web.acquire_token_by_username_password(*ADELE, scopes=[API_SCOPE])
     assert "access_token" in incoming, incoming
-    api = msal.ConfidentialClientApplication(
-        DEFAULT_API_CLIENT_ID,
-        authority=mock.authority,
-        client_credential=certificate().msal_certificate,
-        http_client=session,
-        instance_discovery=False,
-    )
+
+    def confidential(
+        client_id: str, credential: dict[str, str]
+    ) -> msal.ConfidentialClientApplication:
+        return msal.ConfidentialClientApplication(
+            client_id,
+            authority=mock.authority,
+            client_credential=credential,
+            http_client=session,
+            instance_discovery=False,
+        )
+
+    api = confidential(DEFAULT_API_CLIENT_ID, certificate().msal_certificate)
     result = api.acquire_token_on_behalf_of(incoming["access_token"], ["User.Read"])
     assert claims_of(result["access_token"])["oid"] == ADELE_OID, result
-    daemon = msal.ConfidentialClientApplication(
-        DAEMON_ID,
-        authority=mock.authority,
-        client_credential=certificate().msal_thumbprint,
-        http_client=session,
-        instance_discovery=False,
-    )
+    # The middle tier acts in the user's session: the same `sid` (a GUID, Learn, "ID token
+    # claims reference") downstream as in the token it was sent.
+    sid = claims_of(incoming["access_token"])["sid"]
+    assert claims_of(result["access_token"])["sid"] == sid and GUID.match(sid)
+    daemon = confidential(DAEMON_ID, certificate().msal_thumbprint)
     app_only = daemon.acquire_token_for_client(["https://graph.microsoft.com/.default"])
     assert claims_of(app_only["access_token"])["appid"] == DAEMON_ID, app_only
     session.close()

@@ -28,12 +28,8 @@ from mock_entra.core.config import (
     load_config,
     load_config_value,
 )
-from mock_entra.core.config.load import (
-    MAX_FILE_BYTES,
-    _toml_string,
-    config_from_dict,
-    config_to_toml,
-)
+from mock_entra.core.config.load import MAX_FILE_BYTES, config_from_dict
+from mock_entra.core.config.write import _toml_string, config_to_toml
 
 GUID = "a GUID, e.g. 8eaef023-2b34-4da1-9baa-8bc8c9d6a490"  # what a GUID field expects
 ROOT = Path(__file__).parents[2]

@@ -12,11 +12,11 @@ from mock_entra.core.config import (
     DEFAULT_CONFIG,
     DEFAULT_MANAGED_IDENTITY_OBJECT_ID,
     TOKEN_EXCHANGE_AUDIENCE,
-    ConfigError,
     config_to_toml,
     load_config,
 )
 from tests.mock_entra.external_issuer import ISSUER, issuer
+from tests.mock_entra.test_config import refused, write
 
 MI_CLIENT = "0b7c5a1e-2f3d-4e6a-9b8c-1d2e3f4a5b6c"
 MI_OBJECT = "5f4e3d2c-1b0a-4987-8765-43210fedcba9"
@@ -25,20 +25,6 @@ BASE = """extends = "defaults"
 [[tenants]]
 tenant_id = "8eaef023-2b34-4da1-9baa-8bc8c9d6a490"
 """
-
-
-def write(tmp_path: Path, text: str, name: str = "mock.toml") -> Path:
-    path = tmp_path / name
-    path.write_text(text)
-    return path
-
-
-def refused(path: Path) -> str:
-    with pytest.raises(ConfigError) as caught:
-        load_config(path)
-    message = str(caught.value)
-    assert "Traceback" not in message and len(message.splitlines()) <= 21
-    return message
 
 
 def test_the_defaults_trust_the_sample_apps_managed_identity():

@@ -8,40 +8,23 @@ from __future__ import annotations
 import dataclasses
 import re
 
-import pytest
-
 from mock_entra.core.config import DEFAULT_CONFIG, AppRegistration, MockConfig
 from mock_entra.core.signin.device_code import GRANT_TYPE
 from mock_entra.intercept import MockEntraInterceptor
 
+from .client_kinds import contoso_cli, in_process_fixtures, with_apps
 from .conftest import ADELE, BASE, CLIENT_ID, SECRET, TENANT, assert_entra_error, claims_of
+from .token_form import token_request
 
 CLI = "6d1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
 _CTX = re.compile(r'name="ctx" value="([^"]+)"')
 
 
 def device_config() -> MockConfig:
-    tenant = DEFAULT_CONFIG.default_tenant
-    cli = AppRegistration(
-        client_id=CLI,
-        display_name="Contoso CLI",
-        is_fallback_public_client=True,
-        require_consent=False,
-    )
-    tenant = dataclasses.replace(tenant, apps=(*tenant.apps, cli))
-    return dataclasses.replace(DEFAULT_CONFIG, tenants=(tenant,), device_code_interval=1)
+    return with_apps(contoso_cli(CLI), device_code_interval=1)
 
 
-@pytest.fixture
-def mock(state_dir, clock):
-    interceptor = MockEntraInterceptor(device_config(), state_dir=state_dir, clock=clock)
-    yield interceptor
-    interceptor.stop()
-
-
-@pytest.fixture
-def client(mock):
-    return mock.app.test_client()
+mock, client = in_process_fixtures(device_config)
 
 
 def start(
@@ -60,15 +43,8 @@ def start(
 
 
 def poll(client, device_code: str, client_id: str = CLI, **extra: str):
-    return client.post(
-        f"/{TENANT}/oauth2/v2.0/token",
-        base_url=BASE,
-        data={
-            "client_id": client_id,
-            "grant_type": GRANT_TYPE,
-            "device_code": device_code,
-            **extra,
-        },
+    return token_request(
+        client, client_id=client_id, grant_type=GRANT_TYPE, device_code=device_code, **extra
     )
 
 
@@ -157,14 +133,8 @@ def test_pending_however_fast_the_polls_then_tokens_once(mock, client, clock):
     again = poll(client, flow["device_code"])  # single use
     assert_entra_error(again, 400, "bad_verification_code", 70018)
     # A public client's refresh token: redeemed with no secret.
-    refreshed = client.post(
-        f"/{TENANT}/oauth2/v2.0/token",
-        base_url=BASE,
-        data={
-            "client_id": CLI,
-            "grant_type": "refresh_token",
-            "refresh_token": body["refresh_token"],
-        },
+    refreshed = token_request(
+        client, client_id=CLI, grant_type="refresh_token", refresh_token=body["refresh_token"]
     )
     assert refreshed.status_code == 200
 
@@ -220,26 +190,20 @@ def test_public_client_flows_of_a_confidential_app_refresh_without_the_secret(st
     )
     with MockEntraInterceptor(config, state_dir=state_dir, clock=clock) as mock:
         client = mock.app.test_client()
-        password = client.post(
-            f"/{TENANT}/oauth2/v2.0/token",
-            base_url=BASE,
-            data={
-                "client_id": CLIENT_ID,
-                "grant_type": "password",
-                "username": ADELE[0],
-                "password": ADELE[1],
-                "scope": "openid profile offline_access",
-            },
+        password = token_request(
+            client,
+            client_id=CLIENT_ID,
+            grant_type="password",
+            username=ADELE[0],
+            password=ADELE[1],
+            scope="openid profile offline_access",
         )
         assert password.status_code == 200, password.get_json()
-        refreshed = client.post(
-            f"/{TENANT}/oauth2/v2.0/token",
-            base_url=BASE,
-            data={
-                "client_id": CLIENT_ID,
-                "grant_type": "refresh_token",
-                "refresh_token": password.get_json()["refresh_token"],
-            },
+        refreshed = token_request(
+            client,
+            client_id=CLIENT_ID,
+            grant_type="refresh_token",
+            refresh_token=password.get_json()["refresh_token"],
         )
         assert refreshed.status_code == 200, refreshed.get_json()
 

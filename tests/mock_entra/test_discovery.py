@@ -64,6 +64,23 @@ def test_jwks_has_two_keys_shaped_like_entras(client):
     assert all("issuer" not in k for k in v1)
 
 
+@pytest.mark.parametrize(
+    ("alias", "tid"),
+    [
+        ("common", "{tenantid}"),
+        ("organizations", "{tenantid}"),
+        ("consumers", "9188040d-6c67-4c5b-b112-36a304b66dad"),
+    ],
+)
+def test_alias_keys_carry_the_issuer_of_the_alias_document(client, alias, tid):
+    # /consumers keys name the personal accounts' tenant, as its document's `issuer` does
+    # (observed: tests/fidelity/exchanges/jwks-v2-consumers-observed-node-home-api.json).
+    doc = get(client, f"/{alias}/v2.0/.well-known/openid-configuration").get_json()
+    keys = get(client, f"/{alias}/discovery/v2.0/keys").get_json()["keys"]
+    assert doc["issuer"] == f"{BASE}/{tid}/v2.0"
+    assert {k["issuer"] for k in keys} == {doc["issuer"]}
+
+
 def test_instance_discovery_answers_msals_alias_lookup(client):
     response = get(
         client,

@@ -13,7 +13,8 @@ import pytest
 
 from mock_entra.web.errorlog import MAX_CHARS
 
-from .conftest import BASE, CLIENT_ID, SECRET, TENANT, new_flow
+from .conftest import new_flow
+from .token_form import app_only_token
 
 
 def _recurse(*_args: object, **_kwargs: object) -> object:
@@ -39,16 +40,7 @@ def _logged(caplog: pytest.LogCaptureFixture) -> str:
 def test_a_500_at_the_token_endpoint_logs_a_bounded_entry(interceptor, client, monkeypatch, caplog):
     monkeypatch.setattr("mock_entra.web.front.exchange", _recurse)
     caplog.set_level(logging.ERROR)
-    response = client.post(
-        f"/{TENANT}/oauth2/v2.0/token",
-        base_url=BASE,
-        data={
-            "client_id": CLIENT_ID,
-            "client_secret": SECRET,
-            "grant_type": "client_credentials",
-            "scope": "https://graph.microsoft.com/.default",
-        },
-    )
+    response = app_only_token(client)
     assert response.status_code == 500
     trace = response.get_json()["trace_id"]
     entry = _logged(caplog)

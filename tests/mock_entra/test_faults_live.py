@@ -39,6 +39,14 @@ from .signin_http import http_sign_in
 SECOND_CLIENT = "3c1a6a4e-0f1b-4f5e-9a55-2f8e7d9c1b02"
 SECOND_SECRET = "second-app-secret"
 REDIRECT = "http://localhost:5000/getAToken"
+_FIRST = DEFAULT_CONFIG.default_tenant.apps[0]
+# The default app's client-credentials request for Graph, as a form.
+FIRST_APP_TOKEN_FORM = {
+    "grant_type": "client_credentials",
+    "scope": "https://graph.microsoft.com/.default",
+    "client_id": _FIRST.client_id,
+    "client_secret": _FIRST.client_secrets[0],
+}
 
 
 def msal_sign_in(base: str, authority: str, ca: str, client_id: str, secret: str):
@@ -224,13 +232,7 @@ def test_two_scenarios_for_two_clients_from_parallel_threads_do_not_interfere(tw
 
 def test_a_delay_past_the_clients_timeout_times_it_out(two_apps_mock):
     mock = two_apps_mock
-    first = DEFAULT_CONFIG.default_tenant.apps[0]
-    form = {
-        "grant_type": "client_credentials",
-        "scope": "https://graph.microsoft.com/.default",
-        "client_id": first.client_id,
-        "client_secret": first.client_secrets[0],
-    }
+    form = FIRST_APP_TOKEN_FORM
     http = TrustingSession(mock.ca_bundle)
     with mock.scenario("token.timeout", seconds=1.5, times=1), pytest.raises(requests.Timeout):
         http.post(f"{mock.authority}/oauth2/v2.0/token", data=form, timeout=0.5)
@@ -242,13 +244,7 @@ def test_a_stalled_token_request_holds_up_no_other_request(cli_mock: Live):
     # which answers discovery meanwhile. (It used to sleep in the worker: every other client
     # waited out the whole delay.)
     mock = cli_mock.mock
-    first = DEFAULT_CONFIG.default_tenant.apps[0]
-    form = {
-        "grant_type": "client_credentials",
-        "scope": "https://graph.microsoft.com/.default",
-        "client_id": first.client_id,
-        "client_secret": first.client_secrets[0],
-    }
+    form = FIRST_APP_TOKEN_FORM
     host, port = urlsplit(mock.base_url).hostname, urlsplit(mock.base_url).port
     tls = ssl.create_default_context(cafile=mock.ca_file)
     stalled = http.client.HTTPSConnection(host, port, context=tls, timeout=120)
@@ -266,7 +262,7 @@ def test_a_stalled_token_request_holds_up_no_other_request(cli_mock: Live):
             answered.set()
 
     thread = threading.Thread(target=post_token, daemon=True)
-    with mock.scenario("token.timeout", client_id=first.client_id, seconds=30, times=1) as on:
+    with mock.scenario("token.timeout", client_id=form["client_id"], seconds=30, times=1) as on:
         thread.start()
         deadline = time.monotonic() + 30
         while on.id in {row[0] for row in mock.store.scenarios()}:  # not yet taken

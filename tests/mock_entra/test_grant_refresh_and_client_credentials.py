@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
-from mock_entra.core.config import DEFAULT_API_CLIENT_ID, GRAPH_RESOURCE
+import pytest
+
+from mock_entra.core.config import (
+    DEFAULT_API_CLIENT_ID,
+    DEFAULT_CONFIG,
+    GRAPH_RESOURCE,
+    MockConfig,
+    OptionalClaims,
+)
+from mock_entra.intercept import MockEntraInterceptor
 
 from .conftest import (
+    ADELE,
     BASE,
     CLIENT_ID,
     SECRET,
@@ -135,6 +146,61 @@ def test_an_api_that_configures_idtyp_gets_it_in_app_only_tokens(state_dir, cloc
         assert claims_of(answer.get_json()["access_token"])["idtyp"] == "app"
     finally:
         mock.stop()
+
+
+@pytest.mark.parametrize("version", [None, 2])  # the API's v1.0 (default) or v2.0 tokens
+def test_an_api_gets_tenant_region_scope_only_when_it_configures_it(state_dir, clock, version):
+    # `tenant_region_scope` is an optional claim the resource configures (Learn, "Optional
+    # claims reference"); Graph's tokens carry it, an API's v1.0 app-only tokens did too.
+    def tokens(*optional: str) -> list[dict]:
+        """Claims of the API's app-only and delegated tokens, and of Graph's app-only one."""
+        config = _with_api(
+            access_token_accepted_version=version,
+            optional_claims=OptionalClaims(access_token=optional),  # type: ignore[arg-type]
+        )
+        mock = MockEntraInterceptor(config, state_dir=state_dir, clock=clock)
+        try:
+            client = mock.app.test_client()
+            answers = [
+                credentials(client, "api://entra-lab-api/.default"),
+                client.post(
+                    f"/{TENANT}/oauth2/v2.0/token",
+                    base_url=BASE,
+                    data={
+                        "grant_type": "password",
+                        "client_id": CLIENT_ID,
+                        "client_secret": SECRET,
+                        "username": ADELE[0],
+                        "password": ADELE[1],
+                        "scope": "api://entra-lab-api/Forecast.Read",
+                    },
+                ),
+                credentials(client, f"{GRAPH_RESOURCE}/.default"),
+            ]
+            return [claims_of(a.get_json()["access_token"]) for a in answers]
+        finally:
+            mock.stop()
+
+    api_only, api_user, graph = tokens()
+    assert "tenant_region_scope" not in api_only and "tenant_region_scope" not in api_user
+    assert graph["tenant_region_scope"] == "WW"
+    api_only, api_user, _ = tokens("tenant_region_scope")
+    assert api_only["tenant_region_scope"] == api_user["tenant_region_scope"] == "WW"
+
+
+def _with_api(**changes) -> MockConfig:
+    """The default config with the sample API changed, and the web app needing no consent for
+    it (a username/password request cannot show the consent page)."""
+    tenant = DEFAULT_CONFIG.default_tenant
+    apps = []
+    for app in tenant.apps:
+        if app.client_id == DEFAULT_API_CLIENT_ID:
+            app = dataclasses.replace(app, **changes)
+        if app.client_id == CLIENT_ID:
+            app = dataclasses.replace(app, require_consent=False)
+        apps.append(app)
+    tenants = (dataclasses.replace(tenant, apps=tuple(apps)), *DEFAULT_CONFIG.tenants[1:])
+    return dataclasses.replace(DEFAULT_CONFIG, tenants=tenants)
 
 
 def test_client_credentials_need_a_default_scope(client):

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from mock_entra.core.config import GRAPH_RESOURCE
-
-from .conftest import BASE, CLIENT_ID, SECRET, TENANT, get_code, new_flow, redeem
+from .conftest import BASE, get_code, new_flow, redeem
+from .token_form import app_only_token
 
 ADELE_ID = "87d349ed-44d7-43e1-9a83-5f2406dee5bd"
 # A user's properties without $select, in the order Graph serves them (Learn "Get user",
@@ -111,16 +110,7 @@ def test_token_without_a_user_read_scope_is_denied(interceptor, client):
 
 
 def test_app_token_on_me_is_a_bad_request_and_reads_users(client):
-    token = client.post(
-        f"/{TENANT}/oauth2/v2.0/token",
-        base_url=BASE,
-        data={
-            "client_id": CLIENT_ID,
-            "client_secret": SECRET,
-            "grant_type": "client_credentials",
-            "scope": f"{GRAPH_RESOURCE}/.default",
-        },
-    ).get_json()["access_token"]
+    token = app_only_token(client).get_json()["access_token"]
     auth = {"Authorization": f"Bearer {token}"}
     graph_error(client.get("/v1.0/me", base_url=BASE, headers=auth), 400, "BadRequest")
     user = client.get("/v1.0/users/megan@contoso.onmicrosoft.com", base_url=BASE, headers=auth)

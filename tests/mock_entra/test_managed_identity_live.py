@@ -34,6 +34,7 @@ from mock_entra.core.config import (
     ManagedIdentity,
     MockConfig,
 )
+from mock_entra.info import PLATFORM_VARIABLES
 from mock_entra.pytest_plugin import live_mock
 from mock_entra.server import MockEntra
 
@@ -51,13 +52,7 @@ WORKER = ManagedIdentity(  # a second, user-assigned identity: named by id, neve
 )
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ENV = (
-    "IDENTITY_ENDPOINT",
-    "IDENTITY_HEADER",
-    "IDENTITY_SERVER_THUMBPRINT",
-    "IMDS_ENDPOINT",
-    "MSI_ENDPOINT",
-    "MSI_SECRET",
-    "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+    *PLATFORM_VARIABLES,
     "AZURE_CLIENT_ID",
     "AZURE_TENANT_ID",
     "AZURE_FEDERATED_TOKEN_FILE",

@@ -19,6 +19,7 @@ from mock_entra.core.config import DEFAULT_CONFIG, with_redirect_uris
 
 from .conftest import ADELE, MEGAN, b64json
 from .redirect_catcher import shared_catcher
+from .signin_http import sign_in_pages
 
 CATCHER = shared_catcher()  # registered on the session's mock by this folder's conftest
 REDIRECT = CATCHER.url
@@ -229,12 +230,7 @@ def test_one_code_redeemed_concurrently_over_https_by_two_workers(
         flow = app.initiate_auth_code_flow(["User.Read"], redirect_uri=REDIRECT)
         captured = capture_redirect(page)
         page.goto(flow["auth_uri"])
-        page.fill("#i0116", ADELE[0])
-        page.click("#idSIButton9")
-        page.wait_for_selector("#idA_PWD_ForgotPassword")
-        page.fill("#i0118", ADELE[1])
-        page.click("#idSIButton9")
-        page.click("#idBtn_Back")
+        sign_in_pages(page, ADELE)
         page.click("#idSIButton9")  # consent
         page.wait_for_function(ARRIVED)
         barrier = threading.Barrier(12)

@@ -5,8 +5,6 @@ their code and HTTP status."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import jwt
 import msal
 import pytest
@@ -19,7 +17,7 @@ from mock_entra.core.config import (
     DEFAULT_TENANT_ID,
     GRAPH_APP_ID,
 )
-from mock_entra.intercept import LOGIN_HOST, MockEntraInterceptor
+from mock_entra.intercept import LOGIN_HOST
 
 from .client_kinds import (
     API_SCOPE,
@@ -27,6 +25,7 @@ from .client_kinds import (
     PUBLIC_ID,
     certificate,
     client_kinds_config,
+    client_kinds_fixtures,
     intercepting,
 )
 from .conftest import ADELE, assert_entra_error, claims_of
@@ -36,14 +35,7 @@ ADELE_OID = "87d349ed-44d7-43e1-9a83-5f2406dee5bd"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 
-@pytest.fixture(scope="module")
-def mock(tmp_path_factory, key_template) -> Iterator[MockEntraInterceptor]:
-    yield from intercepting(tmp_path_factory.mktemp("obo"), key_template, client_kinds_config())
-
-
-@pytest.fixture(autouse=True)
-def _fresh(mock: MockEntraInterceptor) -> None:
-    mock.reset()
+mock, _fresh = client_kinds_fixtures("obo")
 
 
 def _web_app() -> msal.ConfidentialClientApplication:

@@ -5,7 +5,6 @@ ephemeral loopback port with a redirect URI registered without a port."""
 
 from __future__ import annotations
 
-import dataclasses
 import queue
 import threading
 import webbrowser
@@ -18,10 +17,12 @@ from playwright.sync_api import Browser, Page
 
 from conformance.trust import TrustingSession
 from mock_entra import MockEntra
-from mock_entra.core.config import DEFAULT_CONFIG, AppRegistration, MockConfig
+from mock_entra.core.config import AppRegistration, MockConfig
 from mock_entra.pytest_plugin import live_mock
 
+from .client_kinds import contoso_cli, with_apps
 from .conftest import ADELE, b64json
+from .signin_http import sign_in_pages
 
 pytestmark = pytest.mark.slow  # a mock server process and Chromium (--run-slow; CI runs it)
 CLI = "7d1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
@@ -30,22 +31,15 @@ SPA_PATH = "/spa/"
 
 
 def live_config() -> MockConfig:
-    tenant = DEFAULT_CONFIG.default_tenant
-    cli = AppRegistration(
-        client_id=CLI,
-        display_name="Contoso CLI",
-        is_fallback_public_client=True,
-        public_client_redirect_uris=("http://localhost",),  # no port: any loopback port
-        require_consent=False,
-    )
+    # No port in the public client's redirect URI: any loopback port.
+    cli = contoso_cli(CLI, public_client_redirect_uris=("http://localhost",))
     spa = AppRegistration(
         client_id=SPA,
         display_name="Contoso SPA",
         spa_redirect_uris=(f"http://localhost{SPA_PATH}",),
         require_consent=False,
     )
-    tenant = dataclasses.replace(tenant, apps=(*tenant.apps, cli, spa))
-    return dataclasses.replace(DEFAULT_CONFIG, tenants=(tenant,), device_code_interval=1)
+    return with_apps(cli, spa, device_code_interval=1)
 
 
 @pytest.fixture(scope="module")
@@ -80,23 +74,12 @@ def public_app(live: MockEntra) -> msal.PublicClientApplication:
     )
 
 
-def sign_in_pages(page: Page, user: tuple[str, str] = ADELE) -> None:
-    """Entra's username, password and "Stay signed in?" (No) pages, by their element ids."""
-    page.fill("input#i0116[name=loginfmt]", user[0])
-    page.click("#idSIButton9")
-    page.wait_for_selector("#idA_PWD_ForgotPassword")
-    page.fill("input#i0118[name=passwd]", user[1])
-    page.click("#idSIButton9")
-    page.wait_for_selector("#KmsiCheckboxField")
-    page.click("#idBtn_Back")
-
-
 def verify_device(page: Page, verification_uri: str, user_code: str) -> None:
     page.goto(verification_uri)
     page.fill("#otc", user_code)
     page.click("#idSIButton9")  # Next
     page.click("#idSIButton9")  # "Are you trying to sign in to ...?" Continue
-    sign_in_pages(page)
+    sign_in_pages(page, ADELE)
     page.wait_for_selector("#deviceSignedIn")
 
 
@@ -158,7 +141,7 @@ def test_msal_python_interactive_on_an_ephemeral_loopback_port(
     auth_uri = opened.get(timeout=30)
     assert "redirect_uri=http%3A%2F%2Flocalhost%3A" in auth_uri
     page.goto(auth_uri)
-    sign_in_pages(page)
+    sign_in_pages(page, ADELE)
     thread.join(30)
     result = results.get_nowait()
     assert "access_token" in result, result
@@ -288,7 +271,7 @@ def test_msal_browser_spa_signs_in_redeems_cross_origin_and_calls_graph(
 ):
     page.goto(spa.url)
     page.wait_for_selector("#i0116")  # loginRedirect took the browser to the sign-in page
-    sign_in_pages(page)
+    sign_in_pages(page, ADELE)
     page.wait_for_url(f"{spa.url}*")
     page.wait_for_function("document.getElementById('out').textContent.startsWith('{')")
     import json

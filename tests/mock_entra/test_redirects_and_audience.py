@@ -15,6 +15,7 @@ from mock_entra.core.config import (
     AppRegistration,
     ConfigError,
     MockConfig,
+    SignInAudience,
     redirects,
 )
 from mock_entra.intercept import MockEntraInterceptor
@@ -31,6 +32,19 @@ def app_with(**fields) -> AppRegistration:
     return AppRegistration(client_id=NATIVE, display_name="Native", **fields)
 
 
+def audience_app(
+    client_id: str, name: str, audience: SignInAudience, *, require_consent: bool = False
+) -> AppRegistration:
+    """A web app whose sign-in audience is `audience`, redirecting to https://{name}.example/cb."""
+    return AppRegistration(
+        client_id=client_id,
+        display_name=name,
+        redirect_uris=(f"https://{name.lower()}.example/cb",),
+        sign_in_audience=audience,
+        require_consent=require_consent,
+    )
+
+
 def config_with(*apps: AppRegistration) -> MockConfig:
     tenant = DEFAULT_CONFIG.default_tenant
     tenant = dataclasses.replace(tenant, apps=(*tenant.apps, *apps))
@@ -43,26 +57,9 @@ CONFIG = config_with(
         redirect_uris=("https://native.example/Cb",),
         require_consent=False,
     ),
-    AppRegistration(
-        client_id=MULTI,
-        display_name="Multi",
-        redirect_uris=("https://multi.example/cb",),
-        sign_in_audience="AzureADMultipleOrgs",
-        require_consent=False,
-    ),
-    AppRegistration(
-        client_id=PERSONAL,
-        display_name="Personal",
-        redirect_uris=("https://personal.example/cb",),
-        sign_in_audience="PersonalMicrosoftAccount",
-    ),
-    AppRegistration(
-        client_id=BOTH,
-        display_name="Both",
-        redirect_uris=("https://both.example/cb",),
-        sign_in_audience="AzureADandPersonalMicrosoftAccount",
-        require_consent=False,
-    ),
+    audience_app(MULTI, "Multi", "AzureADMultipleOrgs"),
+    audience_app(PERSONAL, "Personal", "PersonalMicrosoftAccount", require_consent=True),
+    audience_app(BOTH, "Both", "AzureADandPersonalMicrosoftAccount"),
 )
 
 

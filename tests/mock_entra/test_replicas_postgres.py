@@ -23,8 +23,9 @@ from mock_entra.pytest_plugin import copy_keys
 from mock_entra.server import MockEntra
 
 from . import postgres
-from .conftest import ADELE, CLIENT_ID, REDIRECT, SECRET, Flow, new_flow, query_of
+from .conftest import ADELE, CLIENT_ID, SECRET, Flow, new_flow, query_of
 from .signin_http import http_sign_in
+from .token_form import code_form
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]  # two servers: about 7 s
 CODES = 20  # codes redeemed at both replicas at once
@@ -58,15 +59,7 @@ def _authorize(mock: MockEntra, flow: Flow, **extra: str) -> str:
 def _redeem(http: TrustingSession, mock: MockEntra, flow: Flow, code: str) -> dict:
     response = http.post(
         f"{mock.authority}/oauth2/v2.0/token",
-        data={
-            "client_id": CLIENT_ID,
-            "client_secret": SECRET,
-            "grant_type": "authorization_code",
-            "code": code,
-            "code_verifier": flow.verifier,
-            "redirect_uri": REDIRECT,
-            "scope": flow.scope,
-        },
+        data=code_form(code, verifier=flow.verifier, scope=flow.scope),
     )
     return {"status": response.status_code, **response.json()}
 

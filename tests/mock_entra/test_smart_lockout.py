@@ -11,7 +11,6 @@ carry no CORS headers: no web page can use its visitors' browsers to guess passw
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import msal
@@ -20,21 +19,14 @@ import pytest
 from mock_entra.core.config import DEFAULT_CONFIG, DEFAULT_TENANT_ID, ConfigError, load_config
 from mock_entra.intercept import LOGIN_HOST, MockEntraInterceptor
 
-from .client_kinds import PUBLIC_ID, client_kinds_config, intercepting
+from .client_kinds import PUBLIC_ID, client_kinds_config, client_kinds_fixtures
 from .conftest import ADELE, MEGAN, assert_entra_error
 
 AUTHORITY = f"https://{LOGIN_HOST}/{DEFAULT_TENANT_ID}"
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:msal.application")
 
 
-@pytest.fixture(scope="module")
-def mock(tmp_path_factory, key_template) -> Iterator[MockEntraInterceptor]:
-    yield from intercepting(tmp_path_factory.mktemp("lockout"), key_template, client_kinds_config())
-
-
-@pytest.fixture(autouse=True)
-def _fresh(mock: MockEntraInterceptor) -> None:
-    mock.reset()
+mock, _fresh = client_kinds_fixtures("lockout")
 
 
 def ropc(user: str, password: str) -> dict:

@@ -11,8 +11,8 @@ import re
 import pytest
 
 from mock_entra.core.config import DEFAULT_CONFIG, AppRegistration, MockConfig
-from mock_entra.intercept import MockEntraInterceptor
 
+from .client_kinds import in_process_fixtures
 from .conftest import ADELE, BASE, CLIENT_ID, SECRET, TENANT, assert_entra_error, new_flow
 
 SPA = "4d1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
@@ -37,16 +37,7 @@ def _config() -> MockConfig:
     return dataclasses.replace(DEFAULT_CONFIG, tenants=(tenant,))
 
 
-@pytest.fixture
-def mock(state_dir, clock):
-    interceptor = MockEntraInterceptor(_config(), state_dir=state_dir, clock=clock)
-    yield interceptor
-    interceptor.stop()
-
-
-@pytest.fixture
-def client(mock):
-    return mock.app.test_client()
+mock, client = in_process_fixtures(_config)
 
 
 def code_for(mock, client_id: str, redirect_uri: str, *, pkce: bool = True):
@@ -138,6 +129,23 @@ def test_spa_refresh_tokens_end_24_hours_after_sign_in(mock, client, clock):
     # Entra's time format there: "The token was issued on 2023-12-11T12:31:44.1947275Z."
     assert re.search(r"issued on \d{4}-\d\d-\d\dT[\d:]{8}\.\d{7}Z\.", body["error_description"])
     assert_entra_error(refresh(first), 400, "invalid_grant", 700084)
+
+
+def test_spa_token_answers_say_when_the_refresh_token_ends(mock, client, clock):
+    # msal-common reads `refresh_token_expires_in` from a SPA's answers (AzureAD/microsoft-
+    # authentication-library-for-js#6703); the end is fixed at sign-in, so it counts down.
+    flow, code = code_for(mock, SPA, SPA_URI)
+    first = redeem(client, SPA, flow, code).get_json()
+    assert first["refresh_token_expires_in"] == 24 * 3600
+    clock.advance(5 * 3600)
+    second = token(
+        client, client_id=SPA, grant_type="refresh_token", refresh_token=first["refresh_token"]
+    ).get_json()
+    assert second["refresh_token_expires_in"] == 19 * 3600
+    # A web app's refresh token has no fixed end: its answers say none.
+    flow, code = code_for(mock, CLIENT_ID, "http://localhost:5000/getAToken")
+    web = redeem(client, CLIENT_ID, flow, code, origin=None, client_secret=SECRET).get_json()
+    assert "refresh_token" in web and "refresh_token_expires_in" not in web
 
 
 def test_a_public_client_redeems_with_pkce_and_no_secret(mock, client):

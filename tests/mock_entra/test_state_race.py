@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import signal
 import socket
 import ssl
 import subprocess
@@ -27,6 +26,7 @@ from cryptography.hazmat.primitives import serialization
 from mock_entra.core.config import DEFAULT_TENANT_ID
 from mock_entra.core.pki.state import SIGNING_KEY_COUNT, StatePaths
 from mock_entra.ports import free_port
+from mock_entra.processes import terminate
 
 from .test_signing_keys import write_state_with_jwk_signing_keys
 
@@ -79,15 +79,6 @@ def wait_for_jwks(server: subprocess.Popen, port: int, paths: StatePaths, log: P
             time.sleep(0.05)
 
 
-def stop(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 def check_served_state_is_the_state_on_disk(port: int, jwks: dict, paths: StatePaths) -> None:
     ca = x509.load_pem_x509_certificate(paths.ca_cert.read_bytes())
     served_certificate(port).verify_directly_issued_by(ca)
@@ -125,7 +116,7 @@ def one_attempt(attempt: int, tmp_path: Path) -> str:
         jwks = wait_for_jwks(server, port, paths, log)
         check_served_state_is_the_state_on_disk(port, jwks, paths)
     finally:
-        stop(server)
+        terminate(server)
         if info.poll() is None:
             info.kill()
     assert "Traceback" not in log.read_text(), log.read_text()
@@ -161,7 +152,7 @@ def test_serving_a_state_dir_with_the_old_jwk_signing_keys_says_its_new_keys_onc
             jwks = wait_for_jwks(server, port, paths, log)
             check_served_state_is_the_state_on_disk(port, jwks, paths)
         finally:
-            stop(server)
+            terminate(server)
     text = log.read_text()
     assert "Traceback" not in text, text
     said = [line for line in text.splitlines() if "new signing keys" in line]

@@ -32,6 +32,7 @@ from .conftest import (
     new_flow,
     redeem,
 )
+from .token_form import post_token
 
 MAX_STORE_BYTES = 5 * 1024 * 1024
 SCOPE = "User.Read offline_access openid profile"
@@ -53,17 +54,7 @@ def store_bytes(rt) -> int:
 
 
 def refresh(client, token: str):
-    return client.post(
-        f"/{TENANT}/oauth2/v2.0/token",
-        base_url=BASE,
-        data={
-            "client_id": CLIENT_ID,
-            "client_secret": SECRET,
-            "grant_type": "refresh_token",
-            "refresh_token": token,
-            "scope": SCOPE,
-        },
-    )
+    return post_token(client, grant_type="refresh_token", refresh_token=token, scope=SCOPE)
 
 
 def anonymous_authorize(client):

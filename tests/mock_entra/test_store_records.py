@@ -33,7 +33,8 @@ from mock_entra.core.store.sqlite import SqliteStore
 from mock_entra.core.tokens import claims
 from mock_entra.core.tokens.scopes import parse_scopes
 
-from .conftest import BASE, CLIENT_ID, MEGAN, SECRET, TENANT, get_code, new_flow, redeem
+from .conftest import CLIENT_ID, MEGAN, TENANT, get_code, new_flow, redeem
+from .token_form import post_token
 
 ADELE_OID = DEFAULT_CONFIG.tenants[0].users[0].object_id
 API_SCOPES = parse_scopes("api://entra-lab-api/Forecast.Read openid offline_access", DEFAULT_CONFIG)
@@ -229,15 +230,8 @@ def test_a_refresh_token_is_read_once_when_a_token_fault_reads_it_first(
 
     monkeypatch.setattr(store, "get_with_expiry", counting)
     with _scenario_for_megan(interceptor):
-        response = client.post(
-            f"/{TENANT}/oauth2/v2.0/token",
-            base_url=BASE,
-            data={
-                "client_id": CLIENT_ID,
-                "client_secret": SECRET,
-                "grant_type": "refresh_token",
-                "refresh_token": token["refresh_token"],
-            },
+        response = post_token(
+            client, grant_type="refresh_token", refresh_token=token["refresh_token"]
         )
     assert response.status_code == 200, response.get_json()
     assert reads.count(REFRESH) == 1

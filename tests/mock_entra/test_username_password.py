@@ -5,6 +5,7 @@ client flows and for a confidential one; Entra's errors on their code and HTTP s
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterator
 
@@ -27,6 +28,8 @@ AUTHORITY = f"https://{LOGIN_HOST}/{DEFAULT_TENANT_ID}"
 # MSAL and azure-identity deprecate ROPC for public clients (it still works, as with Entra).
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:msal.application")
 ADELE_OID = "87d349ed-44d7-43e1-9a83-5f2406dee5bd"
+
+GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +94,19 @@ def test_msal_confidential_client_with_consent_given(mock):
     result = app.acquire_token_by_username_password(*ADELE, scopes=["User.Read"])
     assert "access_token" in result, result
     assert claims_of(result["access_token"])["appidacr"] == "1"
+
+
+def test_each_password_sign_in_is_a_session_named_by_a_guid_only_in_the_access_token(mock):
+    # `sid`: "String, a GUID ... generated when a new session is established" (Learn, "ID
+    # token claims reference"). Entra's username/password ID tokens name no session (recorded:
+    # Azure/azure-sdk-for-python sdk/identity/azure-identity/tests/recordings/
+    # test_cae.test_username_password.yaml), its access tokens do.
+    sids = []
+    for _ in range(2):
+        body = _post(mock, client_id=PUBLIC_ID, username=ADELE[0], password=ADELE[1]).get_json()
+        assert "sid" not in claims_of(body["id_token"])
+        sids.append(claims_of(body["access_token"])["sid"])
+    assert all(GUID.match(s) for s in sids) and sids[0] != sids[1]
 
 
 def test_no_consent_is_aadsts65001_consent_required(mock):

@@ -3,17 +3,31 @@ over them. This package's face is the config a test builds or a file holds:
 
     from mock_entra.core.config import DEFAULT_CONFIG, MockConfig, with_redirect_uris
 
-`model` (the dataclasses), `rules` (what a value must be; `ConfigError`), `defaults`
-(`DEFAULT_CONFIG`, what `mock-entra serve` uses when no `--config` is given), `load` (reading,
-checking and writing config files: TOML or JSON, same schema; see `examples/mock-entra.toml`
-and docs/configuration.md), and the rules the protocol applies to them: `tenants` (which
-tenant a path names), `redirects` (redirect URIs as Entra registers and matches them),
-`audience` (which authority an app may be used through), `credentials` (an app's
-certificates). Modules of this package import each other by their own names, never this one.
+`model` and `apps` (the dataclasses: tenants, users and groups; app registrations), `rules`
+(what a value must be; `ConfigError`), `defaults` (`DEFAULT_CONFIG`, what `mock-entra serve`
+uses when no `--config` is given), `load` (reading, checking and writing config files: TOML or
+JSON, same schema; see `examples/mock-entra.toml` and docs/configuration.md), and the rules
+the protocol applies to them: `tenants` (which tenant a path names), `redirects` (redirect URIs
+as Entra registers and matches them), `audience` (which authority an app may be used through),
+`credentials` (an app's certificates). Modules of this package import each other by their own
+names, never this one.
 """
 
 from __future__ import annotations
 
+from mock_entra.core.config.apps import (
+    SIGN_IN_AUDIENCES,
+    TOKEN_EXCHANGE_APP_ID,
+    TOKEN_EXCHANGE_AUDIENCE,
+    AppRegistration,
+    ExternalIssuer,
+    FederatedCredential,
+    GroupMembershipClaims,
+    ManagedIdentity,
+    OptionalClaim,
+    OptionalClaims,
+    SignInAudience,
+)
 from mock_entra.core.config.defaults import (
     DEFAULT_API_CLIENT_ID,
     DEFAULT_API_URI,
@@ -33,8 +47,6 @@ from mock_entra.core.config.defaults import (
 from mock_entra.core.config.load import (
     config_from_dict,
     config_text_format,
-    config_to_dict,
-    config_to_toml,
     load_config,
     load_config_value,
 )
@@ -43,20 +55,9 @@ from mock_entra.core.config.model import (
     GRAPH_DELEGATED_SCOPES,
     GRAPH_RESOURCE,
     PERSONAL_TENANT_ID,
-    SIGN_IN_AUDIENCES,
-    TOKEN_EXCHANGE_APP_ID,
-    TOKEN_EXCHANGE_AUDIENCE,
-    AppRegistration,
-    ExternalIssuer,
-    FederatedCredential,
     Group,
-    GroupMembershipClaims,
-    ManagedIdentity,
     MockConfig,
-    OptionalClaim,
-    OptionalClaims,
     ScenarioSetting,
-    SignInAudience,
     Tenant,
     TestUser,
 )
@@ -73,6 +74,7 @@ from mock_entra.core.config.rules import (
     Seconds,
     rule_of,
 )
+from mock_entra.core.config.write import config_to_dict, config_to_toml
 
 __all__ = [
     "DEFAULT_API_CLIENT_ID",

@@ -18,7 +18,12 @@ account is refused everywhere else.
 from __future__ import annotations
 
 from mock_entra.core.aadsts import AADSTS50194, AADSTS9002331, AADSTS9002332
-from mock_entra.core.config.model import AppRegistration, Tenant
+from mock_entra.core.config.apps import (
+    AppRegistration,
+)
+from mock_entra.core.config.model import (
+    Tenant,
+)
 from mock_entra.core.errors import EntraError
 
 WORK_ONLY = ("AzureADMyOrg", "AzureADMultipleOrgs")

@@ -7,13 +7,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
+from mock_entra.core.config.apps import (
+    AppRegistration,
+    FederatedCredential,
+    ManagedIdentity,
+)
 from mock_entra.core.config.model import (
     GRAPH_RESOURCE,
     PERSONAL_TENANT_ID,
-    AppRegistration,
-    FederatedCredential,
     Group,
-    ManagedIdentity,
     MockConfig,
     Tenant,
     TestUser,

@@ -169,3 +169,13 @@ def rule_problems(obj: Any) -> list[tuple[str, str]]:
                 text = f"expected {rule.describe()}, got {item!r:.80}"
                 found.append((path, f"{text}: {reason}" if reason else text))
     return found
+
+
+class RuleChecked:
+    """A config dataclass whose ruled fields are checked as it is made, however it is built
+    (a file reports the same problems with their field paths)."""
+
+    def __post_init__(self) -> None:
+        problems = rule_problems(self)
+        if problems:
+            raise ConfigError.of(problems)

@@ -58,6 +58,15 @@ if TYPE_CHECKING:
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 # RS* as Entra's AADSTS5002738 lists them; PS256 is what Learn asks for and MSAL sends.
 ASSERTION_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512")
+# PyJWT checks an assertion's signature only: its claims are checked after, in Entra's order
+# and with Entra's codes.
+SIGNATURE_ONLY = {
+    "verify_aud": False,
+    "verify_exp": False,
+    "verify_nbf": False,
+    "verify_iat": False,
+    "verify_iss": False,
+}
 # Microsoft.IdentityModel's default clock skew, which Entra's validation allows [INF].
 CLOCK_SKEW = 300
 
@@ -185,13 +194,7 @@ def verify_assertion(
             assertion,
             key=cred.public_key,
             algorithms=[alg],
-            options={
-                "verify_aud": False,
-                "verify_exp": False,
-                "verify_nbf": False,
-                "verify_iat": False,
-                "verify_iss": False,
-            },
+            options=SIGNATURE_ONLY,
         )
     except jwt.InvalidSignatureError:
         raise _bad_signature(app, cred) from None
@@ -213,6 +216,12 @@ def _check_claims(app: AppRegistration, claims: dict[str, Any], endpoint: Endpoi
         raise EntraError(AADSTS700021)
     if not isinstance(aud, str) or not _is_token_endpoint(aud, endpoint):
         raise EntraError(AADSTS700023)
+    check_lifetime(claims, now)
+
+
+def check_lifetime(claims: dict[str, Any], now: float) -> None:
+    """An assertion's `exp` and `nbf`, with Entra's clock skew: AADSTS50027 when they are not
+    numbers, AADSTS700024 outside them."""
     exp, nbf = claims.get("exp"), claims.get("nbf")
     if not number(exp) or (nbf is not None and not number(nbf)):
         raise EntraError(AADSTS50027)

@@ -27,7 +27,6 @@ from mock_entra.core.aadsts import (
     AADSTS50027,
     AADSTS90014_CREDENTIAL,
     AADSTS90100,
-    AADSTS700024,
     AADSTS700211,
     AADSTS700212,
     AADSTS700213,
@@ -46,10 +45,9 @@ from mock_entra.core.errors import EntraError
 from mock_entra.core.forms import missing
 from mock_entra.core.grants.client_auth import (
     CLIENT_ASSERTION_TYPE,
-    CLOCK_SKEW,
+    SIGNATURE_ONLY,
     Client,
-    entra_time,
-    number,
+    check_lifetime,
 )
 from mock_entra.core.tokens.signing import KeySet
 
@@ -113,23 +111,11 @@ def verify(
             assertion,
             key=key,
             algorithms=[alg],
-            options={
-                "verify_aud": False,
-                "verify_exp": False,
-                "verify_nbf": False,
-                "verify_iat": False,
-                "verify_iss": False,
-            },
+            options=SIGNATURE_ONLY,
         )
     except jwt.PyJWTError:
         raise EntraError(AADSTS50027) from None  # a signature the issuer's key does not match
-    exp, nbf = claims.get("exp"), claims.get("nbf")
-    if not number(exp) or (nbf is not None and not number(nbf)):
-        raise EntraError(AADSTS50027)
-    if now >= exp + CLOCK_SKEW or (nbf is not None and nbf > now + CLOCK_SKEW):
-        raise EntraError(
-            AADSTS700024, now=entra_time(now), nbf=entra_time(nbf or 0), exp=entra_time(exp)
-        )
+    check_lifetime(claims, now)
     return Client(tenant, app, credential=FEDERATED)
 
 

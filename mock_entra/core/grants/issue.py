@@ -74,9 +74,16 @@ def user_tokens(
         "access_token": access_token,
     }
     if scopes.wants_refresh_token:
+        end = rt.refresh_end(platform, refresh_expires_at)
         body["refresh_token"] = rt.new_refresh_token(
-            signin, scopes, platform=platform, expires_at=refresh_expires_at
+            signin, scopes, platform=platform, expires_at=end
         )
+        if end is not None:
+            # A SPA's refresh token ends 24 hours after sign-in (Learn, "Refresh tokens"), and
+            # Entra says when: MSAL.js reads `refresh_token_expires_in` (seconds) from a SPA's
+            # token answers to skip an expired one (AzureAD/microsoft-authentication-library-
+            # for-js#6703, lib/msal-common/src/response/ResponseHandler.ts).
+            body["refresh_token_expires_in"] = max(0, end - rt.now())
     if scopes.wants_id_token:
         id_claims = id_token_claims(
             signin,

@@ -118,13 +118,19 @@ def make_signing_key() -> Pair:
     """An RSA-2048 token-signing key and a certificate for it, self-signed as Entra's are
     (JWKS publishes it as `x5c`, its SHA-1 thumbprint as `x5t` and `kid`)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=SIGNING_KEY_BITS)
-    name = _name("accounts.accesscontrol.windows.net")  # the subject Entra's signing certs carry
-    cert = (
+    # The subject Entra's signing certificates carry.
+    return Pair(key, self_signed(key, "accounts.accesscontrol.windows.net"))
+
+
+def self_signed(key: rsa.RSAPrivateKey, common_name: str) -> x509.Certificate:
+    """A self-signed end-entity certificate for `key`: a token-signing key's, or (in tests) a
+    client's certificate credential."""
+    name = _name(common_name)
+    return (
         _builder(name, name, key.public_key())
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
-    return Pair(key, cert)
 
 
 # -- checking what is on disk ------------------------------------------------------------------

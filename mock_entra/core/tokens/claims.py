@@ -262,6 +262,7 @@ def optional_claim(name: str, signin: SignIn) -> Any:
         "ipaddr": "127.0.0.1",  # the client's address as Entra saw it; the mock is local
         "login_hint": login_hint(user, tenant),
         "sid": signin.sid,
+        "tenant_region_scope": tenant.region_scope,
         "upn": user.username,
         "xms_pdl": user.preferred_data_location,
         "xms_pl": user.preferred_language,
@@ -440,8 +441,16 @@ def app_access_token_claims(
             "uti": token_uti,
             "ver": "2.0",
         }
-    if api is not None and "idtyp" not in api.optional_claims.access_token:
-        del base["idtyp"]
+    if api is not None:
+        # `idtyp` and `tenant_region_scope` are optional claims the resource configures
+        # (Learn, "Optional claims reference"; the default claims of "Access token claims
+        # reference" name neither): Graph's tokens carry them, an API's when it asks.
+        wanted = api.optional_claims.access_token
+        base.pop("tenant_region_scope", None)
+        if "tenant_region_scope" in wanted and tenant.region_scope is not None:
+            base["tenant_region_scope"] = tenant.region_scope
+        if "idtyp" not in wanted:
+            del base["idtyp"]
     if roles:
         base["roles"] = list(roles)
     return base

@@ -1,47 +1,11 @@
-"""The AADSTS catalogue: every Entra error the mock answers, as `Aadsts` entries (the
-number, the OAuth `error`, the HTTP status, the message template).
-
-Messages follow Microsoft Learn's error-code reference
-(https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes) and real
-answers quoted in public issues (cited below); codes users search for are the names here.
-An entry is raised as an `errors.EntraError`.
-"""
+"""The authorize and token endpoints' own errors: the request (the tenant, the app, the
+redirect URI, the parameters), the authorize endpoint's rules, the sign-in audience and the
+single-page-application platform; then the grants (on-behalf-of, username and password, codes,
+refresh tokens, PKCE, scopes, consent, the device code flow)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-
-@dataclass(frozen=True)
-class Aadsts:
-    """One catalogue entry: the number, the OAuth `error`, the HTTP status, the message."""
-
-    code: int
-    error: str
-    status: int
-    message: str
-    # Shown on Entra's own page and never redirected, even when a redirect URI is known.
-    page_only: bool = False
-    suberror: str | None = None
-
-    def describe(self, **args: Any) -> str:
-        return f"AADSTS{self.code}: " + self.message.format(
-            **{name: _clip(value) for name, value in args.items()}
-        )
-
-
-MAX_ECHO = 256  # characters of a caller's value an error message repeats
-
-
-def _clip(value: Any) -> Any:
-    """Values the caller sent are echoed in messages, pages and redirects; a huge one (a 75 KB
-    `client_id` in a Basic header) must not make a huge answer. Long enough for any real
-    redirect URI or scope string."""
-    if isinstance(value, str) and len(value) > MAX_ECHO:
-        return value[:MAX_ECHO] + "..."
-    return value
-
+from mock_entra.core.aadsts.entry import Aadsts
 
 _E = Aadsts
 
@@ -90,95 +54,65 @@ AADSTS50089 = _E(
     "Authentication failed due to flow token expired.",
     page_only=True,
 )
-AADSTS7000215 = _E(
-    7000215,
-    "invalid_client",
-    401,
-    "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'.",
+
+# An access token from the authorize endpoint (implicit grant) when the app has not enabled it
+# (AzureAD/microsoft-authentication-library-for-js#766: unsupported_response_type).
+AADSTS700051 = _E(
+    700051,
+    "unsupported_response_type",
+    400,
+    "response_type 'token' is not enabled for the application.",
 )
-AADSTS7000218 = _E(
-    7000218,
-    "invalid_client",
-    401,
-    "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
-)
-# -- certificate credentials (client assertions) -------------------------------------------
-# Learn "Microsoft identity platform certificate credentials" (the assertion's format),
-# "Microsoft Entra authentication and authorization error codes", azure-identity's
-# troubleshooting guide (700021, 700023, 700027, 50027) and Entra answers captured in public
-# issues (700024 with its times, 700027 with its reason, 90014, 5002723, 5002738, 5002741).
-_CERT_DOC = "Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials ."
-_KEYS_HINT = (
-    "Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured "
-    "keys for app Id '{client_id}'. Review the documentation at "
-    "https://docs.microsoft.com/en-us/graph/deployments to determine the corresponding service "
-    "endpoint and https://docs.microsoft.com/en-us/graph/api/application-get?view=graph-rest-1.0&tabs=http "
-    "to build a query request URL, such as "
-    "'https://graph.microsoft.com/beta/applications/{client_id}'"
-)
-AADSTS700027_NO_KEY = _E(
-    700027,
-    "invalid_client",
-    401,
-    "Client assertion contains an invalid signature. [Reason - The key was not found., "
-    "Thumbprint of key used by client: '{thumbprint}', " + _KEYS_HINT + "].",
-)
-AADSTS700027_BAD_SIGNATURE = _E(
-    700027,
-    "invalid_client",
-    401,
-    "Client assertion contains an invalid signature. [Reason - Key was found, but use of the "
-    "key to verify the signature failed., Thumbprint of key used by client: '{thumbprint}', "
-    "Found key 'Start={start}, End={end}', " + _KEYS_HINT + "].",
-)
-AADSTS700024 = _E(
-    700024,
-    "invalid_client",
-    401,
-    "Client assertion is not within its valid time range. Current time: {now}, assertion "
-    "valid from {nbf}, expiry time of assertion {exp}. " + _CERT_DOC,
-)
-AADSTS700021 = _E(
-    700021,
-    "invalid_client",
-    401,
-    "Client assertion application identifier doesn't match 'client_id' parameter. " + _CERT_DOC,
-)
-AADSTS700023 = _E(
-    700023,
-    "invalid_client",
-    401,
-    "Client assertion audience claim does not match Realm issuer. " + _CERT_DOC,
-)
-AADSTS50027 = _E(50027, "invalid_request", 400, "JWT token is invalid or malformed.")
-AADSTS90014_CREDENTIAL = _E(
-    90014,
+AADSTS50049 = _E(50049, "invalid_instance", 400, "Unknown or invalid instance.")
+
+# Sign-in audience (Learn, "Microsoft Entra authentication and authorization error codes";
+# the messages as captured in public issues).
+AADSTS50194 = _E(
+    50194,
     "invalid_request",
     400,
-    "The required field '{name}' is missing from the credential. Ensure that you have all the "
-    "necessary parameters for the login request.",
+    "Application '{client_id}'({app_name}) is not configured as a multi-tenant application. Usage of the /common endpoint is not supported for such applications created after '10/15/2018'. Use a tenant-specific endpoint or configure the application to be multi-tenant.",
 )
-AADSTS5002723 = _E(
-    5002723,
-    "invalid_client",
-    401,
-    "Invalid JWT token. No certificate SHA-1 thumbprint, certificate SHA-256 thumbprint, nor "
-    "keyId specified in token header.",
+AADSTS9002331 = _E(
+    9002331,
+    "invalid_request",
+    400,
+    "Application '{client_id}'({app_name}) is configured for use by Microsoft Account users only. Please use the /consumers endpoint to serve this request.",
 )
-AADSTS5002738 = _E(
-    5002738,
-    "invalid_client",
-    401,
-    "Invalid JWT token. '{alg}' is not a supported signature algorithm. Supported signing "
-    "algorithms are: 'RS256,RS384,RS512'",
+AADSTS9002332 = _E(
+    9002332,
+    "invalid_request",
+    400,
+    "Application '{client_id}'({app_name}) is configured for use by Azure Active Directory users only. Please do not use the /consumers endpoint to serve this request.",
 )
-AADSTS5002741 = _E(
-    5002741,
-    "invalid_client",
-    401,
-    "Number of audience values in the provided client credential exceed maximum allowed. "
-    "{count} audience values provided, maximum allowed is 1.",
+
+# The single-page-application platform (Learn, "Error codes"; messages as msal-browser
+# users captured them).
+AADSTS9002325 = _E(
+    9002325,
+    "invalid_request",
+    400,
+    "Proof Key for Code Exchange is required for cross-origin authorization code redemption.",
 )
+AADSTS9002326 = _E(
+    9002326,
+    "invalid_request",
+    400,
+    "Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type. Request origin: '{origin}'.",
+)
+AADSTS9002327 = _E(
+    9002327,
+    "invalid_request",
+    400,
+    "Tokens issued for the 'Single-Page Application' client-type may only be redeemed via cross-origin requests.",
+)
+AADSTS700084 = _E(
+    700084,
+    "invalid_grant",
+    400,
+    "The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00, which cannot be extended. It is now expired and a new sign in request must be sent by the SPA to the sign in page. The token was issued on {issued}.",
+)
+
 # -- on-behalf-of (Learn "Microsoft identity platform and OAuth 2.0 On-Behalf-Of flow"; the
 # texts as captured in public issues) ---------------------------------------------------------
 AADSTS50013 = _E(
@@ -365,63 +299,6 @@ AADSTS700054 = _E(
     400,
     "response_type '{response_type}' is not enabled for the application.",
 )
-# An access token from the authorize endpoint (implicit grant) when the app has not enabled it
-# (AzureAD/microsoft-authentication-library-for-js#766: unsupported_response_type).
-AADSTS700051 = _E(
-    700051,
-    "unsupported_response_type",
-    400,
-    "response_type 'token' is not enabled for the application.",
-)
-AADSTS50049 = _E(50049, "invalid_instance", 400, "Unknown or invalid instance.")
-
-# Sign-in audience (Learn, "Microsoft Entra authentication and authorization error codes";
-# the messages as captured in public issues).
-AADSTS50194 = _E(
-    50194,
-    "invalid_request",
-    400,
-    "Application '{client_id}'({app_name}) is not configured as a multi-tenant application. Usage of the /common endpoint is not supported for such applications created after '10/15/2018'. Use a tenant-specific endpoint or configure the application to be multi-tenant.",
-)
-AADSTS9002331 = _E(
-    9002331,
-    "invalid_request",
-    400,
-    "Application '{client_id}'({app_name}) is configured for use by Microsoft Account users only. Please use the /consumers endpoint to serve this request.",
-)
-AADSTS9002332 = _E(
-    9002332,
-    "invalid_request",
-    400,
-    "Application '{client_id}'({app_name}) is configured for use by Azure Active Directory users only. Please do not use the /consumers endpoint to serve this request.",
-)
-
-# The single-page-application platform (Learn, "Error codes"; messages as msal-browser
-# users captured them).
-AADSTS9002325 = _E(
-    9002325,
-    "invalid_request",
-    400,
-    "Proof Key for Code Exchange is required for cross-origin authorization code redemption.",
-)
-AADSTS9002326 = _E(
-    9002326,
-    "invalid_request",
-    400,
-    "Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type. Request origin: '{origin}'.",
-)
-AADSTS9002327 = _E(
-    9002327,
-    "invalid_request",
-    400,
-    "Tokens issued for the 'Single-Page Application' client-type may only be redeemed via cross-origin requests.",
-)
-AADSTS700084 = _E(
-    700084,
-    "invalid_grant",
-    400,
-    "The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00, which cannot be extended. It is now expired and a new sign in request must be sent by the SPA to the sign in page. The token was issued on {issued}.",
-)
 
 # Device code (Learn, "OAuth 2.0 device authorization grant": authorization_pending,
 # authorization_declined, bad_verification_code, expired_token; the codes from Learn's
@@ -449,75 +326,4 @@ AADSTS70020 = _E(
 )
 AADSTS65004_DEVICE = _E(
     65004, "authorization_declined", 400, "User declined to consent to access the app."
-)
-# Answers of a misbehaving Entra, raised only by fault scenarios (`faults`); Learn,
-# "Microsoft Entra authentication and authorization error codes".
-AADSTS50173 = _E(
-    50173,
-    "invalid_grant",
-    400,
-    "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password. The grant was issued on '{issued}' and the TokensValidFrom date (before which tokens are not valid) for this user is '{valid_from}'.",
-    # recorded: Azure/azure-sdk-for-python sdk/identity/azure-identity/tests/recordings/
-    # test_cae.test_username_password.yaml
-    suberror="bad_token",
-)
-AADSTS50076 = _E(
-    50076,
-    "interaction_required",
-    400,
-    "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '{resource}'.",
-)
-AADSTS50000 = _E(
-    50000,
-    "server_error",
-    500,
-    "There was an error issuing a token or an issue with our sign-in service.",
-)
-AADSTS90033 = _E(
-    90033, "temporarily_unavailable", 503, "A transient error has occurred. Please try again."
-)
-AADSTS90055 = _E(
-    90055,
-    "temporarily_unavailable",
-    429,
-    "There are too many incoming requests. Please try again later.",
-)
-
-# Workload identity federation (a `client_assertion` from another issuer, matched against the
-# app's federated identity credentials): Entra's answers as quoted in public issues —
-# 700211 Azure/azure-workload-identity#1350 (401), 700213 Azure/azure-workload-identity#1200,
-# 7000272 Azure/azure-workload-identity#1232. 700212 (the audience) follows their pattern; no
-# public capture of its text was found.
-_FIC_DOC = "https://learn.microsoft.com/entra/workload-id/workload-identity-federation"
-AADSTS700211 = _E(
-    700211,
-    "invalid_client",
-    401,
-    "No matching federated identity record found for presented assertion issuer '{issuer}'. "
-    "Please check your federated identity credential Subject, Audience and Issuer against the "
-    "presented assertion. " + _FIC_DOC,
-)
-AADSTS700212 = _E(
-    700212,
-    "invalid_client",
-    401,
-    "No matching federated identity record found for presented assertion audience "
-    "'{audience}'. Please check your federated identity credential Subject, Audience and "
-    "Issuer against the presented assertion. " + _FIC_DOC,
-)
-AADSTS700213 = _E(
-    700213,
-    "invalid_client",
-    401,
-    "No matching federated identity record found for presented assertion subject '{subject}'. "
-    "Check your federated identity credential Subject, Audience and Issuer against the "
-    "presented assertion. " + _FIC_DOC,
-)
-AADSTS7000272 = _E(
-    7000272,
-    "invalid_client",
-    401,
-    "The certificate with identifier {kid} used to sign the federated credential could not be "
-    "found in the metadata of identity provider {issuer}. Please validate that your Identity "
-    "Provider's metadata exposes the key used to sign the incoming token.",
 )
