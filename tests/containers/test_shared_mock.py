@@ -105,7 +105,11 @@ def shared(engine: Engine, mock_image: str, session_id: str) -> Iterator[SharedS
     finally:
         logs = engine.run("compose", "-p", stack.project, "--profile", "shared", "logs",
                           "--no-color", env=stack.env, check=False).stdout  # fmt: skip
-        stack.compose("down", "-v", "--rmi", "local", timeout=180)
+        stack.compose("down", "-v", timeout=180)
+        # The Postgres and nginx images this project built (compose names them after it; `down
+        # --rmi local` finds no image once the containers are gone).
+        built = [f"{stack.project}-{name}" for name in ("postgres", "mock-lb")]
+        engine.run("image", "rm", *built, check=False)
         print(logs[-4000:])
 
 
