@@ -41,17 +41,19 @@ ENV UV_COMPILE_BYTECODE=1 \
 # --- the mock alone -----------------------------------------------------------------------------
 FROM base AS mock
 
-# No extra: the mock's own dependencies (Flask, PyJWT, cryptography, granian), nothing else.
+# The mock's own dependencies (Flask, PyJWT, cryptography, granian) and the `postgres` extra
+# (psycopg, whose binary wheel brings libpq: 10 MB), so that replicas can share a store
+# (`MOCK_ENTRA_STORE=postgresql://...`, compose.yaml's `shared` profile); no app, no browser.
 RUN --mount=from=uv,source=/uv,target=/bin/uv \
     --mount=type=cache,target=/root/.cache/uv \
     --mount=type=bind,source=uv.lock,target=uv.lock \
     --mount=type=bind,source=pyproject.toml,target=pyproject.toml \
-    uv sync --locked --no-install-project
+    uv sync --locked --no-install-project --extra postgres
 
 COPY . /app
 RUN --mount=from=uv,source=/uv,target=/bin/uv \
     --mount=type=cache,target=/root/.cache/uv \
-    uv sync --locked
+    uv sync --locked --extra postgres
 
 # `mock-entra serve` and `mock-entra info` read their options from these (docs/reference.md):
 # all interfaces, 8443, the state in /state. MOCK_ENTRA_CONFIG (a path or the config's text)

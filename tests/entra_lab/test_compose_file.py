@@ -61,7 +61,10 @@ VARIABLES = {"MOCK_PORT": str(MOCK_PORT), "APP_PORT": str(APP_PORT),
              "IDENTITY_PORT": str(IDENTITY_PORT), "IDENTITY_HEADER": IDENTITY_HEADER,
              "ENTRA_LAB_IMAGE": "entra-lab:local",
              # the mock alone (profile `mock`)
-             "MOCK_ONLY_PORT": "9443", "MOCK_ENTRA_IMAGE": "mock-entra:local"}  # fmt: skip
+             "MOCK_ONLY_PORT": "9443", "MOCK_ENTRA_IMAGE": "mock-entra:local",
+             # the shared mock (profile `shared`): its load balancer's host port
+             "SHARED_PORT": "9444"}  # fmt: skip
+SHARED = ("postgres", "mock-keys", "mock-1", "mock-2", "mock-lb")
 
 
 def interpolate(text: str, env: dict[str, str]) -> str:
@@ -123,7 +126,7 @@ def test_compose_file_validates_against_the_compose_specification_schema() -> No
 
 def test_services_share_one_image_and_the_state_volume() -> None:
     spec = compose()
-    assert set(spec["services"]) == {"mock-entra", "client-app", "mock"}
+    assert set(spec["services"]) == {"mock-entra", "client-app", "mock", *SHARED}
     assert [n for n, s in spec["services"].items() if "profiles" not in s] == [
         "mock-entra",
         "client-app",
@@ -202,6 +205,64 @@ def test_the_mock_alone_is_the_mock_target_published_with_its_public_url() -> No
     assert mock["ports"] == ["127.0.0.1:9555:8443"]  # the image's MOCK_ENTRA_PORT inside
     assert mock["environment"] == {"MOCK_ENTRA_PUBLIC_URL": "https://localhost:9555"}
     assert "command" not in mock and "healthcheck" not in mock  # the image's own
+
+
+def test_the_shared_mock_is_two_replicas_of_the_mock_image_on_one_store_behind_a_balancer() -> None:
+    spec = compose({"SHARED_PORT": "9666", "MOCK_ENTRA_IMAGE": "mock-entra:x"})
+    services = spec["services"]
+    for name in SHARED:
+        assert services[name]["profiles"] == ["shared"], name
+    one, two, keys = services["mock-1"], services["mock-2"], services["mock-keys"]
+    assert one == two  # replicas: nothing tells them apart but their names
+    for mock in (one, keys):
+        assert mock["build"] == services["mock"]["build"] == {"context": ".", "target": "mock"}
+        assert mock["image"] == "mock-entra:x"
+    # The balancer publishes the one URL clients use; every URL the replicas hand out is it.
+    assert services["mock-lb"]["ports"] == ["127.0.0.1:9666:8443"]
+    assert one["environment"]["MOCK_ENTRA_PUBLIC_URL"] == "https://localhost:9666"
+    assert not any("ports" in services[name] for name in SHARED if name != "mock-lb")
+    # One key set: made once into a volume, copied by each replica into its own state dir.
+    assert keys["volumes"] == ["shared-keys:/state"]
+    assert one["volumes"] == ["shared-keys:/keys:ro"]
+    assert one["command"] == [
+        "sh",
+        "-c",
+        "cp -p /keys/* /state/ && exec mock-entra serve --access-log",
+    ]
+    assert one["depends_on"] == {"mock-keys": {"condition": "service_completed_successfully"},
+                                 "postgres": {"condition": "service_healthy"}}  # fmt: skip
+    # The store: Postgres on compose's network, as the role and password its service makes.
+    store = urlsplit(one["environment"]["MOCK_ENTRA_STORE"])
+    assert (store.scheme, store.hostname, store.port) == ("postgresql", "postgres", 5432)
+    assert store.password == services["postgres"]["environment"]["POSTGRES_PASSWORD"]
+    postgres_file = (ROOT / "docker" / "postgres.Dockerfile").read_text()
+    assert f"POSTGRES_USER={store.username}" in postgres_file
+    assert f"POSTGRES_DB={store.path.lstrip('/')}" in postgres_file
+    assert set(spec["volumes"]) >= {"shared-keys", "shared-store"}
+    # nginx balances over exactly the replicas, at the port they listen on, once both are up.
+    nginx = (ROOT / "docker" / "nginx-shared.conf").read_text()
+    assert re.findall(r"^\s*server (\S+?) ", nginx, re.M) == ["mock-1:8443", "mock-2:8443"]
+    assert services["mock-lb"]["depends_on"] == {
+        name: {"condition": "service_healthy"} for name in ("mock-1", "mock-2")
+    }
+
+
+def test_the_shared_profiles_images_are_built_from_the_stand_in_base_and_lint_clean() -> None:
+    """Postgres and nginx from Debian's packages on the mock image's base: nothing else pulled."""
+    from tests.entra_lab.test_dockerfile import hadolint
+
+    base = [i for i in parse_dockerfile((ROOT / "Dockerfile").read_text()) if i.keyword == "FROM"]
+    debian = base[1].args.removesuffix(" AS base")
+    for name in ("postgres", "mock-lb"):
+        build = service(name)["build"]
+        dockerfile = ROOT / build["context"] / build["dockerfile"]
+        froms = [i.args for i in parse_dockerfile(dockerfile.read_text()) if i.keyword == "FROM"]
+        assert froms == [debian], name
+        binary = hadolint()
+        if binary is not None:
+            argv = [binary, "--failure-threshold", "style", str(dockerfile)]
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+            assert done.returncode == 0, done.stdout
 
 
 def test_both_services_have_exec_form_python_healthchecks() -> None:

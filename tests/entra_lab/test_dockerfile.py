@@ -142,8 +142,9 @@ def _check_uv_shape(target: str) -> None:
     for sync in syncs:
         assert {"type": "cache", "target": "/root/.cache/uv"} in sync.mounts()
         assert {"from": "uv", "source": "/uv", "target": "/bin/uv"} in sync.mounts()
-        # The app's extra in the app, none in the mock alone.
+        # The app's extra in the app; in the mock alone, only the shared store's (psycopg).
         assert ("--extra app" in sync.args) == (target == "app"), sync.args
+        assert ("--extra postgres" in sync.args) == (target == "mock"), sync.args
         assert "--all-extras" not in sync.args and "conformance" not in sync.args
     (copy_project,) = [c for c in of("COPY", target) if c.args == ". /app"]
     assert first.line < copy_project.line < second.line
