@@ -14,11 +14,11 @@ import html
 import json
 import xml.etree.ElementTree as ET
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from conformance.results import load_results, records
+from conformance.results import Outcome, load_results, records
 
 JUNIT = "junit.xml"
 RESULTS = "results.json"
@@ -27,7 +27,7 @@ OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
 
 
 @dataclass
-class TestResult:
+class TestResult(Outcome):
     """One test as the report shows it."""
 
     __test__ = False  # not a pytest test class
@@ -35,10 +35,6 @@ class TestResult:
     suite: str  # the test file's stem
     name: str
     outcome: str
-    duration: float = 0.0
-    message: str = ""
-    observations: dict[str, Any] = field(default_factory=dict)
-    artifacts: list[str] = field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -115,15 +111,8 @@ def load_run(location: Path) -> Run:
     data = load_results(results_path) if results_path.exists() else {}
     by_key = {}
     for rec in records(data):
-        by_key[f"{rec.suite}::{rec.name}"] = TestResult(
-            rec.suite,
-            rec.name,
-            rec.outcome,
-            rec.duration,
-            rec.message,
-            rec.observations,
-            rec.artifacts,
-        )
+        outcome = {f.name: getattr(rec, f.name) for f in fields(Outcome)}
+        by_key[f"{rec.suite}::{rec.name}"] = TestResult(rec.suite, rec.name, rec.outcome, **outcome)
     if junit_path.exists():
         # JUnit is pytest's own account of outcomes and times: it wins where both know a test.
         for case in parse_junit(junit_path):

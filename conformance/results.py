@@ -36,18 +36,24 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
+@dataclass(kw_only=True)
+class Outcome:
+    """What a run says of a test besides its name: the results file's and the report's."""
+
+    duration: float = 0.0
+    message: str = ""
+    observations: dict[str, Any] = field(default_factory=dict)
+    artifacts: list[str] = field(default_factory=list)
+
+
 @dataclass
-class TestRecord:
+class TestRecord(Outcome):
     """One test's result."""
 
     __test__ = False  # not a pytest test class
 
     nodeid: str
     outcome: str = "unknown"  # passed, failed, skipped, error, xfailed, xpassed
-    duration: float = 0.0
-    message: str = ""
-    observations: dict[str, Any] = field(default_factory=dict)
-    artifacts: list[str] = field(default_factory=list)
 
     @property
     def suite(self) -> str:

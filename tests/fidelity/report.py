@@ -65,42 +65,33 @@ def render() -> str:
     lines += [
         f"| **all** | **{len(corpus)}** | "
         f"{' / '.join(str(c[p]) for p in PROVENANCES)} | **{total_matching}** | {len(known)} |",
-        "",
-        "## Known differences",
-        "",
-        "| exchange | difference | reason | source |",
-        "|---|---|---|---|",
     ]
-    for k in known:
-        cells = [f"`{k.exchange}`", f"`{k.difference}`", k.reason, k.source]
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-    lines += [
-        "",
-        "## Decided from other sources",
-        "",
-        "Differences the audit of issue 19 found by reading Entra's documentation, its libraries "
-        "and captured answers, that no differing exchange above shows, and what was decided:",
-        "",
-        "| item | decision | source |",
-        "|---|---|---|",
-    ]
-    for d in decisions():
-        cells = [d.item, d.decision, d.source]
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-    if open_items():
-        lines += [
-            "",
-            "## Not fixed yet",
-            "",
+    sections = [
+        (
+            "Known differences",
+            None,
+            ("exchange", "difference", "reason", "source"),
+            [[f"`{k.exchange}`", f"`{k.difference}`", k.reason, k.source] for k in known],
+        ),
+        (
+            "Decided from other sources",
+            "Differences the audit of issue 19 found by reading Entra's documentation, its "
+            "libraries and captured answers, that no differing exchange above shows, and what "
+            "was decided:",
+            ("item", "decision", "source"),
+            [[d.item, d.decision, d.source] for d in decisions()],
+        ),
+        (
+            "Not fixed yet",
             "Differences found by reading Entra's documentation and captured answers that no "
             "exchange above shows, kept for now with their reason:",
-            "",
-            "| difference | reason | source |",
-            "|---|---|---|",
-        ]
-    for o in open_items():
-        cells = [o.item, o.reason, o.source]
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+            ("difference", "reason", "source"),
+            [[o.item, o.reason, o.source] for o in open_items()],
+        ),
+    ]
+    for title, intro, header, rows in sections:
+        if rows or title != "Not fixed yet":  # that one only while an item is open
+            lines += _table(title, intro, header, rows)
     lines += ["", "## Exchanges", "", "| exchange | provenance | what | source |"]
     lines.append("|---|---|---|---|")
     for e in sorted(corpus, key=lambda e: (ENDPOINTS.index(e.endpoint), e.name)):
@@ -126,3 +117,17 @@ if __name__ == "__main__":
     text = README.read_text(encoding="utf-8")
     README.write_text(COUNTS.sub(readme_counts(), text, count=1), encoding="utf-8")
     print(f"wrote {DOC} and the counts in {README}")
+
+
+def _table(
+    title: str, intro: str | None, header: tuple[str, ...], rows: list[list[str]]
+) -> list[str]:
+    """A section of the page: its title, an optional sentence, and a Markdown table whose
+    cells have their `|` escaped."""
+    lines = ["", f"## {title}", ""]
+    if intro:
+        lines += [intro, ""]
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for cells in rows:
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return lines
