@@ -20,7 +20,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mock_entra.web.wire import BASE_URL_KEY, SECURITY_HEADERS
@@ -48,6 +48,9 @@ class PublicUrlError(ValueError):
     """A public URL the mock cannot serve under (the message says why)."""
 
 
+_SEEN_HOSTS = 64
+
+
 @dataclass(frozen=True)
 class Hosts:
     """The (host name, port) pairs answered, a port of None meaning any port (an in-process
@@ -55,6 +58,11 @@ class Hosts:
 
     accepted: frozenset[tuple[str, int | None]] = frozenset((name, None) for name in LOOPBACK)
     public_url: str | None = None
+    # Host header -> base URL (or None: refused), for the few hosts a mock is called by: the
+    # check runs on every request. Bounded: other Host values are answered uncached.
+    _seen: dict[tuple[str, str], str | None] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         if self.public_url is not None:  # its own host is answered too, whatever else is
@@ -87,8 +95,18 @@ class Hosts:
 
     def base_url(self, environ: dict) -> str | None:
         """The base URL for this request; None when its Host is not one the mock answers."""
-        scheme = environ.get("wsgi.url_scheme", "http")
-        found = _HOST.fullmatch(environ.get("HTTP_HOST", "").lower())
+        key = (environ.get("wsgi.url_scheme", "http"), environ.get("HTTP_HOST", ""))
+        try:
+            return self._seen[key]
+        except KeyError:
+            pass
+        base = self._base_url(*key)
+        if len(self._seen) < _SEEN_HOSTS:
+            self._seen[key] = base
+        return base
+
+    def _base_url(self, scheme: str, host: str) -> str | None:
+        found = _HOST.fullmatch(host.lower())
         if found is None:  # none (HTTP/1.1 requires one: RFC 9112 §3.2), or not a host
             return None
         name, default = found.group(1), DEFAULT_PORTS.get(scheme)

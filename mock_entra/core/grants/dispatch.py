@@ -103,7 +103,8 @@ def token(rt: Runtime, req: TokenRequest) -> dict[str, Any]:
     grant_type = required(params, "grant_type")
     client = authenticate_client(rt, req, params)
     # Malformed JSON is AADSTS50117, for every grant; parsed once, the grant takes it from `req`.
-    req = replace(req, claims=parse_claims_request(params.get("claims")))
+    if "claims" in params:  # without one, `req` keeps its empty ClaimsRequest (no copy)
+        req = replace(req, claims=parse_claims_request(params["claims"]))
     grant = GRANTS.get(grant_type)
     if grant is None:
         raise EntraError(AADSTS70003, grant_type=grant_type)
