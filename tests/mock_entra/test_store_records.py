@@ -64,9 +64,7 @@ RECORDS = [
     PendingSignIn(request=REQUEST, browser="b", username="u", verified=ACCOUNT),
     SsoSession((ACCOUNT, replace(ACCOUNT, oid="other", kmsi=False))),
     Consent(frozenset({"Graph|User.Read", "api|Forecast.Read"})),
-    DeviceCodeRecord(
-        client_id=CLIENT_ID, tenant_id=TENANT, scopes=GRAPH_SCOPES, user_code="ABC", last_poll=1.5
-    ),
+    DeviceCodeRecord(client_id=CLIENT_ID, tenant_id=TENANT, scopes=GRAPH_SCOPES, user_code="ABC"),
     Failures("00ff", count=2, recent=("a", "b"), lockouts=1, locked_until=12.5),
 ]
 WITHOUT_THE_API = replace(

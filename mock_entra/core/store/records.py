@@ -173,7 +173,6 @@ class DeviceCodeRecord:
     status: str = "pending"  # "pending", "approved", "declined"
     account: Account | None = None
     sid: str | None = None
-    last_poll: float | None = None
     consumers: bool = False  # asked through /consumers: personal accounts only
 
     def evolve(self, **changes: Any) -> DeviceCodeRecord:
