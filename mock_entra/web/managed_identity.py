@@ -12,7 +12,6 @@ speaks HTTP only.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterable
 from socketserver import ThreadingMixIn
 from typing import Any
@@ -122,10 +121,3 @@ def make_managed_identity_server(
     """The listening server (bound now: a taken port fails here, before anything starts);
     `app` may be set later (`set_app`)."""
     return make_server(host, port, app, server_class=_Server, handler_class=_QuietHandler)  # type: ignore[arg-type]
-
-
-def serve_in_thread(server: WSGIServer) -> threading.Thread:
-    """Serve `server` on a daemon thread (tests in one process)."""
-    thread = threading.Thread(target=server.serve_forever, daemon=True, name="managed-identity")
-    thread.start()
-    return thread

@@ -553,3 +553,9 @@ def test_config_command_prints_config_text_without_echoing_it(capsys):
     out = capsys.readouterr().out
     assert out.startswith("# mock-entra config: the config text given,")
     assert load_config_value(out) == load_config(EXAMPLE)
+
+
+def test_config_text_the_environment_could_not_decode_is_one_message():
+    # os.environ gives undecodable bytes as surrogates: a UnicodeEncodeError, not a traceback.
+    with pytest.raises(ConfigError, match="not valid UTF-8"):
+        load_config_value('{"a": "\udcff"}')

@@ -450,3 +450,24 @@ def test_client_app_signs_in_with_its_managed_identity_and_no_secret(env, mock, 
     for call in token_calls:
         assert "client_secret" not in call["form"]
         assert call["form"]["client_assertion_type"] == [ASSERTION_TYPE]
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [{"aud": [[1]]}, {"aud": {}}, {"aud": ["api://AzureADTokenExchange", 7]}],
+    ids=["nested-list", "object", "number"],
+)
+def test_an_assertion_with_audiences_that_are_no_strings_is_aadsts50027(mock, claims):
+    # Read before the signature is checked: a set of unhashable values was a 500.
+    body = _client_credentials(mock, issuer().token(**claims))
+    assert body["status"] == 400 and body["error_codes"] == [50027], body
+
+
+def test_an_issuer_that_is_no_url_under_the_mocks_own_key_is_an_unknown_issuer(mock):
+    # The mock's key ids are public (its JWKS): with one, the issuer is read as a URL, and an
+    # unclosed IPv6 bracket was a 500.
+    jwks = requests.get(f"{mock.authority}/discovery/v2.0/keys", verify=mock.ca_bundle, timeout=10)
+    own_kid = jwks.json()["keys"][0]["kid"]
+    token = issuer(kid=own_kid).token(iss="https://[x/t/v2.0")
+    body = _client_credentials(mock, token)
+    assert body["status"] == 401 and body["error_codes"] == [700211], body

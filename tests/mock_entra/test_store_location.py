@@ -38,7 +38,9 @@ def test_no_value_is_the_state_dirs_sqlite_file(tmp_path):
     assert location.shown(tmp_path / "store.sqlite3") == str(tmp_path / "store.sqlite3")
 
 
-@pytest.mark.parametrize("value", ["mysql://db/x", "/var/lib/store.sqlite3", "postgresql://h:x/d"])
+@pytest.mark.parametrize(
+    "value", ["mysql://db/x", "/var/lib/store.sqlite3", "postgresql://h:x/d", "postgresql://[::1/d"]
+)
 def test_other_values_are_a_usage_error(value, tmp_path, capsys):
     with pytest.raises(StoreUrlError):
         StoreLocation.parse(value)

@@ -154,6 +154,10 @@ class ManagedIdentity:
     def as_app(self) -> AppRegistration:
         """Its service principal as an app registration: what app-only tokens are built from
         (`appid` its client id, `oid` its object id, its application permissions)."""
+        return self._app
+
+    @functools.cached_property  # built (and checked) once, not at every token request
+    def _app(self) -> AppRegistration:
         return AppRegistration(
             client_id=self.client_id,
             display_name=self.display_name,

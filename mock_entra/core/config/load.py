@@ -93,7 +93,11 @@ def load_config_value(value: str, *, source: str = "config text") -> MockConfig:
     fmt = config_text_format(value)
     if fmt is None:
         return load_config(value)
-    return _parse(value.encode("utf-8"), fmt, source, None)
+    try:
+        data = value.encode("utf-8")
+    except UnicodeEncodeError:  # bytes the environment could not decode (surrogates)
+        raise ConfigError(f"{source}: not valid UTF-8") from None
+    return _parse(data, fmt, source, None)
 
 
 def _parse(data: bytes, fmt: str, source: str, folder: Path | None) -> MockConfig:

@@ -235,7 +235,10 @@ def _is_token_endpoint(aud: str, endpoint: Endpoint) -> bool:
     """The v2.0 token endpoint Learn names, or the v1.0 one older clients (ADAL) used (not
     confirmed against a tenant), of this host and of the request's tenant (by id, domain, or
     the segment the client used)."""
-    parts = urlsplit(aud)
+    try:
+        parts = urlsplit(aud)
+    except ValueError:  # not a URL: not the token endpoint
+        return False
     here = urlsplit(endpoint.base_url)
     if parts.scheme != "https" or parts.netloc.lower() != here.netloc.lower() or parts.query:
         return False

@@ -96,7 +96,7 @@ def verify(
             raise EntraError(AADSTS90014_CREDENTIAL, name=name)
     iss, sub, aud = claims["iss"], claims["sub"], claims["aud"]
     audiences = aud if isinstance(aud, list) else [aud]
-    if not isinstance(iss, str) or not isinstance(sub, str):
+    if not all(isinstance(v, str) for v in (iss, sub, *audiences)):
         raise EntraError(AADSTS50027)
     kid = header.get("kid") if isinstance(header.get("kid"), str) else None
     own_tenant = _own_tenant(iss, config) if kid and own_keys.get(kid) else None
@@ -131,7 +131,10 @@ def _unverified(assertion: str) -> dict[str, Any] | None:
 
 def _own_tenant(iss: str, config: MockConfig) -> str | None:
     """The tenant id of a v2.0 issuer of the mock (`https://{host}/{tenant}/v2.0`)."""
-    parts = urlsplit(iss)
+    try:
+        parts = urlsplit(iss)
+    except ValueError:  # not a URL (an unclosed IPv6 bracket): not the mock's
+        return None
     segments = parts.path.strip("/").split("/")
     if parts.scheme != "https" or len(segments) != 2 or segments[1] != "v2.0":
         return None

@@ -30,6 +30,7 @@ the v2.0 token Entra gives a managed identity to present as a federated credenti
 
 from __future__ import annotations
 
+import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -109,8 +110,6 @@ def app_service(
     base_url: str,
 ) -> dict[str, Any]:
     """`GET /msi/token`: App Service's answer, or `PlatformError`."""
-    import hmac
-
     # The header proves the caller runs inside the app (not a server-side request forgery);
     # a missing or wrong one is refused before anything else is looked at. The status is
     # an inference: no public recording shows App Service's answer to a wrong header.

@@ -33,7 +33,10 @@ class StoreLocation:
     def parse(cls, value: str | None) -> StoreLocation:
         if not value:
             return cls(None)
-        parts = urlsplit(value)
+        try:
+            parts = urlsplit(value)
+        except ValueError as error:  # an unclosed IPv6 bracket, say
+            raise StoreUrlError(f"--store: {error}") from error
         if parts.scheme not in POSTGRES_SCHEMES:
             raise StoreUrlError(
                 "--store takes a postgresql://user:password@host:port/dbname URL (or nothing: "
