@@ -109,7 +109,10 @@ class SessionFiles(FileSystemCache):
     def bound(self) -> int:
         """Bring the directory back under `max_entries` (to 90% of it, so that the next
         writes do not each trigger this); return how many files were removed."""
-        names = [entry.path for entry in os.scandir(self._path) if not self._is_mgmt(entry.name)]
+        # cachelib's count file is never written (threshold 0): only its temporary files are
+        # not sessions.
+        suffix = self._fs_transaction_suffix
+        names = [entry.path for entry in os.scandir(self._path) if not entry.name.endswith(suffix)]
         if len(names) <= self.max_entries:
             return 0
         now = time.time()

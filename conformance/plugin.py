@@ -144,7 +144,9 @@ def pytest_configure(config: pytest.Config) -> None:
         except TargetConfigError as error:
             # One message naming everything that is missing, not a failure per test.
             raise pytest.UsageError(str(error)) from None
-        problem = None if config.getoption("collectonly") else unreachable(live)
+        # The controller checked before starting any xdist worker: a worker does not again.
+        checked = config.getoption("collectonly") or hasattr(config, "workerinput")
+        problem = None if checked else unreachable(live)
         if problem:
             # Once, here: with no network every test would fail on its own name lookup.
             raise pytest.UsageError(f"--target live cannot start: {problem}")

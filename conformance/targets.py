@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
 # The app's own list: instance discovery only makes sense for Microsoft's hosts.
-from client_app.settings import DEFAULT_AUTHORITY_HOST, MICROSOFT_AUTHORITY_HOSTS
+from client_app.settings import DEFAULT_AUTHORITY_HOST, GUID, MICROSOFT_AUTHORITY_HOSTS
 
 if TYPE_CHECKING:
     from mock_entra import MockEntra
@@ -48,7 +48,6 @@ LIVE_OPTIONAL = {
 }
 
 
-GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 # Values a copied, unfilled .env.example holds: `<your-...>` and the all-zero GUID.
 _PLACEHOLDER = re.compile(r"<[^<>]*>|^0{8}-0{4}-0{4}-0{4}-0{12}$")
 REACH_TIMEOUT = 5.0  # seconds to open a TCP connection: a live tenant answers in well under 1

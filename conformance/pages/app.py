@@ -10,14 +10,12 @@ property>`, `#error-title`, `#error-code`, `#error-aadsts`, `#error-status`, `#t
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlencode
 
 from playwright.sync_api import Locator, Page, expect
 
+from client_app.settings import GUID
 from conformance.targets import Target
-
-GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 
 
 class HomePage:
